@@ -1,0 +1,197 @@
+//! What the OMS tells the world (EventBridge, source `oms`), and the outbox messages that carry
+//! it. Events are written in the same transaction as the change they describe and published by
+//! the outbox relay, so a change that did not commit never emits and one that did never loses
+//! its event.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{LineId, OrderId, TenantId};
+use crate::order::{Order, StatusChange};
+use crate::placement::PlannedReservation;
+use crate::status::OrderStatus;
+
+/// A domain event. The variant name is the EventBridge `detail-type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum DomainEvent {
+    /// A new order, in full.
+    OrderCreated {
+        /// The order as created.
+        order: Box<Order>,
+    },
+    /// An order left DRAFT.
+    OrderSubmitted {
+        /// The order.
+        order_id: OrderId,
+        /// Its number.
+        order_number: String,
+        /// Where submit took it.
+        status: OrderStatus,
+    },
+    /// Any status change.
+    OrderStatusChanged {
+        /// The order.
+        order_id: OrderId,
+        /// Its number.
+        order_number: String,
+        /// Previous status.
+        from: Option<OrderStatus>,
+        /// New status.
+        to: OrderStatus,
+        /// Why.
+        reason: String,
+        /// Who (`sub`).
+        actor: String,
+    },
+    /// Stock was reserved for an order.
+    StockReserved {
+        /// The order.
+        order_id: OrderId,
+        /// Its number.
+        order_number: String,
+        /// What was reserved where.
+        reservations: Vec<PlannedReservation>,
+    },
+    /// Some or all of an order waits for stock.
+    OrderBackordered {
+        /// The order.
+        order_id: OrderId,
+        /// Its number.
+        order_number: String,
+        /// Lines with a backordered quantity.
+        lines: Vec<BackorderedLine>,
+    },
+}
+
+/// A line waiting for stock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackorderedLine {
+    /// The line.
+    pub line_id: LineId,
+    /// Its SKU.
+    pub sku: crate::ids::Sku,
+    /// How much waits.
+    pub backordered: Decimal,
+}
+
+impl DomainEvent {
+    /// The EventBridge `detail-type`.
+    pub fn detail_type(&self) -> &'static str {
+        match self {
+            Self::OrderCreated { .. } => "OrderCreated",
+            Self::OrderSubmitted { .. } => "OrderSubmitted",
+            Self::OrderStatusChanged { .. } => "OrderStatusChanged",
+            Self::StockReserved { .. } => "StockReserved",
+            Self::OrderBackordered { .. } => "OrderBackordered",
+        }
+    }
+
+    /// The event that records a status change.
+    pub fn status_changed(order: &Order, change: &StatusChange) -> Self {
+        Self::OrderStatusChanged {
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            from: change.from,
+            to: change.to,
+            reason: change.reason.clone(),
+            actor: change.actor.clone(),
+        }
+    }
+}
+
+/// An event with the fields every OMS event carries. Serialized as the EventBridge `detail`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventEnvelope {
+    /// Unique per event: consumers deduplicate on it.
+    pub event_id: String,
+    /// Owner.
+    pub tenant_id: TenantId,
+    /// When the change happened.
+    pub occurred_at: DateTime<Utc>,
+    /// The event.
+    #[serde(flatten)]
+    pub event: DomainEvent,
+}
+
+impl EventEnvelope {
+    /// Wraps an event with a fresh id.
+    pub fn new(tenant_id: TenantId, occurred_at: DateTime<Utc>, event: DomainEvent) -> Self {
+        Self { event_id: ulid::Ulid::new().to_string(), tenant_id, occurred_at, event }
+    }
+}
+
+/// A workflow the outbox can start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Workflow {
+    /// The `order-placement` state machine.
+    OrderPlacement,
+}
+
+/// Something to do once a transaction commits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OutboxMessage {
+    /// Publish an event on the bus.
+    Event(EventEnvelope),
+    /// Start a workflow execution. The name makes the start idempotent.
+    StartWorkflow {
+        /// Owner (for key scoping).
+        tenant_id: TenantId,
+        /// Which workflow.
+        workflow: Workflow,
+        /// Execution name: a repeated start with the same name is a no-op.
+        execution_name: String,
+        /// Execution input.
+        input: serde_json::Value,
+    },
+}
+
+impl OutboxMessage {
+    /// The placement workflow for an order at this version. Naming the execution after the order
+    /// and its version means a repeat cannot start two, while a later re-placement (a new
+    /// version) can.
+    pub fn start_placement(order: &Order) -> Self {
+        Self::StartWorkflow {
+            tenant_id: order.tenant_id.clone(),
+            workflow: Workflow::OrderPlacement,
+            execution_name: format!("{}-v{}", order.order_id, order.version),
+            input: serde_json::json!({ "tenant_id": order.tenant_id, "order_id": order.order_id }),
+        }
+    }
+
+    /// The tenant the message belongs to.
+    pub fn tenant_id(&self) -> &TenantId {
+        match self {
+            Self::Event(e) => &e.tenant_id,
+            Self::StartWorkflow { tenant_id, .. } => tenant_id,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_detail_carries_tenant_event_id_and_type() {
+        let envelope = EventEnvelope::new(
+            TenantId::parse("t1").unwrap(),
+            Utc::now(),
+            DomainEvent::OrderSubmitted {
+                order_id: OrderId::parse("O1").unwrap(),
+                order_number: "ORD-20261122-0001".into(),
+                status: OrderStatus::PendingAllocation,
+            },
+        );
+        let detail = serde_json::to_value(&envelope).unwrap();
+        assert_eq!(detail["tenant_id"], "t1");
+        assert_eq!(detail["type"], "OrderSubmitted");
+        assert_eq!(detail["status"], "PENDING_ALLOCATION");
+        assert_eq!(detail["event_id"].as_str().unwrap().len(), 26);
+        let back: EventEnvelope = serde_json::from_value(detail).unwrap();
+        assert_eq!(back, envelope);
+    }
+}

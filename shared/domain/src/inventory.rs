@@ -1,0 +1,322 @@
+//! Hubs, SKUs and stock levels, and the validation of what clients send for them.
+//!
+//! Invariant of every stock level: `0 <= reserved <= on_hand`, so `available = on_hand -
+//! reserved` is never negative. Adapters enforce it with conditional writes.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::ids::{HubId, Sku};
+use crate::money::Currency;
+use crate::quantity::{non_negative_quantity, quantity_delta};
+
+/// What kind of stock location a hub is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum HubType {
+    /// A warehouse that picks, packs and ships.
+    Warehouse,
+    /// A port holding imported stock.
+    Port,
+    /// Stock on its way in.
+    InTransit,
+}
+
+/// A point on the map (WGS84 degrees). Floats are fine here: distances rank hubs, they are not
+/// money.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    /// Latitude, -90..=90.
+    pub lat: f64,
+    /// Longitude, -180..=180.
+    pub lon: f64,
+}
+
+impl Location {
+    /// Checks the ranges.
+    pub fn validate(self, field: &str) -> Result<Self, AppError> {
+        if !(-90.0..=90.0).contains(&self.lat) || !(-180.0..=180.0).contains(&self.lon) {
+            return Err(AppError::invalid(field, "lat must be within -90..90 and lon within -180..180"));
+        }
+        Ok(self)
+    }
+}
+
+/// A place stock is held and shipped from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hub {
+    /// The hub's code.
+    pub hub_id: HubId,
+    /// Display name.
+    pub name: String,
+    /// Warehouse, port or in transit.
+    #[serde(rename = "type")]
+    pub hub_type: HubType,
+    /// Where it is.
+    pub location: Location,
+    /// How many orders a day it can handle.
+    pub daily_capacity: u32,
+    /// How well it performs, 0..=1 (higher is better).
+    pub performance_score: Decimal,
+    /// Inactive hubs are never planned.
+    pub active: bool,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The body of `PUT /hubs/{hub_id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubInput {
+    /// Display name.
+    pub name: String,
+    /// Warehouse, port or in transit.
+    #[serde(rename = "type")]
+    pub hub_type: HubType,
+    /// Where it is.
+    pub location: Location,
+    /// Orders per day.
+    pub daily_capacity: u32,
+    /// 0..=1.
+    pub performance_score: Decimal,
+    /// Defaults to true.
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl HubInput {
+    /// Validates into a hub.
+    pub fn into_hub(self, hub_id: HubId, now: DateTime<Utc>) -> Result<Hub, AppError> {
+        let name = non_empty_text("name", self.name, 200)?;
+        if self.performance_score < Decimal::ZERO || self.performance_score > Decimal::ONE {
+            return Err(AppError::invalid("performance_score", "performance_score must be within 0..1"));
+        }
+        Ok(Hub {
+            hub_id,
+            name,
+            hub_type: self.hub_type,
+            location: self.location.validate("location")?,
+            daily_capacity: self.daily_capacity,
+            performance_score: self.performance_score,
+            active: self.active,
+            updated_at: now,
+        })
+    }
+}
+
+/// A product the OMS sells.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkuRecord {
+    /// The SKU code.
+    pub sku: Sku,
+    /// Display name.
+    pub name: String,
+    /// Unit of measure (KG, TAN, EA...).
+    pub unit: String,
+    /// List price per unit, before tax.
+    pub list_price: Decimal,
+    /// Currency of the list price.
+    pub currency: Currency,
+    /// Tax rate, e.g. 0.10 for 10%.
+    pub tax_rate: Decimal,
+    /// `InventoryLow` fires when available stock falls under this.
+    pub low_stock_threshold: Decimal,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The body of `PUT /skus/{sku}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkuInput {
+    /// Display name.
+    pub name: String,
+    /// Unit of measure.
+    pub unit: String,
+    /// List price per unit.
+    pub list_price: Decimal,
+    /// Defaults to VND.
+    #[serde(default)]
+    pub currency: Currency,
+    /// Defaults to 10%.
+    pub tax_rate: Option<Decimal>,
+    /// Defaults to 0 (never low).
+    pub low_stock_threshold: Option<Decimal>,
+}
+
+/// The tax rate when a SKU does not say (SPEC: 10%).
+pub const DEFAULT_TAX_RATE: Decimal = Decimal::from_parts(10, 0, 0, false, 2);
+
+impl SkuInput {
+    /// Validates into a SKU record.
+    pub fn into_sku(self, sku: Sku, now: DateTime<Utc>) -> Result<SkuRecord, AppError> {
+        let tax_rate = self.tax_rate.unwrap_or(DEFAULT_TAX_RATE);
+        if tax_rate < Decimal::ZERO || tax_rate > Decimal::ONE {
+            return Err(AppError::invalid("tax_rate", "tax_rate must be within 0..1"));
+        }
+        if self.list_price < Decimal::ZERO {
+            return Err(AppError::invalid("list_price", "list_price must not be negative"));
+        }
+        if self.list_price.normalize().scale() > self.currency.minor_units() {
+            return Err(AppError::invalid(
+                "list_price",
+                format!("list_price has more decimals than {} allows", self.currency),
+            ));
+        }
+        Ok(SkuRecord {
+            sku,
+            name: non_empty_text("name", self.name, 200)?,
+            unit: parse_unit("unit", &self.unit)?,
+            list_price: self.list_price,
+            currency: self.currency,
+            tax_rate,
+            low_stock_threshold: non_negative_quantity(
+                "low_stock_threshold",
+                self.low_stock_threshold.unwrap_or_default(),
+            )?,
+            updated_at: now,
+        })
+    }
+}
+
+/// A unit of measure: 1 to 8 upper-case letters or digits (KG, TAN, EA, M3).
+pub fn parse_unit(field: &str, value: &str) -> Result<String, AppError> {
+    let unit = value.trim().to_ascii_uppercase();
+    if unit.is_empty() || unit.len() > 8 || !unit.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(AppError::invalid(field, "unit must be 1 to 8 letters or digits, e.g. KG"));
+    }
+    Ok(unit)
+}
+
+/// Trimmed, non-empty text of at most `max` characters.
+pub fn non_empty_text(field: &str, value: String, max: usize) -> Result<String, AppError> {
+    let value = value.trim().to_owned();
+    if value.is_empty() || value.chars().count() > max {
+        return Err(AppError::invalid(field, format!("{field} must be 1 to {max} characters")));
+    }
+    Ok(value)
+}
+
+/// Stock of one SKU at one hub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockLevel {
+    /// The hub.
+    pub hub_id: HubId,
+    /// The SKU.
+    pub sku: Sku,
+    /// Physically there.
+    pub on_hand: Decimal,
+    /// Promised to orders.
+    pub reserved: Decimal,
+}
+
+impl StockLevel {
+    /// A pair never written reads as zero.
+    pub fn empty(hub_id: HubId, sku: Sku) -> Self {
+        Self { hub_id, sku, on_hand: Decimal::ZERO, reserved: Decimal::ZERO }
+    }
+
+    /// What can still be reserved.
+    pub fn available(&self) -> Decimal {
+        self.on_hand - self.reserved
+    }
+}
+
+/// How `PUT /inventory/{hub_id}/{sku}` changes stock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StockChange {
+    /// Set `on_hand` (a stock count). Refused if it would fall below `reserved`.
+    Set(Decimal),
+    /// Add to `on_hand` (receipts positive, write-offs negative). Refused if `available` would
+    /// go negative.
+    Delta(Decimal),
+}
+
+/// The body of `PUT /inventory/{hub_id}/{sku}`: exactly one of the two fields.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StockInput {
+    /// New on-hand quantity.
+    pub on_hand: Option<Decimal>,
+    /// Change to on-hand.
+    pub delta: Option<Decimal>,
+}
+
+impl StockInput {
+    /// Validates into a change.
+    pub fn into_change(self) -> Result<StockChange, AppError> {
+        match (self.on_hand, self.delta) {
+            (Some(on_hand), None) => Ok(StockChange::Set(non_negative_quantity("on_hand", on_hand)?)),
+            (None, Some(delta)) => Ok(StockChange::Delta(quantity_delta("delta", delta)?)),
+            _ => Err(AppError::invalid("on_hand", "send exactly one of on_hand or delta")),
+        }
+    }
+}
+
+/// A view of the stock a client asked for with `GET /inventory`.
+#[derive(Debug, Clone, Default)]
+pub struct StockFilter {
+    /// Only this SKU.
+    pub sku: Option<Sku>,
+    /// Only this hub.
+    pub hub_id: Option<HubId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    #[test]
+    fn stock_input_needs_exactly_one_field() {
+        let both = StockInput { on_hand: Some(dec!(1)), delta: Some(dec!(1)) };
+        assert!(both.into_change().is_err());
+        let none = StockInput { on_hand: None, delta: None };
+        assert!(none.into_change().is_err());
+        let negative = StockInput { on_hand: Some(dec!(-1)), delta: None };
+        assert!(negative.into_change().is_err());
+        let delta = StockInput { on_hand: None, delta: Some(dec!(-2.5)) };
+        assert_eq!(delta.into_change().unwrap(), StockChange::Delta(dec!(-2.5)));
+    }
+
+    #[test]
+    fn sku_defaults_and_limits() {
+        let now = Utc::now();
+        let input = |price, currency| SkuInput {
+            name: "PP".into(),
+            unit: "kg".into(),
+            list_price: price,
+            currency,
+            tax_rate: None,
+            low_stock_threshold: None,
+        };
+        let sku = input(dec!(32000), Currency::Vnd).into_sku(Sku::parse("PP").unwrap(), now).unwrap();
+        assert_eq!((sku.unit.as_str(), sku.tax_rate), ("KG", dec!(0.10)));
+        assert!(input(dec!(1.5), Currency::Vnd).into_sku(Sku::parse("PP").unwrap(), now).is_err());
+        assert!(input(dec!(1.85), Currency::Usd).into_sku(Sku::parse("PP").unwrap(), now).is_ok());
+    }
+
+    #[test]
+    fn hub_score_and_location_are_checked() {
+        let input = |score, lat| HubInput {
+            name: "HCM".into(),
+            hub_type: HubType::Warehouse,
+            location: Location { lat, lon: 106.0 },
+            daily_capacity: 10,
+            performance_score: score,
+            active: true,
+        };
+        let id = || HubId::parse("H1").unwrap();
+        assert!(input(dec!(0.9), 10.0).into_hub(id(), Utc::now()).is_ok());
+        assert!(input(dec!(1.1), 10.0).into_hub(id(), Utc::now()).is_err());
+        assert!(input(dec!(0.9), 91.0).into_hub(id(), Utc::now()).is_err());
+    }
+}

@@ -1,0 +1,205 @@
+//! An in-memory implementation of every port, for fast unit tests of use cases and handlers.
+//! It keeps the same promises as the DynamoDB adapter (version checks, stock conditions,
+//! all-or-nothing writes) but is never what a test of storage behaviour runs on.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::error::{ConflictOn, StoreError};
+use crate::events::OutboxMessage;
+use crate::ids::{HubId, OrderId, Sku, TenantId};
+use crate::inventory::{Hub, SkuRecord, StockChange, StockFilter, StockLevel};
+use crate::order::{Order, StatusChange};
+use crate::placement::PlannedReservation;
+use crate::ports::{CatalogStore, IdempotencyRecord, OrderStore, OrderWrite, StockStore};
+
+#[derive(Default)]
+struct State {
+    orders: HashMap<(TenantId, OrderId), Order>,
+    history: HashMap<(TenantId, OrderId), Vec<StatusChange>>,
+    idempotency: HashMap<(TenantId, String), IdempotencyRecord>,
+    channel_refs: HashMap<(TenantId, String, String), OrderId>,
+    sequences: HashMap<(TenantId, NaiveDate), u64>,
+    hubs: BTreeMap<(TenantId, HubId), Hub>,
+    skus: BTreeMap<(TenantId, Sku), SkuRecord>,
+    stock: BTreeMap<(TenantId, HubId, Sku), StockLevel>,
+    outbox: Vec<OutboxMessage>,
+}
+
+/// Every port, in memory.
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Everything written to the outbox so far, oldest first.
+    pub fn outbox(&self) -> Vec<OutboxMessage> {
+        self.state.lock().unwrap().outbox.clone()
+    }
+
+    fn apply_order_write(state: &mut State, write: OrderWrite) {
+        let key = (write.order.tenant_id.clone(), write.order.order_id.clone());
+        state.history.entry(key.clone()).or_default().extend(write.history);
+        state.outbox.extend(write.outbox);
+        state.orders.insert(key, write.order);
+    }
+
+    fn check_version(state: &State, write: &OrderWrite) -> Result<(), StoreError> {
+        let key = (write.order.tenant_id.clone(), write.order.order_id.clone());
+        match (state.orders.get(&key), write.expected_version) {
+            (Some(current), Some(expected)) if current.version == expected => Ok(()),
+            _ => Err(StoreError::Conflict(ConflictOn::Version)),
+        }
+    }
+}
+
+impl OrderStore for MemoryStore {
+    async fn get_order(&self, tenant: &TenantId, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        Ok(self.state.lock().unwrap().orders.get(&(tenant.clone(), id.clone())).cloned())
+    }
+
+    async fn order_history(&self, tenant: &TenantId, id: &OrderId) -> Result<Vec<StatusChange>, StoreError> {
+        Ok(self.state.lock().unwrap().history.get(&(tenant.clone(), id.clone())).cloned().unwrap_or_default())
+    }
+
+    async fn next_order_sequence(&self, tenant: &TenantId, day: NaiveDate) -> Result<u64, StoreError> {
+        let mut state = self.state.lock().unwrap();
+        let next = state.sequences.entry((tenant.clone(), day)).or_default();
+        *next += 1;
+        Ok(*next)
+    }
+
+    async fn create_order(&self, write: OrderWrite, idempotency: Option<IdempotencyRecord>) -> Result<(), StoreError> {
+        let mut state = self.state.lock().unwrap();
+        let order = &write.order;
+        let key = (order.tenant_id.clone(), order.order_id.clone());
+        if state.orders.contains_key(&key) {
+            return Err(StoreError::Conflict(ConflictOn::AlreadyExists));
+        }
+        if let Some(record) = &idempotency {
+            if state.idempotency.contains_key(&(record.tenant_id.clone(), record.key.clone())) {
+                return Err(StoreError::Conflict(ConflictOn::IdempotencyKey));
+            }
+        }
+        let channel_ref = order.channel.clone().zip(order.channel_order_id.clone()).map(|(c, id)| (order.tenant_id.clone(), c, id));
+        if let Some(channel_ref) = &channel_ref {
+            if state.channel_refs.contains_key(channel_ref) {
+                return Err(StoreError::Conflict(ConflictOn::ChannelOrder));
+            }
+        }
+        if let Some(channel_ref) = channel_ref {
+            state.channel_refs.insert(channel_ref, order.order_id.clone());
+        }
+        if let Some(record) = idempotency {
+            state.idempotency.insert((record.tenant_id.clone(), record.key.clone()), record);
+        }
+        Self::apply_order_write(&mut state, write);
+        Ok(())
+    }
+
+    async fn save_order(&self, write: OrderWrite) -> Result<(), StoreError> {
+        let mut state = self.state.lock().unwrap();
+        Self::check_version(&state, &write)?;
+        Self::apply_order_write(&mut state, write);
+        Ok(())
+    }
+
+    async fn find_idempotency(&self, tenant: &TenantId, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        Ok(self.state.lock().unwrap().idempotency.get(&(tenant.clone(), key.to_owned())).cloned())
+    }
+}
+
+impl CatalogStore for MemoryStore {
+    async fn put_hub(&self, tenant: &TenantId, hub: &Hub) -> Result<(), StoreError> {
+        self.state.lock().unwrap().hubs.insert((tenant.clone(), hub.hub_id.clone()), hub.clone());
+        Ok(())
+    }
+
+    async fn list_hubs(&self, tenant: &TenantId) -> Result<Vec<Hub>, StoreError> {
+        Ok(self.state.lock().unwrap().hubs.iter().filter(|((t, _), _)| t == tenant).map(|(_, h)| h.clone()).collect())
+    }
+
+    async fn get_hub(&self, tenant: &TenantId, hub_id: &HubId) -> Result<Option<Hub>, StoreError> {
+        Ok(self.state.lock().unwrap().hubs.get(&(tenant.clone(), hub_id.clone())).cloned())
+    }
+
+    async fn put_sku(&self, tenant: &TenantId, sku: &SkuRecord) -> Result<(), StoreError> {
+        self.state.lock().unwrap().skus.insert((tenant.clone(), sku.sku.clone()), sku.clone());
+        Ok(())
+    }
+
+    async fn list_skus(&self, tenant: &TenantId) -> Result<Vec<SkuRecord>, StoreError> {
+        Ok(self.state.lock().unwrap().skus.iter().filter(|((t, _), _)| t == tenant).map(|(_, s)| s.clone()).collect())
+    }
+
+    async fn get_skus(&self, tenant: &TenantId, skus: &[Sku]) -> Result<Vec<SkuRecord>, StoreError> {
+        let state = self.state.lock().unwrap();
+        Ok(skus.iter().filter_map(|s| state.skus.get(&(tenant.clone(), s.clone())).cloned()).collect())
+    }
+}
+
+impl StockStore for MemoryStore {
+    async fn stock_for_skus(&self, tenant: &TenantId, skus: &[Sku]) -> Result<Vec<StockLevel>, StoreError> {
+        let state = self.state.lock().unwrap();
+        Ok(state.stock.iter().filter(|((t, _, s), _)| t == tenant && skus.contains(s)).map(|(_, l)| l.clone()).collect())
+    }
+
+    async fn list_stock(&self, tenant: &TenantId, filter: &StockFilter) -> Result<Vec<StockLevel>, StoreError> {
+        let state = self.state.lock().unwrap();
+        Ok(state
+            .stock
+            .iter()
+            .filter(|((t, h, s), _)| {
+                t == tenant && filter.hub_id.as_ref().is_none_or(|f| f == h) && filter.sku.as_ref().is_none_or(|f| f == s)
+            })
+            .map(|(_, l)| l.clone())
+            .collect())
+    }
+
+    async fn change_stock(&self, tenant: &TenantId, hub_id: &HubId, sku: &Sku, change: StockChange) -> Result<StockLevel, StoreError> {
+        let mut state = self.state.lock().unwrap();
+        let level = state
+            .stock
+            .entry((tenant.clone(), hub_id.clone(), sku.clone()))
+            .or_insert_with(|| StockLevel::empty(hub_id.clone(), sku.clone()));
+        let on_hand = match change {
+            StockChange::Set(on_hand) => on_hand,
+            StockChange::Delta(delta) => level.on_hand + delta,
+        };
+        if on_hand < level.reserved {
+            return Err(StoreError::Conflict(ConflictOn::Stock { hub_id: hub_id.to_string(), sku: sku.to_string() }));
+        }
+        level.on_hand = on_hand;
+        Ok(level.clone())
+    }
+
+    async fn reserve(&self, write: OrderWrite, reservations: &[PlannedReservation]) -> Result<(), StoreError> {
+        let mut state = self.state.lock().unwrap();
+        Self::check_version(&state, &write)?;
+        let tenant = write.order.tenant_id.clone();
+        let mut needed: HashMap<(HubId, Sku), Decimal> = HashMap::new();
+        for r in reservations {
+            *needed.entry((r.hub_id.clone(), r.sku.clone())).or_default() += r.quantity;
+        }
+        for ((hub_id, sku), quantity) in &needed {
+            let available = state.stock.get(&(tenant.clone(), hub_id.clone(), sku.clone())).map(StockLevel::available).unwrap_or_default();
+            if available < *quantity {
+                return Err(StoreError::Conflict(ConflictOn::Stock { hub_id: hub_id.to_string(), sku: sku.to_string() }));
+            }
+        }
+        for ((hub_id, sku), quantity) in needed {
+            state.stock.get_mut(&(tenant.clone(), hub_id, sku)).expect("checked above").reserved += quantity;
+        }
+        Self::apply_order_write(&mut state, write);
+        Ok(())
+    }
+}

@@ -1,0 +1,448 @@
+//! The order aggregate: customer snapshot, lines with their running quantities, holds, totals,
+//! and the status changes it records. Every mutation goes through a method here, which checks
+//! the lifecycle and returns the [`StatusChange`] to store beside the new state.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::access::{Actor, Role};
+use crate::error::AppError;
+use crate::ids::{HubId, LineId, OrderId, Sku, TenantId};
+use crate::money::Currency;
+use crate::pricing::{LineTotals, OrderTotals, PriceInputs, order_totals, price_line};
+use crate::status::OrderStatus;
+
+/// How an order may be split and shipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FulfillmentPolicy {
+    /// Ship only when everything can ship, from one hub; reserve nothing until then.
+    ShipComplete,
+    /// Ship what is available now; the rest is backordered.
+    #[default]
+    ShipPartial,
+    /// Hold what is available and wait for the rest before shipping.
+    Backorder,
+}
+
+/// Who reserves stock for the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AllocationMode {
+    /// The placement workflow, on submit.
+    #[default]
+    Auto,
+    /// An admin, line by line, from chosen hubs.
+    Manual,
+}
+
+/// Where the order goes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    /// Street and number.
+    pub line1: String,
+    /// More street detail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line2: Option<String>,
+    /// City.
+    pub city: String,
+    /// Province, state or region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Postal code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+    /// Latitude, when known: used to route to the nearest hub.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    /// Longitude, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lon: Option<f64>,
+}
+
+/// Who to call about the delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// Contact name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Phone number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// The customer as they were when the order was taken (a snapshot, not a reference).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Customer {
+    /// The customer's id in the CRM.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Delivery address.
+    pub delivery_address: Address,
+    /// Delivery contact.
+    #[serde(default)]
+    pub contact: Contact,
+}
+
+/// Stock reserved for a line at one hub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Allocation {
+    /// The hub holding the reservation.
+    pub hub_id: HubId,
+    /// Reserved quantity.
+    pub quantity: Decimal,
+}
+
+/// One product line of an order, with its running quantities.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderLine {
+    /// Unique within the order.
+    pub line_id: LineId,
+    /// The product.
+    pub sku: Sku,
+    /// The product's name when ordered.
+    pub name: String,
+    /// Ordered quantity (> 0, at most 3 decimals).
+    pub quantity: Decimal,
+    /// Unit of measure.
+    pub unit: String,
+    /// The price the salesperson quoted.
+    pub quoted_unit_price: Decimal,
+    /// The SKU's list price when the line was created.
+    pub list_unit_price: Decimal,
+    /// Set when a sales manager approves a below-list price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_unit_price: Option<Decimal>,
+    /// Shipping cost per unit.
+    pub shipping_unit_cost: Decimal,
+    /// The SKU's tax rate when the line was created.
+    pub tax_rate: Decimal,
+    /// Reservations by hub.
+    #[serde(default)]
+    pub allocations: Vec<Allocation>,
+    /// Sum of `allocations`.
+    pub allocated: Decimal,
+    /// Waiting for stock.
+    pub backordered: Decimal,
+    /// Picked by the warehouse.
+    pub picked: Decimal,
+    /// Packed by the warehouse.
+    pub packed: Decimal,
+    /// Shipped.
+    pub shipped: Decimal,
+    /// Delivered to the customer.
+    pub delivered: Decimal,
+    /// Returned by the customer.
+    pub returned: Decimal,
+    /// Cancelled.
+    pub cancelled: Decimal,
+    /// The line's money.
+    pub totals: LineTotals,
+}
+
+impl OrderLine {
+    /// The price that applies: approved, else quoted.
+    pub fn unit_price(&self) -> Decimal {
+        self.approved_unit_price.unwrap_or(self.quoted_unit_price)
+    }
+
+    /// Whether the quote is under list price and needs a sales manager's approval.
+    pub fn below_list_price(&self) -> bool {
+        self.quoted_unit_price < self.list_unit_price
+    }
+
+    /// Quantity neither reserved nor cancelled yet.
+    pub fn unallocated(&self) -> Decimal {
+        self.quantity - self.allocated - self.cancelled
+    }
+
+    fn reprice(&mut self, currency: Currency) {
+        self.totals = price_line(
+            PriceInputs {
+                unit_price: self.unit_price(),
+                shipping_unit_cost: self.shipping_unit_cost,
+                quantity: self.quantity,
+                tax_rate: self.tax_rate,
+            },
+            currency,
+        );
+    }
+}
+
+/// An order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    /// Owner.
+    pub tenant_id: TenantId,
+    /// Id (ULID).
+    pub order_id: OrderId,
+    /// `ORD-YYYYMMDD-NNNN`, unique per tenant.
+    pub order_number: String,
+    /// Lifecycle status.
+    pub status: OrderStatus,
+    /// Increments on every change; the optimistic lock.
+    pub version: u64,
+    /// Customer snapshot.
+    pub customer: Customer,
+    /// Currency of every amount.
+    pub currency: Currency,
+    /// How it may be split.
+    pub fulfillment_policy: FulfillmentPolicy,
+    /// Who allocates.
+    pub allocation: AllocationMode,
+    /// The customer's own reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_reference: Option<String>,
+    /// The sales channel it came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// The channel's id for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_order_id: Option<String>,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// Order-level discount amount.
+    pub discount: Decimal,
+    /// Product lines.
+    pub lines: Vec<OrderLine>,
+    /// Whether an active hold stops it from going to a warehouse.
+    pub on_hold: bool,
+    /// Money.
+    pub totals: OrderTotals,
+    /// `sub` of the creator (sales see only their own).
+    pub created_by: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One entry of an order's status history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    /// The order.
+    pub order_id: OrderId,
+    /// Previous status; none when the order was created.
+    pub from: Option<OrderStatus>,
+    /// New status.
+    pub to: OrderStatus,
+    /// Why.
+    pub reason: String,
+    /// Who (`sub`).
+    pub actor: String,
+    /// With which role.
+    pub role: Role,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The order's version after the change.
+    pub version: u64,
+}
+
+impl Order {
+    /// Recomputes every line's and the order's totals.
+    pub fn reprice(&mut self) {
+        for line in &mut self.lines {
+            line.reprice(self.currency);
+        }
+        self.totals = order_totals(self.lines.iter().map(|l| &l.totals), self.discount, self.currency);
+    }
+
+    /// Whether any line was quoted under its list price.
+    pub fn needs_price_approval(&self) -> bool {
+        self.lines.iter().any(OrderLine::below_list_price)
+    }
+
+    /// The line with this id.
+    pub fn line(&self, line_id: &LineId) -> Option<&OrderLine> {
+        self.lines.iter().find(|l| &l.line_id == line_id)
+    }
+
+    /// The line with this id, mutably.
+    pub fn line_mut(&mut self, line_id: &LineId) -> Option<&mut OrderLine> {
+        self.lines.iter_mut().find(|l| &l.line_id == line_id)
+    }
+
+    /// The history entry of the order's creation.
+    pub fn creation_record(&self, actor: &Actor) -> StatusChange {
+        StatusChange {
+            order_id: self.order_id.clone(),
+            from: None,
+            to: self.status,
+            reason: "order created".into(),
+            actor: actor.sub.clone(),
+            role: actor.role,
+            at: self.created_at,
+            version: self.version,
+        }
+    }
+
+    /// Moves to `to` if the lifecycle allows it, bumping the version; returns the history entry.
+    pub fn change_status(
+        &mut self,
+        to: OrderStatus,
+        reason: impl Into<String>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<StatusChange, AppError> {
+        let from = self.status;
+        self.status = from
+            .transition_to(to)
+            .map_err(|e| AppError::conflict("invalid_transition", e.to_string()))?;
+        self.touch(now);
+        Ok(StatusChange {
+            order_id: self.order_id.clone(),
+            from: Some(from),
+            to,
+            reason: reason.into(),
+            actor: actor.sub.clone(),
+            role: actor.role,
+            at: now,
+            version: self.version,
+        })
+    }
+
+    /// Submits a draft (or a rejected quote): to price approval when any quote is under list
+    /// price, else straight to allocation.
+    pub fn submit(&mut self, actor: &Actor, now: DateTime<Utc>) -> Result<StatusChange, AppError> {
+        if !self.status.lines_editable() {
+            return Err(AppError::conflict(
+                "invalid_transition",
+                format!("an order in {} cannot be submitted", self.status),
+            ));
+        }
+        if self.needs_price_approval() {
+            self.change_status(OrderStatus::PendingPriceApproval, "quoted price below list price", actor, now)
+        } else {
+            self.change_status(OrderStatus::PendingAllocation, "submitted", actor, now)
+        }
+    }
+
+    /// Records a change that is not a status change: bumps the version and the timestamp.
+    pub fn touch(&mut self, now: DateTime<Utc>) {
+        self.version += 1;
+        self.updated_at = now;
+    }
+
+    /// Whether placement should run for it now.
+    pub fn awaits_automatic_placement(&self) -> bool {
+        self.status.awaits_allocation() && self.allocation == AllocationMode::Auto
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    pub(crate) fn sample_order(lines: &[(&str, Decimal, Decimal, Decimal)]) -> Order {
+        let now = Utc::now();
+        let mut order = Order {
+            tenant_id: TenantId::parse("t1").unwrap(),
+            order_id: OrderId::generate(),
+            order_number: "ORD-20261122-0001".into(),
+            status: OrderStatus::Draft,
+            version: 1,
+            customer: Customer {
+                id: "C1".into(),
+                name: "ABC".into(),
+                delivery_address: Address {
+                    line1: "1 Main".into(),
+                    line2: None,
+                    city: "HCM".into(),
+                    region: None,
+                    postal_code: None,
+                    country: "VN".into(),
+                    lat: Some(10.77),
+                    lon: Some(106.7),
+                },
+                contact: Contact::default(),
+            },
+            currency: Currency::Vnd,
+            fulfillment_policy: FulfillmentPolicy::ShipPartial,
+            allocation: AllocationMode::Auto,
+            external_reference: None,
+            channel: None,
+            channel_order_id: None,
+            notes: None,
+            discount: Decimal::ZERO,
+            lines: lines
+                .iter()
+                .enumerate()
+                .map(|(i, (sku, qty, quoted, list))| OrderLine {
+                    line_id: LineId::for_position(i),
+                    sku: Sku::parse(*sku).unwrap(),
+                    name: sku.to_string(),
+                    quantity: *qty,
+                    unit: "KG".into(),
+                    quoted_unit_price: *quoted,
+                    list_unit_price: *list,
+                    approved_unit_price: None,
+                    shipping_unit_cost: Decimal::ZERO,
+                    tax_rate: dec!(0.10),
+                    allocations: vec![],
+                    allocated: Decimal::ZERO,
+                    backordered: Decimal::ZERO,
+                    picked: Decimal::ZERO,
+                    packed: Decimal::ZERO,
+                    shipped: Decimal::ZERO,
+                    delivered: Decimal::ZERO,
+                    returned: Decimal::ZERO,
+                    cancelled: Decimal::ZERO,
+                    totals: LineTotals::default(),
+                })
+                .collect(),
+            on_hold: false,
+            totals: OrderTotals::default(),
+            created_by: "u1".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        order.reprice();
+        order
+    }
+
+    fn sales() -> Actor {
+        Actor { sub: "u1".into(), tenant_id: TenantId::parse("t1").unwrap(), role: Role::Sales }
+    }
+
+    #[test]
+    fn submit_goes_to_price_approval_only_when_a_quote_is_under_list() {
+        let mut at_list = sample_order(&[("A", dec!(1), dec!(100), dec!(100))]);
+        let change = at_list.submit(&sales(), Utc::now()).unwrap();
+        assert_eq!((change.from, change.to, at_list.version), (Some(OrderStatus::Draft), OrderStatus::PendingAllocation, 2));
+
+        let mut under = sample_order(&[("A", dec!(1), dec!(100), dec!(100)), ("B", dec!(1), dec!(99), dec!(100))]);
+        under.submit(&sales(), Utc::now()).unwrap();
+        assert_eq!(under.status, OrderStatus::PendingPriceApproval);
+    }
+
+    #[test]
+    fn a_submitted_order_cannot_be_submitted_again_and_stays_unchanged() {
+        let mut order = sample_order(&[("A", dec!(1), dec!(100), dec!(100))]);
+        order.submit(&sales(), Utc::now()).unwrap();
+        let before = order.clone();
+        assert!(matches!(order.submit(&sales(), Utc::now()), Err(AppError::Conflict { .. })));
+        assert_eq!(order, before);
+    }
+
+    #[test]
+    fn reprice_uses_the_approved_price_when_there_is_one() {
+        let mut order = sample_order(&[("A", dec!(2), dec!(90), dec!(100))]);
+        assert_eq!(order.totals.products, dec!(180));
+        order.lines[0].approved_unit_price = Some(dec!(95));
+        order.reprice();
+        assert_eq!((order.totals.products, order.totals.tax, order.totals.grand_total), (dec!(190), dec!(19), dec!(209)));
+    }
+}

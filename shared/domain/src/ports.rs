@@ -1,0 +1,104 @@
+//! The narrow ports functions need from storage. Implemented for DynamoDB in `oms-aws` and in
+//! memory in [`crate::memory`] (unit tests only).
+//!
+//! Every state change is a single atomic write carrying the new state, its history entries and
+//! its outbox messages, conditional on the version the change was computed from.
+
+use std::future::Future;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::StoreError;
+use crate::events::OutboxMessage;
+use crate::ids::{HubId, OrderId, Sku, TenantId};
+use crate::inventory::{Hub, SkuRecord, StockChange, StockFilter, StockLevel};
+use crate::order::{Order, StatusChange};
+use crate::placement::PlannedReservation;
+
+/// A state change of one order, written atomically.
+#[derive(Debug, Clone)]
+pub struct OrderWrite {
+    /// The order as it is after the change.
+    pub order: Order,
+    /// The version the change was computed from; `None` when the order is new.
+    pub expected_version: Option<u64>,
+    /// History entries to append.
+    pub history: Vec<StatusChange>,
+    /// Events and workflow starts to relay once committed.
+    pub outbox: Vec<OutboxMessage>,
+}
+
+/// The memory of an `Idempotency-Key`: which request body it was first used with and what that
+/// request produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    /// Owner.
+    pub tenant_id: TenantId,
+    /// The client's key.
+    pub key: String,
+    /// SHA-256 of the request (route and body).
+    pub request_hash: String,
+    /// The order the request created.
+    pub order_id: OrderId,
+    /// When it was used.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Orders, their history and their idempotency records.
+pub trait OrderStore: Send + Sync {
+    /// One order, or `None` (also for another tenant's id).
+    fn get_order(&self, tenant: &TenantId, id: &OrderId) -> impl Future<Output = Result<Option<Order>, StoreError>> + Send;
+
+    /// The status history, oldest first.
+    fn order_history(&self, tenant: &TenantId, id: &OrderId) -> impl Future<Output = Result<Vec<StatusChange>, StoreError>> + Send;
+
+    /// The next number of the tenant's order sequence for a day (1, 2, ...).
+    fn next_order_sequence(&self, tenant: &TenantId, day: NaiveDate) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Creates an order, with its idempotency record when the request had a key. Fails with
+    /// `Conflict(IdempotencyKey)` if the key was taken meanwhile, `Conflict(ChannelOrder)` if the
+    /// channel order id exists, and writes nothing then.
+    fn create_order(&self, write: OrderWrite, idempotency: Option<IdempotencyRecord>) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Saves a change of an existing order. Fails with `Conflict(Version)` if the stored version
+    /// is not `expected_version`.
+    fn save_order(&self, write: OrderWrite) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The idempotency record of a key, if it was used.
+    fn find_idempotency(&self, tenant: &TenantId, key: &str) -> impl Future<Output = Result<Option<IdempotencyRecord>, StoreError>> + Send;
+}
+
+/// Hubs and SKUs.
+pub trait CatalogStore: Send + Sync {
+    /// Creates or replaces a hub.
+    fn put_hub(&self, tenant: &TenantId, hub: &Hub) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Every hub of the tenant, by id.
+    fn list_hubs(&self, tenant: &TenantId) -> impl Future<Output = Result<Vec<Hub>, StoreError>> + Send;
+    /// One hub.
+    fn get_hub(&self, tenant: &TenantId, hub_id: &HubId) -> impl Future<Output = Result<Option<Hub>, StoreError>> + Send;
+    /// Creates or replaces a SKU.
+    fn put_sku(&self, tenant: &TenantId, sku: &SkuRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Every SKU of the tenant, by code.
+    fn list_skus(&self, tenant: &TenantId) -> impl Future<Output = Result<Vec<SkuRecord>, StoreError>> + Send;
+    /// The SKUs among `skus` that exist.
+    fn get_skus(&self, tenant: &TenantId, skus: &[Sku]) -> impl Future<Output = Result<Vec<SkuRecord>, StoreError>> + Send;
+}
+
+/// Stock levels and reservations.
+pub trait StockStore: Send + Sync {
+    /// Stock of the given SKUs at every hub that has a record.
+    fn stock_for_skus(&self, tenant: &TenantId, skus: &[Sku]) -> impl Future<Output = Result<Vec<StockLevel>, StoreError>> + Send;
+
+    /// Stock matching the filter.
+    fn list_stock(&self, tenant: &TenantId, filter: &StockFilter) -> impl Future<Output = Result<Vec<StockLevel>, StoreError>> + Send;
+
+    /// Applies a change atomically; `Conflict(Stock)` when it would take `on_hand` below
+    /// `reserved`. Returns the new level.
+    fn change_stock(&self, tenant: &TenantId, hub_id: &HubId, sku: &Sku, change: StockChange) -> impl Future<Output = Result<StockLevel, StoreError>> + Send;
+
+    /// Reserves every planned quantity and saves the order change, all or nothing:
+    /// `Conflict(Stock{..})` if any hub no longer has the quantity, `Conflict(Version)` if the
+    /// order moved on.
+    fn reserve(&self, write: OrderWrite, reservations: &[PlannedReservation]) -> impl Future<Output = Result<(), StoreError>> + Send;
+}

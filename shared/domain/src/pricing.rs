@@ -1,0 +1,125 @@
+//! Pricing (SPEC.md "Pricing"). Per line: unit price = approved, else quoted; line total =
+//! (unit price + shipping unit cost) x quantity; tax = line total x tax rate; each rounded half
+//! away from zero to the currency's minor unit. The order's totals are sums of rounded line
+//! figures, less the discount, so the lines always add up to the order.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::money::Currency;
+
+/// A line's money, rounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LineTotals {
+    /// Unit price x quantity.
+    pub products: Decimal,
+    /// Shipping unit cost x quantity.
+    pub shipping: Decimal,
+    /// Products + shipping, before tax (SPEC's line_total).
+    pub net: Decimal,
+    /// Tax on `net`.
+    pub tax: Decimal,
+    /// `net + tax`.
+    pub gross: Decimal,
+}
+
+/// An order's money, rounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct OrderTotals {
+    /// Sum of line products.
+    pub products: Decimal,
+    /// Sum of line shipping.
+    pub shipping: Decimal,
+    /// Sum of line tax.
+    pub tax: Decimal,
+    /// Order-level discount.
+    pub discount: Decimal,
+    /// What the customer pays: products + shipping + tax - discount.
+    pub grand_total: Decimal,
+}
+
+/// What pricing needs to know of a line.
+#[derive(Debug, Clone, Copy)]
+pub struct PriceInputs {
+    /// The price that applies (approved, else quoted).
+    pub unit_price: Decimal,
+    /// Shipping cost per unit.
+    pub shipping_unit_cost: Decimal,
+    /// Ordered quantity.
+    pub quantity: Decimal,
+    /// Tax rate, e.g. 0.10.
+    pub tax_rate: Decimal,
+}
+
+/// Prices one line.
+pub fn price_line(inputs: PriceInputs, currency: Currency) -> LineTotals {
+    let products = currency.round(inputs.unit_price * inputs.quantity);
+    let net = currency.round((inputs.unit_price + inputs.shipping_unit_cost) * inputs.quantity);
+    // Shipping is what remains of the rounded net, so products + shipping == net exactly.
+    let shipping = net - products;
+    let tax = currency.round(net * inputs.tax_rate);
+    LineTotals { products, shipping, net, tax, gross: net + tax }
+}
+
+/// Sums priced lines into the order's totals.
+pub fn order_totals<'a>(lines: impl IntoIterator<Item = &'a LineTotals>, discount: Decimal, currency: Currency) -> OrderTotals {
+    let mut totals = OrderTotals { discount: currency.round(discount), ..OrderTotals::default() };
+    for line in lines {
+        totals.products += line.products;
+        totals.shipping += line.shipping;
+        totals.tax += line.tax;
+    }
+    totals.grand_total = totals.products + totals.shipping + totals.tax - totals.discount;
+    totals
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    fn line(unit_price: Decimal, shipping: Decimal, quantity: Decimal, tax_rate: Decimal) -> PriceInputs {
+        PriceInputs { unit_price, shipping_unit_cost: shipping, quantity, tax_rate }
+    }
+
+    #[test]
+    fn vnd_rounds_to_whole_dong_per_line() {
+        let t = price_line(line(dec!(32000), dec!(500), dec!(1.5), dec!(0.10)), Currency::Vnd);
+        assert_eq!((t.products, t.shipping, t.net, t.tax, t.gross), (dec!(48000), dec!(750), dec!(48750), dec!(4875), dec!(53625)));
+
+        // 33333 x 0.333 = 11099.889 -> 11100; tax 1110.
+        let t = price_line(line(dec!(33333), dec!(0), dec!(0.333), dec!(0.10)), Currency::Vnd);
+        assert_eq!((t.net, t.tax), (dec!(11100), dec!(1110)));
+
+        // 12345 x 0.1 = 1234.5 -> 1235 (half away from zero, not to even); tax 123.5 -> 124.
+        let t = price_line(line(dec!(12345), dec!(0), dec!(0.1), dec!(0.10)), Currency::Vnd);
+        assert_eq!((t.net, t.tax), (dec!(1235), dec!(124)));
+    }
+
+    #[test]
+    fn usd_rounds_to_cents_per_line() {
+        // 1.85 x 3.333 = 6.16605 -> 6.17; tax 0.617 -> 0.62.
+        let t = price_line(line(dec!(1.85), dec!(0), dec!(3.333), dec!(0.10)), Currency::Usd);
+        assert_eq!((t.net, t.tax, t.gross), (dec!(6.17), dec!(0.62), dec!(6.79)));
+
+        // 0.125 -> 0.13 (banker's rounding would give 0.12).
+        let t = price_line(line(dec!(0.125), dec!(0), dec!(1), dec!(0)), Currency::Usd);
+        assert_eq!(t.net, dec!(0.13));
+    }
+
+    #[test]
+    fn order_totals_are_sums_of_rounded_lines_less_discount() {
+        let a = price_line(line(dec!(10.005), dec!(0.50), dec!(1), dec!(0.10)), Currency::Usd);
+        let b = price_line(line(dec!(2.335), dec!(0), dec!(2), dec!(0.08)), Currency::Usd);
+        let totals = order_totals([&a, &b], dec!(1.00), Currency::Usd);
+        assert_eq!(totals.products, a.products + b.products);
+        assert_eq!(totals.tax, a.tax + b.tax);
+        assert_eq!(totals.grand_total, a.gross + b.gross - dec!(1.00));
+        // 10.005 -> 10.01 products; (10.505) -> 10.51 net, shipping 0.50; tax 1.051 -> 1.05.
+        assert_eq!((a.products, a.shipping, a.tax), (dec!(10.01), dec!(0.50), dec!(1.05)));
+        // 4.67 net; tax 0.3736 -> 0.37.
+        assert_eq!((b.net, b.tax), (dec!(4.67), dec!(0.37)));
+        assert_eq!(totals.grand_total, dec!(15.60));
+    }
+}

@@ -1,0 +1,10 @@
+//! Use cases: what each function does, generic over the ports so the same code runs on DynamoDB
+//! and in memory. Each takes an authenticated [`crate::Actor`] (or runs as the system) and the
+//! current time, validates before it writes, and writes each change atomically.
+
+pub mod create_order;
+pub mod inventory;
+pub mod orders;
+pub mod placement;
+
+pub use create_order::{CreateOrderRequest, Created, IdempotencyKey, create_order};

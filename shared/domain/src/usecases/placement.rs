@@ -1,0 +1,118 @@
+//! The two placement tasks of the `order-placement` workflow.
+//!
+//! `plan` (assign-hub) reads the order, hubs and stock and proposes reservations. `reserve`
+//! (reserve-stock) applies the plan to the order and commits it together with a conditional
+//! reservation per stock item. A plan that no longer fits (stock taken, order changed) fails as
+//! `plan_stale` and the workflow plans again from fresh data.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::access::Actor;
+use crate::error::{AppError, StoreError};
+use crate::events::{BackorderedLine, DomainEvent, EventEnvelope, OutboxMessage};
+use crate::ids::{OrderId, Sku, TenantId};
+use crate::placement::{PlacementPlan, RoutingWeights, plan_reservations};
+use crate::ports::{CatalogStore, OrderStore, OrderWrite, StockStore};
+use crate::status::OrderStatus;
+
+/// The workflow's input to both tasks' first step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlacementRequest {
+    /// Owner.
+    pub tenant_id: TenantId,
+    /// The order to place.
+    pub order_id: OrderId,
+}
+
+/// What `reserve` reports back to the workflow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlacementResult {
+    /// The order.
+    pub order_id: OrderId,
+    /// `ALLOCATED` or `BACKORDERED`.
+    pub status: OrderStatus,
+    /// The order's version after placement.
+    pub version: u64,
+}
+
+const COMPONENT: &str = "order-placement";
+
+fn not_placeable(status: OrderStatus) -> AppError {
+    AppError::conflict("not_placeable", format!("the order is {status}, not awaiting allocation"))
+}
+
+fn plan_stale(why: &str) -> AppError {
+    AppError::conflict("plan_stale", format!("the placement plan is stale: {why}"))
+}
+
+/// Plans which hubs reserve each line.
+pub async fn plan<S>(store: &S, request: &PlacementRequest, weights: RoutingWeights) -> Result<PlacementPlan, AppError>
+where
+    S: OrderStore + CatalogStore + StockStore,
+{
+    let tenant = &request.tenant_id;
+    let order = store.get_order(tenant, &request.order_id).await?.ok_or(AppError::NotFound("order"))?;
+    if !order.status.awaits_allocation() {
+        return Err(not_placeable(order.status));
+    }
+    let skus: Vec<Sku> = order.lines.iter().map(|l| l.sku.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let hubs = store.list_hubs(tenant).await?;
+    let stock = store.stock_for_skus(tenant, &skus).await?;
+    Ok(PlacementPlan {
+        tenant_id: tenant.clone(),
+        order_id: order.order_id.clone(),
+        order_version: order.version,
+        reservations: plan_reservations(&order, &hubs, &stock, weights),
+    })
+}
+
+/// Reserves the plan and moves the order to `ALLOCATED` or `BACKORDERED`, atomically.
+pub async fn reserve<S>(store: &S, plan: &PlacementPlan, now: DateTime<Utc>) -> Result<PlacementResult, AppError>
+where
+    S: OrderStore + StockStore,
+{
+    let tenant = &plan.tenant_id;
+    let mut order = store.get_order(tenant, &plan.order_id).await?.ok_or(AppError::NotFound("order"))?;
+    if order.version != plan.order_version {
+        return Err(plan_stale("the order changed since it was planned"));
+    }
+    if !order.status.awaits_allocation() {
+        return Err(not_placeable(order.status));
+    }
+    let actor = Actor::system(tenant.clone(), COMPONENT);
+    let change = order.apply_placement(&plan.reservations, &actor, now)?;
+
+    let event = |e| OutboxMessage::Event(EventEnvelope::new(tenant.clone(), now, e));
+    let mut outbox = vec![event(DomainEvent::status_changed(&order, &change))];
+    if !plan.reservations.is_empty() {
+        outbox.push(event(DomainEvent::StockReserved {
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            reservations: plan.reservations.clone(),
+        }));
+    }
+    let backordered: Vec<BackorderedLine> = order
+        .lines
+        .iter()
+        .filter(|l| !l.backordered.is_zero())
+        .map(|l| BackorderedLine { line_id: l.line_id.clone(), sku: l.sku.clone(), backordered: l.backordered })
+        .collect();
+    if !backordered.is_empty() {
+        outbox.push(event(DomainEvent::OrderBackordered {
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            lines: backordered,
+        }));
+    }
+
+    let result = PlacementResult { order_id: order.order_id.clone(), status: order.status, version: order.version };
+    let write = OrderWrite { order, expected_version: Some(plan.order_version), history: vec![change], outbox };
+    match store.reserve(write, &plan.reservations).await {
+        Ok(()) => Ok(result),
+        Err(StoreError::Conflict(on)) => Err(plan_stale(&format!("{on:?}"))),
+        Err(other) => Err(other.into()),
+    }
+}
