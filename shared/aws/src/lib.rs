@@ -1,1 +1,17 @@
+//! Adapters from the OMS ports to AWS, and the Lambda edge every function shares.
+//!
+//! - [`dynamo`]: the single-table DynamoDB store (every port of `oms_domain::ports`).
+//! - [`relay`]: publishes outbox messages to EventBridge and Step Functions.
+//! - [`http`]: API Gateway v2 requests in, responses out; errors mapped to status codes once.
+//! - [`task`]: Step Functions task errors with stable names for the ASL's Retry/Catch.
+//! - [`runtime`]: what every `main` does first (tracing, config, SDK config).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
+pub mod dynamo;
+pub mod http;
+pub mod relay;
+pub mod runtime;
+pub mod task;
+
+pub use dynamo::DynamoStore;

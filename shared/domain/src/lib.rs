@@ -16,9 +16,9 @@ pub mod memory;
 pub mod money;
 pub mod order;
 pub mod placement;
-pub mod quantity;
 pub mod ports;
 pub mod pricing;
+pub mod quantity;
 pub mod status;
 pub mod usecases;
 

@@ -85,16 +85,17 @@ impl OrderStore for MemoryStore {
         if state.orders.contains_key(&key) {
             return Err(StoreError::Conflict(ConflictOn::AlreadyExists));
         }
-        if let Some(record) = &idempotency {
-            if state.idempotency.contains_key(&(record.tenant_id.clone(), record.key.clone())) {
-                return Err(StoreError::Conflict(ConflictOn::IdempotencyKey));
-            }
+        if let Some(record) = &idempotency
+            && state.idempotency.contains_key(&(record.tenant_id.clone(), record.key.clone()))
+        {
+            return Err(StoreError::Conflict(ConflictOn::IdempotencyKey));
         }
-        let channel_ref = order.channel.clone().zip(order.channel_order_id.clone()).map(|(c, id)| (order.tenant_id.clone(), c, id));
-        if let Some(channel_ref) = &channel_ref {
-            if state.channel_refs.contains_key(channel_ref) {
-                return Err(StoreError::Conflict(ConflictOn::ChannelOrder));
-            }
+        let channel_ref =
+            order.channel.clone().zip(order.channel_order_id.clone()).map(|(c, id)| (order.tenant_id.clone(), c, id));
+        if let Some(channel_ref) = &channel_ref
+            && state.channel_refs.contains_key(channel_ref)
+        {
+            return Err(StoreError::Conflict(ConflictOn::ChannelOrder));
         }
         if let Some(channel_ref) = channel_ref {
             state.channel_refs.insert(channel_ref, order.order_id.clone());
@@ -150,7 +151,12 @@ impl CatalogStore for MemoryStore {
 impl StockStore for MemoryStore {
     async fn stock_for_skus(&self, tenant: &TenantId, skus: &[Sku]) -> Result<Vec<StockLevel>, StoreError> {
         let state = self.state.lock().unwrap();
-        Ok(state.stock.iter().filter(|((t, _, s), _)| t == tenant && skus.contains(s)).map(|(_, l)| l.clone()).collect())
+        Ok(state
+            .stock
+            .iter()
+            .filter(|((t, _, s), _)| t == tenant && skus.contains(s))
+            .map(|(_, l)| l.clone())
+            .collect())
     }
 
     async fn list_stock(&self, tenant: &TenantId, filter: &StockFilter) -> Result<Vec<StockLevel>, StoreError> {
@@ -159,13 +165,21 @@ impl StockStore for MemoryStore {
             .stock
             .iter()
             .filter(|((t, h, s), _)| {
-                t == tenant && filter.hub_id.as_ref().is_none_or(|f| f == h) && filter.sku.as_ref().is_none_or(|f| f == s)
+                t == tenant
+                    && filter.hub_id.as_ref().is_none_or(|f| f == h)
+                    && filter.sku.as_ref().is_none_or(|f| f == s)
             })
             .map(|(_, l)| l.clone())
             .collect())
     }
 
-    async fn change_stock(&self, tenant: &TenantId, hub_id: &HubId, sku: &Sku, change: StockChange) -> Result<StockLevel, StoreError> {
+    async fn change_stock(
+        &self,
+        tenant: &TenantId,
+        hub_id: &HubId,
+        sku: &Sku,
+        change: StockChange,
+    ) -> Result<StockLevel, StoreError> {
         let mut state = self.state.lock().unwrap();
         let level = state
             .stock
@@ -191,9 +205,16 @@ impl StockStore for MemoryStore {
             *needed.entry((r.hub_id.clone(), r.sku.clone())).or_default() += r.quantity;
         }
         for ((hub_id, sku), quantity) in &needed {
-            let available = state.stock.get(&(tenant.clone(), hub_id.clone(), sku.clone())).map(StockLevel::available).unwrap_or_default();
+            let available = state
+                .stock
+                .get(&(tenant.clone(), hub_id.clone(), sku.clone()))
+                .map(StockLevel::available)
+                .unwrap_or_default();
             if available < *quantity {
-                return Err(StoreError::Conflict(ConflictOn::Stock { hub_id: hub_id.to_string(), sku: sku.to_string() }));
+                return Err(StoreError::Conflict(ConflictOn::Stock {
+                    hub_id: hub_id.to_string(),
+                    sku: sku.to_string(),
+                }));
             }
         }
         for ((hub_id, sku), quantity) in needed {

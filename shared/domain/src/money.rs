@@ -64,14 +64,10 @@ impl Currency {
 impl FromStr for Currency {
     type Err = AppError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|(_, code, _)| code.eq_ignore_ascii_case(s))
-            .map(|(c, _, _)| c)
-            .ok_or_else(|| {
-                let known: Vec<_> = Self::ALL.iter().map(|(_, code, _)| *code).collect();
-                AppError::invalid("currency", format!("unsupported currency {s:?}; one of {}", known.join(", ")))
-            })
+        Self::ALL.into_iter().find(|(_, code, _)| code.eq_ignore_ascii_case(s)).map(|(c, _, _)| c).ok_or_else(|| {
+            let known: Vec<_> = Self::ALL.iter().map(|(_, code, _)| *code).collect();
+            AppError::invalid("currency", format!("unsupported currency {s:?}; one of {}", known.join(", ")))
+        })
     }
 }
 

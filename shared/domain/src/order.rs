@@ -296,9 +296,7 @@ impl Order {
         now: DateTime<Utc>,
     ) -> Result<StatusChange, AppError> {
         let from = self.status;
-        self.status = from
-            .transition_to(to)
-            .map_err(|e| AppError::conflict("invalid_transition", e.to_string()))?;
+        self.status = from.transition_to(to).map_err(|e| AppError::conflict("invalid_transition", e.to_string()))?;
         self.touch(now);
         Ok(StatusChange {
             order_id: self.order_id.clone(),
@@ -421,7 +419,10 @@ pub(crate) mod tests {
     fn submit_goes_to_price_approval_only_when_a_quote_is_under_list() {
         let mut at_list = sample_order(&[("A", dec!(1), dec!(100), dec!(100))]);
         let change = at_list.submit(&sales(), Utc::now()).unwrap();
-        assert_eq!((change.from, change.to, at_list.version), (Some(OrderStatus::Draft), OrderStatus::PendingAllocation, 2));
+        assert_eq!(
+            (change.from, change.to, at_list.version),
+            (Some(OrderStatus::Draft), OrderStatus::PendingAllocation, 2)
+        );
 
         let mut under = sample_order(&[("A", dec!(1), dec!(100), dec!(100)), ("B", dec!(1), dec!(99), dec!(100))]);
         under.submit(&sales(), Utc::now()).unwrap();
@@ -443,6 +444,9 @@ pub(crate) mod tests {
         assert_eq!(order.totals.products, dec!(180));
         order.lines[0].approved_unit_price = Some(dec!(95));
         order.reprice();
-        assert_eq!((order.totals.products, order.totals.tax, order.totals.grand_total), (dec!(190), dec!(19), dec!(209)));
+        assert_eq!(
+            (order.totals.products, order.totals.tax, order.totals.grand_total),
+            (dec!(190), dec!(19), dec!(209))
+        );
     }
 }

@@ -57,7 +57,7 @@ pub fn hub_score(hub: &Hub, destination: Option<Location>, weights: RoutingWeigh
 }
 
 /// Active hubs, best first (ties broken by hub id, so plans are deterministic).
-pub fn rank_hubs<'a>(hubs: &'a [Hub], destination: Option<Location>, weights: RoutingWeights) -> Vec<&'a Hub> {
+pub fn rank_hubs(hubs: &[Hub], destination: Option<Location>, weights: RoutingWeights) -> Vec<&Hub> {
     let mut ranked: Vec<(&Hub, f64)> =
         hubs.iter().filter(|h| h.active).map(|h| (h, hub_score(h, destination, weights))).collect();
     ranked.sort_by(|(a, sa), (b, sb)| sb.total_cmp(sa).then_with(|| a.hub_id.cmp(&b.hub_id)));
@@ -91,7 +91,12 @@ pub struct PlacementPlan {
 }
 
 /// Plans reservations for every unallocated quantity of the order from the stock snapshot.
-pub fn plan_reservations(order: &Order, hubs: &[Hub], stock: &[StockLevel], weights: RoutingWeights) -> Vec<PlannedReservation> {
+pub fn plan_reservations(
+    order: &Order,
+    hubs: &[Hub],
+    stock: &[StockLevel],
+    weights: RoutingWeights,
+) -> Vec<PlannedReservation> {
     let address = &order.customer.delivery_address;
     let destination = address.lat.zip(address.lon).map(|(lat, lon)| Location { lat, lon });
     let ranked = rank_hubs(hubs, destination, weights);
@@ -158,13 +163,15 @@ impl Order {
         now: DateTime<Utc>,
     ) -> Result<StatusChange, AppError> {
         if !self.status.awaits_allocation() {
-            return Err(AppError::conflict("not_placeable", format!("an order in {} is not awaiting allocation", self.status)));
+            return Err(AppError::conflict(
+                "not_placeable",
+                format!("an order in {} is not awaiting allocation", self.status),
+            ));
         }
         for r in reservations {
-            let line = self
-                .line_mut(&r.line_id)
-                .filter(|l| l.sku == r.sku)
-                .ok_or_else(|| AppError::invalid("reservations", format!("no line {} with SKU {}", r.line_id, r.sku)))?;
+            let line = self.line_mut(&r.line_id).filter(|l| l.sku == r.sku).ok_or_else(|| {
+                AppError::invalid("reservations", format!("no line {} with SKU {}", r.line_id, r.sku))
+            })?;
             if r.quantity <= Decimal::ZERO || r.quantity > line.unallocated() {
                 return Err(AppError::conflict(
                     "over_allocation",
@@ -250,16 +257,23 @@ mod tests {
     #[test]
     fn the_nearby_good_hub_beats_a_slightly_better_far_one_and_inactive_hubs_never_rank() {
         let destination = Some(Location { lat: 10.77, lon: 106.7 });
-        let ranked: Vec<_> = rank_hubs(&hubs(), destination, RoutingWeights::default()).iter().map(|h| h.hub_id.to_string()).collect();
+        let ranked: Vec<_> =
+            rank_hubs(&hubs(), destination, RoutingWeights::default()).iter().map(|h| h.hub_id.to_string()).collect();
         assert_eq!(ranked, ["HCM", "HAN"]);
-        let by_performance: Vec<_> = rank_hubs(&hubs(), None, RoutingWeights::default()).iter().map(|h| h.hub_id.to_string()).collect();
+        let by_performance: Vec<_> =
+            rank_hubs(&hubs(), None, RoutingWeights::default()).iter().map(|h| h.hub_id.to_string()).collect();
         assert_eq!(by_performance, ["HAN", "HCM"]);
     }
 
     #[test]
     fn a_line_is_split_over_hubs_in_rank_order_when_the_policy_allows() {
         let order = submitted(&[("A", dec!(15))], FulfillmentPolicy::ShipPartial);
-        let plan = plan_reservations(&order, &hubs(), &[stock("HCM", "A", dec!(12), dec!(2)), stock("HAN", "A", dec!(50), dec!(0))], RoutingWeights::default());
+        let plan = plan_reservations(
+            &order,
+            &hubs(),
+            &[stock("HCM", "A", dec!(12), dec!(2)), stock("HAN", "A", dec!(50), dec!(0))],
+            RoutingWeights::default(),
+        );
         let got: Vec<_> = plan.iter().map(|r| (r.hub_id.to_string(), r.quantity)).collect();
         assert_eq!(got, [("HCM".to_string(), dec!(10)), ("HAN".to_string(), dec!(5))]);
     }
@@ -267,7 +281,11 @@ mod tests {
     #[test]
     fn ship_complete_takes_one_hub_that_has_everything_or_nothing() {
         let order = submitted(&[("A", dec!(5)), ("B", dec!(5))], FulfillmentPolicy::ShipComplete);
-        let all_at_han = [stock("HCM", "A", dec!(5), dec!(0)), stock("HAN", "A", dec!(5), dec!(0)), stock("HAN", "B", dec!(9), dec!(0))];
+        let all_at_han = [
+            stock("HCM", "A", dec!(5), dec!(0)),
+            stock("HAN", "A", dec!(5), dec!(0)),
+            stock("HAN", "B", dec!(9), dec!(0)),
+        ];
         let plan = plan_reservations(&order, &hubs(), &all_at_han, RoutingWeights::default());
         assert!(plan.iter().all(|r| r.hub_id.as_str() == "HAN") && plan.len() == 2);
 
@@ -278,7 +296,8 @@ mod tests {
     #[test]
     fn two_lines_of_one_sku_never_plan_the_same_stock_twice() {
         let order = submitted(&[("A", dec!(4)), ("A", dec!(4))], FulfillmentPolicy::ShipPartial);
-        let plan = plan_reservations(&order, &hubs(), &[stock("HCM", "A", dec!(6), dec!(0))], RoutingWeights::default());
+        let plan =
+            plan_reservations(&order, &hubs(), &[stock("HCM", "A", dec!(6), dec!(0))], RoutingWeights::default());
         assert_eq!(plan.iter().map(|r| r.quantity).sum::<Decimal>(), dec!(6));
     }
 
@@ -295,7 +314,8 @@ mod tests {
         ];
         for (policy, available, expected, backordered) in cases {
             let mut order = submitted(&[("A", dec!(10))], policy);
-            let plan = plan_reservations(&order, &hubs(), &[stock("HCM", "A", available, dec!(0))], RoutingWeights::default());
+            let plan =
+                plan_reservations(&order, &hubs(), &[stock("HCM", "A", available, dec!(0))], RoutingWeights::default());
             let change = order.apply_placement(&plan, &system(), Utc::now()).unwrap();
             assert_eq!(change.to, expected, "{policy:?} with {available}");
             assert_eq!(order.lines[0].backordered, backordered, "{policy:?} with {available}");
@@ -306,11 +326,19 @@ mod tests {
     #[test]
     fn a_plan_cannot_reserve_more_than_a_line_needs_or_for_an_order_not_awaiting_allocation() {
         let mut order = submitted(&[("A", dec!(2))], FulfillmentPolicy::ShipPartial);
-        let too_much = [PlannedReservation { line_id: LineId::for_position(0), sku: Sku::parse("A").unwrap(), hub_id: HubId::parse("HCM").unwrap(), quantity: dec!(3) }];
+        let too_much = [PlannedReservation {
+            line_id: LineId::for_position(0),
+            sku: Sku::parse("A").unwrap(),
+            hub_id: HubId::parse("HCM").unwrap(),
+            quantity: dec!(3),
+        }];
         assert!(order.apply_placement(&too_much, &system(), Utc::now()).is_err());
 
         let mut draft = submitted(&[("A", dec!(2))], FulfillmentPolicy::ShipPartial);
         draft.status = OrderStatus::Draft;
-        assert!(matches!(draft.apply_placement(&[], &system(), Utc::now()), Err(AppError::Conflict { code: "not_placeable", .. })));
+        assert!(matches!(
+            draft.apply_placement(&[], &system(), Utc::now()),
+            Err(AppError::Conflict { code: "not_placeable", .. })
+        ));
     }
 }

@@ -48,25 +48,45 @@ pub struct IdempotencyRecord {
 /// Orders, their history and their idempotency records.
 pub trait OrderStore: Send + Sync {
     /// One order, or `None` (also for another tenant's id).
-    fn get_order(&self, tenant: &TenantId, id: &OrderId) -> impl Future<Output = Result<Option<Order>, StoreError>> + Send;
+    fn get_order(
+        &self,
+        tenant: &TenantId,
+        id: &OrderId,
+    ) -> impl Future<Output = Result<Option<Order>, StoreError>> + Send;
 
     /// The status history, oldest first.
-    fn order_history(&self, tenant: &TenantId, id: &OrderId) -> impl Future<Output = Result<Vec<StatusChange>, StoreError>> + Send;
+    fn order_history(
+        &self,
+        tenant: &TenantId,
+        id: &OrderId,
+    ) -> impl Future<Output = Result<Vec<StatusChange>, StoreError>> + Send;
 
     /// The next number of the tenant's order sequence for a day (1, 2, ...).
-    fn next_order_sequence(&self, tenant: &TenantId, day: NaiveDate) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    fn next_order_sequence(
+        &self,
+        tenant: &TenantId,
+        day: NaiveDate,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
     /// Creates an order, with its idempotency record when the request had a key. Fails with
     /// `Conflict(IdempotencyKey)` if the key was taken meanwhile, `Conflict(ChannelOrder)` if the
     /// channel order id exists, and writes nothing then.
-    fn create_order(&self, write: OrderWrite, idempotency: Option<IdempotencyRecord>) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn create_order(
+        &self,
+        write: OrderWrite,
+        idempotency: Option<IdempotencyRecord>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Saves a change of an existing order. Fails with `Conflict(Version)` if the stored version
     /// is not `expected_version`.
     fn save_order(&self, write: OrderWrite) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The idempotency record of a key, if it was used.
-    fn find_idempotency(&self, tenant: &TenantId, key: &str) -> impl Future<Output = Result<Option<IdempotencyRecord>, StoreError>> + Send;
+    fn find_idempotency(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<IdempotencyRecord>, StoreError>> + Send;
 }
 
 /// Hubs and SKUs.
@@ -76,29 +96,55 @@ pub trait CatalogStore: Send + Sync {
     /// Every hub of the tenant, by id.
     fn list_hubs(&self, tenant: &TenantId) -> impl Future<Output = Result<Vec<Hub>, StoreError>> + Send;
     /// One hub.
-    fn get_hub(&self, tenant: &TenantId, hub_id: &HubId) -> impl Future<Output = Result<Option<Hub>, StoreError>> + Send;
+    fn get_hub(
+        &self,
+        tenant: &TenantId,
+        hub_id: &HubId,
+    ) -> impl Future<Output = Result<Option<Hub>, StoreError>> + Send;
     /// Creates or replaces a SKU.
     fn put_sku(&self, tenant: &TenantId, sku: &SkuRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Every SKU of the tenant, by code.
     fn list_skus(&self, tenant: &TenantId) -> impl Future<Output = Result<Vec<SkuRecord>, StoreError>> + Send;
     /// The SKUs among `skus` that exist.
-    fn get_skus(&self, tenant: &TenantId, skus: &[Sku]) -> impl Future<Output = Result<Vec<SkuRecord>, StoreError>> + Send;
+    fn get_skus(
+        &self,
+        tenant: &TenantId,
+        skus: &[Sku],
+    ) -> impl Future<Output = Result<Vec<SkuRecord>, StoreError>> + Send;
 }
 
 /// Stock levels and reservations.
 pub trait StockStore: Send + Sync {
     /// Stock of the given SKUs at every hub that has a record.
-    fn stock_for_skus(&self, tenant: &TenantId, skus: &[Sku]) -> impl Future<Output = Result<Vec<StockLevel>, StoreError>> + Send;
+    fn stock_for_skus(
+        &self,
+        tenant: &TenantId,
+        skus: &[Sku],
+    ) -> impl Future<Output = Result<Vec<StockLevel>, StoreError>> + Send;
 
     /// Stock matching the filter.
-    fn list_stock(&self, tenant: &TenantId, filter: &StockFilter) -> impl Future<Output = Result<Vec<StockLevel>, StoreError>> + Send;
+    fn list_stock(
+        &self,
+        tenant: &TenantId,
+        filter: &StockFilter,
+    ) -> impl Future<Output = Result<Vec<StockLevel>, StoreError>> + Send;
 
     /// Applies a change atomically; `Conflict(Stock)` when it would take `on_hand` below
     /// `reserved`. Returns the new level.
-    fn change_stock(&self, tenant: &TenantId, hub_id: &HubId, sku: &Sku, change: StockChange) -> impl Future<Output = Result<StockLevel, StoreError>> + Send;
+    fn change_stock(
+        &self,
+        tenant: &TenantId,
+        hub_id: &HubId,
+        sku: &Sku,
+        change: StockChange,
+    ) -> impl Future<Output = Result<StockLevel, StoreError>> + Send;
 
     /// Reserves every planned quantity and saves the order change, all or nothing:
     /// `Conflict(Stock{..})` if any hub no longer has the quantity, `Conflict(Version)` if the
     /// order moved on.
-    fn reserve(&self, write: OrderWrite, reservations: &[PlannedReservation]) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn reserve(
+        &self,
+        write: OrderWrite,
+        reservations: &[PlannedReservation],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

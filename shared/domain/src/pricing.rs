@@ -62,7 +62,11 @@ pub fn price_line(inputs: PriceInputs, currency: Currency) -> LineTotals {
 }
 
 /// Sums priced lines into the order's totals.
-pub fn order_totals<'a>(lines: impl IntoIterator<Item = &'a LineTotals>, discount: Decimal, currency: Currency) -> OrderTotals {
+pub fn order_totals<'a>(
+    lines: impl IntoIterator<Item = &'a LineTotals>,
+    discount: Decimal,
+    currency: Currency,
+) -> OrderTotals {
     let mut totals = OrderTotals { discount: currency.round(discount), ..OrderTotals::default() };
     for line in lines {
         totals.products += line.products;
@@ -86,7 +90,10 @@ mod tests {
     #[test]
     fn vnd_rounds_to_whole_dong_per_line() {
         let t = price_line(line(dec!(32000), dec!(500), dec!(1.5), dec!(0.10)), Currency::Vnd);
-        assert_eq!((t.products, t.shipping, t.net, t.tax, t.gross), (dec!(48000), dec!(750), dec!(48750), dec!(4875), dec!(53625)));
+        assert_eq!(
+            (t.products, t.shipping, t.net, t.tax, t.gross),
+            (dec!(48000), dec!(750), dec!(48750), dec!(4875), dec!(53625))
+        );
 
         // 33333 x 0.333 = 11099.889 -> 11100; tax 1110.
         let t = price_line(line(dec!(33333), dec!(0), dec!(0.333), dec!(0.10)), Currency::Vnd);

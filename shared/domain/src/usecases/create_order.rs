@@ -93,7 +93,10 @@ impl IdempotencyKey {
     pub fn new(key: &str, route: &str, body: &serde_json::Value) -> Result<Self, AppError> {
         let key = key.trim();
         if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
-            return Err(AppError::invalid("Idempotency-Key", "Idempotency-Key must be 1 to 255 visible ASCII characters"));
+            return Err(AppError::invalid(
+                "Idempotency-Key",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters",
+            ));
         }
         Ok(Self { key: key.to_owned(), request_hash: request_fingerprint(route, body) })
     }
@@ -131,15 +134,16 @@ where
 {
     actor.authorize(Action::CreateOrder)?;
     let tenant = &actor.tenant_id;
-    if let Some(idem) = &idempotency {
-        if let Some(previous) = store.find_idempotency(tenant, &idem.key).await? {
-            return replay(store, actor, &previous, idem).await;
-        }
+    if let Some(idem) = &idempotency
+        && let Some(previous) = store.find_idempotency(tenant, &idem.key).await?
+    {
+        return replay(store, actor, &previous, idem).await;
     }
 
     let request = request.validated()?;
     let skus: Vec<Sku> = request.lines.iter().map(|l| l.sku.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-    let catalog: HashMap<Sku, SkuRecord> = store.get_skus(tenant, &skus).await?.into_iter().map(|s| (s.sku.clone(), s)).collect();
+    let catalog: HashMap<Sku, SkuRecord> =
+        store.get_skus(tenant, &skus).await?.into_iter().map(|s| (s.sku.clone(), s)).collect();
     let submit = request.submit;
     let mut order = request.into_order(actor, &catalog, now)?;
     let sequence = store.next_order_sequence(tenant, now.date_naive()).await?;
@@ -161,9 +165,17 @@ where
         write.outbox.push(OutboxMessage::Event(EventEnvelope::new(
             tenant.clone(),
             now,
-            DomainEvent::OrderSubmitted { order_id: order.order_id.clone(), order_number: order.order_number.clone(), status: order.status },
+            DomainEvent::OrderSubmitted {
+                order_id: order.order_id.clone(),
+                order_number: order.order_number.clone(),
+                status: order.status,
+            },
         )));
-        write.outbox.push(OutboxMessage::Event(EventEnvelope::new(tenant.clone(), now, DomainEvent::status_changed(order, &change))));
+        write.outbox.push(OutboxMessage::Event(EventEnvelope::new(
+            tenant.clone(),
+            now,
+            DomainEvent::status_changed(order, &change),
+        )));
         if order.awaits_automatic_placement() {
             write.outbox.push(OutboxMessage::start_placement(order));
         }
@@ -196,7 +208,12 @@ where
     }
 }
 
-async fn replay<S: OrderStore>(store: &S, actor: &Actor, previous: &IdempotencyRecord, idem: &IdempotencyKey) -> Result<Created, AppError> {
+async fn replay<S: OrderStore>(
+    store: &S,
+    actor: &Actor,
+    previous: &IdempotencyRecord,
+    idem: &IdempotencyKey,
+) -> Result<Created, AppError> {
     if previous.request_hash != idem.request_hash {
         return Err(AppError::Unprocessable {
             code: "idempotency_key_reused",
@@ -232,7 +249,10 @@ impl CreateOrderRequest {
         a.city = non_empty_text("customer.delivery_address.city", std::mem::take(&mut a.city), 100)?;
         a.country = a.country.trim().to_ascii_uppercase();
         if a.country.len() != 2 || !a.country.chars().all(|ch| ch.is_ascii_alphabetic()) {
-            return Err(AppError::invalid("customer.delivery_address.country", "country must be an ISO 3166-1 alpha-2 code, e.g. VN"));
+            return Err(AppError::invalid(
+                "customer.delivery_address.country",
+                "country must be an ISO 3166-1 alpha-2 code, e.g. VN",
+            ));
         }
         match (a.lat, a.lon) {
             (Some(lat), Some(lon)) => {
@@ -254,19 +274,29 @@ impl CreateOrderRequest {
         for (i, line) in self.lines.iter_mut().enumerate() {
             let at = |e: AppError| e.within(&format!("lines[{i}]"));
             line.quantity = positive_quantity("quantity", line.quantity).map_err(at)?;
-            line.quoted_unit_price = line.quoted_unit_price.map(|p| price("quoted_unit_price", p)).transpose().map_err(at)?;
-            line.shipping_unit_cost = line.shipping_unit_cost.map(|p| price("shipping_unit_cost", p)).transpose().map_err(at)?;
+            line.quoted_unit_price =
+                line.quoted_unit_price.map(|p| price("quoted_unit_price", p)).transpose().map_err(at)?;
+            line.shipping_unit_cost =
+                line.shipping_unit_cost.map(|p| price("shipping_unit_cost", p)).transpose().map_err(at)?;
             line.unit = line.unit.as_deref().map(|u| parse_unit("unit", u)).transpose().map_err(at)?;
         }
         self.discount = price("discount", self.discount)?;
         if self.discount.normalize().scale() > self.currency.minor_units() {
-            return Err(AppError::invalid("discount", format!("discount has more decimals than {} allows", self.currency)));
+            return Err(AppError::invalid(
+                "discount",
+                format!("discount has more decimals than {} allows", self.currency),
+            ));
         }
         Ok(self)
     }
 
     /// Builds the priced DRAFT order, checking each line against the catalog.
-    fn into_order(self, actor: &Actor, catalog: &HashMap<Sku, SkuRecord>, now: DateTime<Utc>) -> Result<Order, AppError> {
+    fn into_order(
+        self,
+        actor: &Actor,
+        catalog: &HashMap<Sku, SkuRecord>,
+        now: DateTime<Utc>,
+    ) -> Result<Order, AppError> {
         let mut lines = Vec::with_capacity(self.lines.len());
         for (i, line) in self.lines.into_iter().enumerate() {
             let at = |e: AppError| e.within(&format!("lines[{i}]"));
@@ -281,10 +311,13 @@ impl CreateOrderRequest {
                     format!("SKU {} is priced in {}, the order is in {}", sku.sku, sku.currency, self.currency),
                 )));
             }
-            if let Some(unit) = &line.unit {
-                if unit != &sku.unit {
-                    return Err(at(AppError::invalid("unit", format!("SKU {} is sold in {}, not {unit}", sku.sku, sku.unit))));
-                }
+            if let Some(unit) = &line.unit
+                && unit != &sku.unit
+            {
+                return Err(at(AppError::invalid(
+                    "unit",
+                    format!("SKU {} is sold in {}, not {unit}", sku.sku, sku.unit),
+                )));
             }
             lines.push(OrderLine {
                 line_id: LineId::for_position(i),

@@ -9,7 +9,13 @@ use crate::inventory::{Hub, HubInput, SkuInput, SkuRecord, StockFilter, StockInp
 use crate::ports::{CatalogStore, StockStore};
 
 /// Creates or replaces a hub.
-pub async fn put_hub<S: CatalogStore>(store: &S, actor: &Actor, hub_id: HubId, input: HubInput, now: DateTime<Utc>) -> Result<Hub, AppError> {
+pub async fn put_hub<S: CatalogStore>(
+    store: &S,
+    actor: &Actor,
+    hub_id: HubId,
+    input: HubInput,
+    now: DateTime<Utc>,
+) -> Result<Hub, AppError> {
     actor.authorize(Action::WriteInventory)?;
     let hub = input.into_hub(hub_id, now)?;
     store.put_hub(&actor.tenant_id, &hub).await?;
@@ -23,7 +29,13 @@ pub async fn list_hubs<S: CatalogStore>(store: &S, actor: &Actor) -> Result<Vec<
 }
 
 /// Creates or replaces a SKU.
-pub async fn put_sku<S: CatalogStore>(store: &S, actor: &Actor, sku: Sku, input: SkuInput, now: DateTime<Utc>) -> Result<SkuRecord, AppError> {
+pub async fn put_sku<S: CatalogStore>(
+    store: &S,
+    actor: &Actor,
+    sku: Sku,
+    input: SkuInput,
+    now: DateTime<Utc>,
+) -> Result<SkuRecord, AppError> {
     actor.authorize(Action::WriteInventory)?;
     let record = input.into_sku(sku, now)?;
     store.put_sku(&actor.tenant_id, &record).await?;
@@ -63,7 +75,11 @@ pub async fn change_stock<S: CatalogStore + StockStore>(
 }
 
 /// Stock levels; a hub and SKU pair with no record reads as zero.
-pub async fn list_stock<S: StockStore>(store: &S, actor: &Actor, filter: StockFilter) -> Result<Vec<StockLevel>, AppError> {
+pub async fn list_stock<S: StockStore>(
+    store: &S,
+    actor: &Actor,
+    filter: StockFilter,
+) -> Result<Vec<StockLevel>, AppError> {
     actor.authorize(Action::ReadInventory)?;
     let mut levels = store.list_stock(&actor.tenant_id, &filter).await?;
     if let (Some(hub_id), Some(sku), true) = (&filter.hub_id, &filter.sku, levels.is_empty()) {

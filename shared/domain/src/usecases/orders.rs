@@ -18,7 +18,11 @@ pub async fn get_order<S: OrderStore>(store: &S, actor: &Actor, order_id: &Order
 }
 
 /// The status history of an order the actor may see, oldest first.
-pub async fn order_history<S: OrderStore>(store: &S, actor: &Actor, order_id: &OrderId) -> Result<Vec<StatusChange>, AppError> {
+pub async fn order_history<S: OrderStore>(
+    store: &S,
+    actor: &Actor,
+    order_id: &OrderId,
+) -> Result<Vec<StatusChange>, AppError> {
     get_order(store, actor, order_id).await?;
     Ok(store.order_history(&actor.tenant_id, order_id).await?)
 }

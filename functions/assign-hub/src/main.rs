@@ -1,0 +1,22 @@
+//! `assign-hub`: the placement workflow's planning task.
+
+#![recursion_limit = "256"]
+
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use oms_aws::runtime;
+use oms_aws::task::TaskError;
+use oms_domain::placement::RoutingWeights;
+use oms_domain::usecases::placement::{PlacementRequest, plan};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    runtime::init_tracing();
+    let config = runtime::aws_config().await;
+    let store = runtime::dynamo_store(&config).await?;
+    let store = &store;
+    let weights = RoutingWeights::default();
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<PlacementRequest>| async move {
+        plan(store, &event.payload, weights).await.map_err(TaskError::from)
+    }))
+    .await
+}

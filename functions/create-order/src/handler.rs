@@ -1,0 +1,156 @@
+//! Decodes the request, creates the order, answers 201 with it (or the first answer again for
+//! a repeated `Idempotency-Key`).
+
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use chrono::{DateTime, Utc};
+use oms_aws::http::{self, ApiResponse};
+use oms_domain::ports::{CatalogStore, OrderStore};
+use oms_domain::usecases::{CreateOrderRequest, IdempotencyKey, create_order};
+
+pub async fn handle<S>(store: &S, event: ApiGatewayV2httpRequest, now: DateTime<Utc>) -> ApiGatewayV2httpResponse
+where
+    S: OrderStore + CatalogStore,
+{
+    http::respond(event, |req| async move {
+        let body = req.json_value()?;
+        let idempotency =
+            req.header("idempotency-key").map(|key| IdempotencyKey::new(key, &req.route, &body)).transpose()?;
+        let request: CreateOrderRequest = http::decode(body)?;
+        let created = create_order(store, &req.actor, request, idempotency, now).await?;
+        let response =
+            ApiResponse::created(&created.order)?.header("location", format!("/v1/orders/{}", created.order.order_id));
+        Ok(if created.replayed { response.header("idempotent-replayed", "true") } else { response })
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_lambda_events::encodings::Body;
+    use oms_domain::events::OutboxMessage;
+    use oms_domain::inventory::SkuInput;
+    use oms_domain::memory::MemoryStore;
+    use oms_domain::ports::CatalogStore;
+    use oms_domain::{Currency, Sku, TenantId};
+    use serde_json::Value;
+
+    use super::*;
+
+    const FIXTURE: &str = include_str!("../../../events/http/create-order.json");
+
+    async fn store_with_catalog() -> MemoryStore {
+        let store = MemoryStore::new();
+        let tenant = TenantId::parse("demo").unwrap();
+        for (sku, price) in [("PP-H1", "32000"), ("HDPE-F2", "35500")] {
+            let input = SkuInput {
+                name: sku.into(),
+                unit: "KG".into(),
+                list_price: price.parse().unwrap(),
+                currency: Currency::Vnd,
+                tax_rate: None,
+                low_stock_threshold: None,
+            };
+            store.put_sku(&tenant, &input.into_sku(Sku::parse(sku).unwrap(), Utc::now()).unwrap()).await.unwrap();
+        }
+        store
+    }
+
+    fn fixture(edit: impl FnOnce(&mut Value)) -> ApiGatewayV2httpRequest {
+        let mut event: Value = serde_json::from_str(FIXTURE).unwrap();
+        edit(&mut event);
+        serde_json::from_value(event).unwrap()
+    }
+
+    fn set_body(event: &mut Value, edit: impl FnOnce(&mut Value)) {
+        let mut body: Value = serde_json::from_str(event["body"].as_str().unwrap()).unwrap();
+        edit(&mut body);
+        event["body"] = body.to_string().into();
+    }
+
+    fn body(response: &ApiGatewayV2httpResponse) -> Value {
+        match &response.body {
+            Some(Body::Text(text)) => serde_json::from_str(text).unwrap(),
+            other => panic!("expected a text body, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_fixture_creates_a_priced_submitted_order_and_queues_its_placement() {
+        let store = store_with_catalog().await;
+        let response = handle(&store, fixture(|_| {}), Utc::now()).await;
+        assert_eq!(response.status_code, 201, "{:?}", body(&response));
+        let order = body(&response);
+        assert_eq!(order["status"], "PENDING_ALLOCATION");
+        assert!(order["order_number"].as_str().unwrap().starts_with("ORD-"));
+        // 100 x 32000 = 3,200,000 and 25.5 x (35500 + 300) = 912,900; plus 10% tax: 4,524,190.
+        assert_eq!(order["lines"][1]["totals"]["net"], "912900");
+        assert_eq!(order["totals"]["grand_total"], "4524190");
+        let kinds: Vec<String> = store
+            .outbox()
+            .iter()
+            .map(|m| match m {
+                OutboxMessage::Event(e) => e.event.detail_type().to_owned(),
+                OutboxMessage::StartWorkflow { .. } => "StartWorkflow".to_owned(),
+            })
+            .collect();
+        assert_eq!(kinds, ["OrderCreated", "OrderSubmitted", "OrderStatusChanged", "StartWorkflow"]);
+    }
+
+    #[tokio::test]
+    async fn a_repeated_key_replays_and_a_changed_body_is_422() {
+        let store = store_with_catalog().await;
+        let first = body(&handle(&store, fixture(|_| {}), Utc::now()).await);
+        let again = handle(&store, fixture(|_| {}), Utc::now()).await;
+        assert_eq!(again.status_code, 201);
+        assert_eq!(again.headers.get("idempotent-replayed").unwrap(), "true");
+        assert_eq!(body(&again)["order_id"], first["order_id"]);
+
+        let changed = handle(&store, fixture(|e| set_body(e, |b| b["notes"] = "rush".into())), Utc::now()).await;
+        assert_eq!(changed.status_code, 422);
+        assert_eq!(store.outbox().len(), 4, "neither repeat wrote anything");
+    }
+
+    #[tokio::test]
+    async fn bad_input_is_400_with_the_field_and_writes_nothing() {
+        let store = store_with_catalog().await;
+        type Edit = Box<dyn FnOnce(&mut Value)>;
+        let cases: Vec<(Edit, &str)> = vec![
+            (Box::new(|b| b["lines"][0]["quantity"] = "0".into()), "lines[0].quantity"),
+            (Box::new(|b| b["lines"][0]["quantity"] = "1.0001".into()), "lines[0].quantity"),
+            (Box::new(|b| b["lines"][1]["sku"] = "NOPE".into()), "lines[1].sku"),
+            (Box::new(|b| b["lines"] = serde_json::json!([])), "lines"),
+            (Box::new(|b| b["currency"] = "USD".into()), "lines[0].sku"),
+            (Box::new(|b| b["surprise"] = true.into()), "."),
+            (
+                Box::new(|b| b["customer"]["delivery_address"]["country"] = "Vietnam".into()),
+                "customer.delivery_address.country",
+            ),
+        ];
+        for (edit, field) in cases {
+            let response = handle(&store, fixture(|e| set_body(e, edit)), Utc::now()).await;
+            assert_eq!(response.status_code, 400, "{field}: {:?}", body(&response));
+            let error = &body(&response)["error"];
+            if field != "." {
+                assert_eq!(error["field"], field, "{error}");
+            }
+        }
+        let malformed = handle(&store, fixture(|e| e["body"] = "{not json".into()), Utc::now()).await;
+        assert_eq!((malformed.status_code, body(&malformed)["error"]["code"].as_str()), (400, Some("malformed_body")));
+        assert!(store.outbox().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_dispatcher_cannot_create_and_a_request_without_claims_is_401() {
+        let store = store_with_catalog().await;
+        let dispatcher = handle(
+            &store,
+            fixture(|e| e["requestContext"]["authorizer"]["jwt"]["claims"]["role"] = "dispatcher".into()),
+            Utc::now(),
+        )
+        .await;
+        assert_eq!(dispatcher.status_code, 403);
+        let anonymous = handle(&store, fixture(|e| e["requestContext"]["authorizer"] = Value::Null), Utc::now()).await;
+        assert_eq!(anonymous.status_code, 401);
+        assert!(store.outbox().is_empty());
+    }
+}

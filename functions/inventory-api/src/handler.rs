@@ -1,0 +1,138 @@
+//! Routes hub, SKU and stock requests to their use cases.
+
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use chrono::{DateTime, Utc};
+use oms_aws::http::{self, ApiResponse};
+use oms_domain::inventory::{StockFilter, StockLevel};
+use oms_domain::ports::{CatalogStore, StockStore};
+use oms_domain::usecases::inventory as uc;
+use oms_domain::{AppError, HubId, Sku};
+use serde::Serialize;
+
+/// A stock level as clients see it, with `available` spelled out.
+#[derive(Serialize)]
+struct StockView<'a> {
+    #[serde(flatten)]
+    level: &'a StockLevel,
+    available: rust_decimal::Decimal,
+}
+
+fn views(levels: &[StockLevel]) -> Vec<StockView<'_>> {
+    levels.iter().map(|level| StockView { level, available: level.available() }).collect()
+}
+
+pub async fn handle<S>(store: &S, event: ApiGatewayV2httpRequest, now: DateTime<Utc>) -> ApiGatewayV2httpResponse
+where
+    S: CatalogStore + StockStore,
+{
+    http::respond(event, |req| async move {
+        let actor = &req.actor;
+        match req.route.as_str() {
+            "PUT /v1/hubs/{hub_id}" => {
+                ApiResponse::ok(&uc::put_hub(store, actor, req.path("hub_id")?, req.json()?, now).await?)
+            }
+            "GET /v1/hubs" => ApiResponse::items(&uc::list_hubs(store, actor).await?),
+            "PUT /v1/skus/{sku}" => {
+                ApiResponse::ok(&uc::put_sku(store, actor, req.path("sku")?, req.json()?, now).await?)
+            }
+            "GET /v1/skus" => ApiResponse::items(&uc::list_skus(store, actor).await?),
+            "PUT /v1/inventory/{hub_id}/{sku}" => {
+                let level = uc::change_stock(store, actor, req.path("hub_id")?, req.path("sku")?, req.json()?).await?;
+                ApiResponse::ok(&views(std::slice::from_ref(&level))[0])
+            }
+            "GET /v1/inventory" => {
+                let filter = StockFilter {
+                    sku: req.query("sku").map(Sku::parse).transpose().map_err(|e: AppError| e.within("query"))?,
+                    hub_id: req
+                        .query("hub_id")
+                        .map(HubId::parse)
+                        .transpose()
+                        .map_err(|e: AppError| e.within("query"))?,
+                };
+                ApiResponse::items(&views(&uc::list_stock(store, actor, filter).await?))
+            }
+            other => Err(http::unknown_route(other)),
+        }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_lambda_events::encodings::Body;
+    use oms_domain::memory::MemoryStore;
+    use serde_json::Value;
+
+    use super::*;
+
+    fn event(fixture: &str, edit: impl FnOnce(&mut Value)) -> ApiGatewayV2httpRequest {
+        let mut event: Value = serde_json::from_str(fixture).unwrap();
+        edit(&mut event);
+        serde_json::from_value(event).unwrap()
+    }
+
+    async fn call(store: &MemoryStore, fixture: &str, edit: impl FnOnce(&mut Value)) -> (i64, Value) {
+        let response = handle(store, event(fixture, edit), Utc::now()).await;
+        let Some(Body::Text(text)) = response.body else { panic!("text body") };
+        (response.status_code, serde_json::from_str(&text).unwrap())
+    }
+
+    const PUT_HUB: &str = include_str!("../../../events/http/put-hub.json");
+    const PUT_SKU: &str = include_str!("../../../events/http/put-sku.json");
+    const PUT_STOCK: &str = include_str!("../../../events/http/put-stock.json");
+    const ADJUST_STOCK: &str = include_str!("../../../events/http/adjust-stock.json");
+    const LIST_STOCK: &str = include_str!("../../../events/http/list-stock.json");
+    const LIST_HUBS: &str = include_str!("../../../events/http/list-hubs.json");
+    const LIST_SKUS: &str = include_str!("../../../events/http/list-skus.json");
+
+    #[tokio::test]
+    async fn an_admin_sets_up_hubs_skus_and_stock_and_anyone_reads_them() {
+        let store = MemoryStore::new();
+        assert_eq!(call(&store, PUT_HUB, |_| {}).await.0, 200);
+        assert_eq!(call(&store, PUT_SKU, |_| {}).await.0, 200);
+        let (status, level) = call(&store, PUT_STOCK, |_| {}).await;
+        assert_eq!((status, level["available"].as_str()), (200, Some("2000")));
+        let (status, level) = call(&store, ADJUST_STOCK, |_| {}).await;
+        assert_eq!((status, level["on_hand"].as_str()), (200, Some("1987.5")));
+        let (_, hubs) = call(&store, LIST_HUBS, |_| {}).await;
+        assert_eq!(hubs["items"][0]["type"], "WAREHOUSE");
+        let (_, skus) = call(&store, LIST_SKUS, |_| {}).await;
+        assert_eq!(skus["items"][0]["tax_rate"], "0.10");
+        let (status, stock) = call(&store, LIST_STOCK, |_| {}).await;
+        assert_eq!((status, stock["items"][0]["reserved"].as_str()), (200, Some("0")));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_pair_reads_as_zero() {
+        let store = MemoryStore::new();
+        let (status, stock) = call(&store, LIST_STOCK, |e| {
+            e["queryStringParameters"] = serde_json::json!({"sku": "PP-H1", "hub_id": "NOWHERE"});
+        })
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            stock["items"],
+            serde_json::json!([{"hub_id": "NOWHERE", "sku": "PP-H1", "on_hand": "0", "reserved": "0", "available": "0"}])
+        );
+    }
+
+    #[tokio::test]
+    async fn sales_cannot_write_stock_and_unknown_hubs_or_skus_are_404() {
+        let store = MemoryStore::new();
+        let sales =
+            call(&store, PUT_HUB, |e| e["requestContext"]["authorizer"]["jwt"]["claims"]["role"] = "sales".into())
+                .await;
+        assert_eq!(sales.0, 403);
+        assert_eq!(call(&store, PUT_STOCK, |_| {}).await.0, 404);
+        call(&store, PUT_HUB, |_| {}).await;
+        assert_eq!(call(&store, PUT_STOCK, |_| {}).await.1["error"]["message"], "sku not found");
+    }
+
+    #[tokio::test]
+    async fn a_bad_hub_body_is_400_and_writes_nothing() {
+        let store = MemoryStore::new();
+        let (status, error) = call(&store, PUT_HUB, |e| e["body"] = r#"{"name": "X", "type": "SHOP"}"#.into()).await;
+        assert_eq!(status, 400, "{error}");
+        assert_eq!(call(&store, LIST_HUBS, |_| {}).await.1["items"], serde_json::json!([]));
+    }
+}

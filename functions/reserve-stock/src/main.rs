@@ -1,0 +1,21 @@
+//! `reserve-stock`: the placement workflow's reservation task.
+
+#![recursion_limit = "256"]
+
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use oms_aws::runtime;
+use oms_aws::task::TaskError;
+use oms_domain::placement::PlacementPlan;
+use oms_domain::usecases::placement::reserve;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    runtime::init_tracing();
+    let config = runtime::aws_config().await;
+    let store = runtime::dynamo_store(&config).await?;
+    let store = &store;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<PlacementPlan>| async move {
+        reserve(store, &event.payload, chrono::Utc::now()).await.map_err(TaskError::from)
+    }))
+    .await
+}

@@ -1,0 +1,144 @@
+//! Every key of the single table, built here and nowhere else. Keys start with the tenant
+//! (`T#<tenant>#...`), so no query can reach another tenant's items. Client-supplied segments
+//! are escaped so a `#` in them cannot forge a key.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use oms_domain::{HubId, OrderId, Sku, TenantId};
+
+/// Partition key attribute.
+pub const PK: &str = "PK";
+/// Sort key attribute.
+pub const SK: &str = "SK";
+
+/// Escapes a free-text key segment (`%` and `#`).
+fn seg(value: &str) -> String {
+    value.replace('%', "%25").replace('#', "%23")
+}
+
+fn tenant(t: &TenantId) -> String {
+    format!("T#{t}")
+}
+
+/// The order item and its history share a partition.
+pub fn order_pk(t: &TenantId, id: &OrderId) -> String {
+    format!("{}#ORDER#{id}", tenant(t))
+}
+/// Sort key of the order item.
+pub const ORDER_SK: &str = "ORDER";
+/// Sort key prefix of history entries.
+pub const HISTORY_PREFIX: &str = "HIST#";
+/// Sort key of the history entry written at `version` (zero-padded so entries sort).
+pub fn history_sk(version: u64) -> String {
+    format!("{HISTORY_PREFIX}{version:010}")
+}
+
+/// GSI1: a tenant's orders by creation time.
+pub fn orders_by_date_pk(t: &TenantId) -> String {
+    format!("{}#ORDERS", tenant(t))
+}
+/// GSI2: a tenant's orders in one status.
+pub fn orders_by_status_pk(t: &TenantId, status: &str) -> String {
+    format!("{}#STATUS#{status}", tenant(t))
+}
+/// GSI3: a customer's orders.
+pub fn orders_by_customer_pk(t: &TenantId, customer_id: &str) -> String {
+    format!("{}#CUSTOMER#{}", tenant(t), seg(customer_id))
+}
+/// GSI4: lookup by order number.
+pub fn order_number_pk(t: &TenantId, order_number: &str) -> String {
+    format!("{}#ORDERNO#{}", tenant(t), seg(order_number))
+}
+/// Sort key of the date-ordered GSIs: fixed-width time, then id, so newest-first is a reverse
+/// query and equal times stay distinct.
+pub fn by_date_sk(created_at: DateTime<Utc>, id: &OrderId) -> String {
+    format!("{}#{id}", created_at.format("%Y-%m-%dT%H:%M:%S%.6fZ"))
+}
+
+/// Uniqueness of a channel's order id.
+pub fn channel_ref_pk(t: &TenantId, channel: &str, channel_order_id: &str) -> String {
+    format!("{}#CHANNEL#{}#{}", tenant(t), seg(channel), seg(channel_order_id))
+}
+/// Sort key of a channel reference.
+pub const CHANNEL_REF_SK: &str = "CHANNEL_REF";
+
+/// An idempotency record.
+pub fn idempotency_pk(t: &TenantId, key: &str) -> String {
+    format!("{}#IDEM#{}", tenant(t), seg(key))
+}
+/// Sort key of an idempotency record.
+pub const IDEMPOTENCY_SK: &str = "IDEM";
+
+/// The day's order counter.
+pub fn order_sequence_pk(t: &TenantId, day: NaiveDate) -> String {
+    format!("{}#SEQ#ORDER#{}", tenant(t), day.format("%Y%m%d"))
+}
+/// Sort key of a counter.
+pub const SEQUENCE_SK: &str = "SEQ";
+
+/// All hubs of a tenant share a partition (a tenant has tens of hubs, not millions).
+pub fn hubs_pk(t: &TenantId) -> String {
+    format!("{}#HUBS", tenant(t))
+}
+/// Sort key of a hub.
+pub fn hub_sk(hub: &HubId) -> String {
+    format!("HUB#{hub}")
+}
+
+/// All SKUs of a tenant.
+pub fn skus_pk(t: &TenantId) -> String {
+    format!("{}#SKUS", tenant(t))
+}
+/// Sort key of a SKU.
+pub fn sku_sk(sku: &Sku) -> String {
+    format!("SKU#{sku}")
+}
+
+/// Stock of one SKU, one item per hub: placement reads a SKU's stock everywhere in one query.
+pub fn stock_pk(t: &TenantId, sku: &Sku) -> String {
+    format!("{}#STOCK#{sku}", tenant(t))
+}
+/// Sort key of a hub's stock of the SKU.
+pub fn stock_sk(hub: &HubId) -> String {
+    format!("HUB#{hub}")
+}
+/// GSI1: a tenant's stock, by hub then SKU.
+pub fn stock_by_hub_pk(t: &TenantId) -> String {
+    format!("{}#STOCKS", tenant(t))
+}
+/// GSI1 sort key of a stock item; a hub's prefix is `stock_by_hub_prefix`.
+pub fn stock_by_hub_sk(hub: &HubId, sku: &Sku) -> String {
+    format!("{hub}#{sku}")
+}
+/// GSI1 sort-key prefix of one hub's stock.
+pub fn stock_by_hub_prefix(hub: &HubId) -> String {
+    format!("{hub}#")
+}
+
+/// An outbox item; its own partition, so the outbox never makes a hot key.
+pub fn outbox_pk(t: &TenantId, id: &str) -> String {
+    format!("{}#OUTBOX#{}", tenant(t), seg(id))
+}
+/// Sort key of an outbox item.
+pub const OUTBOX_SK: &str = "OUTBOX";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_starts_with_its_tenant_and_free_text_cannot_forge_one() {
+        let t = TenantId::parse("acme").unwrap();
+        assert_eq!(order_pk(&t, &OrderId::parse("01H").unwrap()), "T#acme#ORDER#01H");
+        assert_ne!(channel_ref_pk(&t, "a#b", "c"), channel_ref_pk(&t, "a", "b#c"));
+        assert_eq!(idempotency_pk(&t, "k#T#other"), "T#acme#IDEM#k%23T%23other");
+    }
+
+    #[test]
+    fn history_and_date_keys_sort_in_time_order() {
+        assert!(history_sk(9) < history_sk(10));
+        let id = OrderId::parse("X").unwrap();
+        let a = by_date_sk("2026-11-22T10:00:00Z".parse().unwrap(), &id);
+        let b = by_date_sk("2026-11-22T10:00:00.5Z".parse().unwrap(), &id);
+        assert!(a < b, "{a} < {b}");
+    }
+}

@@ -1,0 +1,422 @@
+//! The single-table DynamoDB store: every port of `oms_domain::ports`.
+//!
+//! - Orders are one item each (lines, allocations and holds inside: one conditional write
+//!   changes an order atomically), written with `serde_dynamo`, plus top-level copies of the
+//!   fields the list indexes project.
+//! - Every order change is one `TransactWriteItems`: the order (conditional on `version`), its
+//!   history entries, its outbox items and any stock reservations. A failed condition is mapped
+//!   to the typed [`ConflictOn`] of the item that failed.
+//! - Stock items keep `available` beside `on_hand` and `reserved` because a condition cannot do
+//!   arithmetic: a reservation is `available >= :q` then `available -= q, reserved += q`.
+//!
+//! The table itself is declared once, in `infra/template.yaml`.
+
+pub mod keys;
+mod stock;
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use oms_domain::events::OutboxMessage;
+use oms_domain::inventory::{Hub, SkuRecord};
+use oms_domain::order::{Order, StatusChange};
+use oms_domain::ports::{CatalogStore, IdempotencyRecord, OrderStore, OrderWrite};
+use oms_domain::{ConflictOn, HubId, OrderId, Sku, StoreError, TenantId};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use keys::{PK, SK};
+
+/// An item as the SDK sees it.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// How long idempotency keys are remembered.
+const IDEMPOTENCY_TTL: Duration = Duration::hours(24);
+/// How long relayed outbox items stay (the stream holds records for 24 h; the items are only
+/// kept for inspection).
+const OUTBOX_TTL: Duration = Duration::hours(24);
+/// Day counters are only needed during their day.
+const SEQUENCE_TTL: Duration = Duration::days(3);
+/// DynamoDB's limit of items in one transaction.
+pub const MAX_TRANSACTION_ITEMS: usize = 100;
+
+/// The DynamoDB implementation of the storage ports.
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    /// A store over `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    /// The table name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(pk))
+            .key(SK, s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(out.item)
+    }
+
+    /// Every item of a query, following pages.
+    async fn query_all(
+        &self,
+        index: Option<&str>,
+        pk_attr: &str,
+        pk: String,
+        sk: Option<(&str, String)>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(index.map(str::to_owned))
+                .expression_attribute_names("#pk", pk_attr)
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .set_exclusive_start_key(start);
+            query = match &sk {
+                Some((sk_attr, prefix)) => query
+                    .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                    .expression_attribute_names("#sk", *sk_attr)
+                    .expression_attribute_values(":prefix", s(prefix.clone())),
+                None => query.key_condition_expression("#pk = :pk"),
+            };
+            let out = query.send().await.map_err(store_error)?;
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// Runs a transaction; a cancelled one reports the [`ConflictOn`] of the first item whose
+    /// condition failed (`on[i]` describes item `i`).
+    async fn transact(&self, items: Vec<TransactWriteItem>, on: Vec<ConflictOn>) -> Result<(), StoreError> {
+        if items.len() > MAX_TRANSACTION_ITEMS {
+            return Err(StoreError::Unexpected(
+                format!(
+                    "a change of {} items exceeds DynamoDB's {MAX_TRANSACTION_ITEMS}-item transaction",
+                    items.len()
+                )
+                .into(),
+            ));
+        }
+        let err = match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => return Ok(()),
+            Err(err) => err,
+        };
+        if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() {
+            let failed = cancelled
+                .cancellation_reasons()
+                .iter()
+                .position(|r| matches!(r.code(), Some("ConditionalCheckFailed" | "TransactionConflict")));
+            if let Some(conflict) = failed.and_then(|i| on.get(i)) {
+                return Err(StoreError::Conflict(conflict.clone()));
+            }
+        }
+        Err(store_error(err))
+    }
+
+    fn put(&self, item: Item, condition: Option<&str>) -> TransactWriteItem {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .set_condition_expression(condition.map(str::to_owned));
+        TransactWriteItem::builder().put(put.build().expect("table and item are set")).build()
+    }
+
+    /// The puts of an order change, with the conflict each can raise.
+    fn order_write_items(
+        &self,
+        write: OrderWrite,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<TransactWriteItem>, Vec<ConflictOn>), StoreError> {
+        let mut items = Vec::new();
+        let mut on = Vec::new();
+        let order_put = Put::builder().table_name(&self.table).set_item(Some(order_item(&write.order)?));
+        let order_put = match write.expected_version {
+            None => order_put.condition_expression("attribute_not_exists(PK)"),
+            Some(expected) => order_put
+                .condition_expression("version = :expected")
+                .expression_attribute_values(":expected", n(expected)),
+        };
+        items.push(TransactWriteItem::builder().put(order_put.build().expect("table and item are set")).build());
+        on.push(if write.expected_version.is_none() { ConflictOn::AlreadyExists } else { ConflictOn::Version });
+        for change in &write.history {
+            items.push(self.put(history_item(&write.order.tenant_id, change)?, None));
+            on.push(ConflictOn::Version);
+        }
+        for message in &write.outbox {
+            items.push(self.put(outbox_item(message, now)?, None));
+            on.push(ConflictOn::AlreadyExists);
+        }
+        Ok((items, on))
+    }
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn decimal(value: Decimal) -> AttributeValue {
+    AttributeValue::N(value.normalize().to_string())
+}
+
+fn epoch(at: DateTime<Utc>) -> AttributeValue {
+    n(at.timestamp())
+}
+
+fn to_item(value: &impl Serialize) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(value).map_err(|e| StoreError::Unexpected(e.into()))
+}
+
+fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(|e| StoreError::Unexpected(e.into()))
+}
+
+fn with_keys(mut item: Item, pk: String, sk: impl Into<String>, entity: &str) -> Item {
+    item.insert(PK.into(), s(pk));
+    item.insert(SK.into(), s(sk));
+    item.insert("entity".into(), s(entity));
+    item
+}
+
+/// The order item: the order's own fields, its keys, and what the list indexes project.
+fn order_item(order: &Order) -> Result<Item, StoreError> {
+    let t = &order.tenant_id;
+    let by_date = keys::by_date_sk(order.created_at, &order.order_id);
+    let mut item = with_keys(to_item(order)?, keys::order_pk(t, &order.order_id), keys::ORDER_SK, "ORDER");
+    item.insert("GSI1PK".into(), s(keys::orders_by_date_pk(t)));
+    item.insert("GSI1SK".into(), s(by_date.clone()));
+    item.insert("GSI2PK".into(), s(keys::orders_by_status_pk(t, order.status.as_str())));
+    item.insert("GSI2SK".into(), s(by_date.clone()));
+    item.insert("GSI3PK".into(), s(keys::orders_by_customer_pk(t, &order.customer.id)));
+    item.insert("GSI3SK".into(), s(by_date));
+    item.insert("GSI4PK".into(), s(keys::order_number_pk(t, &order.order_number)));
+    item.insert("GSI4SK".into(), s(keys::ORDER_SK));
+    item.insert("customer_id".into(), s(order.customer.id.clone()));
+    item.insert("customer_name".into(), s(order.customer.name.clone()));
+    item.insert("grand_total".into(), decimal(order.totals.grand_total));
+    Ok(item)
+}
+
+fn history_item(tenant: &TenantId, change: &StatusChange) -> Result<Item, StoreError> {
+    Ok(with_keys(
+        to_item(change)?,
+        keys::order_pk(tenant, &change.order_id),
+        keys::history_sk(change.version),
+        "HISTORY",
+    ))
+}
+
+fn outbox_item(message: &OutboxMessage, now: DateTime<Utc>) -> Result<Item, StoreError> {
+    let id = match message {
+        OutboxMessage::Event(e) => e.event_id.clone(),
+        OutboxMessage::StartWorkflow { execution_name, .. } => execution_name.clone(),
+    };
+    let body = serde_json::to_string(message).map_err(|e| StoreError::Unexpected(e.into()))?;
+    let mut item = with_keys(Item::new(), keys::outbox_pk(message.tenant_id(), &id), keys::OUTBOX_SK, "OUTBOX");
+    item.insert("message".into(), s(body));
+    item.insert("expires_at".into(), epoch(now + OUTBOX_TTL));
+    Ok(item)
+}
+
+/// Maps an SDK failure to how the caller should react.
+pub fn store_error<E, R>(err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: Debug + Send + Sync + 'static,
+{
+    if matches!(err, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_)) {
+        return StoreError::Unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string());
+    }
+    match err.code() {
+        Some("ConditionalCheckFailedException") => StoreError::Conflict(ConflictOn::Version),
+        Some(
+            "ProvisionedThroughputExceededException"
+            | "ThrottlingException"
+            | "RequestLimitExceeded"
+            | "InternalServerError"
+            | "ServiceUnavailable"
+            | "TransactionInProgressException",
+        ) => StoreError::Unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string()),
+        _ => StoreError::Unexpected(Box::new(err)),
+    }
+}
+
+impl OrderStore for DynamoStore {
+    async fn get_order(&self, tenant: &TenantId, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        self.get(keys::order_pk(tenant, id), keys::ORDER_SK).await?.map(from_item).transpose()
+    }
+
+    async fn order_history(&self, tenant: &TenantId, id: &OrderId) -> Result<Vec<StatusChange>, StoreError> {
+        let items =
+            self.query_all(None, PK, keys::order_pk(tenant, id), Some((SK, keys::HISTORY_PREFIX.to_owned()))).await?;
+        items.into_iter().map(from_item).collect()
+    }
+
+    async fn next_order_sequence(&self, tenant: &TenantId, day: NaiveDate) -> Result<u64, StoreError> {
+        let expires = day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc() + SEQUENCE_TTL;
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(keys::order_sequence_pk(tenant, day)))
+            .key(SK, s(keys::SEQUENCE_SK))
+            .update_expression("ADD seq :one SET expires_at = :expires, entity = :entity")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":expires", epoch(expires))
+            .expression_attribute_values(":entity", s("SEQUENCE"))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(store_error)?;
+        out.attributes
+            .as_ref()
+            .and_then(|a| a.get("seq"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| StoreError::Unexpected("the order counter returned no number".into()))
+    }
+
+    async fn create_order(&self, write: OrderWrite, idempotency: Option<IdempotencyRecord>) -> Result<(), StoreError> {
+        let now = write.order.created_at;
+        let order = write.order.clone();
+        let (mut items, mut on) = self.order_write_items(write, now)?;
+        if let Some(record) = idempotency {
+            let mut item = with_keys(
+                to_item(&record)?,
+                keys::idempotency_pk(&record.tenant_id, &record.key),
+                keys::IDEMPOTENCY_SK,
+                "IDEMPOTENCY",
+            );
+            item.insert("expires_at".into(), epoch(now + IDEMPOTENCY_TTL));
+            items.push(self.put(item, Some("attribute_not_exists(PK)")));
+            on.push(ConflictOn::IdempotencyKey);
+        }
+        if let (Some(channel), Some(channel_order_id)) = (&order.channel, &order.channel_order_id) {
+            let mut item = with_keys(
+                Item::new(),
+                keys::channel_ref_pk(&order.tenant_id, channel, channel_order_id),
+                keys::CHANNEL_REF_SK,
+                "CHANNEL_REF",
+            );
+            item.insert("order_id".into(), s(order.order_id.to_string()));
+            items.push(self.put(item, Some("attribute_not_exists(PK)")));
+            on.push(ConflictOn::ChannelOrder);
+        }
+        self.transact(items, on).await
+    }
+
+    async fn save_order(&self, write: OrderWrite) -> Result<(), StoreError> {
+        let now = write.order.updated_at;
+        let (items, on) = self.order_write_items(write, now)?;
+        self.transact(items, on).await
+    }
+
+    async fn find_idempotency(&self, tenant: &TenantId, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let item = self.get(keys::idempotency_pk(tenant, key), keys::IDEMPOTENCY_SK).await?;
+        // TTL deletion lags by up to days; an expired record is treated as gone.
+        let live = item.filter(|i| {
+            i.get("expires_at")
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse::<i64>().ok())
+                .is_none_or(|t| t > Utc::now().timestamp())
+        });
+        live.map(from_item).transpose()
+    }
+}
+
+impl CatalogStore for DynamoStore {
+    async fn put_hub(&self, tenant: &TenantId, hub: &Hub) -> Result<(), StoreError> {
+        let item = with_keys(to_item(hub)?, keys::hubs_pk(tenant), keys::hub_sk(&hub.hub_id), "HUB");
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn list_hubs(&self, tenant: &TenantId) -> Result<Vec<Hub>, StoreError> {
+        let items = self.query_all(None, PK, keys::hubs_pk(tenant), None).await?;
+        items.into_iter().map(from_item).collect()
+    }
+
+    async fn get_hub(&self, tenant: &TenantId, hub_id: &HubId) -> Result<Option<Hub>, StoreError> {
+        self.get(keys::hubs_pk(tenant), &keys::hub_sk(hub_id)).await?.map(from_item).transpose()
+    }
+
+    async fn put_sku(&self, tenant: &TenantId, sku: &SkuRecord) -> Result<(), StoreError> {
+        let item = with_keys(to_item(sku)?, keys::skus_pk(tenant), keys::sku_sk(&sku.sku), "SKU");
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn list_skus(&self, tenant: &TenantId) -> Result<Vec<SkuRecord>, StoreError> {
+        let items = self.query_all(None, PK, keys::skus_pk(tenant), None).await?;
+        items.into_iter().map(from_item).collect()
+    }
+
+    async fn get_skus(&self, tenant: &TenantId, skus: &[Sku]) -> Result<Vec<SkuRecord>, StoreError> {
+        let mut found = Vec::with_capacity(skus.len());
+        // BatchGetItem takes 100 keys; unprocessed keys (throttling) are asked for again.
+        for chunk in skus.chunks(100) {
+            let keys: Vec<Item> = chunk
+                .iter()
+                .map(|sku| {
+                    HashMap::from([(PK.to_owned(), s(keys::skus_pk(tenant))), (SK.to_owned(), s(keys::sku_sk(sku)))])
+                })
+                .collect();
+            let mut request = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Unexpected(e.into()))?,
+            );
+            for _attempt in 0..5 {
+                let Some(pending) = request.take() else { break };
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, pending)
+                    .send()
+                    .await
+                    .map_err(store_error)?;
+                for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
+                    found.push(from_item(item)?);
+                }
+                request = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty());
+            }
+            if request.is_some() {
+                return Err(StoreError::Unavailable("SKU lookups kept being throttled".into()));
+            }
+        }
+        Ok(found)
+    }
+}

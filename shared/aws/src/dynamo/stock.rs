@@ -1,0 +1,157 @@
+//! Stock items and reservations.
+//!
+//! A stock item holds `on_hand`, `reserved` and `available` (= on_hand - reserved) as numbers.
+//! `available` exists because a condition expression cannot subtract: every write that could
+//! oversell is conditional on it, so no interleaving of writers can take it below zero and
+//! `reserved <= on_hand` always holds.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem, Update};
+use chrono::Utc;
+use futures_util::future::try_join_all;
+use oms_domain::inventory::{StockChange, StockFilter, StockLevel};
+use oms_domain::placement::PlannedReservation;
+use oms_domain::ports::{OrderWrite, StockStore};
+use oms_domain::{ConflictOn, HubId, Sku, StoreError, TenantId};
+use rust_decimal::Decimal;
+
+use super::keys::{self, PK, SK};
+use super::{DynamoStore, Item, decimal, s, store_error};
+
+fn number(item: &Item, name: &str) -> Result<Decimal, StoreError> {
+    let raw = item.get(name).and_then(|v| v.as_n().ok()).map(String::as_str).unwrap_or("0");
+    Decimal::from_str(raw)
+        .or_else(|_| Decimal::from_scientific(raw))
+        .map_err(|e| StoreError::Unexpected(format!("stock attribute {name}={raw}: {e}").into()))
+}
+
+fn text<T: TryFrom<String>>(item: &Item, name: &str) -> Result<T, StoreError> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .and_then(|v| T::try_from(v.clone()).ok())
+        .ok_or_else(|| StoreError::Unexpected(format!("stock item without a valid {name}").into()))
+}
+
+fn stock_level(item: &Item) -> Result<StockLevel, StoreError> {
+    Ok(StockLevel {
+        hub_id: text(item, "hub_id")?,
+        sku: text(item, "sku")?,
+        on_hand: number(item, "on_hand")?,
+        reserved: number(item, "reserved")?,
+    })
+}
+
+fn stock_conflict(hub_id: &HubId, sku: &Sku) -> ConflictOn {
+    ConflictOn::Stock { hub_id: hub_id.to_string(), sku: sku.to_string() }
+}
+
+impl DynamoStore {
+    fn stock_update(
+        &self,
+        tenant: &TenantId,
+        hub_id: &HubId,
+        sku: &Sku,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(self.table())
+            .key(PK, s(keys::stock_pk(tenant, sku)))
+            .key(SK, s(keys::stock_sk(hub_id)))
+            .expression_attribute_values(":zero", decimal(Decimal::ZERO))
+            .expression_attribute_values(":hub", s(hub_id.to_string()))
+            .expression_attribute_values(":sku", s(sku.to_string()))
+            .expression_attribute_values(":entity", s("STOCK"))
+            .expression_attribute_values(":gsi1pk", s(keys::stock_by_hub_pk(tenant)))
+            .expression_attribute_values(":gsi1sk", s(keys::stock_by_hub_sk(hub_id, sku)))
+            .return_values(ReturnValue::AllNew)
+    }
+}
+
+/// The identity attributes every stock write sets, so the first write creates a whole item.
+const STOCK_IDENTITY: &str = "hub_id = :hub, sku = :sku, entity = :entity, GSI1PK = :gsi1pk, GSI1SK = :gsi1sk, reserved = if_not_exists(reserved, :zero)";
+
+impl StockStore for DynamoStore {
+    async fn stock_for_skus(&self, tenant: &TenantId, skus: &[Sku]) -> Result<Vec<StockLevel>, StoreError> {
+        let queries = skus.iter().map(|sku| self.query_all(None, PK, keys::stock_pk(tenant, sku), None));
+        let pages = try_join_all(queries).await?;
+        pages.iter().flatten().map(stock_level).collect()
+    }
+
+    async fn list_stock(&self, tenant: &TenantId, filter: &StockFilter) -> Result<Vec<StockLevel>, StoreError> {
+        let items = match (&filter.sku, &filter.hub_id) {
+            (Some(sku), Some(hub_id)) => {
+                self.get(keys::stock_pk(tenant, sku), &keys::stock_sk(hub_id)).await?.into_iter().collect()
+            }
+            (Some(sku), None) => self.query_all(None, PK, keys::stock_pk(tenant, sku), None).await?,
+            (None, hub_id) => {
+                let prefix = hub_id.as_ref().map(|h| ("GSI1SK", keys::stock_by_hub_prefix(h)));
+                self.query_all(Some("GSI1"), "GSI1PK", keys::stock_by_hub_pk(tenant), prefix).await?
+            }
+        };
+        items.iter().map(stock_level).collect()
+    }
+
+    async fn change_stock(
+        &self,
+        tenant: &TenantId,
+        hub_id: &HubId,
+        sku: &Sku,
+        change: StockChange,
+    ) -> Result<StockLevel, StoreError> {
+        let update = self.stock_update(tenant, hub_id, sku);
+        let update = match change {
+            StockChange::Set(on_hand) => update
+                .update_expression(format!(
+                    "SET {STOCK_IDENTITY}, on_hand = :on_hand, available = :on_hand - if_not_exists(reserved, :zero)"
+                ))
+                .condition_expression("attribute_not_exists(PK) OR reserved <= :on_hand")
+                .expression_attribute_values(":on_hand", decimal(on_hand)),
+            StockChange::Delta(delta) => {
+                let update = update
+                    .update_expression(format!(
+                        "SET {STOCK_IDENTITY}, on_hand = if_not_exists(on_hand, :zero) + :delta, available = if_not_exists(available, :zero) + :delta"
+                    ))
+                    .expression_attribute_values(":delta", decimal(delta));
+                if delta < Decimal::ZERO {
+                    // Taking stock away may not eat into what is reserved.
+                    update
+                        .condition_expression("available >= :needed")
+                        .expression_attribute_values(":needed", decimal(-delta))
+                } else {
+                    update
+                }
+            }
+        };
+        let out = update.send().await.map_err(|e| match store_error(e) {
+            StoreError::Conflict(_) => StoreError::Conflict(stock_conflict(hub_id, sku)),
+            other => other,
+        })?;
+        stock_level(&out.attributes.unwrap_or_default())
+    }
+
+    async fn reserve(&self, write: OrderWrite, reservations: &[PlannedReservation]) -> Result<(), StoreError> {
+        // One update per stock item, however many lines draw on it.
+        let mut per_item: BTreeMap<(&HubId, &Sku), Decimal> = BTreeMap::new();
+        for r in reservations {
+            *per_item.entry((&r.hub_id, &r.sku)).or_default() += r.quantity;
+        }
+        let tenant = write.order.tenant_id.clone();
+        let (mut items, mut on) = self.order_write_items(write, Utc::now())?;
+        for ((hub_id, sku), quantity) in per_item {
+            let update = Update::builder()
+                .table_name(self.table())
+                .key(PK, s(keys::stock_pk(&tenant, sku)))
+                .key(SK, s(keys::stock_sk(hub_id)))
+                .update_expression("SET reserved = reserved + :q, available = available - :q")
+                .condition_expression("available >= :q")
+                .expression_attribute_values(":q", decimal(quantity))
+                .build()
+                .map_err(|e| StoreError::Unexpected(e.into()))?;
+            items.push(TransactWriteItem::builder().update(update).build());
+            on.push(stock_conflict(hub_id, sku));
+        }
+        self.transact(items, on).await
+    }
+}

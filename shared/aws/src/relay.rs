@@ -1,0 +1,241 @@
+//! The outbox relay: publishes outbox messages, which the table stream delivers in commit order,
+//! to EventBridge (events) and Step Functions (workflow starts).
+//!
+//! Delivery is at least once: a batch stops at the first message that cannot be published and
+//! reports it, so the stream retries from there. Consumers deduplicate events on `event_id`;
+//! workflow starts are idempotent by execution name.
+
+use std::future::Future;
+
+use aws_lambda_events::dynamodb::Event as StreamEvent;
+use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use aws_sdk_eventbridge::types::PutEventsRequestEntry;
+use oms_domain::events::{EventEnvelope, OutboxMessage, Workflow};
+
+/// The `source` of every event the OMS emits.
+pub const EVENT_SOURCE: &str = "oms";
+/// EventBridge's limit of entries per PutEvents call.
+const PUT_EVENTS_BATCH: usize = 10;
+
+/// Where outbox messages go.
+pub trait Publisher: Sync {
+    /// Publishes events in order; returns how many, from the start, were accepted.
+    fn publish(&self, events: &[EventEnvelope]) -> impl Future<Output = Result<usize, String>> + Send;
+    /// Starts a workflow execution; an execution of that name existing already counts as success.
+    fn start(
+        &self,
+        workflow: Workflow,
+        name: &str,
+        input: &serde_json::Value,
+    ) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+/// A decoded stream record: its sequence number and the outbox message it carries.
+pub type OutboxRecord = (String, OutboxMessage);
+
+/// The outbox messages in a stream batch. Records that are not outbox inserts (the event source
+/// mapping filters them out in AWS) are skipped; an undecodable outbox item is a bug that would
+/// block the shard forever, so it is logged and skipped too.
+pub fn outbox_records(event: StreamEvent) -> Vec<OutboxRecord> {
+    event
+        .records
+        .into_iter()
+        .filter_map(|record| {
+            let sequence = record.change.sequence_number.clone().unwrap_or_default();
+            let image: std::collections::HashMap<String, serde_dynamo::AttributeValue> = record.change.new_image.into();
+            let message = match image.get("message") {
+                Some(serde_dynamo::AttributeValue::S(text)) => text,
+                _ => return None,
+            };
+            match serde_json::from_str::<OutboxMessage>(message) {
+                Ok(message) => Some((sequence, message)),
+                Err(err) => {
+                    tracing::error!(%sequence, %err, "undecodable outbox item skipped");
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
+/// Publishes the records in order, stopping at the first failure, which is reported so the
+/// stream redelivers from it.
+pub async fn relay<P: Publisher>(publisher: &P, records: Vec<OutboxRecord>) -> DynamoDbEventResponse {
+    let mut response = DynamoDbEventResponse::default();
+    let mut i = 0;
+    while i < records.len() {
+        let failed_at = match &records[i].1 {
+            OutboxMessage::StartWorkflow { workflow, execution_name, input, .. } => {
+                let result = publisher.start(*workflow, execution_name, input).await;
+                i += 1;
+                result.err().map(|err| (i - 1, err))
+            }
+            OutboxMessage::Event(_) => {
+                let run: Vec<EventEnvelope> = records[i..]
+                    .iter()
+                    .map_while(|(_, m)| match m {
+                        OutboxMessage::Event(e) => Some(e.clone()),
+                        OutboxMessage::StartWorkflow { .. } => None,
+                    })
+                    .take(PUT_EVENTS_BATCH)
+                    .collect();
+                let result = publisher.publish(&run).await;
+                let start = i;
+                i += run.len();
+                match result {
+                    Ok(accepted) if accepted == run.len() => None,
+                    Ok(accepted) => Some((start + accepted, "EventBridge rejected an entry".to_owned())),
+                    Err(err) => Some((start, err)),
+                }
+            }
+        };
+        if let Some((index, err)) = failed_at {
+            tracing::warn!(sequence = %records[index].0, %err, "relay stopped; the stream will retry");
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = Some(records[index].0.clone());
+            response.batch_item_failures.push(failure);
+            return response;
+        }
+    }
+    response
+}
+
+/// Publishes to the OMS bus and starts workflows in Step Functions.
+pub struct AwsPublisher {
+    events: aws_sdk_eventbridge::Client,
+    bus: String,
+    sfn: aws_sdk_sfn::Client,
+    order_placement_arn: String,
+}
+
+impl AwsPublisher {
+    /// A publisher to `bus` that starts order placement at `order_placement_arn`.
+    pub fn new(config: &aws_config::SdkConfig, bus: String, order_placement_arn: String) -> Self {
+        Self {
+            events: aws_sdk_eventbridge::Client::new(config),
+            bus,
+            sfn: aws_sdk_sfn::Client::new(config),
+            order_placement_arn,
+        }
+    }
+}
+
+impl Publisher for AwsPublisher {
+    async fn publish(&self, events: &[EventEnvelope]) -> Result<usize, String> {
+        let mut entries = Vec::with_capacity(events.len());
+        for event in events {
+            let detail = serde_json::to_string(event).map_err(|e| e.to_string())?;
+            entries.push(
+                PutEventsRequestEntry::builder()
+                    .event_bus_name(&self.bus)
+                    .source(EVENT_SOURCE)
+                    .detail_type(event.event.detail_type())
+                    .detail(detail)
+                    .time(aws_sdk_eventbridge::primitives::DateTime::from_millis(event.occurred_at.timestamp_millis()))
+                    .build(),
+            );
+        }
+        let out = self
+            .events
+            .put_events()
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| aws_sdk_eventbridge::error::DisplayErrorContext(&e).to_string())?;
+        // Entries come back in request order; an entry with an error code was not accepted.
+        Ok(out.entries().iter().take_while(|e| e.error_code().is_none()).count().min(events.len()))
+    }
+
+    async fn start(&self, workflow: Workflow, name: &str, input: &serde_json::Value) -> Result<(), String> {
+        let arn = match workflow {
+            Workflow::OrderPlacement => &self.order_placement_arn,
+        };
+        let result = self.sfn.start_execution().state_machine_arn(arn).name(name).input(input.to_string()).send().await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_execution_already_exists()) => Ok(()),
+            Err(err) => Err(aws_sdk_sfn::error::DisplayErrorContext(&err).to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use chrono::Utc;
+    use oms_domain::events::DomainEvent;
+    use oms_domain::{OrderId, OrderStatus, TenantId};
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Recorder {
+        published: Mutex<Vec<String>>,
+        started: Mutex<Vec<String>>,
+        reject_event_number: Option<usize>,
+    }
+
+    impl Publisher for Recorder {
+        async fn publish(&self, events: &[EventEnvelope]) -> Result<usize, String> {
+            let mut published = self.published.lock().unwrap();
+            for (i, e) in events.iter().enumerate() {
+                if Some(published.len()) == self.reject_event_number {
+                    return Ok(i);
+                }
+                published.push(e.event_id.clone());
+            }
+            Ok(events.len())
+        }
+        async fn start(&self, _: Workflow, name: &str, _: &serde_json::Value) -> Result<(), String> {
+            self.started.lock().unwrap().push(name.to_owned());
+            Ok(())
+        }
+    }
+
+    fn event(n: usize) -> OutboxRecord {
+        let envelope = EventEnvelope::new(
+            TenantId::parse("t1").unwrap(),
+            Utc::now(),
+            DomainEvent::OrderSubmitted {
+                order_id: OrderId::parse("O1").unwrap(),
+                order_number: "N".into(),
+                status: OrderStatus::PendingAllocation,
+            },
+        );
+        (format!("seq-{n}"), OutboxMessage::Event(envelope))
+    }
+
+    fn start(n: usize) -> OutboxRecord {
+        (
+            format!("seq-{n}"),
+            OutboxMessage::StartWorkflow {
+                tenant_id: TenantId::parse("t1").unwrap(),
+                workflow: Workflow::OrderPlacement,
+                execution_name: format!("exec-{n}"),
+                input: serde_json::json!({}),
+            },
+        )
+    }
+
+    #[tokio::test]
+    async fn publishes_everything_in_order_in_batches_of_ten() {
+        let recorder = Recorder::default();
+        let mut records: Vec<_> = (0..12).map(event).collect();
+        records.insert(5, start(99));
+        let response = relay(&recorder, records).await;
+        assert!(response.batch_item_failures.is_empty());
+        assert_eq!(recorder.published.lock().unwrap().len(), 12);
+        assert_eq!(*recorder.started.lock().unwrap(), vec!["exec-99".to_owned()]);
+    }
+
+    #[tokio::test]
+    async fn stops_at_the_first_rejected_event_and_reports_it() {
+        let recorder = Recorder { reject_event_number: Some(3), ..Default::default() };
+        let records: Vec<_> = (0..6).map(event).collect();
+        let response = relay(&recorder, records).await;
+        let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone().unwrap()).collect();
+        assert_eq!(failed, vec!["seq-3".to_owned()]);
+        assert_eq!(recorder.published.lock().unwrap().len(), 3);
+    }
+}

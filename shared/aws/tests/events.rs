@@ -1,0 +1,63 @@
+//! Every sample in `events/` is a real trigger of some function: parse each with the type its
+//! function receives, so the samples (also used with `cargo lambda invoke --data-file`) cannot
+//! rot. A new folder must be claimed here.
+
+use std::path::{Path, PathBuf};
+
+use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+use aws_lambda_events::dynamodb::Event as StreamEvent;
+use oms_aws::http::ApiRequest;
+use oms_aws::relay::outbox_records;
+use oms_domain::placement::PlacementPlan;
+use oms_domain::usecases::placement::PlacementRequest;
+
+fn samples(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n == "schemas") {
+                continue;
+            }
+            files.extend(samples(&path));
+        } else if path.extension().is_some_and(|e| e == "json") {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[test]
+fn every_sample_event_parses_as_its_trigger() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events");
+    let files = samples(&root);
+    assert!(files.len() >= 13, "expected the samples under {root:?}");
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let kind = path.parent().unwrap().file_name().unwrap().to_str().unwrap().to_owned();
+        let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        match (kind.as_str(), name.as_str()) {
+            ("http", _) => {
+                let event: ApiGatewayV2httpRequest =
+                    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+                let request = ApiRequest::from_event(event).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+                if request.route.starts_with("POST") || request.route.starts_with("PUT") {
+                    request.json_value().unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+                }
+            }
+            ("placement", "assign-hub") => {
+                serde_json::from_str::<PlacementRequest>(&text).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+            }
+            ("placement", "reserve-stock") => {
+                serde_json::from_str::<PlacementPlan>(&text).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+            }
+            ("stream", _) => {
+                let event: StreamEvent =
+                    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+                let count = event.records.len();
+                assert_eq!(outbox_records(event).len(), count, "{}: every record is an outbox item", path.display());
+            }
+            _ => panic!("{}: no test knows this kind of sample; claim it here", path.display()),
+        }
+    }
+}
