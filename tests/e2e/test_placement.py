@@ -1,0 +1,103 @@
+"""Issue 2's end-to-end path: an order placed through the gateway is allocated (or backordered) by
+the order-placement state machine running the real functions."""
+
+import requests
+
+from conftest import Api, events_of, order_body, tenant_items
+
+
+def stock_of(api: Api, sku: str) -> dict:
+    response = api.get(f"/inventory?sku={sku}")
+    assert response.status_code == 200, response.text
+    return {item["hub_id"]: item for item in response.json()["items"]}
+
+
+def test_a_submitted_order_is_allocated_and_its_stock_reserved(admin, sales, catalog, sqs):
+    assert admin.put("/inventory/HCM/PP-H1", {"on_hand": "50"}).status_code == 200
+    assert admin.put("/inventory/HAN/PP-H1", {"on_hand": "500"}).status_code == 200
+
+    created = sales.post("/orders", order_body("PP-H1", "10", submit=True))
+    assert created.status_code == 201, created.text
+    order = created.json()
+    assert order["status"] == "PENDING_ALLOCATION"
+    assert order["order_number"].startswith("ORD-")
+
+    allocated = sales.wait_for_status(order["order_id"], {"ALLOCATED", "BACKORDERED"})
+    assert allocated["status"] == "ALLOCATED"
+    line = allocated["lines"][0]
+    # The hub near the customer wins; the whole line comes from it.
+    assert line["allocations"] == [{"hub_id": "HCM", "quantity": "10"}]
+    assert (line["allocated"], line["backordered"]) == ("10", "0")
+
+    stock = stock_of(sales, "PP-H1")
+    assert (stock["HCM"]["on_hand"], stock["HCM"]["reserved"], stock["HCM"]["available"]) == ("50", "10", "40")
+    assert stock["HAN"]["reserved"] == "0"
+
+    history = sales.get(f"/orders/{order['order_id']}/history").json()["items"]
+    assert [h["to"] for h in history] == ["DRAFT", "PENDING_ALLOCATION", "ALLOCATED"]
+    assert history[-1]["role"] == "system"
+
+    events = events_of(sqs, order["order_id"], until="StockReserved")
+    types = [e["detail-type"] for e in events]
+    assert {"OrderCreated", "OrderSubmitted", "OrderStatusChanged", "StockReserved"} <= set(types), types
+    assert all(e["source"] == "oms" and e["detail"]["tenant_id"] == sales.tenant for e in events)
+    assert len({e["detail"]["event_id"] for e in events}) == len(events)
+
+
+def test_too_little_stock_backorders_the_order_and_reserves_nothing(admin, sales, catalog):
+    assert admin.put("/inventory/HCM/PP-H1", {"on_hand": "5"}).status_code == 200
+    assert admin.put("/inventory/HAN/PP-H1", {"on_hand": "4"}).status_code == 200
+
+    created = sales.post("/orders", order_body("PP-H1", "8", submit=True, fulfillment_policy="ship_complete"))
+    assert created.status_code == 201, created.text
+    order = sales.wait_for_status(created.json()["order_id"], {"ALLOCATED", "BACKORDERED"})
+    assert order["status"] == "BACKORDERED"
+    assert (order["lines"][0]["allocated"], order["lines"][0]["backordered"]) == ("0", "8")
+    assert all(level["reserved"] == "0" for level in stock_of(sales, "PP-H1").values())
+
+
+def test_a_draft_is_not_placed(sales, catalog):
+    created = sales.post("/orders", order_body("PP-H1", "1"))
+    assert created.status_code == 201
+    assert created.json()["status"] == "DRAFT"
+    assert sales.get(f"/orders/{created.json()['order_id']}").json()["status"] == "DRAFT"
+
+
+def test_a_request_without_a_valid_token_is_401(sales, catalog):
+    url = f"{sales.base}/orders"
+    assert requests.post(url, json=order_body("PP-H1", "1"), timeout=30).status_code == 401
+    forged = requests.post(url, json=order_body("PP-H1", "1"), headers={"Authorization": "Bearer abc.def.ghi"}, timeout=30)
+    assert forged.status_code == 401
+    assert forged.json()["error"]["code"] == "unauthorized"
+
+
+def test_a_malformed_or_invalid_body_is_400_and_writes_nothing(sales, catalog, dynamodb, tenant):
+    before = len(tenant_items(dynamodb, tenant))
+    malformed = sales.post("/orders", raw="{not json")
+    assert malformed.status_code == 400
+    assert malformed.json()["error"]["code"] == "malformed_body"
+    invalid = sales.post("/orders", order_body("PP-H1", "-1", submit=True))
+    assert invalid.status_code == 400
+    assert invalid.json()["error"]["field"] == "lines[0].quantity"
+    unknown = sales.post("/orders", order_body("NOPE", "1", submit=True))
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (400, "unknown_sku")
+    assert len(tenant_items(dynamodb, tenant)) == before
+
+
+def test_an_idempotency_key_replays_the_same_order(sales, catalog):
+    body = order_body("PP-H1", "2")
+    first = sales.post("/orders", body, headers={"Idempotency-Key": "cart-7"})
+    again = sales.post("/orders", body, headers={"Idempotency-Key": "cart-7"})
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json()["order_id"] == first.json()["order_id"]
+    assert again.headers.get("idempotent-replayed") == "true"
+    other = sales.post("/orders", order_body("PP-H1", "3"), headers={"Idempotency-Key": "cart-7"})
+    assert other.status_code == 422
+
+
+def test_another_tenants_order_is_404(sales, catalog):
+    created = sales.post("/orders", order_body("PP-H1", "1")).json()
+    outsider = Api("some-other-tenant", "admin")
+    assert outsider.get(f"/orders/{created['order_id']}").status_code == 404
+    dispatcher = Api(sales.tenant, "dispatcher")
+    assert dispatcher.post("/orders", order_body("PP-H1", "1")).status_code == 403
