@@ -81,13 +81,11 @@ async fn a_write_from_a_stale_version_loses_and_writes_nothing() {
     let original = store.get_order(&tenant, &id).await.unwrap().unwrap();
     let (mut first, mut second) = (original.clone(), original.clone());
     let change = first.change_status(OrderStatus::Cancelled, "customer asked", &admin, Utc::now()).unwrap();
-    let write =
-        OrderWrite { order: first, expected_version: Some(original.version), history: vec![change], outbox: vec![] };
+    let write = OrderWrite::update(first, original.version, vec![change], vec![]);
     store.save_order(write).await.unwrap();
 
     let change = second.change_status(OrderStatus::Backordered, "stale writer", &admin, Utc::now()).unwrap();
-    let stale =
-        OrderWrite { order: second, expected_version: Some(original.version), history: vec![change], outbox: vec![] };
+    let stale = OrderWrite::update(second, original.version, vec![change], vec![]);
     assert!(matches!(store.save_order(stale).await, Err(StoreError::Conflict(ConflictOn::Version))));
 
     let stored = store.get_order(&tenant, &id).await.unwrap().unwrap();

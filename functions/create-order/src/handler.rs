@@ -4,12 +4,12 @@
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use chrono::{DateTime, Utc};
 use oms_aws::http::{self, ApiResponse};
-use oms_domain::ports::{CatalogStore, OrderStore};
+use oms_domain::ports::Store;
 use oms_domain::usecases::{CreateOrderRequest, IdempotencyKey, create_order};
 
 pub async fn handle<S>(store: &S, event: ApiGatewayV2httpRequest, now: DateTime<Utc>) -> ApiGatewayV2httpResponse
 where
-    S: OrderStore + CatalogStore,
+    S: Store,
 {
     http::respond(event, |req| async move {
         let body = req.json_value()?;

@@ -73,15 +73,22 @@ mod tests {
             discount: Default::default(),
             lines: vec![],
             on_hold: false,
+            holds: vec![],
+            price_approval: None,
             totals: Default::default(),
             created_by: created_by.into(),
             created_at: now,
             updated_at: now,
         };
-        let write =
-            OrderWrite { history: vec![order.creation_record(&actor)], order, expected_version: None, outbox: vec![] };
+        let write = OrderWrite {
+            history: vec![order.creation_record(&actor)],
+            order,
+            expected_version: None,
+            outbox: vec![],
+            idempotency: None,
+        };
         let id = write.order.order_id.clone();
-        store.create_order(write, None).await.unwrap();
+        store.create_order(write).await.unwrap();
         id
     }
 

@@ -43,10 +43,20 @@ pub enum Action {
     CreateOrder,
     /// Read orders (sales: their own only; see [`Actor::can_see_order_of`]).
     ReadOrders,
+    /// Approve or reject a below-list price.
+    ApprovePrice,
+    /// Allocate manually, confirm allocation, place and release holds, cancel.
+    ManageOrders,
     /// Read hubs, SKUs and stock.
     ReadInventory,
     /// Create or change hubs, SKUs and stock.
     WriteInventory,
+    /// Create shipments and update their status.
+    Ship,
+    /// Open a return.
+    CreateReturn,
+    /// Approve, reject, receive and close returns.
+    ManageReturns,
 }
 
 /// An authenticated caller.
@@ -70,10 +80,16 @@ impl Actor {
     pub fn may(&self, action: Action) -> bool {
         use Action::*;
         use Role::*;
+        if self.role == System {
+            return true;
+        }
         match action {
-            CreateOrder => matches!(self.role, Sales | SalesManager | Admin | System),
+            CreateOrder | CreateReturn => matches!(self.role, Sales | SalesManager | Admin),
             ReadOrders | ReadInventory => true,
-            WriteInventory => matches!(self.role, Admin | System),
+            ApprovePrice => self.role == SalesManager,
+            ManageOrders | WriteInventory => self.role == Admin,
+            Ship => self.role == Dispatcher,
+            ManageReturns => matches!(self.role, SalesManager | Admin),
         }
     }
 
@@ -104,11 +120,17 @@ mod tests {
     fn the_roles_table() {
         use Action::*;
         use Role::*;
+        // SPEC.md's table, columns: sales, sales_manager, admin, dispatcher.
         let table = [
             (CreateOrder, [true, true, true, false]),
             (ReadOrders, [true, true, true, true]),
+            (ApprovePrice, [false, true, false, false]),
+            (ManageOrders, [false, false, true, false]),
             (ReadInventory, [true, true, true, true]),
             (WriteInventory, [false, false, true, false]),
+            (Ship, [false, false, false, true]),
+            (CreateReturn, [true, true, true, false]),
+            (ManageReturns, [false, true, true, false]),
         ];
         for (action, allowed) in table {
             for (role, expected) in [Sales, SalesManager, Admin, Dispatcher].into_iter().zip(allowed) {

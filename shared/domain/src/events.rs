@@ -8,7 +8,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{LineId, OrderId, TenantId};
-use crate::order::{Order, StatusChange};
+use crate::inventory::StockMove;
+use crate::order::{Hold, Order, PriceApproval, StatusChange};
 use crate::placement::PlannedReservation;
 use crate::status::OrderStatus;
 
@@ -44,6 +45,55 @@ pub enum DomainEvent {
         reason: String,
         /// Who (`sub`).
         actor: String,
+    },
+    /// An order waits for a sales manager to approve below-list prices.
+    PriceApprovalRequested {
+        /// The order.
+        order_id: OrderId,
+        /// Its number.
+        order_number: String,
+        /// The per-line comparison.
+        approval: PriceApproval,
+    },
+    /// An order's details were edited.
+    OrderModified {
+        /// The order.
+        order_id: OrderId,
+        /// Its number.
+        order_number: String,
+        /// The fields that changed.
+        fields: Vec<String>,
+    },
+    /// An order was cancelled and its stock released.
+    OrderCancelled {
+        /// The order.
+        order_id: OrderId,
+        /// Its number.
+        order_number: String,
+        /// Why.
+        reason: String,
+        /// The reservations given back.
+        released: Vec<StockMove>,
+    },
+    /// A hold was placed on an order.
+    OrderHoldPlaced {
+        /// The order.
+        order_id: OrderId,
+        /// Its number.
+        order_number: String,
+        /// The hold.
+        hold: Hold,
+    },
+    /// A hold was released.
+    OrderHoldReleased {
+        /// The order.
+        order_id: OrderId,
+        /// Its number.
+        order_number: String,
+        /// The hold.
+        hold: Hold,
+        /// Whether other holds remain.
+        still_on_hold: bool,
     },
     /// Stock was reserved for an order.
     StockReserved {
@@ -83,6 +133,11 @@ impl DomainEvent {
             Self::OrderCreated { .. } => "OrderCreated",
             Self::OrderSubmitted { .. } => "OrderSubmitted",
             Self::OrderStatusChanged { .. } => "OrderStatusChanged",
+            Self::PriceApprovalRequested { .. } => "PriceApprovalRequested",
+            Self::OrderModified { .. } => "OrderModified",
+            Self::OrderCancelled { .. } => "OrderCancelled",
+            Self::OrderHoldPlaced { .. } => "OrderHoldPlaced",
+            Self::OrderHoldReleased { .. } => "OrderHoldReleased",
             Self::StockReserved { .. } => "StockReserved",
             Self::OrderBackordered { .. } => "OrderBackordered",
         }

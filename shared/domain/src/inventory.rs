@@ -229,6 +229,43 @@ impl StockLevel {
     }
 }
 
+/// A change of what is reserved at one hub for one SKU, made together with an order change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockMove {
+    /// The hub.
+    pub hub_id: HubId,
+    /// The SKU.
+    pub sku: Sku,
+    /// Positive: reserve (needs that much available). Negative: release (gives it back).
+    pub quantity: Decimal,
+}
+
+impl StockMove {
+    /// Reserve `quantity`.
+    pub fn reserve(hub_id: HubId, sku: Sku, quantity: Decimal) -> Self {
+        Self { hub_id, sku, quantity }
+    }
+
+    /// Give back `quantity`.
+    pub fn release(hub_id: HubId, sku: Sku, quantity: Decimal) -> Self {
+        Self { hub_id, sku, quantity: -quantity }
+    }
+
+    /// Nets moves of the same hub and SKU into one, dropping those that cancel out, so each
+    /// stock item is written once.
+    pub fn net(moves: impl IntoIterator<Item = StockMove>) -> Vec<StockMove> {
+        let mut netted: std::collections::BTreeMap<(HubId, Sku), Decimal> = Default::default();
+        for m in moves {
+            *netted.entry((m.hub_id, m.sku)).or_default() += m.quantity;
+        }
+        netted
+            .into_iter()
+            .filter(|(_, q)| !q.is_zero())
+            .map(|((hub_id, sku), quantity)| StockMove { hub_id, sku, quantity })
+            .collect()
+    }
+}
+
 /// How `PUT /inventory/{hub_id}/{sku}` changes stock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StockChange {

@@ -6,14 +6,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 
 use crate::error::{ConflictOn, StoreError};
 use crate::events::OutboxMessage;
 use crate::ids::{HubId, OrderId, Sku, TenantId};
-use crate::inventory::{Hub, SkuRecord, StockChange, StockFilter, StockLevel};
+use crate::inventory::{Hub, SkuRecord, StockChange, StockFilter, StockLevel, StockMove};
 use crate::order::{Order, StatusChange};
-use crate::placement::PlannedReservation;
 use crate::ports::{CatalogStore, IdempotencyRecord, OrderStore, OrderWrite, StockStore};
 
 #[derive(Default)]
@@ -46,7 +44,19 @@ impl MemoryStore {
         self.state.lock().unwrap().outbox.clone()
     }
 
+    fn check_idempotency(state: &State, write: &OrderWrite) -> Result<(), StoreError> {
+        match &write.idempotency {
+            Some(record) if state.idempotency.contains_key(&(record.tenant_id.clone(), record.key.clone())) => {
+                Err(StoreError::Conflict(ConflictOn::IdempotencyKey))
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn apply_order_write(state: &mut State, write: OrderWrite) {
+        if let Some(record) = write.idempotency {
+            state.idempotency.insert((record.tenant_id.clone(), record.key.clone()), record);
+        }
         let key = (write.order.tenant_id.clone(), write.order.order_id.clone());
         state.history.entry(key.clone()).or_default().extend(write.history);
         state.outbox.extend(write.outbox);
@@ -78,18 +88,13 @@ impl OrderStore for MemoryStore {
         Ok(*next)
     }
 
-    async fn create_order(&self, write: OrderWrite, idempotency: Option<IdempotencyRecord>) -> Result<(), StoreError> {
+    async fn create_order(&self, write: OrderWrite) -> Result<(), StoreError> {
         let mut state = self.state.lock().unwrap();
         let order = &write.order;
-        let key = (order.tenant_id.clone(), order.order_id.clone());
-        if state.orders.contains_key(&key) {
+        if state.orders.contains_key(&(order.tenant_id.clone(), order.order_id.clone())) {
             return Err(StoreError::Conflict(ConflictOn::AlreadyExists));
         }
-        if let Some(record) = &idempotency
-            && state.idempotency.contains_key(&(record.tenant_id.clone(), record.key.clone()))
-        {
-            return Err(StoreError::Conflict(ConflictOn::IdempotencyKey));
-        }
+        Self::check_idempotency(&state, &write)?;
         let channel_ref =
             order.channel.clone().zip(order.channel_order_id.clone()).map(|(c, id)| (order.tenant_id.clone(), c, id));
         if let Some(channel_ref) = &channel_ref
@@ -100,9 +105,6 @@ impl OrderStore for MemoryStore {
         if let Some(channel_ref) = channel_ref {
             state.channel_refs.insert(channel_ref, order.order_id.clone());
         }
-        if let Some(record) = idempotency {
-            state.idempotency.insert((record.tenant_id.clone(), record.key.clone()), record);
-        }
         Self::apply_order_write(&mut state, write);
         Ok(())
     }
@@ -110,6 +112,7 @@ impl OrderStore for MemoryStore {
     async fn save_order(&self, write: OrderWrite) -> Result<(), StoreError> {
         let mut state = self.state.lock().unwrap();
         Self::check_version(&state, &write)?;
+        Self::check_idempotency(&state, &write)?;
         Self::apply_order_write(&mut state, write);
         Ok(())
     }
@@ -196,29 +199,24 @@ impl StockStore for MemoryStore {
         Ok(level.clone())
     }
 
-    async fn reserve(&self, write: OrderWrite, reservations: &[PlannedReservation]) -> Result<(), StoreError> {
+    async fn save_with_stock(&self, write: OrderWrite, moves: &[StockMove]) -> Result<(), StoreError> {
         let mut state = self.state.lock().unwrap();
         Self::check_version(&state, &write)?;
+        Self::check_idempotency(&state, &write)?;
         let tenant = write.order.tenant_id.clone();
-        let mut needed: HashMap<(HubId, Sku), Decimal> = HashMap::new();
-        for r in reservations {
-            *needed.entry((r.hub_id.clone(), r.sku.clone())).or_default() += r.quantity;
-        }
-        for ((hub_id, sku), quantity) in &needed {
-            let available = state
-                .stock
-                .get(&(tenant.clone(), hub_id.clone(), sku.clone()))
-                .map(StockLevel::available)
-                .unwrap_or_default();
-            if available < *quantity {
+        for m in moves {
+            let level = state.stock.get(&(tenant.clone(), m.hub_id.clone(), m.sku.clone()));
+            let (available, reserved) = level.map(|l| (l.available(), l.reserved)).unwrap_or_default();
+            if m.quantity > available || -m.quantity > reserved {
                 return Err(StoreError::Conflict(ConflictOn::Stock {
-                    hub_id: hub_id.to_string(),
-                    sku: sku.to_string(),
+                    hub_id: m.hub_id.to_string(),
+                    sku: m.sku.to_string(),
                 }));
             }
         }
-        for ((hub_id, sku), quantity) in needed {
-            state.stock.get_mut(&(tenant.clone(), hub_id, sku)).expect("checked above").reserved += quantity;
+        for m in moves {
+            state.stock.get_mut(&(tenant.clone(), m.hub_id.clone(), m.sku.clone())).expect("checked above").reserved +=
+                m.quantity;
         }
         Self::apply_order_write(&mut state, write);
         Ok(())

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::access::{Actor, Role};
 use crate::error::AppError;
 use crate::ids::{HubId, LineId, OrderId, Sku, TenantId};
+use crate::inventory::StockMove;
 use crate::money::Currency;
 use crate::pricing::{LineTotals, OrderTotals, PriceInputs, order_totals, price_line};
 use crate::status::OrderStatus;
@@ -179,6 +180,84 @@ impl OrderLine {
     }
 }
 
+/// Whether a hold still applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldStatus {
+    /// Stops the order from going to a warehouse or shipping.
+    Active,
+    /// No longer applies.
+    Released,
+}
+
+/// A hold on an order (`payment_hold`, `fraud`, `manual`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    /// `H1`, `H2`, ... within the order.
+    pub hold_id: String,
+    /// Why, as a code.
+    pub code: String,
+    /// Why, in words.
+    pub reason: String,
+    /// Active or released.
+    pub status: HoldStatus,
+    /// Who placed it.
+    pub placed_by: String,
+    /// When.
+    pub placed_at: DateTime<Utc>,
+    /// Who released it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_by: Option<String>,
+    /// When.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_at: Option<DateTime<Utc>>,
+}
+
+/// A line whose quote is under list price, as the approver sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceComparison {
+    /// The line.
+    pub line_id: LineId,
+    /// Its SKU.
+    pub sku: Sku,
+    /// The SKU's list price.
+    pub list_unit_price: Decimal,
+    /// The quote.
+    pub quoted_unit_price: Decimal,
+    /// quoted - list (negative: a discount).
+    pub difference: Decimal,
+    /// difference / list x 100, two decimals.
+    pub percent: Decimal,
+}
+
+/// A sales manager's answer to a price approval request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceDecision {
+    /// Approved or rejected.
+    pub approved: bool,
+    /// The approver's notes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// Who decided.
+    pub decided_by: String,
+    /// When.
+    pub decided_at: DateTime<Utc>,
+}
+
+/// A request for a sales manager to approve below-list prices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceApproval {
+    /// Who submitted.
+    pub requested_by: String,
+    /// When.
+    pub requested_at: DateTime<Utc>,
+    /// The lines under list price.
+    pub lines: Vec<PriceComparison>,
+    /// The answer, once given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<PriceDecision>,
+}
+
 /// An order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Order {
@@ -218,6 +297,12 @@ pub struct Order {
     pub lines: Vec<OrderLine>,
     /// Whether an active hold stops it from going to a warehouse.
     pub on_hold: bool,
+    /// Holds, active and released.
+    #[serde(default)]
+    pub holds: Vec<Hold>,
+    /// The latest price approval request and its decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_approval: Option<PriceApproval>,
     /// Money.
     pub totals: OrderTotals,
     /// `sub` of the creator (sales see only their own).
@@ -320,10 +405,144 @@ impl Order {
             ));
         }
         if self.needs_price_approval() {
+            self.price_approval = Some(PriceApproval {
+                requested_by: actor.sub.clone(),
+                requested_at: now,
+                lines: self.lines.iter().filter(|l| l.below_list_price()).map(price_comparison).collect(),
+                decision: None,
+            });
             self.change_status(OrderStatus::PendingPriceApproval, "quoted price below list price", actor, now)
         } else {
             self.change_status(OrderStatus::PendingAllocation, "submitted", actor, now)
         }
+    }
+
+    /// A sales manager's decision on the pending price approval: approved quotes become the
+    /// lines' approved prices and the order goes on to allocation; rejected, it goes back to the
+    /// salesperson (`PRICE_REJECTED`, editable).
+    pub fn decide_price(
+        &mut self,
+        approved: bool,
+        notes: Option<String>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<StatusChange, AppError> {
+        if self.status != OrderStatus::PendingPriceApproval {
+            return Err(AppError::conflict(
+                "invalid_transition",
+                format!("an order in {} has no price to approve", self.status),
+            ));
+        }
+        let to = if approved {
+            for line in self.lines.iter_mut().filter(|l| l.below_list_price()) {
+                line.approved_unit_price = Some(line.quoted_unit_price);
+            }
+            self.reprice();
+            OrderStatus::PendingAllocation
+        } else {
+            OrderStatus::PriceRejected
+        };
+        let reason = match (&notes, approved) {
+            (Some(n), true) => format!("price approved: {n}"),
+            (Some(n), false) => format!("price rejected: {n}"),
+            (None, true) => "price approved".to_owned(),
+            (None, false) => "price rejected".to_owned(),
+        };
+        if let Some(approval) = &mut self.price_approval {
+            approval.decision = Some(PriceDecision { approved, notes, decided_by: actor.sub.clone(), decided_at: now });
+        }
+        self.change_status(to, reason, actor, now)
+    }
+
+    /// Cancels the order (only before anything shipped), giving back every reservation. The
+    /// caller commits the returned releases with the change.
+    pub fn cancel(
+        &mut self,
+        reason: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(StatusChange, Vec<StockMove>), AppError> {
+        if self.lines.iter().any(|l| l.shipped > Decimal::ZERO)
+            || !self.status.can_transition_to(OrderStatus::Cancelled)
+        {
+            return Err(AppError::conflict(
+                "not_cancellable",
+                format!("an order in {} cannot be cancelled", self.status),
+            ));
+        }
+        let releases = self.release_allocations();
+        for line in &mut self.lines {
+            line.cancelled = line.quantity - line.shipped;
+            line.backordered = Decimal::ZERO;
+        }
+        let change = self.change_status(OrderStatus::Cancelled, format!("cancelled: {reason}"), actor, now)?;
+        Ok((change, releases))
+    }
+
+    /// Takes every reservation off the lines and returns what to give back to stock.
+    pub fn release_allocations(&mut self) -> Vec<StockMove> {
+        let mut releases = Vec::new();
+        for line in &mut self.lines {
+            for allocation in line.allocations.drain(..) {
+                releases.push(StockMove::release(allocation.hub_id, line.sku.clone(), allocation.quantity));
+            }
+            line.allocated = Decimal::ZERO;
+        }
+        releases
+    }
+
+    /// Places a hold. Refused once the order is finished or fully shipped, and for a code that
+    /// already has an active hold.
+    pub fn place_hold(
+        &mut self,
+        code: &str,
+        reason: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<&Hold, AppError> {
+        use OrderStatus::*;
+        if matches!(self.status, Shipped | InTransit | Delivered | Completed | Cancelled) {
+            return Err(AppError::conflict(
+                "not_holdable",
+                format!("an order in {} cannot be put on hold", self.status),
+            ));
+        }
+        if self.holds.iter().any(|h| h.code == code && h.status == HoldStatus::Active) {
+            return Err(AppError::conflict("hold_exists", format!("the order already has an active {code} hold")));
+        }
+        self.holds.push(Hold {
+            hold_id: format!("H{}", self.holds.len() + 1),
+            code: code.to_owned(),
+            reason: reason.to_owned(),
+            status: HoldStatus::Active,
+            placed_by: actor.sub.clone(),
+            placed_at: now,
+            released_by: None,
+            released_at: None,
+        });
+        self.on_hold = true;
+        self.touch(now);
+        Ok(self.holds.last().expect("just pushed"))
+    }
+
+    /// Releases an active hold; the order is off hold when none is left.
+    pub fn release_hold(&mut self, hold_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<&Hold, AppError> {
+        let index = self.holds.iter().position(|h| h.hold_id == hold_id).ok_or(AppError::NotFound("hold"))?;
+        let hold = &mut self.holds[index];
+        if hold.status != HoldStatus::Active {
+            return Err(AppError::conflict("hold_released", format!("hold {hold_id} is already released")));
+        }
+        hold.status = HoldStatus::Released;
+        hold.released_by = Some(actor.sub.clone());
+        hold.released_at = Some(now);
+        self.on_hold = self.holds.iter().any(|h| h.status == HoldStatus::Active);
+        self.touch(now);
+        Ok(&self.holds[index])
+    }
+
+    /// Whether anything has shipped (after which the delivery details are fixed).
+    pub fn anything_shipped(&self) -> bool {
+        self.lines.iter().any(|l| l.shipped > Decimal::ZERO)
     }
 
     /// Records a change that is not a status change: bumps the version and the timestamp.
@@ -335,6 +554,24 @@ impl Order {
     /// Whether placement should run for it now.
     pub fn awaits_automatic_placement(&self) -> bool {
         self.status.awaits_allocation() && self.allocation == AllocationMode::Auto
+    }
+}
+
+fn price_comparison(line: &OrderLine) -> PriceComparison {
+    let difference = line.quoted_unit_price - line.list_unit_price;
+    let percent = if line.list_unit_price.is_zero() {
+        Decimal::ZERO
+    } else {
+        (difference / line.list_unit_price * Decimal::ONE_HUNDRED)
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+    };
+    PriceComparison {
+        line_id: line.line_id.clone(),
+        sku: line.sku.clone(),
+        list_unit_price: line.list_unit_price,
+        quoted_unit_price: line.quoted_unit_price,
+        difference,
+        percent,
     }
 }
 
@@ -402,6 +639,8 @@ pub(crate) mod tests {
                 })
                 .collect(),
             on_hold: false,
+            holds: vec![],
+            price_approval: None,
             totals: OrderTotals::default(),
             created_by: "u1".into(),
             created_at: now,

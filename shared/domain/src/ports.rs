@@ -12,9 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::StoreError;
 use crate::events::OutboxMessage;
 use crate::ids::{HubId, OrderId, Sku, TenantId};
-use crate::inventory::{Hub, SkuRecord, StockChange, StockFilter, StockLevel};
+use crate::inventory::{Hub, SkuRecord, StockChange, StockFilter, StockLevel, StockMove};
 use crate::order::{Order, StatusChange};
-use crate::placement::PlannedReservation;
 
 /// A state change of one order, written atomically.
 #[derive(Debug, Clone)]
@@ -27,6 +26,15 @@ pub struct OrderWrite {
     pub history: Vec<StatusChange>,
     /// Events and workflow starts to relay once committed.
     pub outbox: Vec<OutboxMessage>,
+    /// The `Idempotency-Key` record of the request that made the change, written with it.
+    pub idempotency: Option<IdempotencyRecord>,
+}
+
+impl OrderWrite {
+    /// A change of an existing order computed from `expected_version`.
+    pub fn update(order: Order, expected_version: u64, history: Vec<StatusChange>, outbox: Vec<OutboxMessage>) -> Self {
+        Self { order, expected_version: Some(expected_version), history, outbox, idempotency: None }
+    }
 }
 
 /// The memory of an `Idempotency-Key`: which request body it was first used with and what that
@@ -68,17 +76,13 @@ pub trait OrderStore: Send + Sync {
         day: NaiveDate,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
-    /// Creates an order, with its idempotency record when the request had a key. Fails with
-    /// `Conflict(IdempotencyKey)` if the key was taken meanwhile, `Conflict(ChannelOrder)` if the
-    /// channel order id exists, and writes nothing then.
-    fn create_order(
-        &self,
-        write: OrderWrite,
-        idempotency: Option<IdempotencyRecord>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Creates an order (`expected_version` is `None`). Fails with `Conflict(IdempotencyKey)` if
+    /// the write's key was taken meanwhile, `Conflict(ChannelOrder)` if the channel order id
+    /// exists, and writes nothing then.
+    fn create_order(&self, write: OrderWrite) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Saves a change of an existing order. Fails with `Conflict(Version)` if the stored version
-    /// is not `expected_version`.
+    /// is not `expected_version`, `Conflict(IdempotencyKey)` as above.
     fn save_order(&self, write: OrderWrite) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The idempotency record of a key, if it was used.
@@ -139,12 +143,17 @@ pub trait StockStore: Send + Sync {
         change: StockChange,
     ) -> impl Future<Output = Result<StockLevel, StoreError>> + Send;
 
-    /// Reserves every planned quantity and saves the order change, all or nothing:
-    /// `Conflict(Stock{..})` if any hub no longer has the quantity, `Conflict(Version)` if the
-    /// order moved on.
-    fn reserve(
+    /// Saves the order change together with its stock moves, all or nothing:
+    /// `Conflict(Stock{..})` if a reservation no longer fits what is available,
+    /// `Conflict(Version)` if the order moved on.
+    fn save_with_stock(
         &self,
         write: OrderWrite,
-        reservations: &[PlannedReservation],
+        moves: &[StockMove],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
+
+/// Every port at once: what functions wire and most use cases need.
+pub trait Store: OrderStore + CatalogStore + StockStore {}
+
+impl<T: OrderStore + CatalogStore + StockStore> Store for T {}

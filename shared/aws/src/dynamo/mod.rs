@@ -174,6 +174,13 @@ impl DynamoStore {
             items.push(self.put(outbox_item(message, now)?, None));
             on.push(ConflictOn::AlreadyExists);
         }
+        if let Some(record) = &write.idempotency {
+            let pk = keys::idempotency_pk(&record.tenant_id, &record.key);
+            let mut item = with_keys(to_item(record)?, pk, keys::IDEMPOTENCY_SK, "IDEMPOTENCY");
+            item.insert("expires_at".into(), epoch(now + IDEMPOTENCY_TTL));
+            items.push(self.put(item, Some("attribute_not_exists(PK)")));
+            on.push(ConflictOn::IdempotencyKey);
+        }
         Ok((items, on))
     }
 }
@@ -307,29 +314,21 @@ impl OrderStore for DynamoStore {
             .ok_or_else(|| StoreError::Unexpected("the order counter returned no number".into()))
     }
 
-    async fn create_order(&self, write: OrderWrite, idempotency: Option<IdempotencyRecord>) -> Result<(), StoreError> {
+    async fn create_order(&self, write: OrderWrite) -> Result<(), StoreError> {
         let now = write.order.created_at;
-        let order = write.order.clone();
+        let channel_ref =
+            write.order.channel.as_ref().zip(write.order.channel_order_id.as_ref()).map(|(channel, id)| {
+                let mut item = with_keys(
+                    Item::new(),
+                    keys::channel_ref_pk(&write.order.tenant_id, channel, id),
+                    keys::CHANNEL_REF_SK,
+                    "CHANNEL_REF",
+                );
+                item.insert("order_id".into(), s(write.order.order_id.to_string()));
+                item
+            });
         let (mut items, mut on) = self.order_write_items(write, now)?;
-        if let Some(record) = idempotency {
-            let mut item = with_keys(
-                to_item(&record)?,
-                keys::idempotency_pk(&record.tenant_id, &record.key),
-                keys::IDEMPOTENCY_SK,
-                "IDEMPOTENCY",
-            );
-            item.insert("expires_at".into(), epoch(now + IDEMPOTENCY_TTL));
-            items.push(self.put(item, Some("attribute_not_exists(PK)")));
-            on.push(ConflictOn::IdempotencyKey);
-        }
-        if let (Some(channel), Some(channel_order_id)) = (&order.channel, &order.channel_order_id) {
-            let mut item = with_keys(
-                Item::new(),
-                keys::channel_ref_pk(&order.tenant_id, channel, channel_order_id),
-                keys::CHANNEL_REF_SK,
-                "CHANNEL_REF",
-            );
-            item.insert("order_id".into(), s(order.order_id.to_string()));
+        if let Some(item) = channel_ref {
             items.push(self.put(item, Some("attribute_not_exists(PK)")));
             on.push(ConflictOn::ChannelOrder);
         }

@@ -5,14 +5,12 @@
 //! oversell is conditional on it, so no interleaving of writers can take it below zero and
 //! `reserved <= on_hand` always holds.
 
-use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem, Update};
 use chrono::Utc;
 use futures_util::future::try_join_all;
-use oms_domain::inventory::{StockChange, StockFilter, StockLevel};
-use oms_domain::placement::PlannedReservation;
+use oms_domain::inventory::{StockChange, StockFilter, StockLevel, StockMove};
 use oms_domain::ports::{OrderWrite, StockStore};
 use oms_domain::{ConflictOn, HubId, Sku, StoreError, TenantId};
 use rust_decimal::Decimal;
@@ -131,26 +129,27 @@ impl StockStore for DynamoStore {
         stock_level(&out.attributes.unwrap_or_default())
     }
 
-    async fn reserve(&self, write: OrderWrite, reservations: &[PlannedReservation]) -> Result<(), StoreError> {
-        // One update per stock item, however many lines draw on it.
-        let mut per_item: BTreeMap<(&HubId, &Sku), Decimal> = BTreeMap::new();
-        for r in reservations {
-            *per_item.entry((&r.hub_id, &r.sku)).or_default() += r.quantity;
-        }
+    async fn save_with_stock(&self, write: OrderWrite, moves: &[StockMove]) -> Result<(), StoreError> {
         let tenant = write.order.tenant_id.clone();
         let (mut items, mut on) = self.order_write_items(write, Utc::now())?;
-        for ((hub_id, sku), quantity) in per_item {
+        for m in moves {
+            // Reserving needs that much available; releasing needs that much reserved.
+            let (update, condition, amount) = if m.quantity > Decimal::ZERO {
+                ("SET reserved = reserved + :q, available = available - :q", "available >= :q", m.quantity)
+            } else {
+                ("SET reserved = reserved - :q, available = available + :q", "reserved >= :q", -m.quantity)
+            };
             let update = Update::builder()
                 .table_name(self.table())
-                .key(PK, s(keys::stock_pk(&tenant, sku)))
-                .key(SK, s(keys::stock_sk(hub_id)))
-                .update_expression("SET reserved = reserved + :q, available = available - :q")
-                .condition_expression("available >= :q")
-                .expression_attribute_values(":q", decimal(quantity))
+                .key(PK, s(keys::stock_pk(&tenant, &m.sku)))
+                .key(SK, s(keys::stock_sk(&m.hub_id)))
+                .update_expression(update)
+                .condition_expression(condition)
+                .expression_attribute_values(":q", decimal(amount))
                 .build()
                 .map_err(|e| StoreError::Unexpected(e.into()))?;
             items.push(TransactWriteItem::builder().update(update).build());
-            on.push(stock_conflict(hub_id, sku));
+            on.push(stock_conflict(&m.hub_id, &m.sku));
         }
         self.transact(items, on).await
     }

@@ -8,19 +8,20 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use crate::access::{Action, Actor};
-use crate::error::{AppError, ConflictOn, StoreError};
+use crate::error::AppError;
 use crate::events::{DomainEvent, EventEnvelope, OutboxMessage};
 use crate::ids::{LineId, OrderId, Sku};
 use crate::inventory::{SkuRecord, non_empty_text, parse_unit};
 use crate::money::Currency;
 use crate::order::{AllocationMode, Customer, FulfillmentPolicy, Order, OrderLine};
-use crate::ports::{CatalogStore, IdempotencyRecord, OrderStore, OrderWrite};
+use crate::ports::{CatalogStore, OrderStore, OrderWrite, StockStore};
 use crate::pricing::LineTotals;
 use crate::quantity::positive_quantity;
 use crate::status::OrderStatus;
+use crate::usecases::effects;
+use crate::usecases::idempotency::{Changed, IdempotencyKey, commit, replay_if_seen};
 
 /// Most lines an order may have: keeps the order (one item) well under DynamoDB's 400 KB and its
 /// `OrderCreated` event under EventBridge's 256 KB.
@@ -79,48 +80,6 @@ pub struct LineRequest {
     pub shipping_unit_cost: Option<Decimal>,
 }
 
-/// An `Idempotency-Key` and the fingerprint of the request it came with.
-#[derive(Debug, Clone)]
-pub struct IdempotencyKey {
-    /// The client's key.
-    pub key: String,
-    /// See [`request_fingerprint`].
-    pub request_hash: String,
-}
-
-impl IdempotencyKey {
-    /// Validates the header value and fingerprints the request.
-    pub fn new(key: &str, route: &str, body: &serde_json::Value) -> Result<Self, AppError> {
-        let key = key.trim();
-        if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
-            return Err(AppError::invalid(
-                "Idempotency-Key",
-                "Idempotency-Key must be 1 to 255 visible ASCII characters",
-            ));
-        }
-        Ok(Self { key: key.to_owned(), request_hash: request_fingerprint(route, body) })
-    }
-}
-
-/// SHA-256 of the route and the body's canonical JSON (object keys sorted), so the same
-/// request with other whitespace or key order is still the same request.
-pub fn request_fingerprint(route: &str, body: &serde_json::Value) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(route.as_bytes());
-    hasher.update([0]);
-    hasher.update(serde_json::to_vec(body).expect("a JSON value serializes"));
-    hex::encode(hasher.finalize())
-}
-
-/// The result of `POST /orders`.
-#[derive(Debug)]
-pub struct Created {
-    /// The order (its current state when replayed).
-    pub order: Order,
-    /// Whether this answers a repeated request.
-    pub replayed: bool,
-}
-
 /// Creates (and optionally submits) an order.
 pub async fn create_order<S>(
     store: &S,
@@ -128,18 +87,15 @@ pub async fn create_order<S>(
     request: CreateOrderRequest,
     idempotency: Option<IdempotencyKey>,
     now: DateTime<Utc>,
-) -> Result<Created, AppError>
+) -> Result<Changed, AppError>
 where
-    S: OrderStore + CatalogStore,
+    S: OrderStore + CatalogStore + StockStore,
 {
     actor.authorize(Action::CreateOrder)?;
-    let tenant = &actor.tenant_id;
-    if let Some(idem) = &idempotency
-        && let Some(previous) = store.find_idempotency(tenant, &idem.key).await?
-    {
-        return replay(store, actor, &previous, idem).await;
+    if let Some(done) = replay_if_seen(store, actor, idempotency.as_ref()).await? {
+        return Ok(done);
     }
-
+    let tenant = &actor.tenant_id;
     let request = request.validated()?;
     let skus: Vec<Sku> = request.lines.iter().map(|l| l.sku.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let catalog: HashMap<Sku, SkuRecord> =
@@ -149,82 +105,20 @@ where
     let sequence = store.next_order_sequence(tenant, now.date_naive()).await?;
     order.order_number = format!("ORD-{}-{sequence:04}", now.format("%Y%m%d"));
 
+    let created = EventEnvelope::new(tenant.clone(), now, DomainEvent::OrderCreated { order: Box::new(order.clone()) });
     let mut write = OrderWrite {
         history: vec![order.creation_record(actor)],
-        outbox: vec![OutboxMessage::Event(EventEnvelope::new(
-            tenant.clone(),
-            now,
-            DomainEvent::OrderCreated { order: Box::new(order.clone()) },
-        ))],
+        outbox: vec![OutboxMessage::Event(created)],
         order,
         expected_version: None,
+        idempotency: None,
     };
     if submit {
-        let order = &mut write.order;
-        let change = order.submit(actor, now)?;
-        write.outbox.push(OutboxMessage::Event(EventEnvelope::new(
-            tenant.clone(),
-            now,
-            DomainEvent::OrderSubmitted {
-                order_id: order.order_id.clone(),
-                order_number: order.order_number.clone(),
-                status: order.status,
-            },
-        )));
-        write.outbox.push(OutboxMessage::Event(EventEnvelope::new(
-            tenant.clone(),
-            now,
-            DomainEvent::status_changed(order, &change),
-        )));
-        if order.awaits_automatic_placement() {
-            write.outbox.push(OutboxMessage::start_placement(order));
-        }
+        let change = write.order.submit(actor, now)?;
+        write.outbox.extend(effects::after_submit(&write.order, &change, now));
         write.history.push(change);
     }
-
-    let record = idempotency.as_ref().map(|idem| IdempotencyRecord {
-        tenant_id: tenant.clone(),
-        key: idem.key.clone(),
-        request_hash: idem.request_hash.clone(),
-        order_id: write.order.order_id.clone(),
-        created_at: now,
-    });
-    let order = write.order.clone();
-    match store.create_order(write, record).await {
-        Ok(()) => Ok(Created { order, replayed: false }),
-        Err(StoreError::Conflict(ConflictOn::IdempotencyKey)) => {
-            let idem = idempotency.expect("only a keyed request can conflict on its key");
-            let winner = store
-                .find_idempotency(tenant, &idem.key)
-                .await?
-                .ok_or_else(|| AppError::unexpected("idempotency record vanished after a conflict"))?;
-            replay(store, actor, &winner, &idem).await
-        }
-        Err(StoreError::Conflict(ConflictOn::ChannelOrder)) => Err(AppError::conflict(
-            "duplicate_channel_order",
-            "an order with this channel and channel_order_id already exists",
-        )),
-        Err(other) => Err(other.into()),
-    }
-}
-
-async fn replay<S: OrderStore>(
-    store: &S,
-    actor: &Actor,
-    previous: &IdempotencyRecord,
-    idem: &IdempotencyKey,
-) -> Result<Created, AppError> {
-    if previous.request_hash != idem.request_hash {
-        return Err(AppError::Unprocessable {
-            code: "idempotency_key_reused",
-            message: "this Idempotency-Key was used with a different request".into(),
-        });
-    }
-    let order = store
-        .get_order(&actor.tenant_id, &previous.order_id)
-        .await?
-        .ok_or_else(|| AppError::unexpected("idempotency record points to a missing order"))?;
-    Ok(Created { order, replayed: true })
+    commit(store, actor, idempotency.as_ref(), write, &[], now).await
 }
 
 fn optional_text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, AppError> {
@@ -359,6 +253,8 @@ impl CreateOrderRequest {
             discount: self.discount,
             lines,
             on_hold: false,
+            holds: vec![],
+            price_approval: None,
             totals: Default::default(),
             created_by: actor.sub.clone(),
             created_at: now,

@@ -3,8 +3,11 @@
 //! current time, validates before it writes, and writes each change atomically.
 
 pub mod create_order;
+pub mod effects;
+pub mod idempotency;
 pub mod inventory;
 pub mod orders;
 pub mod placement;
 
-pub use create_order::{CreateOrderRequest, Created, IdempotencyKey, create_order};
+pub use create_order::{CreateOrderRequest, create_order};
+pub use idempotency::{Changed, IdempotencyKey};

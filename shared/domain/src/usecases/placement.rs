@@ -14,9 +14,11 @@ use crate::access::Actor;
 use crate::error::{AppError, StoreError};
 use crate::events::{BackorderedLine, DomainEvent, EventEnvelope, OutboxMessage};
 use crate::ids::{OrderId, Sku, TenantId};
+use crate::inventory::StockMove;
 use crate::placement::{PlacementPlan, RoutingWeights, plan_reservations};
 use crate::ports::{CatalogStore, OrderStore, OrderWrite, StockStore};
 use crate::status::OrderStatus;
+use crate::usecases::effects;
 
 /// The workflow's input to both tasks' first step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,7 +88,7 @@ where
     let change = order.apply_placement(&plan.reservations, &actor, now)?;
 
     let event = |e| OutboxMessage::Event(EventEnvelope::new(tenant.clone(), now, e));
-    let mut outbox = vec![event(DomainEvent::status_changed(&order, &change))];
+    let mut outbox = effects::after_transition(&order, &change, now);
     if !plan.reservations.is_empty() {
         outbox.push(event(DomainEvent::StockReserved {
             order_id: order.order_id.clone(),
@@ -109,8 +111,10 @@ where
     }
 
     let result = PlacementResult { order_id: order.order_id.clone(), status: order.status, version: order.version };
-    let write = OrderWrite { order, expected_version: Some(plan.order_version), history: vec![change], outbox };
-    match store.reserve(write, &plan.reservations).await {
+    let moves: Vec<StockMove> =
+        plan.reservations.iter().map(|r| StockMove::reserve(r.hub_id.clone(), r.sku.clone(), r.quantity)).collect();
+    let write = OrderWrite::update(order, plan.order_version, vec![change], outbox);
+    match store.save_with_stock(write, &StockMove::net(moves)).await {
         Ok(()) => Ok(result),
         Err(StoreError::Conflict(on)) => Err(plan_stale(&format!("{on:?}"))),
         Err(other) => Err(other.into()),
