@@ -233,3 +233,104 @@ async fn order_numbers_count_up_per_tenant_and_day() {
     assert_eq!(store.next_order_sequence(&t2, day).await.unwrap(), 1);
     assert_eq!(store.next_order_sequence(&t1, day.succ_opt().unwrap()).await.unwrap(), 1);
 }
+
+mod listing {
+    use oms_domain::ports::{OrderQuery, OrderStore};
+    use oms_domain::usecases::orders::list_orders;
+
+    use super::*;
+
+    async fn tenant_with_orders() -> (DynamoStore, TenantId, Vec<OrderId>) {
+        let store = store().await;
+        let tenant = fresh_tenant();
+        sku(&store, &tenant, "PP", Decimal::ONE, Currency::Vnd).await;
+        let mut ids = Vec::new();
+        for (i, (customer, reference, submit)) in [
+            ("C1", "PO-100", true),
+            ("C2", "PO-101", false),
+            ("C1", "X-1", true),
+            ("C3", "PO-200", true),
+            ("C1", "PO-102", false),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut body = order_body("PP", "1", submit);
+            body["customer"]["id"] = customer.into();
+            body["customer"]["name"] = format!("Công ty {customer}").into();
+            body["external_reference"] = reference.into();
+            let who = actor(&tenant, Role::Sales);
+            let who = if i == 3 { oms_domain::Actor { sub: "colleague".into(), ..who } } else { who };
+            let created = create_order(&store, &who, request(&body), None, Utc::now()).await.unwrap();
+            ids.push(created.order.order_id);
+        }
+        (store, tenant, ids)
+    }
+
+    fn query(limit: usize) -> OrderQuery {
+        OrderQuery { limit, ..OrderQuery::default() }
+    }
+
+    fn ids(page: &oms_domain::ports::OrderPage) -> Vec<OrderId> {
+        page.items.iter().map(|s| s.order_id.clone()).collect()
+    }
+
+    #[tokio::test]
+    async fn pages_walk_every_order_newest_first_and_only_the_tenants() {
+        let (store, tenant, created) = tenant_with_orders().await;
+        let (_, other, _) = tenant_with_orders().await;
+        let mut seen = Vec::new();
+        let mut q = query(2);
+        loop {
+            let page = store.list_orders(&tenant, &q).await.unwrap();
+            assert!(page.items.len() <= 2);
+            seen.extend(ids(&page));
+            match page.next_cursor {
+                Some(cursor) => q.cursor = Some(cursor),
+                None => break,
+            }
+        }
+        let newest_first: Vec<_> = created.iter().rev().cloned().collect();
+        assert_eq!(seen, newest_first);
+
+        let mut foreign = query(2);
+        foreign.cursor = store.list_orders(&other, &query(1)).await.unwrap().next_cursor;
+        assert!(matches!(store.list_orders(&tenant, &foreign).await, Err(StoreError::BadCursor)));
+    }
+
+    #[tokio::test]
+    async fn filters_use_their_index_and_combine() {
+        let (store, tenant, created) = tenant_with_orders().await;
+        let by_status = OrderQuery { status: Some(OrderStatus::PendingAllocation), ..query(10) };
+        assert_eq!(
+            ids(&store.list_orders(&tenant, &by_status).await.unwrap()),
+            [&created[3], &created[2], &created[0]].map(Clone::clone)
+        );
+        let by_customer = OrderQuery { customer_id: Some("C1".into()), ..query(10) };
+        assert_eq!(ids(&store.list_orders(&tenant, &by_customer).await.unwrap()).len(), 3);
+        let both = OrderQuery { status: Some(OrderStatus::Draft), customer_id: Some("C1".into()), ..query(10) };
+        assert_eq!(ids(&store.list_orders(&tenant, &both).await.unwrap()), vec![created[4].clone()]);
+        let future = OrderQuery { from: Some(Utc::now() + chrono::Duration::hours(1)), ..query(10) };
+        assert!(store.list_orders(&tenant, &future).await.unwrap().items.is_empty());
+        let until_now = OrderQuery { to: Some(Utc::now()), ..query(10) };
+        assert_eq!(store.list_orders(&tenant, &until_now).await.unwrap().items.len(), 5);
+        let sales = actor(&tenant, Role::Sales);
+        let own = list_orders(&store, &sales, query(10)).await.unwrap();
+        assert_eq!(own.items.len(), 4, "the colleague's order is not listed to sales");
+    }
+
+    #[tokio::test]
+    async fn q_matches_number_customer_name_and_reference_prefixes() {
+        let (store, tenant, created) = tenant_with_orders().await;
+        let search = |q: &str| OrderQuery { q: Some(q.into()), ..query(10) };
+        assert_eq!(store.list_orders(&tenant, &search("po-10")).await.unwrap().items.len(), 3);
+        assert_eq!(ids(&store.list_orders(&tenant, &search("x-")).await.unwrap()), vec![created[2].clone()]);
+        assert_eq!(store.list_orders(&tenant, &search("CÔNG TY C1")).await.unwrap().items.len(), 3);
+        let number = store.get_order(&tenant, &created[1]).await.unwrap().unwrap().order_number;
+        assert_eq!(
+            ids(&store.list_orders(&tenant, &search(&number.to_lowercase())).await.unwrap()),
+            vec![created[1].clone()]
+        );
+        assert!(store.list_orders(&tenant, &search("nothing")).await.unwrap().items.is_empty());
+    }
+}

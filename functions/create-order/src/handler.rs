@@ -5,7 +5,7 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use chrono::{DateTime, Utc};
 use oms_aws::http::{self, ApiResponse};
 use oms_domain::ports::Store;
-use oms_domain::usecases::{CreateOrderRequest, IdempotencyKey, create_order};
+use oms_domain::usecases::{CreateOrderRequest, create_order};
 
 pub async fn handle<S>(store: &S, event: ApiGatewayV2httpRequest, now: DateTime<Utc>) -> ApiGatewayV2httpResponse
 where
@@ -13,8 +13,7 @@ where
 {
     http::respond(event, |req| async move {
         let body = req.json_value()?;
-        let idempotency =
-            req.header("idempotency-key").map(|key| IdempotencyKey::new(key, &req.route, &body)).transpose()?;
+        let idempotency = req.idempotency_key(&body)?;
         let request: CreateOrderRequest = http::decode(body)?;
         let created = create_order(store, &req.actor, request, idempotency, now).await?;
         let response =

@@ -1,126 +1,362 @@
-//! Routes order reads to their use cases.
+//! Routes every order request but create to its use case.
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
-use oms_aws::http::{self, ApiResponse};
-use oms_domain::ports::OrderStore;
-use oms_domain::usecases::orders::{get_order, order_history};
+use chrono::{DateTime, Utc};
+use oms_aws::http::{self, ApiRequest, ApiResponse};
+use oms_domain::order::Order;
+use oms_domain::ports::Store;
+use oms_domain::usecases::Changed;
+use oms_domain::usecases::orders::{
+    cancel_order, decide_price, edit_order, get_order, list_orders, order_history, parse_order_query, place_hold,
+    release_hold, submit_order,
+};
+use oms_domain::{AppError, OrderId};
 
-pub async fn handle<S: OrderStore>(store: &S, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
-    http::respond(event, |req| async move {
-        match req.route.as_str() {
-            "GET /v1/orders/{id}" => ApiResponse::ok(&get_order(store, &req.actor, &req.path("id")?).await?),
-            "GET /v1/orders/{id}/history" => {
-                ApiResponse::items(&order_history(store, &req.actor, &req.path("id")?).await?)
-            }
-            other => Err(http::unknown_route(other)),
+pub async fn handle<S: Store>(
+    store: &S,
+    event: ApiGatewayV2httpRequest,
+    now: DateTime<Utc>,
+) -> ApiGatewayV2httpResponse {
+    http::respond(event, |req| route(store, req, now)).await
+}
+
+/// The order with its version as the ETag (what `If-Match` sends back).
+fn order_response(order: &Order) -> Result<ApiResponse, AppError> {
+    Ok(ApiResponse::ok(order)?.header("etag", format!("\"{}\"", order.version)))
+}
+
+fn changed_response(changed: Changed) -> Result<ApiResponse, AppError> {
+    let response = order_response(&changed.order)?;
+    Ok(if changed.replayed { response.header("idempotent-replayed", "true") } else { response })
+}
+
+async fn route<S: Store>(store: &S, req: ApiRequest, now: DateTime<Utc>) -> Result<ApiResponse, AppError> {
+    let actor = &req.actor;
+    if req.route == "GET /v1/orders" {
+        let query = parse_order_query(|name| req.query(name))?;
+        return ApiResponse::ok(&list_orders(store, actor, query).await?);
+    }
+    let id: OrderId = req.path("id")?;
+    match req.route.as_str() {
+        "GET /v1/orders/{id}" => order_response(&get_order(store, actor, &id).await?),
+        "GET /v1/orders/{id}/history" => ApiResponse::items(&order_history(store, actor, &id).await?),
+        "PATCH /v1/orders/{id}" => {
+            let version = req.if_match()?;
+            order_response(&edit_order(store, actor, &id, version, req.json()?, now).await?)
         }
-    })
-    .await
+        "POST /v1/orders/{id}/submit" => {
+            let key = req.idempotency_key(&req.optional_json_value()?)?;
+            changed_response(submit_order(store, actor, &id, key, now).await?)
+        }
+        "POST /v1/orders/{id}/approve-price" => {
+            let body = req.json_value()?;
+            let key = req.idempotency_key(&body)?;
+            changed_response(decide_price(store, actor, &id, http::decode(body)?, key, now).await?)
+        }
+        "POST /v1/orders/{id}/cancel" => {
+            let body = req.json_value()?;
+            let key = req.idempotency_key(&body)?;
+            changed_response(cancel_order(store, actor, &id, http::decode(body)?, key, now).await?)
+        }
+        "POST /v1/orders/{id}/holds" => {
+            let body = req.json_value()?;
+            let key = req.idempotency_key(&body)?;
+            changed_response(place_hold(store, actor, &id, http::decode(body)?, key, now).await?)
+        }
+        "POST /v1/orders/{id}/holds/{hold_id}/release" => {
+            let hold_id: String = req.path_text("hold_id")?;
+            let key = req.idempotency_key(&req.optional_json_value()?)?;
+            changed_response(release_hold(store, actor, &id, &hold_id, key, now).await?)
+        }
+        other => Err(http::unknown_route(other)),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use aws_lambda_events::encodings::Body;
-    use chrono::Utc;
+    use oms_domain::events::OutboxMessage;
+    use oms_domain::inventory::{HubInput, HubType, Location, SkuInput, StockChange};
     use oms_domain::memory::MemoryStore;
-    use oms_domain::order::{Address, AllocationMode, Contact, Customer, FulfillmentPolicy, Order};
-    use oms_domain::ports::OrderWrite;
-    use oms_domain::{Actor, Currency, OrderId, OrderStatus, Role, TenantId};
-    use serde_json::Value;
+    use oms_domain::placement::RoutingWeights;
+    use oms_domain::ports::{CatalogStore, StockStore};
+    use oms_domain::usecases::create_order;
+    use oms_domain::usecases::placement::{PlacementRequest, plan, reserve};
+    use oms_domain::{Actor, Currency, HubId, Role, Sku, TenantId};
+    use serde_json::{Value, json};
 
     use super::*;
 
-    fn event(fixture: &str, order_id: &str, claims: &[(&str, &str)]) -> ApiGatewayV2httpRequest {
+    const TENANT: &str = "demo";
+
+    /// A request shaped like the samples in `events/http`, as `role`/`sub` of `tenant`.
+    fn request(
+        fixture: &str,
+        order_id: &str,
+        who: (&str, &str, &str),
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> ApiGatewayV2httpRequest {
         let mut event: Value = serde_json::from_str(fixture).unwrap();
-        event["pathParameters"]["id"] = order_id.into();
-        for (k, v) in claims {
-            event["requestContext"]["authorizer"]["jwt"]["claims"][*k] = (*v).into();
+        if event.get("pathParameters").is_some() {
+            event["pathParameters"]["id"] = order_id.into();
+        }
+        let claims = &mut event["requestContext"]["authorizer"]["jwt"]["claims"];
+        (claims["tenant_id"], claims["role"], claims["sub"]) = (who.0.into(), who.1.into(), who.2.into());
+        if let Some(body) = body {
+            event["body"] = body.to_string().into();
+        }
+        for (name, value) in headers {
+            event["headers"][*name] = (*value).into();
         }
         serde_json::from_value(event).unwrap()
     }
 
-    async fn stored_order(store: &MemoryStore, tenant: &str, created_by: &str) -> OrderId {
-        let now = Utc::now();
-        let actor = Actor { sub: created_by.into(), tenant_id: TenantId::parse(tenant).unwrap(), role: Role::Sales };
-        let order = Order {
-            tenant_id: actor.tenant_id.clone(),
-            order_id: OrderId::generate(),
-            order_number: "ORD-20261122-0001".into(),
-            status: OrderStatus::Draft,
-            version: 1,
-            customer: Customer {
-                id: "C1".into(),
-                name: "ABC".into(),
-                delivery_address: Address {
-                    line1: "1 Main".into(),
-                    line2: None,
-                    city: "HCM".into(),
-                    region: None,
-                    postal_code: None,
-                    country: "VN".into(),
-                    lat: None,
-                    lon: None,
-                },
-                contact: Contact::default(),
-            },
-            currency: Currency::Vnd,
-            fulfillment_policy: FulfillmentPolicy::ShipPartial,
-            allocation: AllocationMode::Auto,
-            external_reference: None,
-            channel: None,
-            channel_order_id: None,
-            notes: None,
-            discount: Default::default(),
-            lines: vec![],
-            on_hold: false,
-            holds: vec![],
-            price_approval: None,
-            totals: Default::default(),
-            created_by: created_by.into(),
-            created_at: now,
-            updated_at: now,
-        };
-        let write = OrderWrite {
-            history: vec![order.creation_record(&actor)],
-            order,
-            expected_version: None,
-            outbox: vec![],
-            idempotency: None,
-        };
-        let id = write.order.order_id.clone();
-        store.create_order(write).await.unwrap();
-        id
-    }
+    const SALES: (&str, &str, &str) = (TENANT, "sales", "dev-sales");
+    const MANAGER: (&str, &str, &str) = (TENANT, "sales_manager", "dev-manager");
+    const ADMIN: (&str, &str, &str) = (TENANT, "admin", "dev-admin");
 
-    fn status_and_body(response: ApiGatewayV2httpResponse) -> (i64, Value) {
+    const GET: &str = include_str!("../../../events/http/get-order.json");
+    const HISTORY: &str = include_str!("../../../events/http/get-order-history.json");
+    const LIST: &str = include_str!("../../../events/http/list-orders.json");
+    const EDIT: &str = include_str!("../../../events/http/edit-order.json");
+    const SUBMIT: &str = include_str!("../../../events/http/submit-order.json");
+    const APPROVE: &str = include_str!("../../../events/http/approve-price.json");
+    const CANCEL: &str = include_str!("../../../events/http/cancel-order.json");
+    const HOLD: &str = include_str!("../../../events/http/place-hold.json");
+    const RELEASE: &str = include_str!("../../../events/http/release-hold.json");
+
+    async fn call(store: &MemoryStore, event: ApiGatewayV2httpRequest) -> (i64, Value) {
+        let response = handle(store, event, Utc::now()).await;
         let Some(Body::Text(text)) = response.body else { panic!("text body") };
         (response.status_code, serde_json::from_str(&text).unwrap())
     }
 
-    const GET: &str = include_str!("../../../events/http/get-order.json");
-    const HISTORY: &str = include_str!("../../../events/http/get-order-history.json");
-
-    #[tokio::test]
-    async fn the_creator_reads_the_order_and_its_history() {
+    async fn store_with_stock(on_hand: &str) -> MemoryStore {
         let store = MemoryStore::new();
-        let id = stored_order(&store, "demo", "dev-sales").await;
-        let (status, order) = status_and_body(handle(&store, event(GET, id.as_str(), &[])).await);
-        assert_eq!((status, order["order_id"].as_str()), (200, Some(id.as_str())));
-        let (status, history) = status_and_body(handle(&store, event(HISTORY, id.as_str(), &[])).await);
-        assert_eq!((status, history["items"][0]["to"].as_str()), (200, Some("DRAFT")));
+        let tenant = TenantId::parse(TENANT).unwrap();
+        let sku = SkuInput {
+            name: "PP".into(),
+            unit: "KG".into(),
+            list_price: "100".parse().unwrap(),
+            currency: Currency::Vnd,
+            tax_rate: None,
+            low_stock_threshold: None,
+        };
+        store.put_sku(&tenant, &sku.into_sku(Sku::parse("PP").unwrap(), Utc::now()).unwrap()).await.unwrap();
+        let hub = HubInput {
+            name: "HCM".into(),
+            hub_type: HubType::Warehouse,
+            location: Location { lat: 10.8, lon: 106.6 },
+            daily_capacity: 100,
+            performance_score: "0.9".parse().unwrap(),
+            active: true,
+        };
+        store.put_hub(&tenant, &hub.into_hub(HubId::parse("HCM").unwrap(), Utc::now()).unwrap()).await.unwrap();
+        let change = StockChange::Set(on_hand.parse().unwrap());
+        store.change_stock(&tenant, &HubId::parse("HCM").unwrap(), &Sku::parse("PP").unwrap(), change).await.unwrap();
+        store
+    }
+
+    async fn new_order(store: &MemoryStore, who: (&str, &str, &str), quoted: &str, submit: bool) -> String {
+        let actor =
+            Actor { sub: who.2.into(), tenant_id: TenantId::parse(who.0).unwrap(), role: Role::parse(who.1).unwrap() };
+        let body = json!({
+            "customer": {"id": "C1", "name": "Nhua ABC", "delivery_address": {"line1": "1 Le Loi", "city": "HCM", "country": "VN"}},
+            "external_reference": "PO-77",
+            "lines": [{"sku": "PP", "quantity": "10", "quoted_unit_price": quoted}],
+            "submit": submit
+        });
+        let created =
+            create_order(store, &actor, serde_json::from_value(body).unwrap(), None, Utc::now()).await.unwrap();
+        created.order.order_id.to_string()
+    }
+
+    async fn place(store: &MemoryStore, id: &str) {
+        let request =
+            PlacementRequest { tenant_id: TenantId::parse(TENANT).unwrap(), order_id: OrderId::parse(id).unwrap() };
+        let plan = plan(store, &request, RoutingWeights::default()).await.unwrap();
+        reserve(store, &plan, Utc::now()).await.unwrap();
+    }
+
+    fn event_types(store: &MemoryStore) -> Vec<String> {
+        store
+            .outbox()
+            .iter()
+            .filter_map(|m| match m {
+                OutboxMessage::Event(e) => Some(e.event.detail_type().to_owned()),
+                OutboxMessage::StartWorkflow { .. } => None,
+            })
+            .collect()
     }
 
     #[tokio::test]
-    async fn other_tenants_and_other_salespeople_get_404_a_manager_gets_it() {
-        let store = MemoryStore::new();
-        let id = stored_order(&store, "demo", "dev-sales").await;
-        let other_tenant = handle(&store, event(GET, id.as_str(), &[("tenant_id", "rival")])).await;
-        assert_eq!(other_tenant.status_code, 404);
-        let colleague = handle(&store, event(GET, id.as_str(), &[("sub", "someone-else")])).await;
-        assert_eq!(colleague.status_code, 404);
-        let manager = handle(&store, event(GET, id.as_str(), &[("sub", "boss"), ("role", "sales_manager")])).await;
-        assert_eq!(manager.status_code, 200);
-        let unknown = handle(&store, event(GET, "01JD0Q7M3J6W8Z5Y4X3V2T1S0R", &[])).await;
-        assert_eq!(unknown.status_code, 404);
+    async fn the_creator_reads_the_order_and_its_history_others_get_404() {
+        let store = store_with_stock("0").await;
+        let id = new_order(&store, SALES, "100", false).await;
+        let (status, order) = call(&store, request(GET, &id, SALES, None, &[])).await;
+        assert_eq!((status, order["order_id"].as_str()), (200, Some(id.as_str())));
+        let (_, history) = call(&store, request(HISTORY, &id, SALES, None, &[])).await;
+        assert_eq!(history["items"][0]["to"], "DRAFT");
+        assert_eq!(call(&store, request(GET, &id, ("rival", "admin", "x"), None, &[])).await.0, 404);
+        assert_eq!(call(&store, request(GET, &id, (TENANT, "sales", "colleague"), None, &[])).await.0, 404);
+        assert_eq!(call(&store, request(GET, &id, MANAGER, None, &[])).await.0, 200);
+    }
+
+    #[tokio::test]
+    async fn a_quote_under_list_waits_for_a_manager_who_approves_it() {
+        let store = store_with_stock("100").await;
+        let id = new_order(&store, SALES, "90", false).await;
+        let (status, order) = call(&store, request(SUBMIT, &id, SALES, None, &[])).await;
+        assert_eq!((status, order["status"].as_str()), (200, Some("PENDING_PRICE_APPROVAL")));
+        let comparison = &order["price_approval"]["lines"][0];
+        assert_eq!(
+            (
+                &comparison["list_unit_price"],
+                &comparison["quoted_unit_price"],
+                &comparison["difference"],
+                &comparison["percent"]
+            ),
+            (&json!("100"), &json!("90"), &json!("-10"), &json!("-10.00"))
+        );
+        assert!(event_types(&store).contains(&"PriceApprovalRequested".to_owned()));
+
+        let approve = json!({"approved": true, "notes": "strategic customer"});
+        assert_eq!(call(&store, request(APPROVE, &id, SALES, Some(approve.clone()), &[])).await.0, 403);
+        assert_eq!(call(&store, request(APPROVE, &id, ADMIN, Some(approve.clone()), &[])).await.0, 403);
+        let (status, order) = call(&store, request(APPROVE, &id, MANAGER, Some(approve.clone()), &[])).await;
+        assert_eq!((status, order["status"].as_str()), (200, Some("PENDING_ALLOCATION")));
+        assert_eq!(order["lines"][0]["approved_unit_price"], "90");
+        assert_eq!(order["price_approval"]["decision"]["decided_by"], "dev-manager");
+        assert!(store.outbox().iter().any(|m| matches!(m, OutboxMessage::StartWorkflow { .. })), "placement starts");
+        assert_eq!(
+            call(&store, request(APPROVE, &id, MANAGER, Some(approve), &[])).await.0,
+            409,
+            "nothing left to approve"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_rejected_quote_is_edited_and_resubmitted() {
+        let store = store_with_stock("100").await;
+        let id = new_order(&store, SALES, "80", true).await;
+        let (_, order) =
+            call(&store, request(APPROVE, &id, MANAGER, Some(json!({"approved": false, "notes": "too low"})), &[]))
+                .await;
+        assert_eq!(order["status"], "PRICE_REJECTED");
+        let version = order["version"].to_string();
+        let lines = json!({"lines": [{"sku": "PP", "quantity": "10", "quoted_unit_price": "100"}]});
+        let (status, edited) = call(&store, request(EDIT, &id, SALES, Some(lines), &[("if-match", &version)])).await;
+        assert_eq!((status, edited["totals"]["products"].as_str()), (200, Some("1000")), "{edited}");
+        let (_, resubmitted) = call(&store, request(SUBMIT, &id, SALES, None, &[])).await;
+        assert_eq!(resubmitted["status"], "PENDING_ALLOCATION");
+    }
+
+    #[tokio::test]
+    async fn edits_need_the_current_version_and_an_editable_status() {
+        let store = store_with_stock("100").await;
+        let id = new_order(&store, SALES, "100", true).await;
+        let (_, order) = call(&store, request(GET, &id, SALES, None, &[])).await;
+        let version = order["version"].to_string();
+        let lines = json!({"lines": [{"sku": "PP", "quantity": "1"}]});
+        let (status, error) = call(&store, request(EDIT, &id, SALES, Some(lines), &[("if-match", &version)])).await;
+        assert_eq!((status, error["error"]["code"].as_str()), (409, Some("not_editable")));
+        let (status, _) =
+            call(&store, request(EDIT, &id, SALES, Some(json!({"notes": "x"})), &[("if-match", "1")])).await;
+        assert_eq!(status, 412);
+        let (status, edited) = call(&store, request(EDIT, &id, SALES, None, &[("if-match", &version)])).await;
+        assert_eq!((status, edited["notes"].as_str()), (200, Some("Giao hàng buổi sáng")), "the sample's edit");
+        assert_eq!(edited["customer"]["contact"]["name"], "Chị Lan");
+        let mut no_match: Value = serde_json::from_str(EDIT).unwrap();
+        no_match["headers"].as_object_mut().unwrap().remove("if-match");
+        no_match["pathParameters"]["id"] = id.clone().into();
+        assert_eq!(call(&store, serde_json::from_value(no_match).unwrap()).await.0, 400);
+    }
+
+    #[tokio::test]
+    async fn cancel_releases_the_reservation_and_is_for_admins_only() {
+        let store = store_with_stock("30").await;
+        let id = new_order(&store, SALES, "100", true).await;
+        place(&store, &id).await;
+        let tenant = TenantId::parse(TENANT).unwrap();
+        let reserved = || async {
+            store.stock_for_skus(&tenant, &[Sku::parse("PP").unwrap()]).await.unwrap()[0].reserved.to_string()
+        };
+        assert_eq!(reserved().await, "10");
+        assert_eq!(call(&store, request(CANCEL, &id, SALES, None, &[])).await.0, 403);
+        let (status, order) = call(&store, request(CANCEL, &id, ADMIN, None, &[])).await;
+        assert_eq!((status, order["status"].as_str()), (200, Some("CANCELLED")));
+        assert_eq!(
+            (order["lines"][0]["allocated"].as_str(), order["lines"][0]["cancelled"].as_str()),
+            (Some("0"), Some("10"))
+        );
+        assert_eq!(reserved().await, "0");
+        assert!(event_types(&store).contains(&"OrderCancelled".to_owned()));
+        assert_eq!(call(&store, request(CANCEL, &id, ADMIN, None, &[])).await.0, 409);
+    }
+
+    #[tokio::test]
+    async fn holds_are_placed_once_per_code_and_released_once() {
+        let store = store_with_stock("30").await;
+        let id = new_order(&store, SALES, "100", false).await;
+        let (status, order) = call(&store, request(HOLD, &id, ADMIN, None, &[])).await;
+        assert_eq!((status, order["on_hold"].as_bool()), (200, Some(true)));
+        assert_eq!(call(&store, request(HOLD, &id, ADMIN, None, &[])).await.0, 409, "same code twice");
+        assert_eq!(call(&store, request(HOLD, &id, SALES, None, &[])).await.0, 403);
+        let fraud = json!({"code": "fraud", "reason": "address mismatch"});
+        assert_eq!(call(&store, request(HOLD, &id, ADMIN, Some(fraud), &[])).await.0, 200);
+        let (_, order) = call(&store, request(RELEASE, &id, ADMIN, None, &[])).await;
+        assert_eq!((order["on_hold"].as_bool(), order["holds"][0]["status"].as_str()), (Some(true), Some("released")));
+        assert_eq!(call(&store, request(RELEASE, &id, ADMIN, None, &[])).await.0, 409, "already released");
+        let mut second: Value = serde_json::from_str(RELEASE).unwrap();
+        second["pathParameters"] = json!({"id": id, "hold_id": "H2"});
+        let (_, order) = call(&store, serde_json::from_value(second).unwrap()).await;
+        assert_eq!(order["on_hold"], false);
+        let mut unknown: Value = serde_json::from_str(RELEASE).unwrap();
+        unknown["pathParameters"] = json!({"id": id, "hold_id": "H9"});
+        assert_eq!(call(&store, serde_json::from_value(unknown).unwrap()).await.0, 404);
+    }
+
+    #[tokio::test]
+    async fn a_repeated_submit_with_its_key_replays() {
+        let store = store_with_stock("30").await;
+        let id = new_order(&store, SALES, "100", false).await;
+        let first = handle(&store, request(SUBMIT, &id, SALES, None, &[]), Utc::now()).await;
+        let again = handle(&store, request(SUBMIT, &id, SALES, None, &[]), Utc::now()).await;
+        assert_eq!((first.status_code, again.status_code), (200, 200));
+        assert_eq!(again.headers.get("idempotent-replayed").unwrap(), "true");
+        let other = new_order(&store, SALES, "100", false).await;
+        assert_eq!(call(&store, request(SUBMIT, &other, SALES, None, &[])).await.0, 422, "same key, another order");
+    }
+
+    #[tokio::test]
+    async fn lists_filter_page_and_show_sales_their_own() {
+        let store = store_with_stock("0").await;
+        for _ in 0..3 {
+            new_order(&store, SALES, "100", true).await;
+        }
+        new_order(&store, (TENANT, "sales", "colleague"), "100", true).await;
+        new_order(&store, SALES, "100", false).await;
+        let (status, page) = call(&store, request(LIST, "", MANAGER, None, &[])).await;
+        assert_eq!((status, page["items"].as_array().unwrap().len()), (200, 4), "PENDING_ALLOCATION only");
+
+        let mut paged: Value = serde_json::from_str(LIST).unwrap();
+        paged["queryStringParameters"] = json!({"limit": "2"});
+        let (_, first) = call(&store, request(&paged.to_string(), "", MANAGER, None, &[])).await;
+        assert_eq!(first["items"].as_array().unwrap().len(), 2);
+        paged["queryStringParameters"]["cursor"] = first["next_cursor"].clone();
+        let (_, second) = call(&store, request(&paged.to_string(), "", MANAGER, None, &[])).await;
+        paged["queryStringParameters"]["cursor"] = second["next_cursor"].clone();
+        let (_, third) = call(&store, request(&paged.to_string(), "", MANAGER, None, &[])).await;
+        assert_eq!((third["items"].as_array().unwrap().len(), &third["next_cursor"]), (1, &Value::Null));
+
+        paged["queryStringParameters"] = json!({});
+        let (_, own) = call(&store, request(&paged.to_string(), "", SALES, None, &[])).await;
+        assert_eq!(own["items"].as_array().unwrap().len(), 4);
+        paged["queryStringParameters"] = json!({"q": "po-7"});
+        let (_, found) = call(&store, request(&paged.to_string(), "", MANAGER, None, &[])).await;
+        assert_eq!(found["items"].as_array().unwrap().len(), 5);
+        paged["queryStringParameters"] = json!({"status": "SHIPPING"});
+        assert_eq!(call(&store, request(&paged.to_string(), "", MANAGER, None, &[])).await.0, 400);
     }
 }

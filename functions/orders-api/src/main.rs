@@ -15,7 +15,7 @@ async fn main() -> Result<(), Error> {
     let store = runtime::dynamo_store(&config).await?;
     let store = &store;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
-        Ok::<_, Error>(handler::handle(store, event.payload).await)
+        Ok::<_, Error>(handler::handle(store, event.payload, chrono::Utc::now()).await)
     }))
     .await
 }

@@ -12,6 +12,7 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::http::{HeaderMap, HeaderValue};
 use base64::Engine;
+use oms_domain::usecases::IdempotencyKey;
 use oms_domain::{Actor, AppError, Role, TenantId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -67,6 +68,15 @@ impl ApiRequest {
         T::try_from(raw)
     }
 
+    /// A path parameter as plain text (non-empty).
+    pub fn path_text(&self, name: &str) -> Result<String, AppError> {
+        self.path_parameters
+            .get(name)
+            .filter(|v| !v.is_empty() && v.len() <= 64)
+            .cloned()
+            .ok_or_else(|| AppError::invalid(name, format!("{name} is missing or too long")))
+    }
+
     /// A query string parameter.
     pub fn query(&self, name: &str) -> Option<&str> {
         self.query.get(name).map(String::as_str).filter(|v| !v.is_empty())
@@ -75,6 +85,31 @@ impl ApiRequest {
     /// A header (names are case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `Idempotency-Key` of the request, bound to its route, path parameters and body.
+    pub fn idempotency_key(&self, body: &serde_json::Value) -> Result<Option<IdempotencyKey>, AppError> {
+        let params: std::collections::BTreeMap<_, _> = self.path_parameters.iter().collect();
+        let request = format!("{} {params:?}", self.route);
+        self.header("idempotency-key").map(|key| IdempotencyKey::new(key, &request, body)).transpose()
+    }
+
+    /// The version an `If-Match` header names (`3`, `"3"` or `W/"3"`).
+    pub fn if_match(&self) -> Result<u64, AppError> {
+        let raw = self
+            .header("if-match")
+            .ok_or_else(|| AppError::invalid_with_code("if_match_required", "If-Match", "send If-Match: <version>"))?;
+        raw.trim().trim_start_matches("W/").trim_matches('"').parse().map_err(|_| {
+            AppError::invalid_with_code("if_match_required", "If-Match", "If-Match must be the order's version")
+        })
+    }
+
+    /// The body as JSON if there is one, else `null` (for actions whose body is optional).
+    pub fn optional_json_value(&self) -> Result<serde_json::Value, AppError> {
+        if self.body.as_deref().is_none_or(|b| b.trim().is_empty()) {
+            return Ok(serde_json::Value::Null);
+        }
+        self.json_value()
     }
 
     /// The body as JSON, checked for size and syntax.

@@ -128,6 +128,9 @@ pub enum StoreError {
     /// A conditional write lost: the caller decides whether to re-read and retry.
     #[error("conditional write failed on {0:?}")]
     Conflict(ConflictOn),
+    /// A paging cursor that this store did not hand out for this query.
+    #[error("invalid cursor")]
+    BadCursor,
     /// Throttled or unreachable; retrying may succeed.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
@@ -145,6 +148,9 @@ impl From<StoreError> for AppError {
                 AppError::conflict("concurrent_update", "the record was changed concurrently; retry")
             }
             StoreError::Conflict(on) => AppError::conflict("conflict", format!("conflicting write: {on:?}")),
+            StoreError::BadCursor => {
+                AppError::invalid_with_code("invalid_cursor", "cursor", "the cursor does not belong to this listing")
+            }
             StoreError::Unavailable(msg) => AppError::Unavailable(msg),
             StoreError::Unexpected(source) => AppError::Unexpected(source),
         }

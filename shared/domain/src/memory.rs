@@ -12,7 +12,10 @@ use crate::events::OutboxMessage;
 use crate::ids::{HubId, OrderId, Sku, TenantId};
 use crate::inventory::{Hub, SkuRecord, StockChange, StockFilter, StockLevel, StockMove};
 use crate::order::{Order, StatusChange};
-use crate::ports::{CatalogStore, IdempotencyRecord, OrderStore, OrderWrite, StockStore};
+use crate::ports::{
+    CatalogStore, IdempotencyRecord, OrderPage, OrderQuery, OrderStore, OrderSummary, OrderWrite, StockStore,
+};
+use crate::usecases::orders::matches_query;
 
 #[derive(Default)]
 struct State {
@@ -75,6 +78,27 @@ impl MemoryStore {
 impl OrderStore for MemoryStore {
     async fn get_order(&self, tenant: &TenantId, id: &OrderId) -> Result<Option<Order>, StoreError> {
         Ok(self.state.lock().unwrap().orders.get(&(tenant.clone(), id.clone())).cloned())
+    }
+
+    async fn list_orders(&self, tenant: &TenantId, query: &OrderQuery) -> Result<OrderPage, StoreError> {
+        let state = self.state.lock().unwrap();
+        let mut orders: Vec<&Order> = state.orders.values().filter(|o| &o.tenant_id == tenant).collect();
+        orders.sort_by(|a, b| (b.created_at, &b.order_id).cmp(&(a.created_at, &a.order_id)));
+        let start = match &query.cursor {
+            Some(cursor) => orders.iter().position(|o| o.order_id.as_str() == cursor).map_or(orders.len(), |i| i + 1),
+            None => 0,
+        };
+        let mut items: Vec<OrderSummary> = orders[start..]
+            .iter()
+            .filter(|o| matches_query(&OrderSummary::of(o), o.external_reference.as_deref(), query))
+            .take(query.limit + 1)
+            .map(|o| OrderSummary::of(o))
+            .collect();
+        let next_cursor = (items.len() > query.limit).then(|| {
+            items.truncate(query.limit);
+            items.last().expect("a full page").order_id.to_string()
+        });
+        Ok(OrderPage { items, next_cursor })
     }
 
     async fn order_history(&self, tenant: &TenantId, id: &OrderId) -> Result<Vec<StatusChange>, StoreError> {

@@ -7,13 +7,16 @@
 use std::future::Future;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
 use crate::events::OutboxMessage;
 use crate::ids::{HubId, OrderId, Sku, TenantId};
 use crate::inventory::{Hub, SkuRecord, StockChange, StockFilter, StockLevel, StockMove};
+use crate::money::Currency;
 use crate::order::{Order, StatusChange};
+use crate::status::OrderStatus;
 
 /// A state change of one order, written atomically.
 #[derive(Debug, Clone)]
@@ -53,6 +56,84 @@ pub struct IdempotencyRecord {
     pub created_at: DateTime<Utc>,
 }
 
+/// What `GET /orders` asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderQuery {
+    /// Only this status.
+    pub status: Option<OrderStatus>,
+    /// Only this customer.
+    pub customer_id: Option<String>,
+    /// Created at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Created at or before.
+    pub to: Option<DateTime<Utc>>,
+    /// Prefix of the order number, customer name or external reference (case-insensitive).
+    pub q: Option<String>,
+    /// Page size.
+    pub limit: usize,
+    /// Where the previous page ended (opaque to clients).
+    pub cursor: Option<String>,
+    /// Only orders this user created (what sales see).
+    pub created_by: Option<String>,
+}
+
+/// Default and largest page sizes of `GET /orders`.
+pub const DEFAULT_PAGE: usize = 25;
+/// See [`DEFAULT_PAGE`].
+pub const MAX_PAGE: usize = 100;
+
+/// An order as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderSummary {
+    /// Id.
+    pub order_id: OrderId,
+    /// Number.
+    pub order_number: String,
+    /// Status.
+    pub status: OrderStatus,
+    /// Customer id.
+    pub customer_id: String,
+    /// Customer name.
+    pub customer_name: String,
+    /// Currency.
+    pub currency: Currency,
+    /// What the customer pays.
+    pub grand_total: Decimal,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// On hold.
+    pub on_hold: bool,
+    /// Creator.
+    pub created_by: String,
+}
+
+impl OrderSummary {
+    /// The summary of an order.
+    pub fn of(order: &Order) -> Self {
+        Self {
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            status: order.status,
+            customer_id: order.customer.id.clone(),
+            customer_name: order.customer.name.clone(),
+            currency: order.currency,
+            grand_total: order.totals.grand_total,
+            created_at: order.created_at,
+            on_hold: order.on_hold,
+            created_by: order.created_by.clone(),
+        }
+    }
+}
+
+/// One page of orders, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderPage {
+    /// The orders.
+    pub items: Vec<OrderSummary>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
 /// Orders, their history and their idempotency records.
 pub trait OrderStore: Send + Sync {
     /// One order, or `None` (also for another tenant's id).
@@ -61,6 +142,13 @@ pub trait OrderStore: Send + Sync {
         tenant: &TenantId,
         id: &OrderId,
     ) -> impl Future<Output = Result<Option<Order>, StoreError>> + Send;
+
+    /// A page of orders matching the query, newest first (never a table scan).
+    fn list_orders(
+        &self,
+        tenant: &TenantId,
+        query: &OrderQuery,
+    ) -> impl Future<Output = Result<OrderPage, StoreError>> + Send;
 
     /// The status history, oldest first.
     fn order_history(

@@ -44,9 +44,22 @@ pub fn orders_by_status_pk(t: &TenantId, status: &str) -> String {
 pub fn orders_by_customer_pk(t: &TenantId, customer_id: &str) -> String {
     format!("{}#CUSTOMER#{}", tenant(t), seg(customer_id))
 }
-/// GSI4: lookup by order number.
-pub fn order_number_pk(t: &TenantId, order_number: &str) -> String {
-    format!("{}#ORDERNO#{}", tenant(t), seg(order_number))
+/// GSI4: a tenant's orders by number (lookup and prefix search).
+pub fn order_numbers_pk(t: &TenantId) -> String {
+    format!("{}#ORDERNOS", tenant(t))
+}
+/// GSI5: a tenant's orders by lower-cased customer name (prefix search).
+pub fn customer_names_pk(t: &TenantId) -> String {
+    format!("{}#CUSTOMERNAMES", tenant(t))
+}
+/// GSI6: a tenant's orders by lower-cased external reference (prefix search).
+pub fn external_references_pk(t: &TenantId) -> String {
+    format!("{}#EXTREFS", tenant(t))
+}
+/// Sort key of a search index: the searchable text, then the date key so equal texts stay
+/// distinct. The text is lower-cased so a search ignores case.
+pub fn search_sk(text: &str, by_date: &str) -> String {
+    format!("{}#{by_date}", text.to_lowercase())
 }
 /// Sort key of the date-ordered GSIs: fixed-width time, then id, so newest-first is a reverse
 /// query and equal times stay distinct.

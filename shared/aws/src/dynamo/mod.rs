@@ -12,6 +12,7 @@
 //! The table itself is declared once, in `infra/template.yaml`.
 
 pub mod keys;
+mod listing;
 mod stock;
 
 use std::collections::HashMap;
@@ -25,7 +26,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use oms_domain::events::OutboxMessage;
 use oms_domain::inventory::{Hub, SkuRecord};
 use oms_domain::order::{Order, StatusChange};
-use oms_domain::ports::{CatalogStore, IdempotencyRecord, OrderStore, OrderWrite};
+use oms_domain::ports::{CatalogStore, IdempotencyRecord, OrderPage, OrderQuery, OrderStore, OrderWrite};
 use oms_domain::{ConflictOn, HubId, OrderId, Sku, StoreError, TenantId};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -226,12 +227,19 @@ fn order_item(order: &Order) -> Result<Item, StoreError> {
     item.insert("GSI2PK".into(), s(keys::orders_by_status_pk(t, order.status.as_str())));
     item.insert("GSI2SK".into(), s(by_date.clone()));
     item.insert("GSI3PK".into(), s(keys::orders_by_customer_pk(t, &order.customer.id)));
-    item.insert("GSI3SK".into(), s(by_date));
-    item.insert("GSI4PK".into(), s(keys::order_number_pk(t, &order.order_number)));
-    item.insert("GSI4SK".into(), s(keys::ORDER_SK));
+    item.insert("GSI3SK".into(), s(by_date.clone()));
+    item.insert("GSI4PK".into(), s(keys::order_numbers_pk(t)));
+    item.insert("GSI4SK".into(), s(order.order_number.clone()));
+    item.insert("GSI5PK".into(), s(keys::customer_names_pk(t)));
+    item.insert("GSI5SK".into(), s(keys::search_sk(&order.customer.name, &by_date)));
+    if let Some(reference) = &order.external_reference {
+        item.insert("GSI6PK".into(), s(keys::external_references_pk(t)));
+        item.insert("GSI6SK".into(), s(keys::search_sk(reference, &by_date)));
+    }
     item.insert("customer_id".into(), s(order.customer.id.clone()));
     item.insert("customer_name".into(), s(order.customer.name.clone()));
-    item.insert("grand_total".into(), decimal(order.totals.grand_total));
+    // A string, like every amount the OMS stores, so it reads back exactly.
+    item.insert("grand_total".into(), s(order.totals.grand_total.to_string()));
     Ok(item)
 }
 
@@ -282,6 +290,10 @@ where
 impl OrderStore for DynamoStore {
     async fn get_order(&self, tenant: &TenantId, id: &OrderId) -> Result<Option<Order>, StoreError> {
         self.get(keys::order_pk(tenant, id), keys::ORDER_SK).await?.map(from_item).transpose()
+    }
+
+    async fn list_orders(&self, tenant: &TenantId, query: &OrderQuery) -> Result<OrderPage, StoreError> {
+        self.list(tenant, query).await
     }
 
     async fn order_history(&self, tenant: &TenantId, id: &OrderId) -> Result<Vec<StatusChange>, StoreError> {
