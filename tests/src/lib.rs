@@ -74,6 +74,7 @@ pub async fn sku(store: &DynamoStore, tenant: &TenantId, code: &str, price: Deci
         currency,
         tax_rate: Decimal::new(10, 2),
         low_stock_threshold: Decimal::ZERO,
+        channel_items: Default::default(),
         updated_at: Utc::now(),
     };
     store.put_sku(tenant, &sku).await.unwrap();

@@ -48,6 +48,7 @@ mod tests {
                 currency: Currency::Vnd,
                 tax_rate: None,
                 low_stock_threshold: None,
+                channel_items: Default::default(),
             };
             store.put_sku(&tenant, &input.into_sku(Sku::parse(sku).unwrap(), Utc::now()).unwrap()).await.unwrap();
         }

@@ -142,6 +142,7 @@ mod tests {
             currency: Currency::Vnd,
             tax_rate: None,
             low_stock_threshold: None,
+            channel_items: Default::default(),
         };
         store.put_sku(&tenant, &sku.into_sku(Sku::parse("PP").unwrap(), Utc::now()).unwrap()).await.unwrap();
         let hub = HubInput {

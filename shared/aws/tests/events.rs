@@ -57,6 +57,16 @@ fn every_sample_event_parses_as_its_trigger() {
                 let count = event.records.len();
                 assert_eq!(outbox_records(event).len(), count, "{}: every record is an outbox item", path.display());
             }
+            ("sqs", "channel-order") => {
+                let event: aws_lambda_events::sqs::SqsEvent =
+                    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+                for record in event.records {
+                    let body: serde_json::Value = serde_json::from_str(record.body.as_deref().unwrap_or_default())
+                        .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+                    oms_aws::http::decode::<oms_domain::usecases::intake::ChannelOrder>(body)
+                        .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+                }
+            }
             _ => panic!("{}: no test knows this kind of sample; claim it here", path.display()),
         }
     }

@@ -113,6 +113,13 @@ pub enum ConflictOn {
     IdempotencyKey,
     /// Another order already has this channel order id.
     ChannelOrder,
+    /// A channel item id is already mapped to another SKU.
+    ChannelItem {
+        /// The channel.
+        channel: String,
+        /// The channel's item id.
+        item_id: String,
+    },
     /// Stock at a hub no longer covers the requested quantity.
     Stock {
         /// The hub.

@@ -3,6 +3,8 @@
 //! Invariant of every stock level: `0 <= reserved <= on_hand`, so `available = on_hand -
 //! reserved` is never negative. Adapters enforce it with conditional writes.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -128,6 +130,9 @@ pub struct SkuRecord {
     pub tax_rate: Decimal,
     /// `InventoryLow` fires when available stock falls under this.
     pub low_stock_threshold: Decimal,
+    /// The item id each sales channel knows this SKU by (channel -> item id).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub channel_items: BTreeMap<String, String>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
 }
@@ -149,6 +154,9 @@ pub struct SkuInput {
     pub tax_rate: Option<Decimal>,
     /// Defaults to 0 (never low).
     pub low_stock_threshold: Option<Decimal>,
+    /// The item id each sales channel knows this SKU by, e.g. `{"shopee": "2219934"}`.
+    #[serde(default)]
+    pub channel_items: BTreeMap<String, String>,
 }
 
 /// The tax rate when a SKU does not say (SPEC: 10%).
@@ -170,8 +178,14 @@ impl SkuInput {
                 format!("list_price has more decimals than {} allows", self.currency),
             ));
         }
+        let mut channel_items = BTreeMap::new();
+        for (channel, item) in self.channel_items {
+            let field = format!("channel_items.{channel}");
+            channel_items.insert(channel_name(&field, &channel)?, non_empty_text(&field, item, 128)?);
+        }
         Ok(SkuRecord {
             sku,
+            channel_items,
             name: non_empty_text("name", self.name, 200)?,
             unit: parse_unit("unit", &self.unit)?,
             list_price: self.list_price,
@@ -184,6 +198,17 @@ impl SkuInput {
             updated_at: now,
         })
     }
+}
+
+/// A sales channel's name: 1 to 32 lower-case letters, digits, `-` or `_` (`shopee`, `b2b-portal`).
+pub fn channel_name(field: &str, value: &str) -> Result<String, AppError> {
+    let ok = !value.is_empty()
+        && value.len() <= 32
+        && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !ok {
+        return Err(AppError::invalid(field, "a channel is 1 to 32 lower-case letters, digits, '-' or '_'"));
+    }
+    Ok(value.to_owned())
 }
 
 /// A unit of measure: 1 to 8 upper-case letters or digits (KG, TAN, EA, M3).
@@ -334,6 +359,7 @@ mod tests {
             currency,
             tax_rate: None,
             low_stock_threshold: None,
+            channel_items: BTreeMap::new(),
         };
         let sku = input(dec!(32000), Currency::Vnd).into_sku(Sku::parse("PP").unwrap(), now).unwrap();
         assert_eq!((sku.unit.as_str(), sku.tax_rate), ("KG", dec!(0.10)));

@@ -161,12 +161,40 @@ impl CatalogStore for MemoryStore {
     }
 
     async fn put_sku(&self, tenant: &TenantId, sku: &SkuRecord) -> Result<(), StoreError> {
-        self.state.lock().unwrap().skus.insert((tenant.clone(), sku.sku.clone()), sku.clone());
+        let mut state = self.state.lock().unwrap();
+        for (channel, item_id) in &sku.channel_items {
+            let taken = state.skus.iter().any(|((t, code), other)| {
+                t == tenant && code != &sku.sku && other.channel_items.get(channel) == Some(item_id)
+            });
+            if taken {
+                return Err(StoreError::Conflict(ConflictOn::ChannelItem {
+                    channel: channel.clone(),
+                    item_id: item_id.clone(),
+                }));
+            }
+        }
+        state.skus.insert((tenant.clone(), sku.sku.clone()), sku.clone());
         Ok(())
     }
 
     async fn list_skus(&self, tenant: &TenantId) -> Result<Vec<SkuRecord>, StoreError> {
         Ok(self.state.lock().unwrap().skus.iter().filter(|((t, _), _)| t == tenant).map(|(_, s)| s.clone()).collect())
+    }
+
+    async fn skus_for_channel_items(
+        &self,
+        tenant: &TenantId,
+        channel: &str,
+        item_ids: &[String],
+    ) -> Result<HashMap<String, Sku>, StoreError> {
+        let state = self.state.lock().unwrap();
+        Ok(state
+            .skus
+            .iter()
+            .filter(|((t, _), _)| t == tenant)
+            .filter_map(|(_, record)| record.channel_items.get(channel).map(|item| (item.clone(), record.sku.clone())))
+            .filter(|(item, _)| item_ids.contains(item))
+            .collect())
     }
 
     async fn get_skus(&self, tenant: &TenantId, skus: &[Sku]) -> Result<Vec<SkuRecord>, StoreError> {

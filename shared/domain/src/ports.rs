@@ -197,6 +197,13 @@ pub trait CatalogStore: Send + Sync {
     fn put_sku(&self, tenant: &TenantId, sku: &SkuRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Every SKU of the tenant, by code.
     fn list_skus(&self, tenant: &TenantId) -> impl Future<Output = Result<Vec<SkuRecord>, StoreError>> + Send;
+    /// The SKUs a channel's item ids map to (ids with no mapping are absent).
+    fn skus_for_channel_items(
+        &self,
+        tenant: &TenantId,
+        channel: &str,
+        item_ids: &[String],
+    ) -> impl Future<Output = Result<std::collections::HashMap<String, Sku>, StoreError>> + Send;
     /// The SKUs among `skus` that exist.
     fn get_skus(
         &self,

@@ -97,6 +97,13 @@ pub fn hub_sk(hub: &HubId) -> String {
     format!("HUB#{hub}")
 }
 
+/// Which SKU a channel's item id maps to.
+pub fn channel_item_pk(t: &TenantId, channel: &str, item_id: &str) -> String {
+    format!("{}#CHANNELITEM#{}#{}", tenant(t), seg(channel), seg(item_id))
+}
+/// Sort key of a channel item mapping.
+pub const CHANNEL_ITEM_SK: &str = "MAP";
+
 /// All SKUs of a tenant.
 pub fn skus_pk(t: &TenantId) -> String {
     format!("{}#SKUS", tenant(t))

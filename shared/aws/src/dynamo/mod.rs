@@ -383,9 +383,61 @@ impl CatalogStore for DynamoStore {
     }
 
     async fn put_sku(&self, tenant: &TenantId, sku: &SkuRecord) -> Result<(), StoreError> {
-        let item = with_keys(to_item(sku)?, keys::skus_pk(tenant), keys::sku_sk(&sku.sku), "SKU");
-        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(store_error)?;
-        Ok(())
+        // The SKU and its channel item mappings change together; a mapping another SKU holds is
+        // refused, and mappings the SKU no longer has are removed.
+        let previous: Option<SkuRecord> =
+            self.get(keys::skus_pk(tenant), &keys::sku_sk(&sku.sku)).await?.map(from_item).transpose()?;
+        let mut items =
+            vec![self.put(with_keys(to_item(sku)?, keys::skus_pk(tenant), keys::sku_sk(&sku.sku), "SKU"), None)];
+        let mut on = vec![ConflictOn::AlreadyExists];
+        for (channel, item_id) in &sku.channel_items {
+            let mut item = with_keys(
+                Item::new(),
+                keys::channel_item_pk(tenant, channel, item_id),
+                keys::CHANNEL_ITEM_SK,
+                "CHANNEL_ITEM",
+            );
+            item.insert("sku".into(), s(sku.sku.to_string()));
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(PK) OR sku = :sku")
+                .expression_attribute_values(":sku", s(sku.sku.to_string()))
+                .build()
+                .map_err(|e| StoreError::Unexpected(e.into()))?;
+            items.push(TransactWriteItem::builder().put(put).build());
+            on.push(ConflictOn::ChannelItem { channel: channel.clone(), item_id: item_id.clone() });
+        }
+        for (channel, item_id) in previous.map(|p| p.channel_items).unwrap_or_default() {
+            if sku.channel_items.get(&channel) != Some(&item_id) {
+                let delete = aws_sdk_dynamodb::types::Delete::builder()
+                    .table_name(&self.table)
+                    .key(PK, s(keys::channel_item_pk(tenant, &channel, &item_id)))
+                    .key(SK, s(keys::CHANNEL_ITEM_SK))
+                    .build()
+                    .map_err(|e| StoreError::Unexpected(e.into()))?;
+                items.push(TransactWriteItem::builder().delete(delete).build());
+                on.push(ConflictOn::AlreadyExists);
+            }
+        }
+        self.transact(items, on).await
+    }
+
+    async fn skus_for_channel_items(
+        &self,
+        tenant: &TenantId,
+        channel: &str,
+        item_ids: &[String],
+    ) -> Result<HashMap<String, Sku>, StoreError> {
+        let mut found = HashMap::new();
+        for item_id in item_ids.iter().collect::<std::collections::BTreeSet<_>>() {
+            let item = self.get(keys::channel_item_pk(tenant, channel, item_id), keys::CHANNEL_ITEM_SK).await?;
+            if let Some(sku) = item.as_ref().and_then(|i| i.get("sku")).and_then(|v| v.as_s().ok()) {
+                let sku = Sku::parse(sku.clone()).map_err(|e| StoreError::Unexpected(e.to_string().into()))?;
+                found.insert(item_id.clone(), sku);
+            }
+        }
+        Ok(found)
     }
 
     async fn list_skus(&self, tenant: &TenantId) -> Result<Vec<SkuRecord>, StoreError> {

@@ -38,7 +38,13 @@ pub async fn put_sku<S: CatalogStore>(
 ) -> Result<SkuRecord, AppError> {
     actor.authorize(Action::WriteInventory)?;
     let record = input.into_sku(sku, now)?;
-    store.put_sku(&actor.tenant_id, &record).await?;
+    store.put_sku(&actor.tenant_id, &record).await.map_err(|e| match e {
+        StoreError::Conflict(ConflictOn::ChannelItem { channel, item_id }) => AppError::conflict(
+            "channel_item_taken",
+            format!("{channel} item {item_id} is already mapped to another SKU"),
+        ),
+        other => other.into(),
+    })?;
     Ok(record)
 }
 

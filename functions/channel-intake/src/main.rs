@@ -1,0 +1,21 @@
+//! `channel-intake`: the intake queue's consumer.
+
+#![recursion_limit = "256"]
+
+use aws_lambda_events::sqs::SqsEvent;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use oms_aws::runtime;
+
+mod handler;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    runtime::init_tracing();
+    let config = runtime::aws_config().await;
+    let store = runtime::dynamo_store(&config).await?;
+    let store = &store;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, Error>(handler::handle(store, event.payload, chrono::Utc::now()).await)
+    }))
+    .await
+}

@@ -1,0 +1,273 @@
+"""The template resolver: the real infra/template.yaml as the local stack sees it, and the
+intrinsic functions on small templates."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tools.local import cfn
+
+ACCOUNT = "123456789012"
+
+
+def test_placement_definition_gets_the_task_function_arns(real_stack):
+    (machine,) = [m for m in real_stack.state_machines
+                  if m.logical_id == "OrderPlacementStateMachine"]
+    definition = json.loads(machine.definition)
+    assign = real_stack.function("AssignHubFunction")
+    reserve = real_stack.function("ReserveStockFunction")
+    assert assign.arn == f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:oms-local-AssignHubFunction"
+    assert definition["States"]["AssignHub"]["Resource"] == assign.arn
+    assert definition["States"]["ReserveStock"]["Resource"] == reserve.arn
+    assert "${" not in machine.definition
+    assert machine.type == "STANDARD"
+    assert machine.arn == (f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:"
+                           "oms-local-OrderPlacementStateMachine")
+
+
+def test_every_function_gets_globals_merged_with_its_own_variables(real_stack):
+    table = real_stack.tables[0].name
+    for fn in real_stack.functions:
+        assert fn.environment["OMS_TABLE_NAME"] == table, fn.logical_id
+        assert fn.environment["RUST_LOG"] == "info", fn.logical_id
+    relay = real_stack.function("OutboxRelayFunction")
+    assert relay.environment["OMS_EVENT_BUS_NAME"] == "oms-local-bus"
+    machine = next(m for m in real_stack.state_machines
+                   if m.logical_id == "OrderPlacementStateMachine")
+    assert relay.environment["OMS_ORDER_PLACEMENT_STATE_MACHINE_ARN"] == machine.arn
+    assert "OMS_EVENT_BUS_NAME" not in real_stack.function("CreateOrderFunction").environment
+
+
+def test_function_binaries_come_from_the_build_metadata(real_stack):
+    binaries = {fn.logical_id: fn.binary for fn in real_stack.functions}
+    assert binaries["CreateOrderFunction"] == "create-order"
+    assert binaries["OutboxRelayFunction"] == "outbox-relay"
+    assert real_stack.binaries_by_function_name()["oms-local-OrdersApiFunction"] == "orders-api"
+
+
+def test_table_has_the_templates_indexes_the_stream_and_ttl(real_stack):
+    (table,) = real_stack.tables
+    args = table.create_args
+    assert table.name == "oms-local-OmsTable"
+    assert args["BillingMode"] == "PAY_PER_REQUEST"
+    assert args["KeySchema"] == [{"AttributeName": "PK", "KeyType": "HASH"},
+                                 {"AttributeName": "SK", "KeyType": "RANGE"}]
+    indexes = {g["IndexName"]: g for g in args["GlobalSecondaryIndexes"]}
+    raw = cfn.load_template(real_stack.template_path)["Resources"]["OmsTable"]["Properties"]
+    assert sorted(indexes) == sorted(g["IndexName"] for g in raw["GlobalSecondaryIndexes"])
+    assert {"GSI1", "GSI2", "GSI3", "GSI4"} <= set(indexes)
+    for name, gsi in indexes.items():
+        assert gsi["KeySchema"][0] == {"AttributeName": f"{name}PK", "KeyType": "HASH"}
+        assert gsi["KeySchema"][1] == {"AttributeName": f"{name}SK", "KeyType": "RANGE"}
+    # GSI2 and GSI3 reuse GSI1's projection through a YAML anchor.
+    assert indexes["GSI2"]["Projection"] == indexes["GSI1"]["Projection"]
+    assert indexes["GSI1"]["Projection"]["ProjectionType"] == "INCLUDE"
+    assert "status" in indexes["GSI1"]["Projection"]["NonKeyAttributes"]
+    assert indexes["GSI4"]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    assert args["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    assert table.ttl_attribute == "expires_at"
+    defined = {a["AttributeName"] for a in args["AttributeDefinitions"]}
+    used = {k["AttributeName"] for g in indexes.values() for k in g["KeySchema"]} | {"PK", "SK"}
+    assert used == defined
+
+
+def test_routes_come_from_http_api_events_with_the_default_authorizer(real_stack):
+    routes = {r.route_key: r for r in real_stack.routes}
+    assert routes["GET /v1/orders/{id}"].binary == "orders-api"
+    assert routes["POST /v1/orders"].binary == "create-order"
+    assert routes["PUT /v1/inventory/{hub_id}/{sku}"].binary == "inventory-api"
+    assert all(r.authorized for r in real_stack.routes)
+    (authorizer,) = real_stack.authorizers
+    assert (authorizer.issuer, authorizer.audience) == ("https://auth.example.com/", ["oms"])
+
+
+def test_outbox_stream_mapping(real_stack):
+    (source,) = real_stack.stream_sources
+    assert (source.binary, source.table) == ("outbox-relay", "oms-local-OmsTable")
+    assert source.starting_position == "TRIM_HORIZON"
+    assert (source.batch_size, source.max_retry_attempts) == (100, 10)
+    assert source.report_batch_item_failures and source.bisect_on_error
+    assert source.filters == [{"eventName": ["INSERT"],
+                               "dynamodb": {"NewImage": {"entity": {"S": ["OUTBOX"]}}}}]
+    dlq = real_stack.queue_by_arn(source.on_failure_arn)
+    assert dlq is not None and dlq.logical_id == "OutboxRelayDeadLetterQueue"
+
+
+def test_event_tap_exists_locally_and_feeds_the_test_environment(real_stack, stack_from):
+    tap = next(q for q in real_stack.queues if q.logical_id == "EventTapQueue")
+    assert tap.url == f"http://127.0.0.1:4566/{ACCOUNT}/oms-local-EventTapQueue"
+    rule = next(r for r in real_stack.rules if r.logical_id == "EventTapRule")
+    assert rule.bus_name == "oms-local-bus" and rule.pattern == {"source": ["oms"]}
+    assert [t.arn for t in rule.targets] == [tap.arn]
+    env = real_stack.test_environment()
+    assert env["OMS_EVENT_TAP_QUEUE_URL"] == tap.url
+    assert env["OMS_TABLE_NAME"] == "oms-local-OmsTable"
+    assert env["OMS_EVENT_BUS_NAME"] == "oms-local-bus"
+
+
+def test_conditions_follow_parameter_overrides(settings, real_stack):
+    from dataclasses import replace
+
+    from tools.local.template import LocalStack
+
+    off = LocalStack.from_template(replace(settings, parameter_overrides={
+        "EnableEventTap": "false"}))
+    on_queues = {q.logical_id for q in real_stack.queues}
+    assert "EventTapQueue" in on_queues
+    assert {q.logical_id for q in off.queues} == on_queues - {"EventTapQueue"}
+    assert not [r for r in off.rules if r.logical_id == "EventTapRule"]
+    assert "OMS_EVENT_TAP_QUEUE_URL" not in off.test_environment()
+
+
+def test_stack_name_changes_every_default_name(settings):
+    from dataclasses import replace
+
+    from tools.local.template import LocalStack
+
+    other = LocalStack.from_template(replace(settings, stack_name="other"))
+    assert other.tables[0].name == "other-OmsTable"
+    assert other.buses[0].name == "other-bus"
+    assert other.function("AssignHubFunction").arn.endswith(":function:other-AssignHubFunction")
+
+
+SMALL = """
+Parameters:
+  Env: {Type: String, Default: dev}
+  Names: {Type: CommaDelimitedList, Default: "a,b,c"}
+Mappings:
+  Sizes:
+    dev: {Memory: 256}
+    prod: {Memory: 512}
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+  NotProd: !Not [!Condition IsProd]
+  Both: !And [!Condition NotProd, !Equals [x, x]]
+Globals:
+  Function:
+    Timeout: 7
+    Environment:
+      Variables:
+        SHARED: !Sub "${AWS::StackName}-${AWS::Region}"
+Resources:
+  Dlq:
+    Type: AWS::SQS::Queue
+  Work:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !Join ["-", [work, !Select [1, !Ref Names]]]
+      VisibilityTimeout: 45
+      RedrivePolicy:
+        deadLetterTargetArn: !GetAtt Dlq.Arn
+        maxReceiveCount: 3
+  ProdOnly:
+    Type: AWS::SQS::Queue
+    Condition: IsProd
+  Bus:
+    Type: AWS::Events::EventBus
+    Properties: {Name: !Sub "${Env}-bus"}
+  Fn:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildProperties: {Binary: worker}}
+    Properties:
+      MemorySize: !FindInMap [Sizes, !Ref Env, Memory]
+      Environment:
+        Variables:
+          QUEUE: !Ref Work
+          BUS_ARN: !GetAtt Bus.Arn
+          MAYBE: !If [IsProd, prod-only, !Ref "AWS::NoValue"]
+          FLAG: !If [Both, "yes", "no"]
+          SUBVARS: !Sub ["${A}/${Work.QueueName}", {A: !Select [0, !Split ["/", "x/y"]]}]
+      Events:
+        FromBus:
+          Type: EventBridgeRule
+          Properties:
+            EventBusName: !Ref Bus
+            Pattern: {source: [wms], detail-type: [PickCompleted]}
+            InputPath: $.detail
+        Jobs:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt Work.Arn
+            BatchSize: 5
+            FunctionResponseTypes: [ReportBatchItemFailures]
+"""
+
+
+def test_intrinsics_on_a_small_template(stack_from):
+    stack = stack_from(SMALL)
+    queues = {q.logical_id: q for q in stack.queues}
+    assert set(queues) == {"Dlq", "Work"}  # ProdOnly's condition is false
+    assert queues["Work"].name == "work-b"
+    assert queues["Dlq"].name == "oms-local-Dlq"
+    assert queues["Work"].attributes == {"VisibilityTimeout": "45"}
+    assert queues["Work"].redrive_policy == {
+        "deadLetterTargetArn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:oms-local-Dlq",
+        "maxReceiveCount": 3}
+    fn = stack.function("Fn")
+    assert fn.environment == {
+        "SHARED": "oms-local-us-east-1",
+        "QUEUE": f"http://127.0.0.1:4566/{ACCOUNT}/work-b",
+        "BUS_ARN": f"arn:aws:events:us-east-1:{ACCOUNT}:event-bus/dev-bus",
+        "FLAG": "yes",
+        "SUBVARS": "x/work-b",
+    }
+    assert (fn.timeout, fn.memory, fn.binary) == (7, 256, "worker")
+
+
+def test_sam_event_bridge_rule_event_becomes_a_rule_targeting_the_function(stack_from):
+    stack = stack_from(SMALL)
+    (rule,) = stack.rules
+    assert rule.bus_name == "dev-bus"
+    assert rule.pattern == {"source": ["wms"], "detail-type": ["PickCompleted"]}
+    (target,) = rule.targets
+    assert target.arn == stack.function("Fn").arn
+    assert target.input_path == "$.detail"
+    (source,) = stack.queue_sources
+    assert (source.binary, source.batch_size, source.report_batch_item_failures) == \
+        ("worker", 5, True)
+    assert source.queue_url.endswith("/work-b")
+
+
+def test_parameter_override_flips_conditions(stack_from):
+    stack = stack_from(SMALL, Env="prod")
+    assert "ProdOnly" in {q.logical_id for q in stack.queues}
+    fn = stack.function("Fn")
+    assert fn.environment["MAYBE"] == "prod-only"
+    assert fn.environment["FLAG"] == "no"
+
+
+def test_unknown_reference_is_an_error(stack_from):
+    with pytest.raises(cfn.TemplateError, match="Nope"):
+        stack_from("""
+Resources:
+  Q:
+    Type: AWS::SQS::Queue
+    Properties: {QueueName: !Ref Nope}
+""")
+
+
+def test_reference_to_a_resource_whose_condition_is_false_is_an_error(stack_from):
+    with pytest.raises(cfn.TemplateError, match="condition is false"):
+        stack_from("""
+Conditions:
+  Never: !Equals [a, b]
+Resources:
+  Hidden:
+    Type: AWS::SQS::Queue
+    Condition: Never
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Environment: {Variables: {Q: !Ref Hidden}}
+""")
+
+
+def test_unknown_resource_types_are_skipped_with_a_warning(stack_from):
+    stack = stack_from("""
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+""")
+    assert any("AWS::SNS::Topic" in w for w in stack.warnings)
