@@ -21,13 +21,19 @@ from tools.local import config  # noqa: E402
 from tools.local.template import LocalStack  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests never talk to a running stack, whatever `./dev test` or the shell exports
+    (an AWS_ENDPOINT_URL_* would send moto's in-process clients to the real local endpoints)."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("OMS_", "AWS_ENDPOINT_URL")):
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture
-def settings(monkeypatch: pytest.MonkeyPatch) -> config.Settings:
-    """Default settings, whatever the developer's shell exports."""
-    for name in ("OMS_STACK_NAME", "OMS_REGION", "OMS_API_PORT", "OMS_AWS_PORT",
-                 "OMS_DYNAMODB_PORT", "OMS_WATCH_PORT", "OMS_JWT_SECRET",
-                 "OMS_TMS_WEBHOOK_SECRET", "OMS_TEMPLATE", "OMS_PARAMETER_OVERRIDES"):
-        monkeypatch.delenv(name, raising=False)
+def settings() -> config.Settings:
     return config.load()
 
 

@@ -1,0 +1,47 @@
+"""Command line of the local tooling (`./dev <command>` runs `python -m tools.local <command>`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="./dev", description="OMS local cloud.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_up = sub.add_parser("up", help="run the local stack (foreground; Ctrl-C stops it)")
+    p_up.add_argument("--detach", action="store_true",
+                      help="run in the background, return when ready (./dev down stops it)")
+    p_up.add_argument("--fresh", action="store_true",
+                      help="with --detach: restart a running stack instead of reusing it")
+    sub.add_parser("down", help="stop the stack (safe when none runs)")
+    sub.add_parser("status", help="what runs, on which ports")
+    sub.add_parser("test", help="fmt, clippy, cfn-lint, asl-validator, unit, stack, adapter, "
+                                "pytest")
+    sub.add_parser("demo", help="(re)load the demo data into the running stack")
+    p_sup = sub.add_parser("_supervise", help=argparse.SUPPRESS)
+    p_sup.add_argument("--note", default="Started fresh.")
+    args = parser.parse_args(argv)
+
+    from . import stack
+
+    if args.command == "up":
+        return stack.up(detach=args.detach, fresh=args.fresh)
+    if args.command == "down":
+        return stack.down()
+    if args.command == "status":
+        return stack.status()
+    if args.command == "demo":
+        return stack.load_demo()
+    if args.command == "test":
+        from . import testrun
+
+        return testrun.run()
+    if args.command == "_supervise":
+        return stack.supervise("detached", args.note)
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,191 @@
+"""What we change in moto 5.2.5 before it serves, so that AWS-side calls reach the Rust code.
+
+1. Lambda Invoke (`LambdaSimpleBackend.invoke`, used by the Invoke API and hence by moto's Step
+   Functions executor, which calls Lambda through boto3 on this same server) forwards the payload
+   to the function's binary in `cargo lambda watch`. A failed invocation is answered with
+   `X-Amz-Function-Error: Unhandled` and the `{"errorType", "errorMessage"}` payload, which is what
+   the executor turns into the state error named after `errorType` (so Retry/Catch match).
+   `InvocationType: Event` returns at once and invokes in the background, retried twice like AWS.
+2. EventBridge rule targets of kind Lambda and Step Functions (moto raises NotImplementedError for
+   both in `Rule.send_to_targets`) are delivered here, asynchronously, with Input / InputPath /
+   InputTransformer applied to the AWS-shaped event. Other targets keep moto's behaviour.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from typing import Any
+
+from . import invoke, transform
+from .config import ACCOUNT_ID
+
+log = logging.getLogger("moto-bridge")
+
+
+class Bridge:
+    """Holds what the patched methods need: where watch is and which binary serves a function."""
+
+    def __init__(self, watch_url: str, binaries: dict[str, str], region: str) -> None:
+        self.watch_url = watch_url
+        self.binaries = dict(binaries)
+        self.region = region
+        self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="async-delivery")
+
+    def binary_for(self, function_name: str) -> str:
+        # A function registered by hand (not in the template) is served by the binary of its name.
+        return self.binaries.get(function_name, function_name)
+
+    def invoke_sync(self, function_name: str, payload: bytes) -> invoke.InvokeResult:
+        binary = self.binary_for(function_name)
+        started = time.monotonic()
+        try:
+            result = invoke.invoke(self.watch_url, binary, payload)
+        except invoke.WatchUnavailable as exc:
+            log.error("invoke %s: %s", binary, exc)
+            return invoke.InvokeResult(
+                payload=invoke.error_payload("Lambda.ServiceException", str(exc)),
+                error_type="Lambda.ServiceException", status=502)
+        elapsed = (time.monotonic() - started) * 1000
+        if result.failed:
+            log.info("invoke %s -> function error %s (%.0f ms): %s", binary, result.error_type,
+                     elapsed, result.payload.decode("utf-8", "replace")[:500])
+        else:
+            log.info("invoke %s -> ok (%.0f ms)", binary, elapsed)
+        return result
+
+    def invoke_async(self, function_name: str, payload: bytes) -> None:
+        def run() -> None:
+            for attempt in range(3):
+                if attempt:
+                    time.sleep(attempt * 2)
+                result = self.invoke_sync(function_name, payload)
+                if not result.failed:
+                    return
+            log.error("async invoke of %s failed 3 times; event dropped", function_name)
+
+        self.pool.submit(run)
+
+    def deliver(self, rule: Any, target: dict[str, Any], event: dict[str, Any]) -> None:
+        arn = str(target["Arn"])
+        try:
+            payload = transform.target_input(target, event, rule.arn, rule.name)
+        except (ValueError, KeyError, TypeError) as exc:
+            log.error("rule %s target %s: cannot build input: %s", rule.name, target.get("Id"), exc)
+            return
+        service = arn.split(":")[2]
+        if service == "lambda":
+            function_name = arn.split(":")[6]
+            log.info("rule %s -> lambda %s", rule.name, function_name)
+            self.invoke_async(function_name, payload.encode())
+        elif service == "states":
+            self.pool.submit(self._start_execution, rule.name, arn, payload)
+
+    def _start_execution(self, rule_name: str, arn: str, payload: str) -> None:
+        from moto.stepfunctions.responses import get_backend
+
+        account, region = arn.split(":")[4], arn.split(":")[3]
+        try:
+            execution = get_backend(account, region).start_execution(
+                arn, name=str(uuid.uuid4()), execution_input=payload)
+            log.info("rule %s -> started %s", rule_name, execution.execution_arn)
+        except Exception:  # a delivery failure must not take the server down
+            log.exception("rule %s: StartExecution on %s failed", rule_name, arn)
+
+
+def _aws_event(event: dict[str, Any]) -> dict[str, Any]:
+    """moto's internal event as EventBridge delivers it (ISO time, account present)."""
+    when = event.get("time")
+    if isinstance(when, (int, float)):
+        when = datetime.fromtimestamp(when, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    elif isinstance(when, datetime):
+        when = when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "version": "0",
+        "id": event.get("id"),
+        "detail-type": event.get("detail-type"),
+        "source": event.get("source"),
+        "account": event.get("account") or ACCOUNT_ID,
+        "time": when,
+        "region": event.get("region"),
+        "resources": event.get("resources") or [],
+        "detail": event.get("detail"),
+    }
+
+
+def install(bridge: Bridge) -> Callable[[], None]:
+    """Patch moto; returns a function that undoes it (for tests)."""
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.events.models import Rule
+
+    def lambda_invoke(self: Any, function_name: str, qualifier: str | None, body: Any,
+                      headers: Any, response_headers: Any) -> bytes:
+        fn = self.get_function(function_name, qualifier)
+        if isinstance(body, str):
+            payload = body.encode()
+        else:
+            payload = bytes(body or b"")
+        invocation_type = headers.get("X-Amz-Invocation-Type") or "RequestResponse"
+        if invocation_type == "DryRun":
+            return b""
+        if invocation_type == "Event":
+            bridge.invoke_async(fn.function_name, payload)
+            return b""
+        result = bridge.invoke_sync(fn.function_name, payload)
+        if result.failed:
+            response_headers["x-amz-function-error"] = "Unhandled"
+        response_headers["Content-Length"] = str(len(result.payload))
+        return result.payload
+
+    original_send = Rule.send_to_targets
+
+    def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+        if getattr(self, "state", "ENABLED") != "ENABLED":
+            return
+        if not self.event_pattern.matches_event(original_event):
+            return
+        ours = [t for t in self.targets if str(t.get("Arn", "")).split(":")[2:3] in
+                (["lambda"], ["states"])]
+        others = [t for t in self.targets if t not in ours]
+        if others:
+            clone = copy.copy(self)
+            clone.targets = others
+            original_send(clone, original_event, transform_input)
+        if ours:
+            event = _aws_event(original_event)
+            for target in ours:
+                bridge.deliver(self, target, event)
+
+    original_invoke = LambdaSimpleBackend.invoke
+    LambdaSimpleBackend.invoke = lambda_invoke
+    Rule.send_to_targets = send_to_targets
+
+    def undo() -> None:
+        LambdaSimpleBackend.invoke = original_invoke
+        Rule.send_to_targets = original_send
+
+    return undo
+
+
+def configure_moto(aws_endpoint: str) -> dict[str, Any]:
+    """Turn on real Step Functions execution and the Docker-free Lambda backend."""
+    import urllib.request
+
+    body = json.dumps({
+        "stepfunctions": {"execute_state_machine": True},
+        "lambda": {"use_docker": False},
+    }).encode()
+    request = urllib.request.Request(f"{aws_endpoint}/moto-api/config", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
+    from moto.core.config import default_user_config
+
+    # moto's config endpoint does not echo the stepfunctions part; read it back in-process.
+    return {key: default_user_config.get(key) for key in ("stepfunctions", "lambda")}

@@ -1,0 +1,678 @@
+"""The local meaning of infra/template.yaml: every resource the stack needs, resolved.
+
+`LocalStack.from_template` reads the SAM template once and answers, for the local stack: the
+physical name, ARN and URL of each resource, the DynamoDB tables to create, queues, buses, rules
+(including SAM `EventBridgeRule` events), functions with their merged environment, state
+machines with substituted definitions, HTTP routes (SAM `HttpApi` events) and event source
+mappings (SAM `DynamoDB` and `SQS` events). Provisioning, the harness, the gateway, the pollers,
+the banner and the test environment all read this one model; nothing is declared twice.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import cfn
+from .config import ACCOUNT_ID, Settings
+
+FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
+STATE_MACHINE_TYPES = ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine")
+IGNORED_TYPES = ("AWS::SQS::QueuePolicy", "AWS::IAM::Role", "AWS::IAM::Policy",
+                 "AWS::Lambda::Permission", "AWS::Logs::LogGroup")
+_NAME_PROPERTY = {
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::Events::EventBus": "Name",
+    "AWS::Events::Rule": "Name",
+    "AWS::Serverless::Function": "FunctionName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::Serverless::StateMachine": "Name",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
+}
+
+
+@dataclass
+class Table:
+    logical_id: str
+    name: str
+    arn: str
+    stream_view_type: str | None
+    create_args: dict[str, Any]
+    ttl_attribute: str | None
+
+
+@dataclass
+class Queue:
+    logical_id: str
+    name: str
+    arn: str
+    url: str
+    attributes: dict[str, str]
+    redrive_policy: dict[str, Any] | None
+
+
+@dataclass
+class EventBus:
+    logical_id: str
+    name: str
+    arn: str
+
+
+@dataclass
+class Target:
+    id: str
+    arn: str
+    input: str | None = None
+    input_path: str | None = None
+    input_transformer: dict[str, Any] | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"Id": self.id, "Arn": self.arn}
+        if self.input is not None:
+            out["Input"] = self.input
+        if self.input_path is not None:
+            out["InputPath"] = self.input_path
+        if self.input_transformer is not None:
+            out["InputTransformer"] = self.input_transformer
+        return out
+
+
+@dataclass
+class Rule:
+    logical_id: str
+    name: str
+    arn: str
+    bus_name: str
+    pattern: dict[str, Any]
+    state: str
+    targets: list[Target]
+
+
+@dataclass
+class Function:
+    logical_id: str
+    name: str
+    arn: str
+    binary: str
+    environment: dict[str, str]
+    timeout: int
+    memory: int
+
+
+@dataclass
+class StateMachine:
+    logical_id: str
+    name: str
+    arn: str
+    type: str
+    definition: str
+
+
+@dataclass
+class Route:
+    method: str  # upper case, or ANY
+    path: str  # e.g. /v1/orders/{id}; "$default" for the catch-all route
+    function: str  # logical id
+    binary: str
+    authorized: bool
+
+    @property
+    def route_key(self) -> str:
+        return "$default" if self.path == "$default" else f"{self.method} {self.path}"
+
+
+@dataclass
+class StreamSource:
+    function: str
+    binary: str
+    event_id: str
+    table: str  # table name
+    starting_position: str
+    batch_size: int
+    max_retry_attempts: int  # -1: until the record expires
+    bisect_on_error: bool
+    report_batch_item_failures: bool
+    filters: list[dict[str, Any]]
+    on_failure_arn: str | None
+    enabled: bool
+
+
+@dataclass
+class QueueSource:
+    function: str
+    binary: str
+    event_id: str
+    queue_url: str
+    queue_arn: str
+    batch_size: int
+    report_batch_item_failures: bool
+    filters: list[dict[str, Any]]
+    enabled: bool
+
+
+@dataclass
+class JwtAuthorizer:
+    name: str
+    issuer: str | None
+    audience: list[str]
+
+
+@dataclass
+class LocalStack:
+    settings: Settings
+    template_path: Path
+    tables: list[Table] = field(default_factory=list)
+    queues: list[Queue] = field(default_factory=list)
+    buses: list[EventBus] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+    functions: list[Function] = field(default_factory=list)
+    state_machines: list[StateMachine] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=list)
+    stream_sources: list[StreamSource] = field(default_factory=list)
+    queue_sources: list[QueueSource] = field(default_factory=list)
+    authorizers: list[JwtAuthorizer] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    resolver: cfn.Resolver | None = None
+
+    @classmethod
+    def from_template(cls, settings: Settings, path: Path | None = None) -> LocalStack:
+        path = Path(path or settings.template)
+        return _Builder(settings, path).build()
+
+    def function(self, logical_id: str) -> Function:
+        for fn in self.functions:
+            if fn.logical_id == logical_id:
+                return fn
+        raise KeyError(logical_id)
+
+    def queue_by_arn(self, arn: str) -> Queue | None:
+        return next((q for q in self.queues if q.arn == arn), None)
+
+    def binaries_by_function_name(self) -> dict[str, str]:
+        return {fn.name: fn.binary for fn in self.functions}
+
+    def function_environment(self) -> dict[str, str]:
+        """Union of every function's variables: one `cargo lambda watch` runs them all."""
+        merged: dict[str, str] = {}
+        for fn in self.functions:
+            for key, value in fn.environment.items():
+                if key in merged and merged[key] != value:
+                    self.warnings.append(
+                        f"environment variable {key} differs between functions "
+                        f"({merged[key]!r} vs {value!r} in {fn.logical_id}); using the first"
+                    )
+                    continue
+                merged[key] = value
+        return merged
+
+    def ref(self, logical_id: str) -> Any:
+        assert self.resolver is not None
+        return self.resolver.ref(logical_id)
+
+    def test_environment(self) -> dict[str, str]:
+        """The OMS_* names the functions see, plus the event tap queue, for tests and developers."""
+        env = {k: v for k, v in self.function_environment().items() if k.startswith("OMS_")}
+        tap = next((q for q in self.queues if q.logical_id == "EventTapQueue"), None)
+        if tap is not None:
+            env["OMS_EVENT_TAP_QUEUE_URL"] = tap.url
+        return env
+
+
+def _kebab(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def _as_bool(value: Any, default: bool = False) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).lower() == "true"
+
+
+def _env_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class _Builder:
+    def __init__(self, settings: Settings, path: Path) -> None:
+        self.settings = settings
+        self.path = path
+        self.doc = cfn.load_template(path)
+        self.resources: dict[str, dict[str, Any]] = self.doc.get("Resources") or {}
+        self.stack = LocalStack(settings=settings, template_path=path)
+        self.region = settings.region
+        self.resolver = cfn.Resolver(
+            self.doc,
+            self._parameters(),
+            {
+                "AWS::StackName": settings.stack_name,
+                "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{ACCOUNT_ID}:stack/"
+                                f"{settings.stack_name}/local",
+                "AWS::Region": self.region,
+                "AWS::AccountId": ACCOUNT_ID,
+                "AWS::Partition": "aws",
+                "AWS::URLSuffix": "amazonaws.com",
+                "AWS::NotificationARNs": [],
+            },
+            self._lookup,
+        )
+        self.stack.resolver = self.resolver
+        self._names: dict[str, str] = {}
+
+    # -- parameters, names, Ref/GetAtt ------------------------------------------------------
+
+    def _parameters(self) -> dict[str, Any]:
+        declared = self.doc.get("Parameters") or {}
+        values: dict[str, Any] = {}
+        for name, spec in declared.items():
+            if name in self.settings.parameter_overrides:
+                value: Any = self.settings.parameter_overrides[name]
+            elif "Default" in spec:
+                value = spec["Default"]
+            else:
+                raise cfn.TemplateError(
+                    f"parameter {name} has no default: "
+                    f"set it with OMS_PARAMETER_OVERRIDES={name}=..."
+                )
+            allowed = spec.get("AllowedValues")
+            if allowed and str(value) not in [str(a) for a in allowed]:
+                raise cfn.TemplateError(f"parameter {name}={value!r} not in {allowed}")
+            if str(spec.get("Type", "String")).startswith("List<") or spec.get("Type") == \
+                    "CommaDelimitedList":
+                value = [v.strip() for v in str(value).split(",")]
+            values[name] = value
+        unknown = set(self.settings.parameter_overrides) - set(declared)
+        for name in sorted(unknown):
+            if name != "EnableEventTap":
+                self.stack.warnings.append(f"parameter override {name} is not declared; ignored")
+        return values
+
+    def _active(self, logical_id: str) -> bool:
+        condition = self.resources[logical_id].get("Condition")
+        return condition is None or self.resolver.condition(condition)
+
+    def _type(self, logical_id: str) -> str:
+        return str(self.resources[logical_id].get("Type", ""))
+
+    def _props(self, logical_id: str) -> dict[str, Any]:
+        return self.resources[logical_id].get("Properties") or {}
+
+    def name(self, logical_id: str) -> str:
+        if logical_id in self._names:
+            return self._names[logical_id]
+        rtype = self._type(logical_id)
+        prop = _NAME_PROPERTY.get(rtype)
+        raw = self._props(logical_id).get(prop) if prop else None
+        if raw is not None:
+            value = str(self.resolver.resolve(raw))
+        else:
+            value = f"{self.settings.stack_name}-{logical_id}"
+            if rtype == "AWS::SQS::Queue" and _as_bool(self._props(logical_id).get("FifoQueue")):
+                value += ".fifo"
+            if rtype in ("AWS::Events::Rule",) and len(value) > 64:
+                value = value[:64]
+        self._names[logical_id] = value
+        return value
+
+    def _arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.region}:{ACCOUNT_ID}:{resource}"
+
+    def _bus_name_of_rule(self, logical_id: str) -> str:
+        raw = self._props(logical_id).get("EventBusName", "default")
+        bus = str(self.resolver.resolve(raw))
+        return bus.rsplit("/", 1)[-1] if bus.startswith("arn:") else bus
+
+    def _lookup(self, logical_id: str, attribute: str | None) -> Any:
+        if not self._active(logical_id):
+            raise cfn.TemplateError(f"{logical_id} is referenced but its condition is false")
+        rtype = self._type(logical_id)
+        name = self.name(logical_id)
+        values: dict[str | None, Any]
+        if rtype == "AWS::DynamoDB::Table":
+            arn = self._arn("dynamodb", f"table/{name}")
+            values = {None: name, "Arn": arn, "StreamArn": f"{arn}/stream/local"}
+        elif rtype == "AWS::SQS::Queue":
+            url = f"{self.settings.aws_endpoint}/{ACCOUNT_ID}/{name}"
+            values = {None: url, "Arn": self._arn("sqs", name), "QueueName": name, "QueueUrl": url}
+        elif rtype == "AWS::Events::EventBus":
+            values = {None: name, "Arn": self._arn("events", f"event-bus/{name}"), "Name": name}
+        elif rtype == "AWS::Events::Rule":
+            bus = self._bus_name_of_rule(logical_id)
+            path = f"rule/{name}" if bus == "default" else f"rule/{bus}/{name}"
+            values = {None: name if bus == "default" else f"{bus}|{name}",
+                      "Arn": self._arn("events", path)}
+        elif rtype in FUNCTION_TYPES:
+            values = {None: name, "Arn": self._arn("lambda", f"function:{name}")}
+        elif rtype in STATE_MACHINE_TYPES:
+            arn = self._arn("states", f"stateMachine:{name}")
+            values = {None: arn, "Arn": arn, "Name": name}
+        elif rtype in ("AWS::Serverless::HttpApi", "AWS::ApiGatewayV2::Api"):
+            values = {None: "local", "ApiEndpoint": self.settings.gateway_url}
+        else:
+            values = {None: logical_id}
+        if attribute not in values:
+            if attribute is None:
+                return logical_id
+            raise cfn.TemplateError(f"GetAtt {logical_id}.{attribute} is not known locally")
+        return values[attribute]
+
+    # -- resources ------------------------------------------------------------------------
+
+    def build(self) -> LocalStack:
+        for logical_id in self.resources:
+            if not self._active(logical_id):
+                continue
+            rtype = self._type(logical_id)
+            handler = {
+                "AWS::DynamoDB::Table": self._table,
+                "AWS::SQS::Queue": self._queue,
+                "AWS::Events::EventBus": self._bus,
+                "AWS::Events::Rule": self._rule,
+                "AWS::Serverless::Function": self._function,
+                "AWS::Lambda::Function": self._function,
+                "AWS::Serverless::StateMachine": self._state_machine,
+                "AWS::StepFunctions::StateMachine": self._state_machine,
+                "AWS::Serverless::HttpApi": self._http_api,
+            }.get(rtype)
+            if handler is not None:
+                handler(logical_id)
+            elif rtype not in IGNORED_TYPES:
+                self.stack.warnings.append(
+                    f"{logical_id}: {rtype} is not emulated locally; skipped")
+        self._events()
+        return self.stack
+
+    def _table(self, logical_id: str) -> None:
+        p = self.resolver.resolve(self._props(logical_id))
+        name = self.name(logical_id)
+        args: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": p["AttributeDefinitions"],
+            "KeySchema": p["KeySchema"],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        gsis = []
+        for gsi in p.get("GlobalSecondaryIndexes") or []:
+            gsis.append({k: gsi[k] for k in ("IndexName", "KeySchema", "Projection")})
+        if gsis:
+            args["GlobalSecondaryIndexes"] = gsis
+        lsis = [{k: i[k] for k in ("IndexName", "KeySchema", "Projection")}
+                for i in p.get("LocalSecondaryIndexes") or []]
+        if lsis:
+            args["LocalSecondaryIndexes"] = lsis
+        view = (p.get("StreamSpecification") or {}).get("StreamViewType")
+        if view:
+            args["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": view}
+        ttl = p.get("TimeToLiveSpecification") or {}
+        self.stack.tables.append(Table(
+            logical_id=logical_id,
+            name=name,
+            arn=self._lookup(logical_id, "Arn"),
+            stream_view_type=view,
+            create_args=args,
+            ttl_attribute=ttl.get("AttributeName") if _as_bool(ttl.get("Enabled")) else None,
+        ))
+
+    def _queue(self, logical_id: str) -> None:
+        p = self.resolver.resolve(self._props(logical_id))
+        attributes: dict[str, str] = {}
+        for key in ("DelaySeconds", "MaximumMessageSize", "MessageRetentionPeriod",
+                    "ReceiveMessageWaitTimeSeconds", "VisibilityTimeout", "FifoQueue",
+                    "ContentBasedDeduplication"):
+            if key in p:
+                attributes[key] = _env_text(p[key])
+        redrive = p.get("RedrivePolicy")
+        if isinstance(redrive, str):
+            redrive = json.loads(redrive)
+        self.stack.queues.append(Queue(
+            logical_id=logical_id,
+            name=self.name(logical_id),
+            arn=self._lookup(logical_id, "Arn"),
+            url=self._lookup(logical_id, None),
+            attributes=attributes,
+            redrive_policy=redrive,
+        ))
+
+    def _bus(self, logical_id: str) -> None:
+        self.stack.buses.append(EventBus(
+            logical_id=logical_id,
+            name=self.name(logical_id),
+            arn=self._lookup(logical_id, "Arn"),
+        ))
+
+    def _rule(self, logical_id: str) -> None:
+        p = self.resolver.resolve(self._props(logical_id))
+        pattern = p.get("EventPattern")
+        if pattern is None:
+            self.stack.warnings.append(f"{logical_id}: scheduled rules are not emulated; skipped")
+            return
+        if isinstance(pattern, str):
+            pattern = json.loads(pattern)
+        targets = [
+            Target(
+                id=str(t["Id"]),
+                arn=str(t["Arn"]),
+                input=t.get("Input"),
+                input_path=t.get("InputPath"),
+                input_transformer=t.get("InputTransformer"),
+            )
+            for t in p.get("Targets") or []
+        ]
+        self.stack.rules.append(Rule(
+            logical_id=logical_id,
+            name=self.name(logical_id),
+            arn=self._lookup(logical_id, "Arn"),
+            bus_name=self._bus_name_of_rule(logical_id),
+            pattern=pattern,
+            state=str(p.get("State", "ENABLED")),
+            targets=targets,
+        ))
+
+    def _globals(self, kind: str) -> dict[str, Any]:
+        return ((self.doc.get("Globals") or {}).get(kind)) or {}
+
+    def _function(self, logical_id: str) -> None:
+        resource = self.resources[logical_id]
+        own = self._props(logical_id)
+        glob = self._globals("Function") if self._type(logical_id) == "AWS::Serverless::Function" \
+            else {}
+        variables: dict[str, Any] = {}
+        variables.update(((glob.get("Environment") or {}).get("Variables")) or {})
+        variables.update(((own.get("Environment") or {}).get("Variables")) or {})
+        environment = {k: _env_text(v) for k, v in self.resolver.resolve(variables).items()}
+        binary = ((resource.get("Metadata") or {}).get("BuildProperties") or {}).get("Binary")
+        if not binary:
+            binary = _kebab(logical_id.removesuffix("Function"))
+            self.stack.warnings.append(
+                f"{logical_id}: no Metadata.BuildProperties.Binary; assuming binary {binary!r}")
+        self.stack.functions.append(Function(
+            logical_id=logical_id,
+            name=self.name(logical_id),
+            arn=self._lookup(logical_id, "Arn"),
+            binary=str(binary),
+            environment=environment,
+            timeout=int(self.resolver.resolve(own.get("Timeout", glob.get("Timeout", 3)))),
+            memory=int(self.resolver.resolve(own.get("MemorySize", glob.get("MemorySize", 128)))),
+        ))
+
+    def _state_machine(self, logical_id: str) -> None:
+        p = self._props(logical_id)
+        if "DefinitionUri" in p:
+            uri = self.resolver.resolve(p["DefinitionUri"])
+            if not isinstance(uri, str):
+                self.stack.warnings.append(f"{logical_id}: DefinitionUri in S3 is not supported")
+                return
+            definition = (self.path.parent / uri).read_text(encoding="utf-8")
+        elif "Definition" in p:
+            definition = json.dumps(self.resolver.resolve(p["Definition"]), indent=2)
+        elif "DefinitionString" in p:
+            definition = str(self.resolver.resolve(p["DefinitionString"]))
+        else:
+            self.stack.warnings.append(f"{logical_id}: no definition; skipped")
+            return
+        substitutions = self.resolver.resolve(p.get("DefinitionSubstitutions") or {})
+        for key, value in substitutions.items():
+            definition = definition.replace("${" + key + "}", _env_text(value))
+        leftover = sorted(set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", definition)))
+        if leftover:
+            self.stack.warnings.append(
+                f"{logical_id}: definition placeholders without a substitution: {leftover}")
+        sm_type = str(self.resolver.resolve(p.get("Type", p.get("StateMachineType", "STANDARD"))))
+        self.stack.state_machines.append(StateMachine(
+            logical_id=logical_id,
+            name=self.name(logical_id),
+            arn=self._lookup(logical_id, "Arn"),
+            type=sm_type,
+            definition=definition,
+        ))
+
+    def _http_api(self, logical_id: str) -> None:
+        auth = self.resolver.resolve(self._props(logical_id).get("Auth") or {})
+        for name, spec in (auth.get("Authorizers") or {}).items():
+            jwt = spec.get("JwtConfiguration") or {}
+            audience = jwt.get("audience") or jwt.get("Audience") or []
+            self.stack.authorizers.append(JwtAuthorizer(
+                name=name,
+                issuer=jwt.get("issuer") or jwt.get("Issuer"),
+                audience=[audience] if isinstance(audience, str) else list(audience),
+            ))
+
+    # -- SAM events -----------------------------------------------------------------------
+
+    def _events(self) -> None:
+        for logical_id in self.resources:
+            if not self._active(logical_id):
+                continue
+            rtype = self._type(logical_id)
+            if rtype not in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine"):
+                continue
+            for event_id, event in (self._props(logical_id).get("Events") or {}).items():
+                kind = event.get("Type")
+                props = event.get("Properties") or {}
+                if rtype == "AWS::Serverless::Function" and kind == "HttpApi":
+                    self._route(logical_id, props)
+                elif rtype == "AWS::Serverless::Function" and kind == "DynamoDB":
+                    self._stream_source(logical_id, event_id, props)
+                elif rtype == "AWS::Serverless::Function" and kind == "SQS":
+                    self._queue_source(logical_id, event_id, props)
+                elif kind in ("EventBridgeRule", "CloudWatchEvent"):
+                    self._event_rule(logical_id, event_id, props)
+                else:
+                    self.stack.warnings.append(
+                        f"{logical_id}.{event_id}: event type {kind} is not emulated; skipped")
+
+    def _api_default_authorizer(self, api_logical_id: str | None) -> str | None:
+        if api_logical_id is None or api_logical_id not in self.resources:
+            return None
+        auth = self._props(api_logical_id).get("Auth") or {}
+        value = auth.get("DefaultAuthorizer")
+        return str(self.resolver.resolve(value)) if value else None
+
+    def _route(self, fn_id: str, raw: dict[str, Any]) -> None:
+        api_ref = raw.get("ApiId")
+        api_id = api_ref.get("Ref") if isinstance(api_ref, dict) else None
+        props = self.resolver.resolve(raw)
+        method = str(props.get("Method", "ANY")).upper()
+        if method == "X-AMAZON-APIGATEWAY-ANY-METHOD":
+            method = "ANY"
+        path = str(props.get("Path", "$default"))
+        authorizer = (props.get("Auth") or {}).get("Authorizer")
+        if authorizer is None:
+            authorizer = self._api_default_authorizer(api_id)
+        fn = self.stack.function(fn_id)
+        self.stack.routes.append(Route(
+            method=method,
+            path=path,
+            function=fn_id,
+            binary=fn.binary,
+            authorized=authorizer is not None and str(authorizer).upper() != "NONE",
+        ))
+
+    @staticmethod
+    def _filters(props: dict[str, Any]) -> list[dict[str, Any]]:
+        out = []
+        for f in ((props.get("FilterCriteria") or {}).get("Filters")) or []:
+            pattern = f.get("Pattern")
+            out.append(json.loads(pattern) if isinstance(pattern, str) else pattern)
+        return out
+
+    def _stream_source(self, fn_id: str, event_id: str, raw: dict[str, Any]) -> None:
+        props = self.resolver.resolve(raw)
+        stream_arn = str(props.get("Stream", ""))
+        table = next((t for t in self.stack.tables if stream_arn.startswith(t.arn + "/stream/")),
+                     None)
+        if table is None:
+            self.stack.warnings.append(
+                f"{fn_id}.{event_id}: stream {stream_arn} is not a table of this template; skipped")
+            return
+        on_failure = (((props.get("DestinationConfig") or {}).get("OnFailure")) or {})
+        fn = self.stack.function(fn_id)
+        self.stack.stream_sources.append(StreamSource(
+            function=fn_id,
+            binary=fn.binary,
+            event_id=event_id,
+            table=table.name,
+            starting_position=str(props.get("StartingPosition", "LATEST")),
+            batch_size=int(props.get("BatchSize", 100)),
+            max_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
+            bisect_on_error=_as_bool(props.get("BisectBatchOnFunctionError")),
+            report_batch_item_failures="ReportBatchItemFailures" in
+                                       (props.get("FunctionResponseTypes") or []),
+            filters=self._filters(props),
+            on_failure_arn=on_failure.get("Destination"),
+            enabled=_as_bool(props.get("Enabled"), default=True),
+        ))
+
+    def _queue_source(self, fn_id: str, event_id: str, raw: dict[str, Any]) -> None:
+        props = self.resolver.resolve(raw)
+        queue = self.stack.queue_by_arn(str(props.get("Queue", "")))
+        if queue is None:
+            self.stack.warnings.append(
+                f"{fn_id}.{event_id}: queue {props.get('Queue')} is not in this template; skipped")
+            return
+        fn = self.stack.function(fn_id)
+        self.stack.queue_sources.append(QueueSource(
+            function=fn_id,
+            binary=fn.binary,
+            event_id=event_id,
+            queue_url=queue.url,
+            queue_arn=queue.arn,
+            batch_size=int(props.get("BatchSize", 10)),
+            report_batch_item_failures="ReportBatchItemFailures" in
+                                       (props.get("FunctionResponseTypes") or []),
+            filters=self._filters(props),
+            enabled=_as_bool(props.get("Enabled"), default=True),
+        ))
+
+    def _event_rule(self, owner_id: str, event_id: str, raw: dict[str, Any]) -> None:
+        props = self.resolver.resolve(raw)
+        bus = str(props.get("EventBusName", "default"))
+        bus = bus.rsplit("/", 1)[-1] if bus.startswith("arn:") else bus
+        name = str(props.get("RuleName") or f"{self.settings.stack_name}-{owner_id}{event_id}")[:64]
+        owner_arn = self._lookup(owner_id, "Arn")
+        target = props.get("Target") or {}
+        suffix = "LambdaTarget" if self._type(owner_id) == "AWS::Serverless::Function" \
+            else "StepFunctionsTarget"
+        path = f"rule/{name}" if bus == "default" else f"rule/{bus}/{name}"
+        self.stack.rules.append(Rule(
+            logical_id=f"{owner_id}{event_id}",
+            name=name,
+            arn=self._arn("events", path),
+            bus_name=bus,
+            pattern=props.get("Pattern") or {},
+            state=str(props.get("State", "ENABLED")),
+            targets=[Target(
+                id=str(target.get("Id") or f"{owner_id}{event_id}{suffix}")[:64],
+                arn=owner_arn,
+                input=props.get("Input"),
+                input_path=props.get("InputPath"),
+                input_transformer=props.get("InputTransformer"),
+            )],
+        ))
