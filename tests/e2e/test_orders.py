@@ -7,7 +7,7 @@ import time
 
 import boto3
 
-from conftest import Api, order_body
+from conftest import Api, events_of, order_body
 
 
 def _stock(api: Api, sku: str, hub: str) -> dict:
@@ -30,23 +30,26 @@ def test_a_quote_under_list_is_approved_by_a_manager_then_allocated(admin, sales
     manager = Api(tenant, "sales_manager")
     approved = manager.post(f"/orders/{created['order_id']}/approve-price", {"approved": True, "notes": "loyal customer"})
     assert approved.status_code == 200, approved.text
-    order = sales.wait_for_status(created["order_id"], {"ALLOCATED", "BACKORDERED"})
-    assert order["status"] == "ALLOCATED"
+    order = sales.wait_for_status(created["order_id"], {"IN_FULFILLMENT", "BACKORDERED"})
+    assert order["status"] == "IN_FULFILLMENT"
     assert order["lines"][0]["approved_unit_price"] == "30000"
 
 
-def test_cancel_gives_the_stock_back(admin, sales, catalog):
+def test_cancel_gives_the_stock_back_and_withdraws_the_warehouse_request(admin, sales, catalog, sqs):
     admin.put("/inventory/HCM/PP-H1", {"on_hand": "20"})
     created = sales.post("/orders", order_body("PP-H1", "8", submit=True)).json()
-    sales.wait_for_status(created["order_id"], {"ALLOCATED"})
+    sales.wait_for_status(created["order_id"], {"IN_FULFILLMENT"})
     assert _stock(sales, "PP-H1", "HCM")["reserved"] == "8"
     assert sales.post(f"/orders/{created['order_id']}/cancel", {"reason": "changed mind"}).status_code == 403
     cancelled = admin.post(f"/orders/{created['order_id']}/cancel", {"reason": "changed mind"})
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "CANCELLED"
     assert _stock(sales, "PP-H1", "HCM")["reserved"] == "0"
+    assert [r["status"] for r in cancelled.json()["fulfillment_requests"]] == ["cancelled"]
     history = sales.get(f"/orders/{created['order_id']}/history").json()["items"]
     assert history[-1]["to"] == "CANCELLED" and history[-1]["actor"] == "admin-user"
+    types = [e["detail-type"] for e in events_of(sqs, created["order_id"], until="OrderCancelled")]
+    assert "FulfillmentCancelled" in types, types
 
 
 def test_edit_needs_the_current_version(sales, catalog):
@@ -98,4 +101,4 @@ def test_a_channel_order_on_the_queue_becomes_one_order(admin, catalog, tenant):
     assert len(items) == 1, items
     order = manager.get(f"/orders/{items[0]['order_id']}").json()
     assert (order["channel"], order["channel_order_id"], order["lines"][0]["sku"]) == ("shopee", "SO-42", "PP-H1")
-    assert order["status"] in {"PENDING_ALLOCATION", "ALLOCATED", "BACKORDERED"}
+    assert order["status"] in {"PENDING_ALLOCATION", "ALLOCATED", "IN_FULFILLMENT", "BACKORDERED"}

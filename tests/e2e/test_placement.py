@@ -1,6 +1,8 @@
 """Issue 2's end-to-end path: an order placed through the gateway is allocated (or backordered) by
 the order-placement state machine running the real functions."""
 
+import time
+
 import requests
 
 from conftest import Api, events_of, order_body, tenant_items
@@ -22,8 +24,8 @@ def test_a_submitted_order_is_allocated_and_its_stock_reserved(admin, sales, cat
     assert order["status"] == "PENDING_ALLOCATION"
     assert order["order_number"].startswith("ORD-")
 
-    allocated = sales.wait_for_status(order["order_id"], {"ALLOCATED", "BACKORDERED"})
-    assert allocated["status"] == "ALLOCATED"
+    allocated = sales.wait_for_status(order["order_id"], {"IN_FULFILLMENT", "BACKORDERED"})
+    assert allocated["status"] == "IN_FULFILLMENT"
     line = allocated["lines"][0]
     # The hub near the customer wins; the whole line comes from it.
     assert line["allocations"] == [{"hub_id": "HCM", "quantity": "10"}]
@@ -34,12 +36,15 @@ def test_a_submitted_order_is_allocated_and_its_stock_reserved(admin, sales, cat
     assert stock["HAN"]["reserved"] == "0"
 
     history = sales.get(f"/orders/{order['order_id']}/history").json()["items"]
-    assert [h["to"] for h in history] == ["DRAFT", "PENDING_ALLOCATION", "ALLOCATED"]
+    assert [h["to"] for h in history] == ["DRAFT", "PENDING_ALLOCATION", "ALLOCATED", "IN_FULFILLMENT"]
+    assert [(r["hub_id"], r["status"]) for r in allocated["fulfillment_requests"]] == [("HCM", "requested")]
     assert history[-1]["role"] == "system"
 
-    events = events_of(sqs, order["order_id"], until="StockReserved")
+    events = events_of(sqs, order["order_id"], until="FulfillmentRequested")
     types = [e["detail-type"] for e in events]
     assert {"OrderCreated", "OrderSubmitted", "OrderStatusChanged", "StockReserved"} <= set(types), types
+    requested = events[-1]["detail"]
+    assert (requested["hub_id"], requested["lines"][0]["quantity"]) == ("HCM", "10")
     assert all(e["source"] == "oms" and e["detail"]["tenant_id"] == sales.tenant for e in events)
     assert len({e["detail"]["event_id"] for e in events}) == len(events)
 
@@ -101,3 +106,20 @@ def test_another_tenants_order_is_404(sales, catalog):
     assert outsider.get(f"/orders/{created['order_id']}").status_code == 404
     dispatcher = Api(sales.tenant, "dispatcher")
     assert dispatcher.post("/orders", order_body("PP-H1", "1")).status_code == 403
+
+
+def test_a_held_order_is_allocated_but_not_sent_until_the_hold_is_released(admin, sales, catalog, sqs):
+    admin.put("/inventory/HCM/PP-H1", {"on_hand": "50"})
+    order = sales.post("/orders", order_body("PP-H1", "5")).json()
+    assert admin.post(f"/orders/{order['order_id']}/holds", {"code": "payment_hold", "reason": "deposit"}).status_code == 200
+    assert sales.post(f"/orders/{order['order_id']}/submit").status_code == 200
+    held = sales.wait_for_status(order["order_id"], {"ALLOCATED", "BACKORDERED"})
+    time.sleep(2)  # the workflow has had every chance to send it on
+    held = sales.get(f"/orders/{order['order_id']}").json()
+    assert (held["status"], held["on_hold"], held["fulfillment_requests"]) == ("ALLOCATED", True, [])
+
+    released = admin.post(f"/orders/{order['order_id']}/holds/H1/release")
+    assert released.status_code == 200, released.text
+    assert released.json()["status"] == "IN_FULFILLMENT"
+    events = events_of(sqs, order["order_id"], until="FulfillmentRequested")
+    assert events[-1]["detail"]["hub_id"] == "HCM"

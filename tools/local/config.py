@@ -114,7 +114,8 @@ class Settings:
 
 
 def load() -> Settings:
-    overrides = {"EnableEventTap": "true"}
+    # Locally: the event tap on, and failed channel orders retried (then dead-lettered) in seconds.
+    overrides = {"EnableEventTap": "true", "ChannelIntakeRetryDelaySeconds": "2"}
     overrides.update(_overrides(os.environ.get("OMS_PARAMETER_OVERRIDES", "")))
     template = Path(_env("OMS_TEMPLATE", str(ROOT / "infra" / "template.yaml")))
     return Settings(

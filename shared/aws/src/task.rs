@@ -24,6 +24,9 @@ impl TaskError {
     pub fn name(&self) -> &'static str {
         match &self.0 {
             AppError::Conflict { code: "plan_stale", .. } => "PlanStale",
+            // The order changed between read and write (a hold, an edit): doing it again reads
+            // the new state.
+            AppError::Conflict { code: "concurrent_update", .. } => "Retryable",
             AppError::Conflict { .. } | AppError::NotFound(_) => "OrderNotPlaceable",
             AppError::Unavailable(_) => "Retryable",
             AppError::Invalid { .. } | AppError::Unprocessable { .. } | AppError::PayloadTooLarge { .. } => {
@@ -59,6 +62,7 @@ mod tests {
         assert_eq!(name(AppError::conflict("plan_stale", "x")), "PlanStale");
         assert_eq!(name(AppError::conflict("not_placeable", "x")), "OrderNotPlaceable");
         assert_eq!(name(AppError::NotFound("order")), "OrderNotPlaceable");
+        assert_eq!(name(AppError::conflict("concurrent_update", "x")), "Retryable");
         assert_eq!(name(AppError::Unavailable("throttled".into())), "Retryable");
         assert_eq!(name(AppError::invalid("x", "y")), "InvalidInput");
         assert_eq!(name(AppError::unexpected("boom")), "Unexpected");

@@ -95,6 +95,36 @@ pub enum DomainEvent {
         /// Whether other holds remain.
         still_on_hold: bool,
     },
+    /// Work for a warehouse: what to pick and where it goes.
+    FulfillmentRequested {
+        /// The request (what the WMS reports back on).
+        fulfillment_request_id: String,
+        /// The order.
+        order_id: OrderId,
+        /// Its number.
+        order_number: String,
+        /// The warehouse.
+        hub_id: crate::ids::HubId,
+        /// What to pick.
+        lines: Vec<crate::fulfillment::FulfillmentLine>,
+        /// The customer's name.
+        customer_name: String,
+        /// Where it goes.
+        ship_to: crate::order::Address,
+        /// Who to call.
+        contact: crate::order::Contact,
+    },
+    /// A warehouse request was withdrawn (the order was cancelled).
+    FulfillmentCancelled {
+        /// The request.
+        fulfillment_request_id: String,
+        /// The order.
+        order_id: OrderId,
+        /// The warehouse.
+        hub_id: crate::ids::HubId,
+        /// Why.
+        reason: String,
+    },
     /// Stock was reserved for an order.
     StockReserved {
         /// The order.
@@ -138,6 +168,8 @@ impl DomainEvent {
             Self::OrderCancelled { .. } => "OrderCancelled",
             Self::OrderHoldPlaced { .. } => "OrderHoldPlaced",
             Self::OrderHoldReleased { .. } => "OrderHoldReleased",
+            Self::FulfillmentRequested { .. } => "FulfillmentRequested",
+            Self::FulfillmentCancelled { .. } => "FulfillmentCancelled",
             Self::StockReserved { .. } => "StockReserved",
             Self::OrderBackordered { .. } => "OrderBackordered",
         }
@@ -188,6 +220,8 @@ pub enum Workflow {
 /// Something to do once a transaction commits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+// Messages are built once and moved into the write; boxing the event would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum OutboxMessage {
     /// Publish an event on the bus.
     Event(EventEnvelope),

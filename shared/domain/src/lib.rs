@@ -9,6 +9,7 @@
 pub mod access;
 pub mod error;
 pub mod events;
+pub mod fulfillment;
 pub mod ids;
 pub mod inventory;
 #[cfg(any(test, feature = "memory"))]

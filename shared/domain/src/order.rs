@@ -258,6 +258,17 @@ pub struct PriceApproval {
     pub decision: Option<PriceDecision>,
 }
 
+/// What cancelling an order did.
+#[derive(Debug)]
+pub struct Cancellation {
+    /// The status change.
+    pub change: StatusChange,
+    /// Reservations to give back.
+    pub released: Vec<StockMove>,
+    /// Warehouse requests withdrawn.
+    pub withdrawn: Vec<crate::fulfillment::FulfillmentRequest>,
+}
+
 /// An order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Order {
@@ -303,6 +314,9 @@ pub struct Order {
     /// The latest price approval request and its decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_approval: Option<PriceApproval>,
+    /// Work sent to warehouses, one request per hub.
+    #[serde(default)]
+    pub fulfillment_requests: Vec<crate::fulfillment::FulfillmentRequest>,
     /// Money.
     pub totals: OrderTotals,
     /// `sub` of the creator (sales see only their own).
@@ -454,29 +468,23 @@ impl Order {
         self.change_status(to, reason, actor, now)
     }
 
-    /// Cancels the order (only before anything shipped), giving back every reservation. The
-    /// caller commits the returned releases with the change.
-    pub fn cancel(
-        &mut self,
-        reason: &str,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(StatusChange, Vec<StockMove>), AppError> {
-        if self.lines.iter().any(|l| l.shipped > Decimal::ZERO)
-            || !self.status.can_transition_to(OrderStatus::Cancelled)
-        {
+    /// Cancels the order (only before anything shipped), giving back every reservation and
+    /// withdrawing open warehouse requests. The caller commits the stock releases with the change.
+    pub fn cancel(&mut self, reason: &str, actor: &Actor, now: DateTime<Utc>) -> Result<Cancellation, AppError> {
+        if self.anything_shipped() || !self.status.can_transition_to(OrderStatus::Cancelled) {
             return Err(AppError::conflict(
                 "not_cancellable",
                 format!("an order in {} cannot be cancelled", self.status),
             ));
         }
-        let releases = self.release_allocations();
+        let released = self.release_allocations();
+        let withdrawn = self.cancel_open_fulfillment();
         for line in &mut self.lines {
             line.cancelled = line.quantity - line.shipped;
             line.backordered = Decimal::ZERO;
         }
         let change = self.change_status(OrderStatus::Cancelled, format!("cancelled: {reason}"), actor, now)?;
-        Ok((change, releases))
+        Ok(Cancellation { change, released, withdrawn })
     }
 
     /// Takes every reservation off the lines and returns what to give back to stock.
@@ -641,6 +649,7 @@ pub(crate) mod tests {
             on_hold: false,
             holds: vec![],
             price_approval: None,
+            fulfillment_requests: vec![],
             totals: OrderTotals::default(),
             created_by: "u1".into(),
             created_at: now,

@@ -49,3 +49,30 @@ pub fn after_submit(order: &Order, change: &StatusChange, now: DateTime<Utc>) ->
 pub fn order_event(order: &Order, now: DateTime<Utc>, e: DomainEvent) -> OutboxMessage {
     event(order, now, e)
 }
+
+/// `FulfillmentRequested` for each new warehouse request, and what the transition emits.
+pub fn after_dispatch(
+    order: &Order,
+    change: &StatusChange,
+    requests: &[crate::fulfillment::FulfillmentRequest],
+    now: DateTime<Utc>,
+) -> Vec<OutboxMessage> {
+    let mut messages = after_transition(order, change, now);
+    for request in requests {
+        messages.push(event(
+            order,
+            now,
+            DomainEvent::FulfillmentRequested {
+                fulfillment_request_id: request.fulfillment_request_id.clone(),
+                order_id: order.order_id.clone(),
+                order_number: order.order_number.clone(),
+                hub_id: request.hub_id.clone(),
+                lines: request.lines.clone(),
+                customer_name: order.customer.name.clone(),
+                ship_to: order.customer.delivery_address.clone(),
+                contact: order.customer.contact.clone(),
+            },
+        ));
+    }
+    messages
+}

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::access::{Action, Actor, Role};
 use crate::error::AppError;
 use crate::events::DomainEvent;
+use crate::fulfillment::Dispatch;
 use crate::ids::OrderId;
 use crate::order::{Address, AllocationMode, Contact, FulfillmentPolicy, Order, StatusChange};
 use crate::ports::{OrderPage, OrderQuery, OrderStore, OrderWrite, Store};
@@ -131,17 +132,27 @@ pub async fn cancel_order<S: Store>(
     let reason = crate::inventory::non_empty_text("reason", request.reason, 500)?;
     let mut order = load_for(store, actor, id, Action::ManageOrders).await?;
     let version = order.version;
-    let (change, released) = order.cancel(&reason, actor, now)?;
-    let mut outbox = effects::after_transition(&order, &change, now);
+    let cancellation = order.cancel(&reason, actor, now)?;
+    let mut outbox = effects::after_transition(&order, &cancellation.change, now);
+    for request in &cancellation.withdrawn {
+        let withdrawn = DomainEvent::FulfillmentCancelled {
+            fulfillment_request_id: request.fulfillment_request_id.clone(),
+            order_id: order.order_id.clone(),
+            hub_id: request.hub_id.clone(),
+            reason: reason.clone(),
+        };
+        outbox.push(order_event(&order, now, withdrawn));
+    }
     let cancelled = DomainEvent::OrderCancelled {
         order_id: order.order_id.clone(),
         order_number: order.order_number.clone(),
         reason,
-        released: released.clone(),
+        released: cancellation.released.clone(),
     };
     outbox.push(order_event(&order, now, cancelled));
-    let write = OrderWrite::update(order, version, vec![change], outbox);
-    commit(store, actor, key.as_ref(), write, &crate::inventory::StockMove::net(released), now).await
+    let moves = crate::inventory::StockMove::net(cancellation.released);
+    let write = OrderWrite::update(order, version, vec![cancellation.change], outbox);
+    commit(store, actor, key.as_ref(), write, &moves, now).await
 }
 
 /// The body of `POST /orders/{id}/holds`.
@@ -210,8 +221,18 @@ pub async fn release_hold<S: Store>(
         hold,
         still_on_hold: order.on_hold,
     };
-    let outbox = vec![order_event(&order, now, released)];
-    commit(store, actor, key.as_ref(), OrderWrite::update(order, version, vec![], outbox), &[], now).await
+    let mut outbox = vec![order_event(&order, now, released)];
+    let mut history = vec![];
+    // The last hold gone, an allocated order continues where the hold stopped it: to its
+    // warehouses.
+    if !order.on_hold
+        && order.status == OrderStatus::Allocated
+        && let Dispatch::Sent { change, requests } = order.request_fulfillment(actor, now)?
+    {
+        outbox.extend(effects::after_dispatch(&order, &change, &requests, now));
+        history.push(change);
+    }
+    commit(store, actor, key.as_ref(), OrderWrite::update(order, version, history, outbox), &[], now).await
 }
 
 /// The customer fields `PATCH` may change.

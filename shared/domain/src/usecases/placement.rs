@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::access::Actor;
 use crate::error::{AppError, StoreError};
 use crate::events::{BackorderedLine, DomainEvent, EventEnvelope, OutboxMessage};
+use crate::fulfillment::Dispatch;
 use crate::ids::{OrderId, Sku, TenantId};
 use crate::inventory::StockMove;
 use crate::placement::{PlacementPlan, RoutingWeights, plan_reservations};
@@ -118,5 +119,39 @@ where
         Ok(()) => Ok(result),
         Err(StoreError::Conflict(on)) => Err(plan_stale(&format!("{on:?}"))),
         Err(other) => Err(other.into()),
+    }
+}
+
+/// What `dispatch` reports to the workflow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DispatchResult {
+    /// The order.
+    pub order_id: OrderId,
+    /// `IN_FULFILLMENT`, or `ALLOCATED` when a hold stopped it.
+    pub status: OrderStatus,
+    /// Whether an active hold stopped it (releasing the last hold sends it on).
+    pub held: bool,
+}
+
+/// Sends an allocated order to its warehouses (`FulfillmentRequested` per hub), unless a hold
+/// stops it.
+pub async fn dispatch<S>(store: &S, request: &PlacementRequest, now: DateTime<Utc>) -> Result<DispatchResult, AppError>
+where
+    S: OrderStore,
+{
+    let mut order = store.get_order(&request.tenant_id, &request.order_id).await?.ok_or(AppError::NotFound("order"))?;
+    if order.status != OrderStatus::Allocated {
+        return Err(AppError::conflict("not_placeable", format!("the order is {}, not ALLOCATED", order.status)));
+    }
+    let version = order.version;
+    let actor = Actor::system(request.tenant_id.clone(), COMPONENT);
+    match order.request_fulfillment(&actor, now)? {
+        Dispatch::Held => Ok(DispatchResult { order_id: order.order_id, status: order.status, held: true }),
+        Dispatch::Sent { change, requests } => {
+            let outbox = effects::after_dispatch(&order, &change, &requests, now);
+            let result = DispatchResult { order_id: order.order_id.clone(), status: order.status, held: false };
+            store.save_order(OrderWrite::update(order, version, vec![change], outbox)).await?;
+            Ok(result)
+        }
     }
 }

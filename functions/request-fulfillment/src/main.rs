@@ -1,0 +1,20 @@
+//! `request-fulfillment`: the placement workflow's last task, sending the order to its hubs.
+
+#![recursion_limit = "256"]
+
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use oms_aws::runtime;
+use oms_aws::task::TaskError;
+use oms_domain::usecases::placement::{PlacementRequest, dispatch};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    runtime::init_tracing();
+    let config = runtime::aws_config().await;
+    let store = runtime::dynamo_store(&config).await?;
+    let store = &store;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<PlacementRequest>| async move {
+        dispatch(store, &event.payload, chrono::Utc::now()).await.map_err(TaskError::from)
+    }))
+    .await
+}
