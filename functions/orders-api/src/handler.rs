@@ -7,8 +7,8 @@ use oms_domain::order::Order;
 use oms_domain::ports::Store;
 use oms_domain::usecases::Changed;
 use oms_domain::usecases::orders::{
-    cancel_order, decide_price, edit_order, get_order, list_orders, order_history, parse_order_query, place_hold,
-    release_hold, submit_order,
+    allocate_line, cancel_order, confirm_allocation, decide_price, edit_order, get_order, list_orders, order_history,
+    parse_order_query, place_hold, release_hold, submit_order,
 };
 use oms_domain::{AppError, OrderId};
 
@@ -62,6 +62,15 @@ async fn route<S: Store>(store: &S, req: ApiRequest, now: DateTime<Utc>) -> Resu
             let body = req.json_value()?;
             let key = req.idempotency_key(&body)?;
             changed_response(place_hold(store, actor, &id, http::decode(body)?, key, now).await?)
+        }
+        "POST /v1/orders/{id}/allocations" => {
+            let body = req.json_value()?;
+            let key = req.idempotency_key(&body)?;
+            changed_response(allocate_line(store, actor, &id, http::decode(body)?, key, now).await?)
+        }
+        "POST /v1/orders/{id}/confirm-allocation" => {
+            let key = req.idempotency_key(&req.optional_json_value()?)?;
+            changed_response(confirm_allocation(store, actor, &id, key, now).await?)
         }
         "POST /v1/orders/{id}/holds/{hold_id}/release" => {
             let hold_id: String = req.path_text("hold_id")?;

@@ -440,3 +440,74 @@ pub fn matches_query(order: &crate::ports::OrderSummary, external_reference: Opt
         && query.created_by.as_ref().is_none_or(|c| c == &order.created_by)
         && query.q.as_deref().is_none_or(q_matches)
 }
+
+/// The body of `POST /orders/{id}/allocations`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllocationRequest {
+    /// The line.
+    pub order_line_id: crate::ids::LineId,
+    /// The source hub.
+    pub hub_id: crate::ids::HubId,
+    /// How much to reserve there.
+    pub quantity: Decimal,
+}
+
+/// `POST /orders/{id}/allocations`: reserves part of a line at a hub, atomically with the order
+/// (409 when the hub has not that much available or the line needs less).
+pub async fn allocate_line<S: Store>(
+    store: &S,
+    actor: &Actor,
+    id: &OrderId,
+    request: AllocationRequest,
+    key: Option<IdempotencyKey>,
+    now: DateTime<Utc>,
+) -> Result<Changed, AppError> {
+    if let Some(done) = replay_if_seen(store, actor, key.as_ref()).await? {
+        return Ok(done);
+    }
+    let mut order = load_for(store, actor, id, Action::ManageOrders).await?;
+    match store.get_hub(&actor.tenant_id, &request.hub_id).await? {
+        Some(hub) if hub.active => {}
+        Some(_) => return Err(AppError::conflict("hub_inactive", format!("hub {} is inactive", request.hub_id))),
+        None => return Err(AppError::NotFound("hub")),
+    }
+    let version = order.version;
+    let reserve = order.allocate_manually(&request.order_line_id, &request.hub_id, request.quantity, now)?;
+    let reserved = DomainEvent::StockReserved {
+        order_id: order.order_id.clone(),
+        order_number: order.order_number.clone(),
+        reservations: vec![crate::placement::PlannedReservation {
+            line_id: request.order_line_id,
+            sku: reserve.sku.clone(),
+            hub_id: reserve.hub_id.clone(),
+            quantity: reserve.quantity,
+        }],
+    };
+    let outbox = vec![order_event(&order, now, reserved)];
+    commit(store, actor, key.as_ref(), OrderWrite::update(order, version, vec![], outbox), &[reserve], now).await
+}
+
+/// `POST /orders/{id}/confirm-allocation`: every line fully allocated, the order goes
+/// `ALLOCATED` and on to its warehouses (unless a hold stops it).
+pub async fn confirm_allocation<S: Store>(
+    store: &S,
+    actor: &Actor,
+    id: &OrderId,
+    key: Option<IdempotencyKey>,
+    now: DateTime<Utc>,
+) -> Result<Changed, AppError> {
+    if let Some(done) = replay_if_seen(store, actor, key.as_ref()).await? {
+        return Ok(done);
+    }
+    let mut order = load_for(store, actor, id, Action::ManageOrders).await?;
+    let version = order.version;
+    let change = order.confirm_allocation(actor, now)?;
+    let mut outbox = effects::after_transition(&order, &change, now);
+    let mut history = vec![change];
+    if let Dispatch::Sent { change, requests } = order.request_fulfillment(actor, now)? {
+        outbox.extend(effects::after_dispatch(&order, &change, &requests, now));
+        history.push(change);
+    }
+    commit(store, actor, key.as_ref(), OrderWrite::update(order, version, history, outbox), &[], now).await
+}
