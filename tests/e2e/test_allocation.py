@@ -1,6 +1,13 @@
 """Allocation end to end: the B2B seed's manual allocation from several sources."""
 
-from conftest import Api, order_body, tenant_items
+import json
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+
+from conftest import order_body, tenant_items
 
 
 def test_the_seeds_manual_flow_600_from_a_warehouse_and_400_from_a_port(admin, sales, catalog, dynamodb, tenant):
@@ -39,3 +46,50 @@ def test_the_seeds_manual_flow_600_from_a_warehouse_and_400_from_a_port(admin, s
     assert (stock["HCM"]["available"], stock["HPH-PORT"]["available"]) == ("100", "50")
     history = [h["to"] for h in sales.get(f"/orders/{oid}/history").json()["items"]]
     assert history == ["DRAFT", "PENDING_ALLOCATION", "ALLOCATED", "IN_FULFILLMENT"]
+
+
+def test_30_parallel_orders_for_12_units_then_5_more_serve_the_5_oldest_backorders(admin, sales, catalog):
+    admin.put("/inventory/HCM/PP-H1", {"on_hand": "12"})
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        created = list(pool.map(lambda _: sales.post("/orders", order_body("PP-H1", "1", submit=True)).json(), range(30)))
+    placed = [sales.wait_for_status(o["order_id"], {"IN_FULFILLMENT", "BACKORDERED"}, timeout=180) for o in created]
+    statuses = [o["status"] for o in placed]
+    assert (statuses.count("IN_FULFILLMENT"), statuses.count("BACKORDERED")) == (12, 18)
+    stock = sales.get("/inventory?sku=PP-H1&hub_id=HCM").json()["items"][0]
+    assert (stock["reserved"], stock["available"]) == ("12", "0")
+
+    backordered = sorted((o for o in placed if o["status"] == "BACKORDERED"), key=lambda o: (o["created_at"], o["order_id"]))
+    assert admin.put("/inventory/HCM/PP-H1", {"delta": "5"}).status_code == 200
+    for order in backordered[:5]:
+        assert sales.wait_for_status(order["order_id"], {"IN_FULFILLMENT"}, timeout=60)["status"] == "IN_FULFILLMENT"
+    time.sleep(2)
+    rest = [sales.get(f"/orders/{o['order_id']}").json()["status"] for o in backordered[5:]]
+    assert rest == ["BACKORDERED"] * 13
+    stock = sales.get("/inventory?sku=PP-H1&hub_id=HCM").json()["items"][0]
+    assert (stock["on_hand"], stock["reserved"], stock["available"]) == ("17", "17", "0")
+    history = [h["to"] for h in sales.get(f"/orders/{backordered[0]['order_id']}/history").json()["items"]]
+    assert history == ["DRAFT", "PENDING_ALLOCATION", "BACKORDERED", "PENDING_ALLOCATION", "ALLOCATED", "IN_FULFILLMENT"]
+
+
+def test_a_warehouse_count_on_the_bus_sets_on_hand_once_and_a_late_older_one_is_ignored(admin, sales, catalog, tenant):
+    events = boto3.client("events", endpoint_url=os.environ["OMS_AWS_ENDPOINT"], region_name="us-east-1",
+                          aws_access_key_id="test", aws_secret_access_key="test")
+
+    def count(on_hand, at, event_id):
+        detail = {"tenant_id": tenant, "event_id": event_id, "hub_id": "HCM", "sku": "PP-H1", "on_hand": on_hand, "occurred_at": at}
+        events.put_events(Entries=[{"Source": "wms", "DetailType": "StockAdjusted", "Detail": json.dumps(detail),
+                                    "EventBusName": os.environ["OMS_EVENT_BUS_NAME"]}])
+
+    count("80", "2026-11-22T10:00:00Z", "c1")
+    count("80", "2026-11-22T10:00:00Z", "c1")
+    count("30", "2026-11-22T09:00:00Z", "c0")  # older, arrives late
+    deadline = time.monotonic() + 30
+    level = None
+    while time.monotonic() < deadline:
+        items = sales.get("/inventory?sku=PP-H1&hub_id=HCM").json()["items"]
+        level = items[0]["on_hand"] if items else None
+        if level == "80":
+            break
+        time.sleep(0.3)
+    time.sleep(2)
+    assert sales.get("/inventory?sku=PP-H1&hub_id=HCM").json()["items"][0]["on_hand"] == "80"

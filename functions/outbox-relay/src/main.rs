@@ -1,10 +1,10 @@
-//! `outbox-relay`: publishes outbox items from the table stream.
+//! `outbox-relay`: publishes outbox items, and what stock changes mean, from the table stream.
 
 #![recursion_limit = "256"]
 
 use aws_lambda_events::dynamodb::Event;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use oms_aws::relay::{AwsPublisher, outbox_records, relay};
+use oms_aws::relay::{AwsPublisher, handle};
 use oms_aws::runtime;
 
 #[tokio::main(flavor = "current_thread")]
@@ -16,9 +16,10 @@ async fn main() -> Result<(), Error> {
         runtime::env("OMS_EVENT_BUS_NAME")?,
         runtime::env("OMS_ORDER_PLACEMENT_STATE_MACHINE_ARN")?,
     );
-    let publisher = &publisher;
+    let store = runtime::dynamo_store(&config).await?;
+    let (publisher, store) = (&publisher, &store);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
-        Ok::<_, Error>(relay(publisher, outbox_records(event.payload)).await)
+        Ok::<_, Error>(handle(store, publisher, event.payload).await)
     }))
     .await
 }

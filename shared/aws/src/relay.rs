@@ -5,12 +5,19 @@
 //! reports it, so the stream retries from there. Consumers deduplicate events on `event_id`;
 //! workflow starts are idempotent by execution name.
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::str::FromStr;
 
 use aws_lambda_events::dynamodb::Event as StreamEvent;
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
+use chrono::{DateTime, Utc};
 use oms_domain::events::{EventEnvelope, OutboxMessage, Workflow};
+use oms_domain::inventory::{StockLevel, stock_signals};
+use oms_domain::ports::CatalogStore;
+use oms_domain::{HubId, Sku, TenantId};
+use rust_decimal::Decimal;
 
 /// The `source` of every event the OMS emits.
 pub const EVENT_SOURCE: &str = "oms";
@@ -33,35 +40,156 @@ pub trait Publisher: Sync {
 /// A decoded stream record: its sequence number and the outbox message it carries.
 pub type OutboxRecord = (String, OutboxMessage);
 
-/// The outbox messages in a stream batch. Records that are not outbox inserts (the event source
-/// mapping filters them out in AWS) are skipped; an undecodable outbox item is a bug that would
-/// block the shard forever, so it is logged and skipped too.
-pub fn outbox_records(event: StreamEvent) -> Vec<OutboxRecord> {
+/// A record of the table stream the relay cares about.
+#[derive(Debug, Clone, PartialEq)]
+// Items live for one batch; boxing the message would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum StreamItem {
+    /// An outbox item: publish its message.
+    Outbox(OutboxMessage),
+    /// A stock item changed: tell the world what the change means (see
+    /// [`oms_domain::inventory::stock_signals`]).
+    Stock {
+        /// The stream record's id: derived events take their ids from it, so a redelivered
+        /// record publishes the same event ids.
+        record_id: String,
+        /// Owner.
+        tenant_id: TenantId,
+        /// When the change happened.
+        at: DateTime<Utc>,
+        /// The level before (none for a new item).
+        before: Option<StockLevel>,
+        /// The level after.
+        after: StockLevel,
+    },
+}
+
+type Image = HashMap<String, serde_dynamo::AttributeValue>;
+
+fn text(image: &Image, name: &str) -> Option<String> {
+    match image.get(name) {
+        Some(serde_dynamo::AttributeValue::S(text)) => Some(text.clone()),
+        _ => None,
+    }
+}
+
+fn number(image: &Image, name: &str) -> Option<Decimal> {
+    match image.get(name) {
+        Some(serde_dynamo::AttributeValue::N(n)) => Decimal::from_str(n).or_else(|_| Decimal::from_scientific(n)).ok(),
+        _ => None,
+    }
+}
+
+fn stock_level(image: &Image) -> Option<StockLevel> {
+    Some(StockLevel {
+        hub_id: HubId::parse(text(image, "hub_id")?).ok()?,
+        sku: Sku::parse(text(image, "sku")?).ok()?,
+        on_hand: number(image, "on_hand")?,
+        reserved: number(image, "reserved").unwrap_or_default(),
+    })
+}
+
+/// The records of a stream batch the relay acts on, with their sequence numbers. Other records
+/// (the event source mapping filters them out in AWS) are skipped; an undecodable item is a bug
+/// that would block the shard forever, so it is logged and skipped too.
+pub fn stream_items(event: StreamEvent) -> Vec<(String, StreamItem)> {
     event
         .records
         .into_iter()
         .filter_map(|record| {
             let sequence = record.change.sequence_number.clone().unwrap_or_default();
-            let image: std::collections::HashMap<String, serde_dynamo::AttributeValue> = record.change.new_image.into();
-            let message = match image.get("message") {
-                Some(serde_dynamo::AttributeValue::S(text)) => text,
+            let new: Image = record.change.new_image.into();
+            let item = match text(&new, "entity").as_deref() {
+                Some("OUTBOX") => match serde_json::from_str::<OutboxMessage>(&text(&new, "message")?) {
+                    Ok(message) => StreamItem::Outbox(message),
+                    Err(err) => {
+                        tracing::error!(%sequence, %err, "undecodable outbox item skipped");
+                        return None;
+                    }
+                },
+                Some("STOCK") => {
+                    let old: Image = record.change.old_image.into();
+                    let tenant_id = TenantId::parse(text(&new, "tenant_id")?).ok()?;
+                    let at = DateTime::from_timestamp(record.change.approximate_creation_date_time.timestamp(), 0)
+                        .unwrap_or_else(Utc::now);
+                    StreamItem::Stock {
+                        record_id: record.event_id.clone(),
+                        tenant_id,
+                        at,
+                        before: stock_level(&old),
+                        after: stock_level(&new)?,
+                    }
+                }
                 _ => return None,
             };
-            match serde_json::from_str::<OutboxMessage>(message) {
-                Ok(message) => Some((sequence, message)),
-                Err(err) => {
-                    tracing::error!(%sequence, %err, "undecodable outbox item skipped");
-                    None
-                }
-            }
+            Some((sequence, item))
         })
         .collect()
+}
+
+/// The outbox messages in a stream batch (what the outbox relay publishes of it).
+pub fn outbox_records(event: StreamEvent) -> Vec<OutboxRecord> {
+    stream_items(event)
+        .into_iter()
+        .filter_map(|(sequence, item)| match item {
+            StreamItem::Outbox(message) => Some((sequence, message)),
+            StreamItem::Stock { .. } => None,
+        })
+        .collect()
+}
+
+/// Turns stream items into the messages to publish, in order. A stock change that fell may need
+/// the SKU's low-stock threshold; if that lookup fails, the items from there on are left for
+/// the stream to redeliver (the sequence number is returned).
+pub async fn messages<C: CatalogStore>(
+    catalog: &C,
+    items: Vec<(String, StreamItem)>,
+) -> (Vec<OutboxRecord>, Option<String>) {
+    let mut out = Vec::new();
+    for (sequence, item) in items {
+        match item {
+            StreamItem::Outbox(message) => out.push((sequence, message)),
+            StreamItem::Stock { record_id, tenant_id, at, before, after } => {
+                let fell = before.as_ref().is_some_and(|b| after.available() < b.available());
+                let threshold = if fell {
+                    match catalog.get_skus(&tenant_id, std::slice::from_ref(&after.sku)).await {
+                        Ok(skus) => skus.first().map(|s| s.low_stock_threshold).unwrap_or_default(),
+                        Err(err) => {
+                            tracing::warn!(%sequence, %err, "threshold lookup failed; the stream will retry");
+                            return (out, Some(sequence));
+                        }
+                    }
+                } else {
+                    Decimal::ZERO
+                };
+                for (n, event) in stock_signals(before.as_ref(), &after, threshold).into_iter().enumerate() {
+                    let envelope = EventEnvelope {
+                        event_id: format!("{record_id}-{n}"),
+                        tenant_id: tenant_id.clone(),
+                        occurred_at: at,
+                        event,
+                    };
+                    out.push((sequence.clone(), OutboxMessage::Event(envelope)));
+                }
+            }
+        }
+    }
+    (out, None)
+}
+
+/// The failure response for a record the relay could not get to.
+pub fn failure(sequence: String) -> DynamoDbEventResponse {
+    let mut failure = DynamoDbBatchItemFailure::default();
+    failure.item_identifier = Some(sequence);
+    let mut response = DynamoDbEventResponse::default();
+    response.batch_item_failures.push(failure);
+    response
 }
 
 /// Publishes the records in order, stopping at the first failure, which is reported so the
 /// stream redelivers from it.
 pub async fn relay<P: Publisher>(publisher: &P, records: Vec<OutboxRecord>) -> DynamoDbEventResponse {
-    let mut response = DynamoDbEventResponse::default();
+    let response = DynamoDbEventResponse::default();
     let mut i = 0;
     while i < records.len() {
         let failed_at = match &records[i].1 {
@@ -91,13 +219,24 @@ pub async fn relay<P: Publisher>(publisher: &P, records: Vec<OutboxRecord>) -> D
         };
         if let Some((index, err)) = failed_at {
             tracing::warn!(sequence = %records[index].0, %err, "relay stopped; the stream will retry");
-            let mut failure = DynamoDbBatchItemFailure::default();
-            failure.item_identifier = Some(records[index].0.clone());
-            response.batch_item_failures.push(failure);
-            return response;
+            return failure(records[index].0.clone());
         }
     }
     response
+}
+
+/// Handles a stream batch: derives the messages and publishes them in order.
+pub async fn handle<C: CatalogStore, P: Publisher>(
+    catalog: &C,
+    publisher: &P,
+    event: StreamEvent,
+) -> DynamoDbEventResponse {
+    let (records, stopped_at) = messages(catalog, stream_items(event)).await;
+    let response = relay(publisher, records).await;
+    match stopped_at {
+        Some(sequence) if response.batch_item_failures.is_empty() => failure(sequence),
+        _ => response,
+    }
 }
 
 /// Publishes to the OMS bus and starts workflows in Step Functions.

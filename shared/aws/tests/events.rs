@@ -67,6 +67,26 @@ fn every_sample_event_parses_as_its_trigger() {
                         .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
                 }
             }
+            ("wms", _) => {
+                let event: aws_lambda_events::eventbridge::EventBridgeEvent =
+                    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+                assert_eq!(event.source, "wms");
+                match event.detail_type.as_str() {
+                    "StockAdjusted" => {
+                        oms_aws::http::decode::<oms_domain::usecases::wms::StockAdjusted>(event.detail)
+                            .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+                    }
+                    other => panic!("{}: unknown WMS event {other}", path.display()),
+                }
+            }
+            ("bus", _) => {
+                let event: aws_lambda_events::eventbridge::EventBridgeEvent<oms_domain::events::EventEnvelope> =
+                    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+                assert_eq!(
+                    (event.source.as_str(), event.detail_type.as_str()),
+                    ("oms", event.detail.event.detail_type())
+                );
+            }
             _ => panic!("{}: no test knows this kind of sample; claim it here", path.display()),
         }
     }

@@ -113,6 +113,8 @@ pub enum ConflictOn {
     IdempotencyKey,
     /// Another order already has this channel order id.
     ChannelOrder,
+    /// A newer change was applied already; this one is stale.
+    Stale,
     /// A channel item id is already mapped to another SKU.
     ChannelItem {
         /// The channel.

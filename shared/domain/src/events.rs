@@ -125,6 +125,27 @@ pub enum DomainEvent {
         /// Why.
         reason: String,
     },
+    /// Available stock of a SKU at a hub fell under the SKU's low-stock threshold.
+    InventoryLow {
+        /// The hub.
+        hub_id: crate::ids::HubId,
+        /// The SKU.
+        sku: crate::ids::Sku,
+        /// Available now.
+        available: Decimal,
+        /// The threshold it fell under.
+        threshold: Decimal,
+    },
+    /// Available stock of a SKU at a hub went up (a receipt, a count, a release): backordered
+    /// orders for it can be placed again.
+    StockReplenished {
+        /// The hub.
+        hub_id: crate::ids::HubId,
+        /// The SKU.
+        sku: crate::ids::Sku,
+        /// Available now.
+        available: Decimal,
+    },
     /// Stock was reserved for an order.
     StockReserved {
         /// The order.
@@ -170,6 +191,8 @@ impl DomainEvent {
             Self::OrderHoldReleased { .. } => "OrderHoldReleased",
             Self::FulfillmentRequested { .. } => "FulfillmentRequested",
             Self::FulfillmentCancelled { .. } => "FulfillmentCancelled",
+            Self::InventoryLow { .. } => "InventoryLow",
+            Self::StockReplenished { .. } => "StockReplenished",
             Self::StockReserved { .. } => "StockReserved",
             Self::OrderBackordered { .. } => "OrderBackordered",
         }

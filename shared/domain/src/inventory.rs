@@ -291,6 +291,36 @@ impl StockMove {
     }
 }
 
+/// What a change of one stock level tells the world: `StockReplenished` when more became
+/// available (backorders may now be served), `InventoryLow` when available fell under the
+/// SKU's threshold (only on the crossing, not on every change below it).
+pub fn stock_signals(
+    before: Option<&StockLevel>,
+    after: &StockLevel,
+    threshold: Decimal,
+) -> Vec<crate::events::DomainEvent> {
+    use crate::events::DomainEvent;
+    let was = before.map(StockLevel::available).unwrap_or_default();
+    let now = after.available();
+    let mut signals = Vec::new();
+    if now > was && now > Decimal::ZERO {
+        signals.push(DomainEvent::StockReplenished {
+            hub_id: after.hub_id.clone(),
+            sku: after.sku.clone(),
+            available: now,
+        });
+    }
+    if threshold > Decimal::ZERO && was >= threshold && now < threshold {
+        signals.push(DomainEvent::InventoryLow {
+            hub_id: after.hub_id.clone(),
+            sku: after.sku.clone(),
+            available: now,
+            threshold,
+        });
+    }
+    signals
+}
+
 /// How `PUT /inventory/{hub_id}/{sku}` changes stock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StockChange {
@@ -299,6 +329,14 @@ pub enum StockChange {
     /// Add to `on_hand` (receipts positive, write-offs negative). Refused if `available` would
     /// go negative.
     Delta(Decimal),
+    /// A count the warehouse made at `at` (WMS `StockAdjusted`): like `Set`, but a count older
+    /// than the last one applied is stale and changes nothing.
+    Counted {
+        /// Counted on hand.
+        on_hand: Decimal,
+        /// When it was counted.
+        at: DateTime<Utc>,
+    },
 }
 
 /// The body of `PUT /inventory/{hub_id}/{sku}`: exactly one of the two fields.
@@ -336,6 +374,28 @@ mod tests {
     use rust_decimal_macros::dec;
 
     use super::*;
+
+    #[test]
+    fn replenishment_and_low_stock_fire_on_their_crossings_only() {
+        let level = |on_hand, reserved| StockLevel {
+            hub_id: HubId::parse("H").unwrap(),
+            sku: Sku::parse("S").unwrap(),
+            on_hand,
+            reserved,
+        };
+        let names = |before: Option<&StockLevel>, after: &StockLevel| -> Vec<&'static str> {
+            stock_signals(before, after, dec!(10)).iter().map(|e| e.detail_type()).collect()
+        };
+        assert_eq!(names(None, &level(dec!(50), dec!(0))), ["StockReplenished"]);
+        assert_eq!(names(Some(&level(dec!(50), dec!(0))), &level(dec!(50), dec!(45))), ["InventoryLow"]);
+        assert!(names(Some(&level(dec!(50), dec!(45))), &level(dec!(50), dec!(47))).is_empty(), "already low");
+        assert_eq!(
+            names(Some(&level(dec!(50), dec!(45))), &level(dec!(50), dec!(40))),
+            ["StockReplenished"],
+            "a release"
+        );
+        assert!(names(Some(&level(dec!(5), dec!(5))), &level(dec!(4), dec!(4))).is_empty());
+    }
 
     #[test]
     fn stock_input_needs_exactly_one_field() {

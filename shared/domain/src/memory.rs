@@ -27,6 +27,7 @@ struct State {
     hubs: BTreeMap<(TenantId, HubId), Hub>,
     skus: BTreeMap<(TenantId, Sku), SkuRecord>,
     stock: BTreeMap<(TenantId, HubId, Sku), StockLevel>,
+    counted_at: BTreeMap<(TenantId, HubId, Sku), chrono::DateTime<chrono::Utc>>,
     outbox: Vec<OutboxMessage>,
 }
 
@@ -99,6 +100,18 @@ impl OrderStore for MemoryStore {
             items.last().expect("a full page").order_id.to_string()
         });
         Ok(OrderPage { items, next_cursor })
+    }
+
+    async fn backordered_orders(&self, tenant: &TenantId, sku: &Sku, limit: usize) -> Result<Vec<OrderId>, StoreError> {
+        let state = self.state.lock().unwrap();
+        let mut orders: Vec<&Order> = state
+            .orders
+            .values()
+            .filter(|o| &o.tenant_id == tenant && o.status == crate::status::OrderStatus::Backordered)
+            .filter(|o| o.lines.iter().any(|l| &l.sku == sku))
+            .collect();
+        orders.sort_by(|a, b| (a.created_at, &a.order_id).cmp(&(b.created_at, &b.order_id)));
+        Ok(orders.into_iter().take(limit).map(|o| o.order_id.clone()).collect())
     }
 
     async fn order_history(&self, tenant: &TenantId, id: &OrderId) -> Result<Vec<StatusChange>, StoreError> {
@@ -236,19 +249,26 @@ impl StockStore for MemoryStore {
         change: StockChange,
     ) -> Result<StockLevel, StoreError> {
         let mut state = self.state.lock().unwrap();
-        let level = state
-            .stock
-            .entry((tenant.clone(), hub_id.clone(), sku.clone()))
-            .or_insert_with(|| StockLevel::empty(hub_id.clone(), sku.clone()));
+        let key = (tenant.clone(), hub_id.clone(), sku.clone());
+        if let StockChange::Counted { at, .. } = change
+            && state.counted_at.get(&key).is_some_and(|last| *last >= at)
+        {
+            return Err(StoreError::Conflict(ConflictOn::Stale));
+        }
+        let level = state.stock.entry(key.clone()).or_insert_with(|| StockLevel::empty(hub_id.clone(), sku.clone()));
         let on_hand = match change {
-            StockChange::Set(on_hand) => on_hand,
+            StockChange::Set(on_hand) | StockChange::Counted { on_hand, .. } => on_hand,
             StockChange::Delta(delta) => level.on_hand + delta,
         };
         if on_hand < level.reserved {
             return Err(StoreError::Conflict(ConflictOn::Stock { hub_id: hub_id.to_string(), sku: sku.to_string() }));
         }
         level.on_hand = on_hand;
-        Ok(level.clone())
+        let level = level.clone();
+        if let StockChange::Counted { at, .. } = change {
+            state.counted_at.insert(key, at);
+        }
+        Ok(level)
     }
 
     async fn save_with_stock(&self, write: OrderWrite, moves: &[StockMove]) -> Result<(), StoreError> {

@@ -150,6 +150,14 @@ pub trait OrderStore: Send + Sync {
         query: &OrderQuery,
     ) -> impl Future<Output = Result<OrderPage, StoreError>> + Send;
 
+    /// `BACKORDERED` orders with a line of this SKU, oldest first (at most `limit`).
+    fn backordered_orders(
+        &self,
+        tenant: &TenantId,
+        sku: &Sku,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<OrderId>, StoreError>> + Send;
+
     /// The status history, oldest first.
     fn order_history(
         &self,

@@ -18,7 +18,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use oms_domain::ports::{OrderPage, OrderQuery, OrderSummary};
 use oms_domain::usecases::orders::matches_query;
-use oms_domain::{StoreError, TenantId};
+use oms_domain::{OrderId, OrderStatus, Sku, StoreError, TenantId};
 
 use super::keys::{self, PK, SK};
 use super::{DynamoStore, Item, from_item, s, store_error};
@@ -131,6 +131,45 @@ impl DynamoStore {
             }
         }
         Ok(OrderPage { items, next_cursor: start.as_ref().map(encode_cursor) })
+    }
+
+    pub(super) async fn backordered(
+        &self,
+        tenant: &TenantId,
+        sku: &Sku,
+        limit: usize,
+    ) -> Result<Vec<OrderId>, StoreError> {
+        let mut ids = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(self.table())
+                .index_name("GSI2")
+                .key_condition_expression("GSI2PK = :pk")
+                .filter_expression("contains(skus, :sku)")
+                .expression_attribute_values(
+                    ":pk",
+                    s(keys::orders_by_status_pk(tenant, OrderStatus::Backordered.as_str())),
+                )
+                .expression_attribute_values(":sku", s(sku.to_string()))
+                .scan_index_forward(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(store_error)?;
+            for item in out.items.unwrap_or_default() {
+                if let Some(id) = item.get("order_id").and_then(|v| v.as_s().ok()) {
+                    ids.push(OrderId::parse(id.clone()).map_err(|e| StoreError::Unexpected(e.to_string().into()))?);
+                }
+            }
+            start = out.last_evaluated_key;
+            if ids.len() >= limit || start.is_none() {
+                ids.truncate(limit);
+                return Ok(ids);
+            }
+        }
     }
 
     async fn search(&self, tenant: &TenantId, query: &OrderQuery, q: &str) -> Result<OrderPage, StoreError> {

@@ -236,6 +236,9 @@ fn order_item(order: &Order) -> Result<Item, StoreError> {
         item.insert("GSI6PK".into(), s(keys::external_references_pk(t)));
         item.insert("GSI6SK".into(), s(keys::search_sk(reference, &by_date)));
     }
+    // The SKUs ordered, so backordered orders of a SKU are found from the status index.
+    let skus: std::collections::BTreeSet<String> = order.lines.iter().map(|l| l.sku.to_string()).collect();
+    item.insert("skus".into(), AttributeValue::L(skus.into_iter().map(s).collect()));
     item.insert("customer_id".into(), s(order.customer.id.clone()));
     item.insert("customer_name".into(), s(order.customer.name.clone()));
     // A string, like every amount the OMS stores, so it reads back exactly.
@@ -294,6 +297,10 @@ impl OrderStore for DynamoStore {
 
     async fn list_orders(&self, tenant: &TenantId, query: &OrderQuery) -> Result<OrderPage, StoreError> {
         self.list(tenant, query).await
+    }
+
+    async fn backordered_orders(&self, tenant: &TenantId, sku: &Sku, limit: usize) -> Result<Vec<OrderId>, StoreError> {
+        self.backordered(tenant, sku, limit).await
     }
 
     async fn order_history(&self, tenant: &TenantId, id: &OrderId) -> Result<Vec<StatusChange>, StoreError> {

@@ -58,6 +58,7 @@ impl DynamoStore {
             .key(PK, s(keys::stock_pk(tenant, sku)))
             .key(SK, s(keys::stock_sk(hub_id)))
             .expression_attribute_values(":zero", decimal(Decimal::ZERO))
+            .expression_attribute_values(":tenant", s(tenant.to_string()))
             .expression_attribute_values(":hub", s(hub_id.to_string()))
             .expression_attribute_values(":sku", s(sku.to_string()))
             .expression_attribute_values(":entity", s("STOCK"))
@@ -68,7 +69,7 @@ impl DynamoStore {
 }
 
 /// The identity attributes every stock write sets, so the first write creates a whole item.
-const STOCK_IDENTITY: &str = "hub_id = :hub, sku = :sku, entity = :entity, GSI1PK = :gsi1pk, GSI1SK = :gsi1sk, reserved = if_not_exists(reserved, :zero)";
+const STOCK_IDENTITY: &str = "tenant_id = :tenant, hub_id = :hub, sku = :sku, entity = :entity, GSI1PK = :gsi1pk, GSI1SK = :gsi1sk, reserved = if_not_exists(reserved, :zero)";
 
 impl StockStore for DynamoStore {
     async fn stock_for_skus(&self, tenant: &TenantId, skus: &[Sku]) -> Result<Vec<StockLevel>, StoreError> {
@@ -106,6 +107,18 @@ impl StockStore for DynamoStore {
                 ))
                 .condition_expression("attribute_not_exists(PK) OR reserved <= :on_hand")
                 .expression_attribute_values(":on_hand", decimal(on_hand)),
+            StockChange::Counted { on_hand, at } => update
+                .update_expression(format!(
+                    "SET {STOCK_IDENTITY}, on_hand = :on_hand, available = :on_hand - if_not_exists(reserved, :zero), counted_at = :at"
+                ))
+                .condition_expression(
+                    "(attribute_not_exists(counted_at) OR counted_at < :at) AND (attribute_not_exists(PK) OR reserved <= :on_hand)",
+                )
+                .expression_attribute_values(":on_hand", decimal(on_hand))
+                .expression_attribute_values(":at", s(at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()))
+                .return_values_on_condition_check_failure(
+                    aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+                ),
             StockChange::Delta(delta) => {
                 let update = update
                     .update_expression(format!(
@@ -122,9 +135,25 @@ impl StockStore for DynamoStore {
                 }
             }
         };
-        let out = update.send().await.map_err(|e| match store_error(e) {
-            StoreError::Conflict(_) => StoreError::Conflict(stock_conflict(hub_id, sku)),
-            other => other,
+        let out = update.send().await.map_err(|e| {
+            // A count older than the one applied is stale; any other failed condition means
+            // on-hand would fall below what is reserved.
+            let newer_count_applied = match (&change, e.as_service_error()) {
+                (
+                    StockChange::Counted { at, .. },
+                    Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c)),
+                ) => c
+                    .item()
+                    .and_then(|old| old.get("counted_at"))
+                    .and_then(|v| v.as_s().ok())
+                    .is_some_and(|last| last.as_str() >= at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string().as_str()),
+                _ => false,
+            };
+            match store_error(e) {
+                StoreError::Conflict(_) if newer_count_applied => StoreError::Conflict(ConflictOn::Stale),
+                StoreError::Conflict(_) => StoreError::Conflict(stock_conflict(hub_id, sku)),
+                other => other,
+            }
         })?;
         stock_level(&out.attributes.unwrap_or_default())
     }

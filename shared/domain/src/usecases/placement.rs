@@ -16,10 +16,12 @@ use crate::events::{BackorderedLine, DomainEvent, EventEnvelope, OutboxMessage};
 use crate::fulfillment::Dispatch;
 use crate::ids::{OrderId, Sku, TenantId};
 use crate::inventory::StockMove;
+use crate::order::{AllocationMode, FulfillmentPolicy};
 use crate::placement::{PlacementPlan, RoutingWeights, plan_reservations};
-use crate::ports::{CatalogStore, OrderStore, OrderWrite, StockStore};
+use crate::ports::{CatalogStore, OrderStore, OrderWrite, StockStore, Store};
 use crate::status::OrderStatus;
 use crate::usecases::effects;
+use rust_decimal::Decimal;
 
 /// The workflow's input to both tasks' first step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,4 +156,49 @@ where
             Ok(result)
         }
     }
+}
+
+/// How many backordered orders one replenishment looks at.
+const BACKORDER_BATCH: usize = 200;
+
+/// Stock of `sku` went up: sends its `BACKORDERED` orders back to placement, oldest first, as
+/// far as the stock now available can serve them (a `ship_complete` order that cannot be served
+/// whole is passed over). Returns the orders re-placed.
+pub async fn replace_backorders<S: Store>(
+    store: &S,
+    tenant: &TenantId,
+    sku: &Sku,
+    now: DateTime<Utc>,
+) -> Result<Vec<OrderId>, AppError> {
+    let levels = store.stock_for_skus(tenant, std::slice::from_ref(sku)).await?;
+    let mut remaining: Decimal = levels.iter().map(|l| l.available().max(Decimal::ZERO)).sum();
+    let actor = Actor::system(tenant.clone(), COMPONENT);
+    let mut replaced = Vec::new();
+    for id in store.backordered_orders(tenant, sku, BACKORDER_BATCH).await? {
+        if remaining <= Decimal::ZERO {
+            break;
+        }
+        let Some(mut order) = store.get_order(tenant, &id).await? else { continue };
+        if order.status != OrderStatus::Backordered || order.allocation != AllocationMode::Auto {
+            continue;
+        }
+        let need: Decimal = order.lines.iter().filter(|l| &l.sku == sku).map(|l| l.unallocated()).sum();
+        if order.fulfillment_policy == FulfillmentPolicy::ShipComplete && need > remaining {
+            continue;
+        }
+        let version = order.version;
+        let change =
+            order.change_status(OrderStatus::PendingAllocation, format!("{sku} back in stock"), &actor, now)?;
+        let outbox = effects::after_transition(&order, &change, now);
+        match store.save_order(OrderWrite::update(order, version, vec![change], outbox)).await {
+            Ok(()) => {
+                remaining -= need;
+                replaced.push(id);
+            }
+            // Changed meanwhile (cancelled, or re-placed by a concurrent replenishment).
+            Err(StoreError::Conflict(_)) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Ok(replaced)
 }

@@ -1,0 +1,73 @@
+//! Dispatches a WMS event to its use case by `detail-type`. A refused event fails the
+//! invocation with the reason, so Lambda's retries and the function's failure destination (a
+//! dead-letter queue) keep it for a person.
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use chrono::{DateTime, Utc};
+use oms_aws::http::decode;
+use oms_aws::task::TaskError;
+use oms_domain::AppError;
+use oms_domain::ports::Store;
+use oms_domain::usecases::wms::{Applied, stock_adjusted};
+
+pub async fn handle<S: Store>(store: &S, event: EventBridgeEvent, now: DateTime<Utc>) -> Result<(), TaskError> {
+    let sent_at = event.time.unwrap_or(now);
+    let applied = match event.detail_type.as_str() {
+        "StockAdjusted" => stock_adjusted(store, decode(event.detail)?, sent_at).await?,
+        other => return Err(AppError::invalid("detail-type", format!("no handler for WMS event {other}")).into()),
+    };
+    match applied {
+        Applied::Changed => tracing::info!(detail_type = %event.detail_type, id = ?event.id, "applied"),
+        Applied::Ignored => {
+            tracing::info!(detail_type = %event.detail_type, id = ?event.id, "repeat or stale; ignored")
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use oms_domain::inventory::{HubInput, HubType, Location, SkuInput, StockFilter};
+    use oms_domain::memory::MemoryStore;
+    use oms_domain::ports::{CatalogStore, StockStore};
+    use oms_domain::{HubId, Sku, TenantId};
+
+    use super::*;
+
+    const SAMPLE: &str = include_str!("../../../events/wms/stock-adjusted.json");
+
+    #[tokio::test]
+    async fn the_sample_count_applies_once() {
+        let store = MemoryStore::new();
+        let tenant = TenantId::parse("demo").unwrap();
+        let hub = HubInput {
+            name: "HCM".into(),
+            hub_type: HubType::Warehouse,
+            location: Location { lat: 10.8, lon: 106.6 },
+            daily_capacity: 10,
+            performance_score: "0.9".parse().unwrap(),
+            active: true,
+        };
+        store.put_hub(&tenant, &hub.into_hub(HubId::parse("HCM-WH1").unwrap(), Utc::now()).unwrap()).await.unwrap();
+        let sku = SkuInput {
+            name: "PP".into(),
+            unit: "KG".into(),
+            list_price: "32000".parse().unwrap(),
+            currency: Default::default(),
+            tax_rate: None,
+            low_stock_threshold: None,
+            channel_items: Default::default(),
+        };
+        store.put_sku(&tenant, &sku.into_sku(Sku::parse("PP-H1").unwrap(), Utc::now()).unwrap()).await.unwrap();
+        for _ in 0..2 {
+            handle(&store, serde_json::from_str(SAMPLE).unwrap(), Utc::now()).await.unwrap();
+        }
+        let levels = store.list_stock(&tenant, &StockFilter::default()).await.unwrap();
+        assert_eq!(levels[0].on_hand.to_string(), "1850");
+
+        let mut unknown: serde_json::Value = serde_json::from_str(SAMPLE).unwrap();
+        unknown["detail"]["sku"] = "NOPE".into();
+        let err = handle(&store, serde_json::from_value(unknown).unwrap(), Utc::now()).await.unwrap_err();
+        assert_eq!(err.name(), "InvalidInput");
+    }
+}
