@@ -14,7 +14,7 @@ def test_the_seeds_manual_flow_600_from_a_warehouse_and_400_from_a_port(admin, s
     admin.put("/hubs/HPH-PORT", {"name": "Cang Hai Phong", "type": "PORT", "location": {"lat": 20.84, "lon": 106.69},
                                  "daily_capacity": 2000, "performance_score": "0.75"})
     admin.put("/inventory/HCM/PP-H1", {"on_hand": "700"})
-    admin.put("/inventory/HPH-PORT/PP-H1", {"on_hand": "450"})
+    admin.put("/inventory/HPH-PORT/PP-H1", {"on_hand": "350"})
     order = sales.post("/orders", order_body("PP-H1", "1000", allocation="manual", submit=True)).json()
     assert order["status"] == "PENDING_ALLOCATION"
     oid = order["order_id"]
@@ -28,12 +28,13 @@ def test_the_seeds_manual_flow_600_from_a_warehouse_and_400_from_a_port(admin, s
     assert admin.post(f"/orders/{oid}/confirm-allocation").status_code == 409, "400 KG still unallocated"
 
     before = len(tenant_items(dynamodb, tenant))
-    more_than_available = allocate("HPH-PORT", "460")
+    more_than_available = allocate("HPH-PORT", "400")
     assert (more_than_available.status_code, more_than_available.json()["error"]["code"]) == (409, "insufficient_stock")
     more_than_needed = allocate("HCM", "401")
     assert (more_than_needed.status_code, more_than_needed.json()["error"]["code"]) == (409, "over_allocation")
     assert len(tenant_items(dynamodb, tenant)) == before, "refused allocations wrote nothing"
 
+    assert admin.put("/inventory/HPH-PORT/PP-H1", {"delta": "100"}).status_code == 200  # a receipt at the port
     assert allocate("HPH-PORT", "400").status_code == 200
     confirmed = admin.post(f"/orders/{oid}/confirm-allocation")
     assert confirmed.status_code == 200, confirmed.text

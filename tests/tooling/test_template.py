@@ -66,7 +66,8 @@ def test_table_has_the_templates_indexes_the_stream_and_ttl(real_stack):
     assert indexes["GSI1"]["Projection"]["ProjectionType"] == "INCLUDE"
     assert "status" in indexes["GSI1"]["Projection"]["NonKeyAttributes"]
     assert indexes["GSI4"]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
-    assert args["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    # Old images too: the relay tells stock changes apart (replenished, fell under threshold).
+    assert args["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert table.ttl_attribute == "expires_at"
     defined = {a["AttributeName"] for a in args["AttributeDefinitions"]}
     used = {k["AttributeName"] for g in indexes.values() for k in g["KeySchema"]} | {"PK", "SK"}
@@ -90,7 +91,9 @@ def test_outbox_stream_mapping(real_stack):
     assert (source.batch_size, source.max_retry_attempts) == (100, 10)
     assert source.report_batch_item_failures and source.bisect_on_error
     assert source.filters == [{"eventName": ["INSERT"],
-                               "dynamodb": {"NewImage": {"entity": {"S": ["OUTBOX"]}}}}]
+                               "dynamodb": {"NewImage": {"entity": {"S": ["OUTBOX"]}}}},
+                              {"eventName": ["INSERT", "MODIFY"],
+                               "dynamodb": {"NewImage": {"entity": {"S": ["STOCK"]}}}}]
     dlq = real_stack.queue_by_arn(source.on_failure_arn)
     assert dlq is not None and dlq.logical_id == "OutboxRelayDeadLetterQueue"
 
