@@ -14,7 +14,11 @@ async fn main() -> Result<(), Error> {
     let config = runtime::aws_config().await;
     let store = runtime::dynamo_store(&config).await?;
     let store = &store;
-    let weights = RoutingWeights::default();
+    // OMS_ROUTING_WEIGHTS="<performance>,<proximity>", default 0.7,0.3.
+    let weights = match std::env::var("OMS_ROUTING_WEIGHTS") {
+        Ok(value) => RoutingWeights::parse(&value)?,
+        Err(_) => RoutingWeights::default(),
+    };
     lambda_runtime::run(service_fn(move |event: LambdaEvent<PlacementRequest>| async move {
         plan(store, &event.payload, weights).await.map_err(TaskError::from)
     }))

@@ -27,6 +27,7 @@ struct State {
     hubs: BTreeMap<(TenantId, HubId), Hub>,
     skus: BTreeMap<(TenantId, Sku), SkuRecord>,
     stock: BTreeMap<(TenantId, HubId, Sku), StockLevel>,
+    loads: BTreeMap<(TenantId, NaiveDate, HubId), u32>,
     counted_at: BTreeMap<(TenantId, HubId, Sku), chrono::DateTime<chrono::Utc>>,
     outbox: Vec<OutboxMessage>,
 }
@@ -171,6 +172,24 @@ impl CatalogStore for MemoryStore {
 
     async fn get_hub(&self, tenant: &TenantId, hub_id: &HubId) -> Result<Option<Hub>, StoreError> {
         Ok(self.state.lock().unwrap().hubs.get(&(tenant.clone(), hub_id.clone())).cloned())
+    }
+
+    async fn hub_loads(&self, tenant: &TenantId, day: NaiveDate) -> Result<crate::placement::HubLoads, StoreError> {
+        let state = self.state.lock().unwrap();
+        Ok(state
+            .loads
+            .iter()
+            .filter(|((t, d, _), _)| t == tenant && *d == day)
+            .map(|((_, _, h), n)| (h.clone(), *n))
+            .collect())
+    }
+
+    async fn count_dispatches(&self, tenant: &TenantId, day: NaiveDate, hubs: &[HubId]) -> Result<(), StoreError> {
+        let mut state = self.state.lock().unwrap();
+        for hub in hubs {
+            *state.loads.entry((tenant.clone(), day, hub.clone())).or_default() += 1;
+        }
+        Ok(())
     }
 
     async fn put_sku(&self, tenant: &TenantId, sku: &SkuRecord) -> Result<(), StoreError> {

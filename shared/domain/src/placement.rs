@@ -6,7 +6,8 @@
 //! the reservation is a conditional write per stock item, so a plan made stale by a concurrent
 //! reservation fails as a whole and is re-made, never oversells.
 //!
-//! Not yet considered: hubs' daily capacity (the allocation issue adds it).
+//! A hub that has already been sent its daily capacity of orders today is passed over (the
+//! next hub takes the order); the count is kept per hub and day when orders are dispatched.
 
 use std::collections::HashMap;
 
@@ -36,6 +37,20 @@ impl Default for RoutingWeights {
     }
 }
 
+impl RoutingWeights {
+    /// Parses `"<performance>,<proximity>"`, e.g. `0.7,0.3` (non-negative, not both zero).
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let parts: Vec<f64> =
+            value.split(',').map(|p| p.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+        match parts[..] {
+            [performance, proximity] if performance >= 0.0 && proximity >= 0.0 && performance + proximity > 0.0 => {
+                Ok(Self { performance, proximity })
+            }
+            _ => Err(format!("routing weights must be two non-negative numbers, not {value:?}")),
+        }
+    }
+}
+
 /// Distance at which proximity counts half (km): hubs within a city score near 1, across the
 /// country near 0.
 const HALF_PROXIMITY_KM: f64 = 300.0;
@@ -56,10 +71,20 @@ pub fn hub_score(hub: &Hub, destination: Option<Location>, weights: RoutingWeigh
     weights.performance * performance + weights.proximity * proximity
 }
 
-/// Active hubs, best first (ties broken by hub id, so plans are deterministic).
-pub fn rank_hubs(hubs: &[Hub], destination: Option<Location>, weights: RoutingWeights) -> Vec<&Hub> {
+/// Orders sent to each hub today.
+pub type HubLoads = HashMap<HubId, u32>;
+
+/// Active hubs with capacity left today, best first (ties broken by hub id, so plans are
+/// deterministic).
+pub fn rank_hubs<'a>(
+    hubs: &'a [Hub],
+    loads: &HubLoads,
+    destination: Option<Location>,
+    weights: RoutingWeights,
+) -> Vec<&'a Hub> {
+    let has_capacity = |h: &Hub| loads.get(&h.hub_id).copied().unwrap_or(0) < h.daily_capacity;
     let mut ranked: Vec<(&Hub, f64)> =
-        hubs.iter().filter(|h| h.active).map(|h| (h, hub_score(h, destination, weights))).collect();
+        hubs.iter().filter(|h| h.active && has_capacity(h)).map(|h| (h, hub_score(h, destination, weights))).collect();
     ranked.sort_by(|(a, sa), (b, sb)| sb.total_cmp(sa).then_with(|| a.hub_id.cmp(&b.hub_id)));
     ranked.into_iter().map(|(h, _)| h).collect()
 }
@@ -94,12 +119,13 @@ pub struct PlacementPlan {
 pub fn plan_reservations(
     order: &Order,
     hubs: &[Hub],
+    loads: &HubLoads,
     stock: &[StockLevel],
     weights: RoutingWeights,
 ) -> Vec<PlannedReservation> {
     let address = &order.customer.delivery_address;
     let destination = address.lat.zip(address.lon).map(|(lat, lon)| Location { lat, lon });
-    let ranked = rank_hubs(hubs, destination, weights);
+    let ranked = rank_hubs(hubs, loads, destination, weights);
     let mut available: HashMap<(&HubId, &Sku), Decimal> =
         stock.iter().map(|s| ((&s.hub_id, &s.sku), s.available().max(Decimal::ZERO))).collect();
 
@@ -257,12 +283,37 @@ mod tests {
     #[test]
     fn the_nearby_good_hub_beats_a_slightly_better_far_one_and_inactive_hubs_never_rank() {
         let destination = Some(Location { lat: 10.77, lon: 106.7 });
-        let ranked: Vec<_> =
-            rank_hubs(&hubs(), destination, RoutingWeights::default()).iter().map(|h| h.hub_id.to_string()).collect();
+        let ranked: Vec<_> = rank_hubs(&hubs(), &HubLoads::new(), destination, RoutingWeights::default())
+            .iter()
+            .map(|h| h.hub_id.to_string())
+            .collect();
         assert_eq!(ranked, ["HCM", "HAN"]);
-        let by_performance: Vec<_> =
-            rank_hubs(&hubs(), None, RoutingWeights::default()).iter().map(|h| h.hub_id.to_string()).collect();
+        let by_performance: Vec<_> = rank_hubs(&hubs(), &HubLoads::new(), None, RoutingWeights::default())
+            .iter()
+            .map(|h| h.hub_id.to_string())
+            .collect();
         assert_eq!(by_performance, ["HAN", "HCM"]);
+    }
+
+    #[test]
+    fn a_hub_at_its_daily_capacity_is_passed_over_for_the_next() {
+        let order = submitted(&[("A", dec!(5))], FulfillmentPolicy::ShipPartial);
+        let stock = [stock("HCM", "A", dec!(50), dec!(0)), stock("HAN", "A", dec!(50), dec!(0))];
+        let full = HubLoads::from([(HubId::parse("HCM").unwrap(), 100)]);
+        let plan = plan_reservations(&order, &hubs(), &full, &stock, RoutingWeights::default());
+        assert_eq!(plan.iter().map(|r| r.hub_id.as_str()).collect::<Vec<_>>(), ["HAN"]);
+        let almost = HubLoads::from([(HubId::parse("HCM").unwrap(), 99)]);
+        let plan = plan_reservations(&order, &hubs(), &almost, &stock, RoutingWeights::default());
+        assert_eq!(plan.iter().map(|r| r.hub_id.as_str()).collect::<Vec<_>>(), ["HCM"]);
+    }
+
+    #[test]
+    fn weights_decide_between_near_and_good() {
+        let destination = Some(Location { lat: 10.77, lon: 106.7 });
+        let performance_only = RoutingWeights { performance: 1.0, proximity: 0.0 };
+        let hubs = hubs();
+        let ranked = rank_hubs(&hubs, &HubLoads::new(), destination, performance_only);
+        assert_eq!(ranked[0].hub_id.as_str(), "HAN");
     }
 
     #[test]
@@ -271,6 +322,7 @@ mod tests {
         let plan = plan_reservations(
             &order,
             &hubs(),
+            &HubLoads::new(),
             &[stock("HCM", "A", dec!(12), dec!(2)), stock("HAN", "A", dec!(50), dec!(0))],
             RoutingWeights::default(),
         );
@@ -286,18 +338,25 @@ mod tests {
             stock("HAN", "A", dec!(5), dec!(0)),
             stock("HAN", "B", dec!(9), dec!(0)),
         ];
-        let plan = plan_reservations(&order, &hubs(), &all_at_han, RoutingWeights::default());
+        let plan = plan_reservations(&order, &hubs(), &HubLoads::new(), &all_at_han, RoutingWeights::default());
         assert!(plan.iter().all(|r| r.hub_id.as_str() == "HAN") && plan.len() == 2);
 
         let split_only = [stock("HCM", "A", dec!(5), dec!(0)), stock("HAN", "B", dec!(5), dec!(0))];
-        assert!(plan_reservations(&order, &hubs(), &split_only, RoutingWeights::default()).is_empty());
+        assert!(
+            plan_reservations(&order, &hubs(), &HubLoads::new(), &split_only, RoutingWeights::default()).is_empty()
+        );
     }
 
     #[test]
     fn two_lines_of_one_sku_never_plan_the_same_stock_twice() {
         let order = submitted(&[("A", dec!(4)), ("A", dec!(4))], FulfillmentPolicy::ShipPartial);
-        let plan =
-            plan_reservations(&order, &hubs(), &[stock("HCM", "A", dec!(6), dec!(0))], RoutingWeights::default());
+        let plan = plan_reservations(
+            &order,
+            &hubs(),
+            &HubLoads::new(),
+            &[stock("HCM", "A", dec!(6), dec!(0))],
+            RoutingWeights::default(),
+        );
         assert_eq!(plan.iter().map(|r| r.quantity).sum::<Decimal>(), dec!(6));
     }
 
@@ -314,8 +373,13 @@ mod tests {
         ];
         for (policy, available, expected, backordered) in cases {
             let mut order = submitted(&[("A", dec!(10))], policy);
-            let plan =
-                plan_reservations(&order, &hubs(), &[stock("HCM", "A", available, dec!(0))], RoutingWeights::default());
+            let plan = plan_reservations(
+                &order,
+                &hubs(),
+                &HubLoads::new(),
+                &[stock("HCM", "A", available, dec!(0))],
+                RoutingWeights::default(),
+            );
             let change = order.apply_placement(&plan, &system(), Utc::now()).unwrap();
             assert_eq!(change.to, expected, "{policy:?} with {available}");
             assert_eq!(order.lines[0].backordered, backordered, "{policy:?} with {available}");

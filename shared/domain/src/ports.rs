@@ -201,6 +201,19 @@ pub trait CatalogStore: Send + Sync {
         tenant: &TenantId,
         hub_id: &HubId,
     ) -> impl Future<Output = Result<Option<Hub>, StoreError>> + Send;
+    /// How many orders each hub has been sent on `day`.
+    fn hub_loads(
+        &self,
+        tenant: &TenantId,
+        day: NaiveDate,
+    ) -> impl Future<Output = Result<crate::placement::HubLoads, StoreError>> + Send;
+    /// Counts one more order sent to each of `hubs` on `day`.
+    fn count_dispatches(
+        &self,
+        tenant: &TenantId,
+        day: NaiveDate,
+        hubs: &[HubId],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Creates or replaces a SKU.
     fn put_sku(&self, tenant: &TenantId, sku: &SkuRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Every SKU of the tenant, by code.

@@ -104,6 +104,11 @@ pub fn channel_item_pk(t: &TenantId, channel: &str, item_id: &str) -> String {
 /// Sort key of a channel item mapping.
 pub const CHANNEL_ITEM_SK: &str = "MAP";
 
+/// The orders sent to each hub on a day (one item per hub).
+pub fn hub_loads_pk(t: &TenantId, day: NaiveDate) -> String {
+    format!("{}#HUBLOAD#{}", tenant(t), day.format("%Y%m%d"))
+}
+
 /// All SKUs of a tenant.
 pub fn skus_pk(t: &TenantId) -> String {
     format!("{}#SKUS", tenant(t))

@@ -389,6 +389,42 @@ impl CatalogStore for DynamoStore {
         self.get(keys::hubs_pk(tenant), &keys::hub_sk(hub_id)).await?.map(from_item).transpose()
     }
 
+    async fn hub_loads(
+        &self,
+        tenant: &TenantId,
+        day: NaiveDate,
+    ) -> Result<oms_domain::placement::HubLoads, StoreError> {
+        let items = self.query_all(None, PK, keys::hub_loads_pk(tenant, day), None).await?;
+        Ok(items
+            .iter()
+            .filter_map(|item| {
+                let hub = item.get(SK)?.as_s().ok()?.strip_prefix("HUB#")?;
+                let count = item.get("count")?.as_n().ok()?.parse().ok()?;
+                Some((HubId::parse(hub).ok()?, count))
+            })
+            .collect())
+    }
+
+    async fn count_dispatches(&self, tenant: &TenantId, day: NaiveDate, hubs: &[HubId]) -> Result<(), StoreError> {
+        let expires = day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc() + SEQUENCE_TTL;
+        for hub in hubs {
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key(PK, s(keys::hub_loads_pk(tenant, day)))
+                .key(SK, s(keys::hub_sk(hub)))
+                .update_expression("ADD #count :one SET expires_at = :expires, entity = :entity")
+                .expression_attribute_names("#count", "count")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":expires", epoch(expires))
+                .expression_attribute_values(":entity", s("HUB_LOAD"))
+                .send()
+                .await
+                .map_err(store_error)?;
+        }
+        Ok(())
+    }
+
     async fn put_sku(&self, tenant: &TenantId, sku: &SkuRecord) -> Result<(), StoreError> {
         // The SKU and its channel item mappings change together; a mapping another SKU holds is
         // refused, and mappings the SKU no longer has are removed.

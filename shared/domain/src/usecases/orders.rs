@@ -21,6 +21,7 @@ use crate::usecases::create_order::{
 };
 use crate::usecases::effects::{self, order_event};
 use crate::usecases::idempotency::{Changed, IdempotencyKey, commit, replay_if_seen};
+use crate::usecases::placement::count_dispatches;
 
 /// An order the actor may see.
 pub async fn get_order<S: OrderStore>(store: &S, actor: &Actor, order_id: &OrderId) -> Result<Order, AppError> {
@@ -225,14 +226,21 @@ pub async fn release_hold<S: Store>(
     let mut history = vec![];
     // The last hold gone, an allocated order continues where the hold stopped it: to its
     // warehouses.
+    let mut sent = vec![];
     if !order.on_hold
         && order.status == OrderStatus::Allocated
         && let Dispatch::Sent { change, requests } = order.request_fulfillment(actor, now)?
     {
         outbox.extend(effects::after_dispatch(&order, &change, &requests, now));
         history.push(change);
+        sent = requests;
     }
-    commit(store, actor, key.as_ref(), OrderWrite::update(order, version, history, outbox), &[], now).await
+    let changed =
+        commit(store, actor, key.as_ref(), OrderWrite::update(order, version, history, outbox), &[], now).await?;
+    if !changed.replayed {
+        count_dispatches(store, &actor.tenant_id, &sent).await;
+    }
+    Ok(changed)
 }
 
 /// The customer fields `PATCH` may change.
@@ -505,9 +513,16 @@ pub async fn confirm_allocation<S: Store>(
     let change = order.confirm_allocation(actor, now)?;
     let mut outbox = effects::after_transition(&order, &change, now);
     let mut history = vec![change];
+    let mut sent = vec![];
     if let Dispatch::Sent { change, requests } = order.request_fulfillment(actor, now)? {
         outbox.extend(effects::after_dispatch(&order, &change, &requests, now));
         history.push(change);
+        sent = requests;
     }
-    commit(store, actor, key.as_ref(), OrderWrite::update(order, version, history, outbox), &[], now).await
+    let changed =
+        commit(store, actor, key.as_ref(), OrderWrite::update(order, version, history, outbox), &[], now).await?;
+    if !changed.replayed {
+        count_dispatches(store, &actor.tenant_id, &sent).await;
+    }
+    Ok(changed)
 }

@@ -65,12 +65,13 @@ where
     }
     let skus: Vec<Sku> = order.lines.iter().map(|l| l.sku.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let hubs = store.list_hubs(tenant).await?;
+    let loads = store.hub_loads(tenant, today()).await?;
     let stock = store.stock_for_skus(tenant, &skus).await?;
     Ok(PlacementPlan {
         tenant_id: tenant.clone(),
         order_id: order.order_id.clone(),
         order_version: order.version,
-        reservations: plan_reservations(&order, &hubs, &stock, weights),
+        reservations: plan_reservations(&order, &hubs, &loads, &stock, weights),
     })
 }
 
@@ -137,10 +138,11 @@ pub struct DispatchResult {
 
 /// Sends an allocated order to its warehouses (`FulfillmentRequested` per hub), unless a hold
 /// stops it.
-pub async fn dispatch<S>(store: &S, request: &PlacementRequest, now: DateTime<Utc>) -> Result<DispatchResult, AppError>
-where
-    S: OrderStore,
-{
+pub async fn dispatch<S: Store>(
+    store: &S,
+    request: &PlacementRequest,
+    now: DateTime<Utc>,
+) -> Result<DispatchResult, AppError> {
     let mut order = store.get_order(&request.tenant_id, &request.order_id).await?.ok_or(AppError::NotFound("order"))?;
     if order.status != OrderStatus::Allocated {
         return Err(AppError::conflict("not_placeable", format!("the order is {}, not ALLOCATED", order.status)));
@@ -153,6 +155,7 @@ where
             let outbox = effects::after_dispatch(&order, &change, &requests, now);
             let result = DispatchResult { order_id: order.order_id.clone(), status: order.status, held: false };
             store.save_order(OrderWrite::update(order, version, vec![change], outbox)).await?;
+            count_dispatches(store, &request.tenant_id, &requests).await;
             Ok(result)
         }
     }
@@ -201,4 +204,22 @@ pub async fn replace_backorders<S: Store>(
         }
     }
     Ok(replaced)
+}
+
+/// The day hub capacity is counted against (UTC).
+fn today() -> chrono::NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// Counts the orders just sent to their hubs against today's capacity. Best effort, after the
+/// dispatch committed: a lost count only makes routing a little optimistic, never oversells.
+pub(crate) async fn count_dispatches<S: CatalogStore>(
+    store: &S,
+    tenant: &TenantId,
+    requests: &[crate::fulfillment::FulfillmentRequest],
+) {
+    let hubs: Vec<crate::ids::HubId> = requests.iter().map(|r| r.hub_id.clone()).collect();
+    if let Err(err) = store.count_dispatches(tenant, today(), &hubs).await {
+        tracing::warn!(%err, "hub capacity count failed; routing may overfill a hub today");
+    }
 }
