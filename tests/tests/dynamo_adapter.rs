@@ -334,3 +334,45 @@ mod listing {
         assert!(store.list_orders(&tenant, &search("nothing")).await.unwrap().items.is_empty());
     }
 }
+
+#[tokio::test]
+async fn a_reservation_held_past_the_timeout_is_given_back_and_placed_again_on_release() {
+    use oms_domain::usecases::orders::{HoldRequest, place_hold, release_hold};
+    use oms_domain::usecases::placement::expire;
+
+    let store = store().await;
+    let tenant = fresh_tenant();
+    let pp = sku(&store, &tenant, "PP", Decimal::ONE, Currency::Vnd).await;
+    let a = hub(&store, &tenant, "A", Decimal::ONE).await;
+    stock(&store, &tenant, &a, &pp, Decimal::new(10, 0)).await;
+    let id = new_order(&store, &tenant, "PP", "4").await;
+    assert_eq!(place(&store, &tenant, &id).await, OrderStatus::Allocated);
+    let admin = actor(&tenant, Role::Admin);
+    let hold = HoldRequest { code: "payment_hold".into(), reason: "deposit".into() };
+    place_hold(&store, &admin, &id, hold, None, Utc::now()).await.unwrap();
+
+    let request = PlacementRequest { tenant_id: tenant.clone(), order_id: id.clone() };
+    let timeout = chrono::Duration::minutes(15);
+    let early = expire(&store, &request, timeout, Utc::now() + chrono::Duration::minutes(10)).await.unwrap();
+    assert!(!early.expired);
+    // Drive the clock past the timeout instead of waiting for it.
+    let late = expire(&store, &request, timeout, Utc::now() + chrono::Duration::minutes(16)).await.unwrap();
+    assert_eq!((late.expired, late.status), (true, OrderStatus::PendingAllocation));
+    let level = &store.list_stock(&tenant, &StockFilter { sku: Some(pp), hub_id: Some(a) }).await.unwrap()[0];
+    assert_eq!(level.reserved, Decimal::ZERO);
+    let history = store.order_history(&tenant, &id).await.unwrap();
+    assert!(history.last().unwrap().reason.contains("reservation released"), "{:?}", history.last());
+
+    let released = release_hold(&store, &admin, &id, "H1", None, Utc::now()).await.unwrap();
+    let start = keys::outbox_pk(&tenant, &format!("{id}-v{}", released.order.version));
+    let item = client()
+        .await
+        .get_item()
+        .table_name(table())
+        .key("PK", AttributeValue::S(start))
+        .key("SK", AttributeValue::S("OUTBOX".into()))
+        .send()
+        .await
+        .unwrap();
+    assert!(item.item.is_some(), "releasing the hold starts placement again");
+}

@@ -13,8 +13,9 @@ async fn main() -> Result<(), Error> {
     let config = runtime::aws_config().await;
     let store = runtime::dynamo_store(&config).await?;
     let store = &store;
+    let timeout = runtime::reservation_timeout()?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<PlacementRequest>| async move {
-        dispatch(store, &event.payload, chrono::Utc::now()).await.map_err(TaskError::from)
+        dispatch(store, &event.payload, timeout, chrono::Utc::now()).await.map_err(TaskError::from)
     }))
     .await
 }

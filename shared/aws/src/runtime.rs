@@ -29,3 +29,18 @@ pub async fn aws_config() -> aws_config::SdkConfig {
 pub async fn dynamo_store(config: &aws_config::SdkConfig) -> Result<crate::DynamoStore, Error> {
     Ok(crate::DynamoStore::new(aws_sdk_dynamodb::Client::new(config), env("OMS_TABLE_NAME")?))
 }
+
+/// How long an order held at `ALLOCATED` keeps its reservation (`OMS_RESERVATION_TIMEOUT_SECONDS`,
+/// default 15 minutes).
+pub fn reservation_timeout() -> Result<chrono::Duration, Error> {
+    match std::env::var("OMS_RESERVATION_TIMEOUT_SECONDS") {
+        Ok(value) => match value.parse::<i64>() {
+            Ok(seconds) if seconds > 0 => Ok(chrono::Duration::seconds(seconds)),
+            _ => {
+                Err(format!("OMS_RESERVATION_TIMEOUT_SECONDS must be a positive number of seconds, not {value:?}")
+                    .into())
+            }
+        },
+        Err(_) => Ok(chrono::Duration::minutes(15)),
+    }
+}

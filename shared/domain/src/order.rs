@@ -314,6 +314,9 @@ pub struct Order {
     /// The latest price approval request and its decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_approval: Option<PriceApproval>,
+    /// When stock was last reserved for it (reservations of an order on hold expire).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocated_at: Option<DateTime<Utc>>,
     /// Work sent to warehouses, one request per hub.
     #[serde(default)]
     pub fulfillment_requests: Vec<crate::fulfillment::FulfillmentRequest>,
@@ -496,6 +499,7 @@ impl Order {
             }
             line.allocated = Decimal::ZERO;
         }
+        self.allocated_at = None;
         releases
     }
 
@@ -546,6 +550,31 @@ impl Order {
         self.on_hold = self.holds.iter().any(|h| h.status == HoldStatus::Active);
         self.touch(now);
         Ok(&self.holds[index])
+    }
+
+    /// Gives back the reservations of an allocated order that has been on hold longer than
+    /// `timeout` since its stock was reserved: back to `PENDING_ALLOCATION`, to be placed again
+    /// when the hold is released. `None` when that does not apply (released meanwhile, sent on,
+    /// not yet due).
+    pub fn expire_reservation(
+        &mut self,
+        timeout: chrono::Duration,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(StatusChange, Vec<StockMove>)>, AppError> {
+        let due = self.allocated_at.is_some_and(|at| at + timeout <= now);
+        if self.status != OrderStatus::Allocated || !self.on_hold || !due {
+            return Ok(None);
+        }
+        let released = self.release_allocations();
+        for line in &mut self.lines {
+            line.backordered = Decimal::ZERO;
+        }
+        let minutes = timeout.num_minutes();
+        let reason =
+            format!("reservation released after {minutes} min on hold; placed again when the hold is released");
+        let change = self.change_status(OrderStatus::PendingAllocation, reason, actor, now)?;
+        Ok(Some((change, released)))
     }
 
     /// Whether anything has shipped (after which the delivery details are fixed).
@@ -650,6 +679,7 @@ pub(crate) mod tests {
             holds: vec![],
             price_approval: None,
             fulfillment_requests: vec![],
+            allocated_at: None,
             totals: OrderTotals::default(),
             created_by: "u1".into(),
             created_at: now,
@@ -696,5 +726,42 @@ pub(crate) mod tests {
             (order.totals.products, order.totals.tax, order.totals.grand_total),
             (dec!(190), dec!(19), dec!(209))
         );
+    }
+}
+
+#[cfg(test)]
+mod expiry_tests {
+    use chrono::Duration;
+    use rust_decimal_macros::dec;
+
+    use super::tests::sample_order;
+    use super::*;
+
+    #[test]
+    fn a_held_reservation_expires_only_when_due() {
+        let admin = Actor { sub: "a".into(), tenant_id: TenantId::parse("t1").unwrap(), role: Role::Admin };
+        let mut order = sample_order(&[("A", dec!(4), dec!(1), dec!(1))]);
+        let reserved_at = Utc::now();
+        order.status = OrderStatus::Allocated;
+        order.allocated_at = Some(reserved_at);
+        order.lines[0].allocations = vec![Allocation { hub_id: HubId::parse("H").unwrap(), quantity: dec!(4) }];
+        order.lines[0].allocated = dec!(4);
+        let timeout = Duration::minutes(15);
+
+        assert!(
+            order.expire_reservation(timeout, &admin, reserved_at + Duration::minutes(16)).unwrap().is_none(),
+            "not held"
+        );
+        order.place_hold("payment_hold", "deposit", &admin, reserved_at).unwrap();
+        assert!(
+            order.expire_reservation(timeout, &admin, reserved_at + Duration::minutes(14)).unwrap().is_none(),
+            "not due"
+        );
+        let (change, released) =
+            order.expire_reservation(timeout, &admin, reserved_at + Duration::minutes(16)).unwrap().unwrap();
+        assert_eq!((change.from, change.to), (Some(OrderStatus::Allocated), OrderStatus::PendingAllocation));
+        assert!(change.reason.contains("on hold"));
+        assert_eq!(released, vec![StockMove::release(HubId::parse("H").unwrap(), Sku::parse("A").unwrap(), dec!(4))]);
+        assert_eq!((order.lines[0].allocated, order.allocated_at), (dec!(0), None));
     }
 }

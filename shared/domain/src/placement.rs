@@ -213,6 +213,9 @@ impl Order {
         for line in &mut self.lines {
             line.backordered = line.unallocated();
         }
+        if !reservations.is_empty() {
+            self.allocated_at = Some(now);
+        }
 
         let reserved_any = self.lines.iter().any(|l| l.allocated > Decimal::ZERO);
         let complete = self.lines.iter().all(|l| l.backordered.is_zero());
@@ -443,6 +446,7 @@ impl Order {
         line.allocated += quantity;
         line.backordered = line.unallocated();
         let sku = line.sku.clone();
+        self.allocated_at = Some(now);
         self.touch(now);
         Ok(crate::inventory::StockMove::reserve(hub_id.clone(), sku, quantity))
     }

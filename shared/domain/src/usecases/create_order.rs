@@ -296,6 +296,7 @@ impl CreateOrderRequest {
             on_hold: false,
             holds: vec![],
             price_approval: None,
+            allocated_at: None,
             fulfillment_requests: vec![],
             totals: Default::default(),
             created_by: actor.sub.clone(),

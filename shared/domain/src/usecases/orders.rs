@@ -226,6 +226,10 @@ pub async fn release_hold<S: Store>(
     let mut history = vec![];
     // The last hold gone, an allocated order continues where the hold stopped it: to its
     // warehouses.
+    // A reservation that expired while held leaves the order PENDING_ALLOCATION: place it again.
+    if !order.on_hold && order.awaits_automatic_placement() {
+        outbox.push(crate::events::OutboxMessage::start_placement(&order));
+    }
     let mut sent = vec![];
     if !order.on_hold
         && order.status == OrderStatus::Allocated

@@ -128,6 +128,9 @@ where
 /// What `dispatch` reports to the workflow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DispatchResult {
+    /// When held: how long the workflow waits before the reservation expires (seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_seconds: Option<i64>,
     /// The order.
     pub order_id: OrderId,
     /// `IN_FULFILLMENT`, or `ALLOCATED` when a hold stopped it.
@@ -141,6 +144,7 @@ pub struct DispatchResult {
 pub async fn dispatch<S: Store>(
     store: &S,
     request: &PlacementRequest,
+    reservation_timeout: chrono::Duration,
     now: DateTime<Utc>,
 ) -> Result<DispatchResult, AppError> {
     let mut order = store.get_order(&request.tenant_id, &request.order_id).await?.ok_or(AppError::NotFound("order"))?;
@@ -150,10 +154,20 @@ pub async fn dispatch<S: Store>(
     let version = order.version;
     let actor = Actor::system(request.tenant_id.clone(), COMPONENT);
     match order.request_fulfillment(&actor, now)? {
-        Dispatch::Held => Ok(DispatchResult { order_id: order.order_id, status: order.status, held: true }),
+        Dispatch::Held => Ok(DispatchResult {
+            order_id: order.order_id,
+            status: order.status,
+            held: true,
+            expires_in_seconds: Some(reservation_timeout.num_seconds()),
+        }),
         Dispatch::Sent { change, requests } => {
             let outbox = effects::after_dispatch(&order, &change, &requests, now);
-            let result = DispatchResult { order_id: order.order_id.clone(), status: order.status, held: false };
+            let result = DispatchResult {
+                order_id: order.order_id.clone(),
+                status: order.status,
+                held: false,
+                expires_in_seconds: None,
+            };
             store.save_order(OrderWrite::update(order, version, vec![change], outbox)).await?;
             count_dispatches(store, &request.tenant_id, &requests).await;
             Ok(result)
@@ -222,4 +236,37 @@ pub(crate) async fn count_dispatches<S: CatalogStore>(
     if let Err(err) = store.count_dispatches(tenant, today(), &hubs).await {
         tracing::warn!(%err, "hub capacity count failed; routing may overfill a hub today");
     }
+}
+
+/// What `expire` reports to the workflow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpiryResult {
+    /// The order.
+    pub order_id: OrderId,
+    /// Whether its reservation was released.
+    pub expired: bool,
+    /// Its status now.
+    pub status: OrderStatus,
+}
+
+/// The workflow waited out the reservation timeout of an order held at `ALLOCATED`: if it is
+/// still held there, its stock goes back and the order to `PENDING_ALLOCATION` (placed again
+/// when the hold is released); otherwise nothing changes.
+pub async fn expire<S: Store>(
+    store: &S,
+    request: &PlacementRequest,
+    timeout: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<ExpiryResult, AppError> {
+    let mut order = store.get_order(&request.tenant_id, &request.order_id).await?.ok_or(AppError::NotFound("order"))?;
+    let version = order.version;
+    let actor = Actor::system(request.tenant_id.clone(), COMPONENT);
+    let Some((change, released)) = order.expire_reservation(timeout, &actor, now)? else {
+        return Ok(ExpiryResult { order_id: order.order_id, expired: false, status: order.status });
+    };
+    // Not `effects::after_transition`: the order is on hold, so it is not placed again now.
+    let outbox = vec![effects::order_event(&order, now, DomainEvent::status_changed(&order, &change))];
+    let result = ExpiryResult { order_id: order.order_id.clone(), expired: true, status: order.status };
+    store.save_with_stock(OrderWrite::update(order, version, vec![change], outbox), &StockMove::net(released)).await?;
+    Ok(result)
 }

@@ -1,0 +1,22 @@
+//! `expire-reservation`: after the placement workflow waited out the reservation timeout of a
+//! held order, gives its stock back unless the hold was released meanwhile.
+
+#![recursion_limit = "256"]
+
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use oms_aws::runtime;
+use oms_aws::task::TaskError;
+use oms_domain::usecases::placement::{PlacementRequest, expire};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    runtime::init_tracing();
+    let config = runtime::aws_config().await;
+    let store = runtime::dynamo_store(&config).await?;
+    let store = &store;
+    let timeout = runtime::reservation_timeout()?;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<PlacementRequest>| async move {
+        expire(store, &event.payload, timeout, chrono::Utc::now()).await.map_err(TaskError::from)
+    }))
+    .await
+}
