@@ -14,7 +14,7 @@ use oms_domain::ports::{OrderStore, OrderWrite, StockStore};
 use oms_domain::usecases::orders::get_order;
 use oms_domain::usecases::placement::{PlacementRequest, plan, reserve};
 use oms_domain::usecases::{CreateOrderRequest, IdempotencyKey, create_order};
-use oms_domain::{AppError, ConflictOn, Currency, OrderId, OrderStatus, Role, StoreError, TenantId};
+use oms_domain::{AppError, ConflictOn, Currency, HubId, OrderId, OrderStatus, Role, StoreError, TenantId};
 use oms_tests::{actor, client, fresh_tenant, hub, sku, stock, store, table};
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -167,37 +167,63 @@ async fn place(store: &DynamoStore, tenant: &TenantId, order_id: &OrderId) -> Or
     panic!("placement never settled")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_placements_never_oversell_the_last_units() {
-    let store = Arc::new(store().await);
-    let tenant = fresh_tenant();
-    let pp = sku(&store, &tenant, "PP", Decimal::ONE, Currency::Vnd).await;
-    let (a, b) =
-        (hub(&store, &tenant, "A", Decimal::new(9, 1)).await, hub(&store, &tenant, "B", Decimal::new(5, 1)).await);
+/// One round: 50 orders of 1 unit race for 10 units spread over two hubs.
+async fn race_for_ten_units(store: Arc<DynamoStore>, tenant: TenantId, round: usize) {
+    let pp = sku(&store, &tenant, &format!("PP{round}"), Decimal::ONE, Currency::Vnd).await;
+    let (a, b) = (HubId::parse("A").unwrap(), HubId::parse("B").unwrap());
     stock(&store, &tenant, &a, &pp, Decimal::new(6, 0)).await;
     stock(&store, &tenant, &b, &pp, Decimal::new(4, 0)).await;
 
-    let mut ids = Vec::new();
-    for _ in 0..25 {
-        ids.push(new_order(&store, &tenant, "PP", "1").await);
-    }
+    let creates = (0..50).map(|_| {
+        let (store, tenant, pp) = (store.clone(), tenant.clone(), pp.clone());
+        tokio::spawn(async move { new_order(&store, &tenant, pp.as_str(), "1").await })
+    });
+    let ids: Vec<OrderId> = join_all(creates).await.into_iter().map(Result::unwrap).collect();
+
+    // Watch the invariant while the placements race.
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (store, tenant, pp, done) = (store.clone(), tenant.clone(), pp.clone(), done.clone());
+        tokio::spawn(async move {
+            let filter = StockFilter { sku: Some(pp), hub_id: None };
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                for level in store.list_stock(&tenant, &filter).await.unwrap() {
+                    assert!(level.reserved <= level.on_hand && level.available() >= Decimal::ZERO, "{level:?}");
+                }
+            }
+        })
+    };
     let placements = ids.iter().cloned().map(|id| {
         let (store, tenant) = (store.clone(), tenant.clone());
         tokio::spawn(async move { place(&store, &tenant, &id).await })
     });
     let outcomes: Vec<OrderStatus> = join_all(placements).await.into_iter().map(Result::unwrap).collect();
-    assert_eq!(outcomes.iter().filter(|s| **s == OrderStatus::Allocated).count(), 10);
-    assert_eq!(outcomes.iter().filter(|s| **s == OrderStatus::Backordered).count(), 15);
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    watcher.await.unwrap();
+    assert_eq!(outcomes.iter().filter(|s| **s == OrderStatus::Allocated).count(), 10, "round {round}");
+    assert_eq!(outcomes.iter().filter(|s| **s == OrderStatus::Backordered).count(), 40, "round {round}");
 
     let levels = store.list_stock(&tenant, &StockFilter { sku: Some(pp.clone()), hub_id: None }).await.unwrap();
     let reserved: Decimal = levels.iter().map(|l| l.reserved).sum();
-    assert_eq!(reserved, Decimal::new(10, 0));
+    assert_eq!(reserved, Decimal::new(10, 0), "round {round}");
     assert!(levels.iter().all(|l| l.reserved <= l.on_hand && l.available().is_zero()));
     let mut allocated = Decimal::ZERO;
     for id in &ids {
         allocated += store.get_order(&tenant, id).await.unwrap().unwrap().lines[0].allocated;
     }
-    assert_eq!(allocated, reserved, "the allocations account for every reserved unit");
+    assert_eq!(allocated, reserved, "round {round}: the allocations account for every reserved unit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_reservations_for_ten_units_never_oversell_round_after_round() {
+    let store = Arc::new(store().await);
+    let tenant = fresh_tenant();
+    hub(&store, &tenant, "A", Decimal::new(9, 1)).await;
+    hub(&store, &tenant, "B", Decimal::new(5, 1)).await;
+    let rounds: usize = std::env::var("OMS_TEST_RACE_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(20);
+    for round in 0..rounds {
+        race_for_ten_units(store.clone(), tenant.clone(), round).await;
+    }
 }
 
 #[tokio::test]
