@@ -402,3 +402,77 @@ async fn a_reservation_held_past_the_timeout_is_given_back_and_placed_again_on_r
         .unwrap();
     assert!(item.item.is_some(), "releasing the hold starts placement again");
 }
+
+mod large_orders {
+    use super::*;
+
+    /// An order of `lines` lines, one unit each of its own SKU, each in stock once at hub A.
+    async fn big_order(store: &DynamoStore, tenant: &TenantId, lines: usize) -> OrderId {
+        let a = hub(store, tenant, "A", Decimal::ONE).await;
+        let mut body = order_body("S000", "1", true);
+        let mut requested = Vec::new();
+        for n in 0..lines {
+            let code = sku(store, tenant, &format!("S{n:03}"), Decimal::ONE, Currency::Vnd).await;
+            stock(store, tenant, &a, &code, Decimal::ONE).await;
+            requested.push(json!({"sku": code, "quantity": "1"}));
+        }
+        body["lines"] = requested.into();
+        create_order(store, &actor(tenant, Role::Sales), request(&body), None, Utc::now()).await.unwrap().order.order_id
+    }
+
+    async fn reserved_total(store: &DynamoStore, tenant: &TenantId) -> Decimal {
+        store.list_stock(tenant, &StockFilter::default()).await.unwrap().iter().map(|l| l.reserved).sum()
+    }
+
+    async fn chunk_records(tenant: &TenantId, id: &OrderId) -> usize {
+        let out = client()
+            .await
+            .query()
+            .table_name(table())
+            .key_condition_expression("PK = :pk AND begins_with(SK, :resv)")
+            .expression_attribute_values(":pk", AttributeValue::S(keys::order_pk(tenant, id)))
+            .expression_attribute_values(":resv", AttributeValue::S(keys::RESERVATION_PREFIX.into()))
+            .send()
+            .await
+            .unwrap();
+        out.items.unwrap_or_default().len()
+    }
+
+    #[tokio::test]
+    async fn an_order_reserving_more_items_than_one_transaction_holds_is_reserved_whole() {
+        let store = store().await;
+        let tenant = fresh_tenant();
+        let id = big_order(&store, &tenant, 120).await;
+        assert_eq!(place(&store, &tenant, &id).await, OrderStatus::Allocated);
+        assert_eq!(reserved_total(&store, &tenant).await, Decimal::new(120, 0));
+        assert_eq!(chunk_records(&tenant, &id).await, 0, "the chunk records went with the order's change");
+    }
+
+    #[tokio::test]
+    async fn a_failure_after_a_partial_reservation_gives_everything_back() {
+        let store = store().await;
+        let tenant = fresh_tenant();
+        let id = big_order(&store, &tenant, 120).await;
+        let request = PlacementRequest { tenant_id: tenant.clone(), order_id: id.clone() };
+        let plan = plan(&store, &request, RoutingWeights::default()).await.unwrap();
+        assert_eq!(plan.reservations.len(), 120);
+        // Inject the failure: the last SKU (reserved in the final transaction, after the first
+        // chunk committed) loses its stock between planning and reserving.
+        let a = HubId::parse("A").unwrap();
+        let last = oms_domain::Sku::parse("S119").unwrap();
+        store.change_stock(&tenant, &a, &last, StockChange::Set(Decimal::ZERO)).await.unwrap();
+
+        let failed = reserve(&store, &plan, Utc::now()).await;
+        assert!(matches!(failed, Err(AppError::Conflict { code: "plan_stale", .. })), "{failed:?}");
+        assert_eq!(reserved_total(&store, &tenant).await, Decimal::ZERO, "the first chunk was moved back");
+        assert_eq!(chunk_records(&tenant, &id).await, 0);
+        let order = store.get_order(&tenant, &id).await.unwrap().unwrap();
+        assert_eq!(order.status, OrderStatus::PendingAllocation);
+
+        // The workflow plans again from fresh stock; the history says what happened.
+        assert_eq!(place(&store, &tenant, &id).await, OrderStatus::Allocated);
+        assert_eq!(reserved_total(&store, &tenant).await, Decimal::new(119, 0));
+        let history = store.order_history(&tenant, &id).await.unwrap();
+        assert_eq!(history.last().unwrap().reason, "reserved what is available; the rest is backordered");
+    }
+}

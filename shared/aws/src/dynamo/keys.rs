@@ -32,6 +32,10 @@ pub fn history_sk(version: u64) -> String {
     format!("{HISTORY_PREFIX}{version:010}")
 }
 
+/// Sort key prefix of the records of stock reserved ahead of an order change too large for one
+/// transaction (`RESV#<version>#<chunk>`).
+pub const RESERVATION_PREFIX: &str = "RESV#";
+
 /// GSI1: a tenant's orders by creation time.
 pub fn orders_by_date_pk(t: &TenantId) -> String {
     format!("{}#ORDERS", tenant(t))

@@ -7,7 +7,7 @@
 
 use std::str::FromStr;
 
-use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, ReturnValue, TransactWriteItem, Update};
 use chrono::Utc;
 use futures_util::future::try_join_all;
 use oms_domain::inventory::{StockChange, StockFilter, StockLevel, StockMove};
@@ -16,7 +16,7 @@ use oms_domain::{ConflictOn, HubId, Sku, StoreError, TenantId};
 use rust_decimal::Decimal;
 
 use super::keys::{self, PK, SK};
-use super::{DynamoStore, Item, decimal, s, store_error};
+use super::{DynamoStore, Item, MAX_TRANSACTION_ITEMS, decimal, s, store_error};
 
 fn number(item: &Item, name: &str) -> Result<Decimal, StoreError> {
     let raw = item.get(name).and_then(|v| v.as_n().ok()).map(String::as_str).unwrap_or("0");
@@ -65,6 +65,70 @@ impl DynamoStore {
             .expression_attribute_values(":gsi1pk", s(keys::stock_by_hub_pk(tenant)))
             .expression_attribute_values(":gsi1sk", s(keys::stock_by_hub_sk(hub_id, sku)))
             .return_values(ReturnValue::AllNew)
+    }
+}
+
+impl DynamoStore {
+    /// The conditional update of one stock move: reserving needs that much available,
+    /// releasing needs that much reserved.
+    fn stock_move(&self, tenant: &TenantId, m: &StockMove) -> Result<TransactWriteItem, StoreError> {
+        let (update, condition, amount) = if m.quantity > Decimal::ZERO {
+            ("SET reserved = reserved + :q, available = available - :q", "available >= :q", m.quantity)
+        } else {
+            ("SET reserved = reserved - :q, available = available + :q", "reserved >= :q", -m.quantity)
+        };
+        let update = Update::builder()
+            .table_name(self.table())
+            .key(PK, s(keys::stock_pk(tenant, &m.sku)))
+            .key(SK, s(keys::stock_sk(&m.hub_id)))
+            .update_expression(update)
+            .condition_expression(condition)
+            .expression_attribute_values(":q", decimal(amount))
+            .build()
+            .map_err(|e| StoreError::Unexpected(e.into()))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    fn reservation_record(&self, order_pk: &str, record_sk: &str, moves: &[StockMove]) -> Result<Item, StoreError> {
+        let body = serde_json::to_string(moves).map_err(|e| StoreError::Unexpected(e.into()))?;
+        let mut item = Item::new();
+        item.insert(PK.into(), s(order_pk));
+        item.insert(SK.into(), s(record_sk));
+        item.insert("entity".into(), s("RESERVATION_CHUNK"));
+        item.insert("moves".into(), s(body));
+        Ok(item)
+    }
+
+    fn delete(&self, pk: &str, sk: &str) -> Result<TransactWriteItem, StoreError> {
+        let delete = Delete::builder()
+            .table_name(self.table())
+            .key(PK, s(pk))
+            .key(SK, s(sk))
+            .build()
+            .map_err(|e| StoreError::Unexpected(e.into()))?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    /// Moves back chunks reserved ahead of a change that then failed, each with the removal of
+    /// its record. A chunk that cannot be moved back keeps its record for reconciliation.
+    async fn undo(&self, tenant: &TenantId, order_pk: &str, done: &[(String, &[StockMove])]) {
+        for (record_sk, moves) in done {
+            let reversed: Result<Vec<TransactWriteItem>, StoreError> = moves
+                .iter()
+                .map(|m| self.stock_move(tenant, &StockMove { quantity: -m.quantity, ..m.clone() }))
+                .chain(std::iter::once(self.delete(order_pk, record_sk)))
+                .collect();
+            let result = match reversed {
+                Ok(items) => {
+                    let on = vec![ConflictOn::AlreadyExists; items.len()];
+                    self.transact(items, on).await
+                }
+                Err(err) => Err(err),
+            };
+            if let Err(err) = result {
+                tracing::error!(%order_pk, %record_sk, %err, "could not move back a reserved chunk; its record stays for reconciliation");
+            }
+        }
     }
 }
 
@@ -160,26 +224,63 @@ impl StockStore for DynamoStore {
 
     async fn save_with_stock(&self, write: OrderWrite, moves: &[StockMove]) -> Result<(), StoreError> {
         let tenant = write.order.tenant_id.clone();
+        let order_pk = keys::order_pk(&tenant, &write.order.order_id);
+        let version = write.expected_version.unwrap_or_default();
         let (mut items, mut on) = self.order_write_items(write, Utc::now())?;
-        for m in moves {
-            // Reserving needs that much available; releasing needs that much reserved.
-            let (update, condition, amount) = if m.quantity > Decimal::ZERO {
-                ("SET reserved = reserved + :q, available = available - :q", "available >= :q", m.quantity)
-            } else {
-                ("SET reserved = reserved - :q, available = available + :q", "reserved >= :q", -m.quantity)
-            };
-            let update = Update::builder()
-                .table_name(self.table())
-                .key(PK, s(keys::stock_pk(&tenant, &m.sku)))
-                .key(SK, s(keys::stock_sk(&m.hub_id)))
-                .update_expression(update)
-                .condition_expression(condition)
-                .expression_attribute_values(":q", decimal(amount))
-                .build()
-                .map_err(|e| StoreError::Unexpected(e.into()))?;
-            items.push(TransactWriteItem::builder().update(update).build());
+        let room = MAX_TRANSACTION_ITEMS - items.len();
+        if moves.len() <= room {
+            for m in moves {
+                items.push(self.stock_move(&tenant, m)?);
+                on.push(stock_conflict(&m.hub_id, &m.sku));
+            }
+            return self.transact(items, on).await;
+        }
+
+        // More stock items than one transaction holds: reserve the first ones in chunks, each
+        // written with a record of what it moved, then the rest with the order. If a later
+        // chunk fails, the earlier ones are moved back; a crash in between leaves the records,
+        // so nothing is ever held without a trace.
+        // The last transaction also deletes one record per chunk: find how many chunks that takes.
+        let per_chunk = MAX_TRANSACTION_ITEMS - 1;
+        let mut chunks = 1;
+        while moves.len() - (room - chunks).min(moves.len()) > chunks * per_chunk {
+            chunks += 1;
+        }
+        if chunks >= room {
+            return Err(StoreError::Unexpected(
+                format!("{} stock moves are too many for one order change", moves.len()).into(),
+            ));
+        }
+        let (early, last) = moves.split_at(moves.len() - (room - chunks));
+        let mut done: Vec<(String, &[StockMove])> = Vec::new();
+        for (i, chunk) in early.chunks(per_chunk).enumerate() {
+            let record_sk = format!("{}{version:010}#{i:03}", keys::RESERVATION_PREFIX);
+            let mut chunk_items = Vec::with_capacity(chunk.len() + 1);
+            let mut chunk_on = Vec::with_capacity(chunk.len() + 1);
+            for m in chunk {
+                chunk_items.push(self.stock_move(&tenant, m)?);
+                chunk_on.push(stock_conflict(&m.hub_id, &m.sku));
+            }
+            chunk_items.push(self.put(self.reservation_record(&order_pk, &record_sk, chunk)?, None));
+            chunk_on.push(ConflictOn::AlreadyExists);
+            if let Err(err) = self.transact(chunk_items, chunk_on).await {
+                self.undo(&tenant, &order_pk, &done).await;
+                return Err(err);
+            }
+            done.push((record_sk, chunk));
+        }
+        for m in last {
+            items.push(self.stock_move(&tenant, m)?);
             on.push(stock_conflict(&m.hub_id, &m.sku));
         }
-        self.transact(items, on).await
+        for (record_sk, _) in &done {
+            items.push(self.delete(&order_pk, record_sk)?);
+            on.push(ConflictOn::AlreadyExists);
+        }
+        if let Err(err) = self.transact(items, on).await {
+            self.undo(&tenant, &order_pk, &done).await;
+            return Err(err);
+        }
+        Ok(())
     }
 }
