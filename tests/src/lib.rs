@@ -66,6 +66,18 @@ pub async fn hub(store: &DynamoStore, tenant: &TenantId, id: &str, score: Decima
 
 /// A SKU in `currency` at `price`.
 pub async fn sku(store: &DynamoStore, tenant: &TenantId, code: &str, price: Decimal, currency: Currency) -> Sku {
+    sku_with_shards(store, tenant, code, price, currency, 1).await
+}
+
+/// A SKU whose stock at each hub is spread over `shards` items.
+pub async fn sku_with_shards(
+    store: &DynamoStore,
+    tenant: &TenantId,
+    code: &str,
+    price: Decimal,
+    currency: Currency,
+    shards: u16,
+) -> Sku {
     let sku = SkuRecord {
         sku: Sku::parse(code).unwrap(),
         name: code.into(),
@@ -75,6 +87,7 @@ pub async fn sku(store: &DynamoStore, tenant: &TenantId, code: &str, price: Deci
         tax_rate: Decimal::new(10, 2),
         low_stock_threshold: Decimal::ZERO,
         channel_items: Default::default(),
+        stock_shards: shards,
         updated_at: Utc::now(),
     };
     store.put_sku(tenant, &sku).await.unwrap();

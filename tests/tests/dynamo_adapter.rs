@@ -167,9 +167,11 @@ async fn place(store: &DynamoStore, tenant: &TenantId, order_id: &OrderId) -> Or
     panic!("placement never settled")
 }
 
-/// One round: 50 orders of 1 unit race for 10 units spread over two hubs.
-async fn race_for_ten_units(store: Arc<DynamoStore>, tenant: TenantId, round: usize) {
-    let pp = sku(&store, &tenant, &format!("PP{round}"), Decimal::ONE, Currency::Vnd).await;
+/// One round: 50 orders of 1 unit race for 10 units spread over two hubs (and, with `shards`
+/// above 1, over that many items at each hub).
+async fn race_for_ten_units(store: Arc<DynamoStore>, tenant: TenantId, round: usize, shards: u16) {
+    let pp =
+        oms_tests::sku_with_shards(&store, &tenant, &format!("PP{round}"), Decimal::ONE, Currency::Vnd, shards).await;
     let (a, b) = (HubId::parse("A").unwrap(), HubId::parse("B").unwrap());
     stock(&store, &tenant, &a, &pp, Decimal::new(6, 0)).await;
     stock(&store, &tenant, &b, &pp, Decimal::new(4, 0)).await;
@@ -222,8 +224,54 @@ async fn fifty_concurrent_reservations_for_ten_units_never_oversell_round_after_
     hub(&store, &tenant, "B", Decimal::new(5, 1)).await;
     let rounds: usize = std::env::var("OMS_TEST_RACE_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(20);
     for round in 0..rounds {
-        race_for_ten_units(store.clone(), tenant.clone(), round).await;
+        race_for_ten_units(store.clone(), tenant.clone(), round, 1).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_race_with_a_hot_skus_stock_spread_over_four_items_per_hub() {
+    let store = Arc::new(store().await);
+    let tenant = fresh_tenant();
+    hub(&store, &tenant, "A", Decimal::new(9, 1)).await;
+    hub(&store, &tenant, "B", Decimal::new(5, 1)).await;
+    let rounds: usize = std::env::var("OMS_TEST_RACE_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(20);
+    for round in 0..rounds {
+        race_for_ten_units(store.clone(), tenant.clone(), round, 4).await;
+    }
+    // Each hub's stock really is four items, and reads see their sum.
+    let items = client()
+        .await
+        .query()
+        .table_name(table())
+        .key_condition_expression("PK = :pk")
+        .expression_attribute_values(
+            ":pk",
+            AttributeValue::S(keys::stock_pk(&tenant, &oms_domain::Sku::parse("PP0").unwrap())),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(items.items.unwrap_or_default().len(), 8);
+}
+
+#[tokio::test]
+async fn a_count_on_sharded_stock_keeps_what_is_reserved_and_spreads_the_rest() {
+    let store = store().await;
+    let tenant = fresh_tenant();
+    let hot = oms_tests::sku_with_shards(&store, &tenant, "HOT", Decimal::ONE, Currency::Vnd, 3).await;
+    let a = hub(&store, &tenant, "A", Decimal::ONE).await;
+    stock(&store, &tenant, &a, &hot, Decimal::new(9, 0)).await;
+    let id = new_order(&store, &tenant, "HOT", "7").await;
+    assert_eq!(place(&store, &tenant, &id).await, OrderStatus::Allocated, "7 of 9 taken across shards");
+    let level = store.change_stock(&tenant, &a, &hot, StockChange::Delta(Decimal::new(11, 0))).await.unwrap();
+    assert_eq!(
+        (level.on_hand, level.reserved, level.available()),
+        (Decimal::new(20, 0), Decimal::new(7, 0), Decimal::new(13, 0))
+    );
+    let below = store.change_stock(&tenant, &a, &hot, StockChange::Set(Decimal::new(6, 0))).await;
+    assert!(matches!(below, Err(StoreError::Conflict(ConflictOn::Stock { .. }))));
+    let listed = &store.list_stock(&tenant, &StockFilter { sku: Some(hot), hub_id: Some(a) }).await.unwrap()[0];
+    assert_eq!((listed.on_hand, listed.reserved), (Decimal::new(20, 0), Decimal::new(7, 0)));
 }
 
 #[tokio::test]

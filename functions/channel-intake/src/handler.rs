@@ -58,6 +58,7 @@ mod tests {
             tax_rate: None,
             low_stock_threshold: None,
             channel_items: [("shopee".to_owned(), item.to_owned())].into(),
+            stock_shards: None,
         };
         for (sku, item) in [("PP-H1", "SP-2219934"), ("HDPE-F2", "SP-2219935")] {
             store

@@ -49,6 +49,7 @@ mod tests {
                 tax_rate: None,
                 low_stock_threshold: None,
                 channel_items: Default::default(),
+                stock_shards: None,
             };
             store.put_sku(&tenant, &input.into_sku(Sku::parse(sku).unwrap(), Utc::now()).unwrap()).await.unwrap();
         }

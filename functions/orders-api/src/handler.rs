@@ -152,6 +152,7 @@ mod tests {
             tax_rate: None,
             low_stock_threshold: None,
             channel_items: Default::default(),
+            stock_shards: None,
         };
         store.put_sku(&tenant, &sku.into_sku(Sku::parse("PP").unwrap(), Utc::now()).unwrap()).await.unwrap();
         let hub = HubInput {

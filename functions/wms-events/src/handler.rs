@@ -57,6 +57,7 @@ mod tests {
             tax_rate: None,
             low_stock_threshold: None,
             channel_items: Default::default(),
+            stock_shards: None,
         };
         store.put_sku(&tenant, &sku.into_sku(Sku::parse("PP-H1").unwrap(), Utc::now()).unwrap()).await.unwrap();
         for _ in 0..2 {

@@ -14,8 +14,8 @@ use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use chrono::{DateTime, Utc};
 use oms_domain::events::{EventEnvelope, OutboxMessage, Workflow};
-use oms_domain::inventory::{StockLevel, stock_signals};
-use oms_domain::ports::CatalogStore;
+use oms_domain::inventory::{StockFilter, StockLevel, stock_signals};
+use oms_domain::ports::{CatalogStore, StockStore};
 use oms_domain::{HubId, Sku, TenantId};
 use rust_decimal::Decimal;
 
@@ -138,11 +138,12 @@ pub fn outbox_records(event: StreamEvent) -> Vec<OutboxRecord> {
         .collect()
 }
 
-/// Turns stream items into the messages to publish, in order. A stock change that fell may need
-/// the SKU's low-stock threshold; if that lookup fails, the items from there on are left for
-/// the stream to redeliver (the sequence number is returned).
-pub async fn messages<C: CatalogStore>(
-    catalog: &C,
+/// Turns stream items into the messages to publish, in order. A stock record is one shard of
+/// a hub's stock: what it means is judged on the hub's total (read now; the shard's own change
+/// gives the total before), against the SKU's low-stock threshold. If a read fails, the items
+/// from there on are left for the stream to redeliver (the sequence number is returned).
+pub async fn messages<C: CatalogStore + StockStore>(
+    store: &C,
     items: Vec<(String, StreamItem)>,
 ) -> (Vec<OutboxRecord>, Option<String>) {
     let mut out = Vec::new();
@@ -150,19 +151,14 @@ pub async fn messages<C: CatalogStore>(
         match item {
             StreamItem::Outbox(message) => out.push((sequence, message)),
             StreamItem::Stock { record_id, tenant_id, at, before, after } => {
-                let fell = before.as_ref().is_some_and(|b| after.available() < b.available());
-                let threshold = if fell {
-                    match catalog.get_skus(&tenant_id, std::slice::from_ref(&after.sku)).await {
-                        Ok(skus) => skus.first().map(|s| s.low_stock_threshold).unwrap_or_default(),
-                        Err(err) => {
-                            tracing::warn!(%sequence, %err, "threshold lookup failed; the stream will retry");
-                            return (out, Some(sequence));
-                        }
+                let signals = match stock_meaning(store, &tenant_id, before.as_ref(), &after).await {
+                    Ok(signals) => signals,
+                    Err(err) => {
+                        tracing::warn!(%sequence, %err, "stock lookup failed; the stream will retry");
+                        return (out, Some(sequence));
                     }
-                } else {
-                    Decimal::ZERO
                 };
-                for (n, event) in stock_signals(before.as_ref(), &after, threshold).into_iter().enumerate() {
+                for (n, event) in signals.into_iter().enumerate() {
                     let envelope = EventEnvelope {
                         event_id: format!("{record_id}-{n}"),
                         tenant_id: tenant_id.clone(),
@@ -175,6 +171,36 @@ pub async fn messages<C: CatalogStore>(
         }
     }
     (out, None)
+}
+
+/// The signals of one shard's change, judged on the hub's totals.
+async fn stock_meaning<C: CatalogStore + StockStore>(
+    store: &C,
+    tenant: &TenantId,
+    before: Option<&StockLevel>,
+    after: &StockLevel,
+) -> Result<Vec<oms_domain::events::DomainEvent>, oms_domain::StoreError> {
+    let filter = StockFilter { sku: Some(after.sku.clone()), hub_id: Some(after.hub_id.clone()) };
+    let total_after = store.list_stock(tenant, &filter).await?.into_iter().next().unwrap_or_else(|| after.clone());
+    let (was_on_hand, was_reserved) = before.map_or((Decimal::ZERO, Decimal::ZERO), |b| (b.on_hand, b.reserved));
+    let total_before = StockLevel {
+        on_hand: total_after.on_hand - (after.on_hand - was_on_hand),
+        reserved: total_after.reserved - (after.reserved - was_reserved),
+        ..total_after.clone()
+    };
+    let fell = total_after.available() < total_before.available();
+    let threshold = if fell {
+        store
+            .get_skus(tenant, std::slice::from_ref(&after.sku))
+            .await?
+            .first()
+            .map(|s| s.low_stock_threshold)
+            .unwrap_or_default()
+    } else {
+        Decimal::ZERO
+    };
+    let existed = before.is_some() || total_before.on_hand > Decimal::ZERO;
+    Ok(stock_signals(existed.then_some(&total_before), &total_after, threshold))
 }
 
 /// The failure response for a record the relay could not get to.
@@ -226,12 +252,12 @@ pub async fn relay<P: Publisher>(publisher: &P, records: Vec<OutboxRecord>) -> D
 }
 
 /// Handles a stream batch: derives the messages and publishes them in order.
-pub async fn handle<C: CatalogStore, P: Publisher>(
-    catalog: &C,
+pub async fn handle<C: CatalogStore + StockStore, P: Publisher>(
+    store: &C,
     publisher: &P,
     event: StreamEvent,
 ) -> DynamoDbEventResponse {
-    let (records, stopped_at) = messages(catalog, stream_items(event)).await;
+    let (records, stopped_at) = messages(store, stream_items(event)).await;
     let response = relay(publisher, records).await;
     match stopped_at {
         Some(sequence) if response.batch_item_failures.is_empty() => failure(sequence),

@@ -133,6 +133,10 @@ pub struct SkuRecord {
     /// The item id each sales channel knows this SKU by (channel -> item id).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub channel_items: BTreeMap<String, String>,
+    /// How many items each hub's stock of this SKU is spread over: more than 1 for a hot SKU,
+    /// so a flash sale is not capped by one item's write rate.
+    #[serde(default = "one_shard")]
+    pub stock_shards: u16,
     /// Last change.
     pub updated_at: DateTime<Utc>,
 }
@@ -157,6 +161,15 @@ pub struct SkuInput {
     /// The item id each sales channel knows this SKU by, e.g. `{"shopee": "2219934"}`.
     #[serde(default)]
     pub channel_items: BTreeMap<String, String>,
+    /// Stock items per hub (1 to 16, default 1); see [`SkuRecord::stock_shards`].
+    pub stock_shards: Option<u16>,
+}
+
+/// Most items a hub's stock of one SKU may be spread over.
+pub const MAX_STOCK_SHARDS: u16 = 16;
+
+fn one_shard() -> u16 {
+    1
 }
 
 /// The tax rate when a SKU does not say (SPEC: 10%).
@@ -183,9 +196,14 @@ impl SkuInput {
             let field = format!("channel_items.{channel}");
             channel_items.insert(channel_name(&field, &channel)?, non_empty_text(&field, item, 128)?);
         }
+        let stock_shards = self.stock_shards.unwrap_or(1);
+        if !(1..=MAX_STOCK_SHARDS).contains(&stock_shards) {
+            return Err(AppError::invalid("stock_shards", format!("stock_shards must be 1 to {MAX_STOCK_SHARDS}")));
+        }
         Ok(SkuRecord {
             sku,
             channel_items,
+            stock_shards,
             name: non_empty_text("name", self.name, 200)?,
             unit: parse_unit("unit", &self.unit)?,
             list_price: self.list_price,
@@ -420,6 +438,7 @@ mod tests {
             tax_rate: None,
             low_stock_threshold: None,
             channel_items: BTreeMap::new(),
+            stock_shards: None,
         };
         let sku = input(dec!(32000), Currency::Vnd).into_sku(Sku::parse("PP").unwrap(), now).unwrap();
         assert_eq!((sku.unit.as_str(), sku.tax_rate), ("KG", dec!(0.10)));

@@ -126,17 +126,23 @@ pub fn sku_sk(sku: &Sku) -> String {
 pub fn stock_pk(t: &TenantId, sku: &Sku) -> String {
     format!("{}#STOCK#{sku}", tenant(t))
 }
-/// Sort key of a hub's stock of the SKU.
-pub fn stock_sk(hub: &HubId) -> String {
-    format!("HUB#{hub}")
+/// Sort key of one shard of a hub's stock of the SKU (`HUB#<hub>#S00`, `#S01`, ...; an
+/// unsharded SKU has shard 0 only).
+pub fn stock_shard_sk(hub: &HubId, shard: u16) -> String {
+    format!("{}{shard:02}", stock_shards_prefix(hub))
+}
+/// Sort-key prefix of every shard of a hub's stock of the SKU. Hub ids contain no `#`, so the
+/// prefix of hub `A` never matches hub `AB`.
+pub fn stock_shards_prefix(hub: &HubId) -> String {
+    format!("HUB#{hub}#S")
 }
 /// GSI1: a tenant's stock, by hub then SKU.
 pub fn stock_by_hub_pk(t: &TenantId) -> String {
     format!("{}#STOCKS", tenant(t))
 }
-/// GSI1 sort key of a stock item; a hub's prefix is `stock_by_hub_prefix`.
-pub fn stock_by_hub_sk(hub: &HubId, sku: &Sku) -> String {
-    format!("{hub}#{sku}")
+/// GSI1 sort key of a stock shard; a hub's prefix is `stock_by_hub_prefix`.
+pub fn stock_by_hub_sk(hub: &HubId, sku: &Sku, shard: u16) -> String {
+    format!("{hub}#{sku}#S{shard:02}")
 }
 /// GSI1 sort-key prefix of one hub's stock.
 pub fn stock_by_hub_prefix(hub: &HubId) -> String {

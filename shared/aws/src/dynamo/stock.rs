@@ -1,22 +1,37 @@
-//! Stock items and reservations.
+//! Stock items, reservations and hot-SKU shards.
 //!
-//! A stock item holds `on_hand`, `reserved` and `available` (= on_hand - reserved) as numbers.
-//! `available` exists because a condition expression cannot subtract: every write that could
-//! oversell is conditional on it, so no interleaving of writers can take it below zero and
-//! `reserved <= on_hand` always holds.
+//! A hub's stock of a SKU is one or more *shard* items (`HUB#<hub>#S00`, `#S01`, ...; the SKU's
+//! `stock_shards`, 1 by default). Each shard holds `on_hand`, `reserved` and `available`
+//! (= on_hand - reserved) as numbers. `available` exists because a condition expression cannot
+//! subtract: every write that could oversell is conditional on it, so no interleaving of writers
+//! can take a shard below zero, and `reserved <= on_hand` holds per shard and so in total.
+//!
+//! Why shards: one DynamoDB item takes about 1,000 writes a second. A flash sale on one SKU
+//! would queue on that item; spread over N shards it takes N times that. A reservation reads
+//! the shards (eventually consistent; the conditional write is what protects) and takes from
+//! them starting at a shard chosen by the order, so concurrent orders land on different items.
+//! Stock counts and receipts rewrite every shard of the hub at once, spreading the available
+//! quantity evenly again (the rebalance), conditional on each shard being as read.
+//!
+//! Readers see a hub's stock as the sum of its shards.
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use aws_sdk_dynamodb::types::{Delete, ReturnValue, TransactWriteItem, Update};
-use chrono::Utc;
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
 use futures_util::future::try_join_all;
 use oms_domain::inventory::{StockChange, StockFilter, StockLevel, StockMove};
-use oms_domain::ports::{OrderWrite, StockStore};
+use oms_domain::ports::{CatalogStore, OrderWrite, StockStore};
 use oms_domain::{ConflictOn, HubId, Sku, StoreError, TenantId};
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 use super::keys::{self, PK, SK};
 use super::{DynamoStore, Item, MAX_TRANSACTION_ITEMS, decimal, s, store_error};
+
+/// How many times a stock count retries when reservations keep changing the shards it read.
+const REBALANCE_ATTEMPTS: usize = 8;
 
 fn number(item: &Item, name: &str) -> Result<Decimal, StoreError> {
     let raw = item.get(name).and_then(|v| v.as_n().ok()).map(String::as_str).unwrap_or("0");
@@ -32,46 +47,152 @@ fn text<T: TryFrom<String>>(item: &Item, name: &str) -> Result<T, StoreError> {
         .ok_or_else(|| StoreError::Unexpected(format!("stock item without a valid {name}").into()))
 }
 
-fn stock_level(item: &Item) -> Result<StockLevel, StoreError> {
-    Ok(StockLevel {
-        hub_id: text(item, "hub_id")?,
-        sku: text(item, "sku")?,
-        on_hand: number(item, "on_hand")?,
-        reserved: number(item, "reserved")?,
-    })
+/// One shard as read.
+#[derive(Debug, Clone, PartialEq)]
+struct Shard {
+    index: u16,
+    on_hand: Decimal,
+    reserved: Decimal,
+    counted_at: Option<String>,
+}
+
+impl Shard {
+    fn available(&self) -> Decimal {
+        self.on_hand - self.reserved
+    }
+
+    fn from_item(item: &Item) -> Result<(HubId, Sku, Shard), StoreError> {
+        let index = item.get("shard").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).unwrap_or(0);
+        let shard = Shard {
+            index,
+            on_hand: number(item, "on_hand")?,
+            reserved: number(item, "reserved")?,
+            counted_at: item.get("counted_at").and_then(|v| v.as_s().ok()).cloned(),
+        };
+        Ok((text(item, "hub_id")?, text(item, "sku")?, shard))
+    }
+}
+
+/// Sums shard items into one level per hub and SKU, in the order first seen.
+fn levels(items: &[Item]) -> Result<Vec<StockLevel>, StoreError> {
+    let mut order: Vec<(HubId, Sku)> = Vec::new();
+    let mut sums: BTreeMap<(HubId, Sku), StockLevel> = BTreeMap::new();
+    for item in items {
+        let (hub_id, sku, shard) = Shard::from_item(item)?;
+        let key = (hub_id.clone(), sku.clone());
+        let level = sums.entry(key.clone()).or_insert_with(|| {
+            order.push(key);
+            StockLevel::empty(hub_id, sku)
+        });
+        level.on_hand += shard.on_hand;
+        level.reserved += shard.reserved;
+    }
+    Ok(order.into_iter().map(|k| sums.remove(&k).expect("summed above")).collect())
 }
 
 fn stock_conflict(hub_id: &HubId, sku: &Sku) -> ConflictOn {
     ConflictOn::Stock { hub_id: hub_id.to_string(), sku: sku.to_string() }
 }
 
-impl DynamoStore {
-    fn stock_update(
-        &self,
-        tenant: &TenantId,
-        hub_id: &HubId,
-        sku: &Sku,
-    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        self.client
-            .update_item()
-            .table_name(self.table())
-            .key(PK, s(keys::stock_pk(tenant, sku)))
-            .key(SK, s(keys::stock_sk(hub_id)))
-            .expression_attribute_values(":zero", decimal(Decimal::ZERO))
-            .expression_attribute_values(":tenant", s(tenant.to_string()))
-            .expression_attribute_values(":hub", s(hub_id.to_string()))
-            .expression_attribute_values(":sku", s(sku.to_string()))
-            .expression_attribute_values(":entity", s("STOCK"))
-            .expression_attribute_values(":gsi1pk", s(keys::stock_by_hub_pk(tenant)))
-            .expression_attribute_values(":gsi1sk", s(keys::stock_by_hub_sk(hub_id, sku)))
-            .return_values(ReturnValue::AllNew)
-    }
+fn time_key(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// A reservation or release on one shard; what chunk records keep so they can be undone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ShardMove {
+    hub_id: HubId,
+    sku: Sku,
+    shard: u16,
+    /// Positive: reserve. Negative: release.
+    quantity: Decimal,
+}
+
+/// Splits `amount` over `n` shards: equal parts in the amount's own precision (whole units for
+/// a whole amount, at most thousandths), the rest on shard 0.
+fn spread(amount: Decimal, n: u16) -> Vec<Decimal> {
+    let n = n.max(1);
+    let scale = amount.normalize().scale().min(3);
+    let part = (amount / Decimal::from(n)).trunc_with_scale(scale);
+    let mut parts = vec![part; usize::from(n)];
+    parts[0] = amount - part * Decimal::from(n - 1);
+    parts
 }
 
 impl DynamoStore {
-    /// The conditional update of one stock move: reserving needs that much available,
+    /// The shards of a hub's stock of a SKU, by index.
+    async fn shards(
+        &self,
+        tenant: &TenantId,
+        sku: &Sku,
+        hub: &HubId,
+        consistent: bool,
+    ) -> Result<Vec<Shard>, StoreError> {
+        let mut shards = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .expression_attribute_values(":pk", s(keys::stock_pk(tenant, sku)))
+                .expression_attribute_values(":prefix", s(keys::stock_shards_prefix(hub)))
+                .consistent_read(consistent)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(store_error)?;
+            for item in out.items.unwrap_or_default() {
+                shards.push(Shard::from_item(&item)?.2);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                shards.sort_by_key(|s| s.index);
+                return Ok(shards);
+            }
+        }
+    }
+
+    /// A whole shard item, written only if the shard is still as it was read.
+    fn shard_put(
+        &self,
+        tenant: &TenantId,
+        hub: &HubId,
+        sku: &Sku,
+        shard: &Shard,
+        was: Option<&Shard>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut item = Item::new();
+        item.insert(PK.into(), s(keys::stock_pk(tenant, sku)));
+        item.insert(SK.into(), s(keys::stock_shard_sk(hub, shard.index)));
+        item.insert("entity".into(), s("STOCK"));
+        item.insert("tenant_id".into(), s(tenant.to_string()));
+        item.insert("hub_id".into(), s(hub.to_string()));
+        item.insert("sku".into(), s(sku.to_string()));
+        item.insert("shard".into(), aws_sdk_dynamodb::types::AttributeValue::N(shard.index.to_string()));
+        item.insert("on_hand".into(), decimal(shard.on_hand));
+        item.insert("reserved".into(), decimal(shard.reserved));
+        item.insert("available".into(), decimal(shard.available()));
+        item.insert("GSI1PK".into(), s(keys::stock_by_hub_pk(tenant)));
+        item.insert("GSI1SK".into(), s(keys::stock_by_hub_sk(hub, sku, shard.index)));
+        if let Some(at) = &shard.counted_at {
+            item.insert("counted_at".into(), s(at.clone()));
+        }
+        let put = Put::builder().table_name(self.table()).set_item(Some(item));
+        let put = match was {
+            None => put.condition_expression("attribute_not_exists(PK)"),
+            Some(was) => put
+                .condition_expression("on_hand = :was_on_hand AND reserved = :was_reserved")
+                .expression_attribute_values(":was_on_hand", decimal(was.on_hand))
+                .expression_attribute_values(":was_reserved", decimal(was.reserved)),
+        };
+        Ok(TransactWriteItem::builder().put(put.build().map_err(|e| StoreError::Unexpected(e.into()))?).build())
+    }
+
+    /// The conditional update of one shard move: reserving needs that much available,
     /// releasing needs that much reserved.
-    fn stock_move(&self, tenant: &TenantId, m: &StockMove) -> Result<TransactWriteItem, StoreError> {
+    fn shard_move(&self, tenant: &TenantId, m: &ShardMove) -> Result<TransactWriteItem, StoreError> {
         let (update, condition, amount) = if m.quantity > Decimal::ZERO {
             ("SET reserved = reserved + :q, available = available - :q", "available >= :q", m.quantity)
         } else {
@@ -80,7 +201,7 @@ impl DynamoStore {
         let update = Update::builder()
             .table_name(self.table())
             .key(PK, s(keys::stock_pk(tenant, &m.sku)))
-            .key(SK, s(keys::stock_sk(&m.hub_id)))
+            .key(SK, s(keys::stock_shard_sk(&m.hub_id, m.shard)))
             .update_expression(update)
             .condition_expression(condition)
             .expression_attribute_values(":q", decimal(amount))
@@ -89,7 +210,43 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    fn reservation_record(&self, order_pk: &str, record_sk: &str, moves: &[StockMove]) -> Result<Item, StoreError> {
+    /// Which shards each move takes from: reservations from shards with stock available,
+    /// releases from shards with stock reserved, starting at a shard picked by `seed` so
+    /// concurrent orders spread over the shards. Too little to take is a stock conflict.
+    async fn shard_moves(
+        &self,
+        tenant: &TenantId,
+        moves: &[StockMove],
+        seed: usize,
+    ) -> Result<Vec<ShardMove>, StoreError> {
+        let reads = moves.iter().map(|m| self.shards(tenant, &m.sku, &m.hub_id, false));
+        let all_shards = try_join_all(reads).await?;
+        let mut out = Vec::new();
+        for (m, shards) in moves.iter().zip(all_shards) {
+            let reserving = m.quantity > Decimal::ZERO;
+            let mut remaining = m.quantity.abs();
+            let n = shards.len();
+            for k in 0..n {
+                if remaining.is_zero() {
+                    break;
+                }
+                let shard = &shards[(seed + k) % n];
+                let room = if reserving { shard.available() } else { shard.reserved };
+                let take = remaining.min(room.max(Decimal::ZERO));
+                if take > Decimal::ZERO {
+                    let quantity = if reserving { take } else { -take };
+                    out.push(ShardMove { hub_id: m.hub_id.clone(), sku: m.sku.clone(), shard: shard.index, quantity });
+                    remaining -= take;
+                }
+            }
+            if remaining > Decimal::ZERO {
+                return Err(StoreError::Conflict(stock_conflict(&m.hub_id, &m.sku)));
+            }
+        }
+        Ok(out)
+    }
+
+    fn reservation_record(&self, order_pk: &str, record_sk: &str, moves: &[ShardMove]) -> Result<Item, StoreError> {
         let body = serde_json::to_string(moves).map_err(|e| StoreError::Unexpected(e.into()))?;
         let mut item = Item::new();
         item.insert(PK.into(), s(order_pk));
@@ -111,11 +268,11 @@ impl DynamoStore {
 
     /// Moves back chunks reserved ahead of a change that then failed, each with the removal of
     /// its record. A chunk that cannot be moved back keeps its record for reconciliation.
-    async fn undo(&self, tenant: &TenantId, order_pk: &str, done: &[(String, &[StockMove])]) {
+    async fn undo(&self, tenant: &TenantId, order_pk: &str, done: &[(String, &[ShardMove])]) {
         for (record_sk, moves) in done {
             let reversed: Result<Vec<TransactWriteItem>, StoreError> = moves
                 .iter()
-                .map(|m| self.stock_move(tenant, &StockMove { quantity: -m.quantity, ..m.clone() }))
+                .map(|m| self.shard_move(tenant, &ShardMove { quantity: -m.quantity, ..m.clone() }))
                 .chain(std::iter::once(self.delete(order_pk, record_sk)))
                 .collect();
             let result = match reversed {
@@ -132,20 +289,18 @@ impl DynamoStore {
     }
 }
 
-/// The identity attributes every stock write sets, so the first write creates a whole item.
-const STOCK_IDENTITY: &str = "tenant_id = :tenant, hub_id = :hub, sku = :sku, entity = :entity, GSI1PK = :gsi1pk, GSI1SK = :gsi1sk, reserved = if_not_exists(reserved, :zero)";
-
 impl StockStore for DynamoStore {
     async fn stock_for_skus(&self, tenant: &TenantId, skus: &[Sku]) -> Result<Vec<StockLevel>, StoreError> {
         let queries = skus.iter().map(|sku| self.query_all(None, PK, keys::stock_pk(tenant, sku), None));
         let pages = try_join_all(queries).await?;
-        pages.iter().flatten().map(stock_level).collect()
+        levels(&pages.into_iter().flatten().collect::<Vec<_>>())
     }
 
     async fn list_stock(&self, tenant: &TenantId, filter: &StockFilter) -> Result<Vec<StockLevel>, StoreError> {
         let items = match (&filter.sku, &filter.hub_id) {
             (Some(sku), Some(hub_id)) => {
-                self.get(keys::stock_pk(tenant, sku), &keys::stock_sk(hub_id)).await?.into_iter().collect()
+                let prefix = (SK, keys::stock_shards_prefix(hub_id));
+                self.query_all(None, PK, keys::stock_pk(tenant, sku), Some(prefix)).await?
             }
             (Some(sku), None) => self.query_all(None, PK, keys::stock_pk(tenant, sku), None).await?,
             (None, hub_id) => {
@@ -153,7 +308,7 @@ impl StockStore for DynamoStore {
                 self.query_all(Some("GSI1"), "GSI1PK", keys::stock_by_hub_pk(tenant), prefix).await?
             }
         };
-        items.iter().map(stock_level).collect()
+        levels(&items)
     }
 
     async fn change_stock(
@@ -163,74 +318,61 @@ impl StockStore for DynamoStore {
         sku: &Sku,
         change: StockChange,
     ) -> Result<StockLevel, StoreError> {
-        let update = self.stock_update(tenant, hub_id, sku);
-        let update = match change {
-            StockChange::Set(on_hand) => update
-                .update_expression(format!(
-                    "SET {STOCK_IDENTITY}, on_hand = :on_hand, available = :on_hand - if_not_exists(reserved, :zero)"
-                ))
-                .condition_expression("attribute_not_exists(PK) OR reserved <= :on_hand")
-                .expression_attribute_values(":on_hand", decimal(on_hand)),
-            StockChange::Counted { on_hand, at } => update
-                .update_expression(format!(
-                    "SET {STOCK_IDENTITY}, on_hand = :on_hand, available = :on_hand - if_not_exists(reserved, :zero), counted_at = :at"
-                ))
-                .condition_expression(
-                    "(attribute_not_exists(counted_at) OR counted_at < :at) AND (attribute_not_exists(PK) OR reserved <= :on_hand)",
-                )
-                .expression_attribute_values(":on_hand", decimal(on_hand))
-                .expression_attribute_values(":at", s(at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()))
-                .return_values_on_condition_check_failure(
-                    aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
-                ),
-            StockChange::Delta(delta) => {
-                let update = update
-                    .update_expression(format!(
-                        "SET {STOCK_IDENTITY}, on_hand = if_not_exists(on_hand, :zero) + :delta, available = if_not_exists(available, :zero) + :delta"
-                    ))
-                    .expression_attribute_values(":delta", decimal(delta));
-                if delta < Decimal::ZERO {
-                    // Taking stock away may not eat into what is reserved.
-                    update
-                        .condition_expression("available >= :needed")
-                        .expression_attribute_values(":needed", decimal(-delta))
-                } else {
-                    update
+        let wanted = self.get_skus(tenant, std::slice::from_ref(sku)).await?.first().map_or(1, |s| s.stock_shards);
+        for _ in 0..REBALANCE_ATTEMPTS {
+            let current = self.shards(tenant, sku, hub_id, true).await?;
+            let on_hand: Decimal = current.iter().map(|s| s.on_hand).sum();
+            let reserved: Decimal = current.iter().map(|s| s.reserved).sum();
+            let (target, counted_at) = match change {
+                StockChange::Set(target) => (target, None),
+                StockChange::Delta(delta) => (on_hand + delta, None),
+                StockChange::Counted { on_hand: target, at } => {
+                    let at = time_key(at);
+                    if current.iter().any(|s| s.counted_at.as_ref().is_some_and(|last| *last >= at)) {
+                        return Err(StoreError::Conflict(ConflictOn::Stale));
+                    }
+                    (target, Some(at))
                 }
-            }
-        };
-        let out = update.send().await.map_err(|e| {
-            // A count older than the one applied is stale; any other failed condition means
-            // on-hand would fall below what is reserved.
-            let newer_count_applied = match (&change, e.as_service_error()) {
-                (
-                    StockChange::Counted { at, .. },
-                    Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c)),
-                ) => c
-                    .item()
-                    .and_then(|old| old.get("counted_at"))
-                    .and_then(|v| v.as_s().ok())
-                    .is_some_and(|last| last.as_str() >= at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string().as_str()),
-                _ => false,
             };
-            match store_error(e) {
-                StoreError::Conflict(_) if newer_count_applied => StoreError::Conflict(ConflictOn::Stale),
-                StoreError::Conflict(_) => StoreError::Conflict(stock_conflict(hub_id, sku)),
-                other => other,
+            if target < reserved {
+                return Err(StoreError::Conflict(stock_conflict(hub_id, sku)));
             }
-        })?;
-        stock_level(&out.attributes.unwrap_or_default())
+            // Every shard rewritten: what is reserved stays where it is, what is available is
+            // spread evenly again.
+            let n = wanted.max(u16::try_from(current.len()).unwrap_or(u16::MAX)).max(1);
+            let shares = spread(target - reserved, n);
+            let mut items = Vec::with_capacity(usize::from(n));
+            for (index, share) in (0..n).zip(shares) {
+                let was = current.iter().find(|s| s.index == index);
+                let kept = was.map_or(Decimal::ZERO, |s| s.reserved);
+                let counted = counted_at.clone().or_else(|| was.and_then(|s| s.counted_at.clone()));
+                let shard = Shard { index, on_hand: kept + share, reserved: kept, counted_at: counted };
+                items.push(self.shard_put(tenant, hub_id, sku, &shard, was)?);
+            }
+            let on = vec![ConflictOn::Version; items.len()];
+            match self.transact(items, on).await {
+                Ok(()) => {
+                    return Ok(StockLevel { hub_id: hub_id.clone(), sku: sku.clone(), on_hand: target, reserved });
+                }
+                // A reservation moved a shard since it was read: read again.
+                Err(StoreError::Conflict(ConflictOn::Version)) => continue,
+                Err(other) => return Err(other),
+            }
+        }
+        Err(StoreError::Unavailable(format!("stock of {sku} at {hub_id} kept changing; retry")))
     }
 
     async fn save_with_stock(&self, write: OrderWrite, moves: &[StockMove]) -> Result<(), StoreError> {
         let tenant = write.order.tenant_id.clone();
         let order_pk = keys::order_pk(&tenant, &write.order.order_id);
         let version = write.expected_version.unwrap_or_default();
+        let seed = write.order.order_id.as_str().bytes().map(usize::from).sum();
+        let moves = self.shard_moves(&tenant, moves, seed).await?;
         let (mut items, mut on) = self.order_write_items(write, Utc::now())?;
         let room = MAX_TRANSACTION_ITEMS - items.len();
         if moves.len() <= room {
-            for m in moves {
-                items.push(self.stock_move(&tenant, m)?);
+            for m in &moves {
+                items.push(self.shard_move(&tenant, m)?);
                 on.push(stock_conflict(&m.hub_id, &m.sku));
             }
             return self.transact(items, on).await;
@@ -240,8 +382,8 @@ impl StockStore for DynamoStore {
         // written with a record of what it moved, then the rest with the order. If a later
         // chunk fails, the earlier ones are moved back; a crash in between leaves the records,
         // so nothing is ever held without a trace.
-        // The last transaction also deletes one record per chunk: find how many chunks that takes.
         let per_chunk = MAX_TRANSACTION_ITEMS - 1;
+        // The last transaction also deletes one record per chunk: find how many chunks that takes.
         let mut chunks = 1;
         while moves.len() - (room - chunks).min(moves.len()) > chunks * per_chunk {
             chunks += 1;
@@ -252,13 +394,13 @@ impl StockStore for DynamoStore {
             ));
         }
         let (early, last) = moves.split_at(moves.len() - (room - chunks));
-        let mut done: Vec<(String, &[StockMove])> = Vec::new();
+        let mut done: Vec<(String, &[ShardMove])> = Vec::new();
         for (i, chunk) in early.chunks(per_chunk).enumerate() {
             let record_sk = format!("{}{version:010}#{i:03}", keys::RESERVATION_PREFIX);
             let mut chunk_items = Vec::with_capacity(chunk.len() + 1);
             let mut chunk_on = Vec::with_capacity(chunk.len() + 1);
             for m in chunk {
-                chunk_items.push(self.stock_move(&tenant, m)?);
+                chunk_items.push(self.shard_move(&tenant, m)?);
                 chunk_on.push(stock_conflict(&m.hub_id, &m.sku));
             }
             chunk_items.push(self.put(self.reservation_record(&order_pk, &record_sk, chunk)?, None));
@@ -270,7 +412,7 @@ impl StockStore for DynamoStore {
             done.push((record_sk, chunk));
         }
         for m in last {
-            items.push(self.stock_move(&tenant, m)?);
+            items.push(self.shard_move(&tenant, m)?);
             on.push(stock_conflict(&m.hub_id, &m.sku));
         }
         for (record_sk, _) in &done {
@@ -282,5 +424,18 @@ impl StockStore for DynamoStore {
             return Err(err);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn available_stock_spreads_evenly_to_the_thousandth() {
+        assert_eq!(spread(Decimal::new(10, 0), 3), [Decimal::new(4, 0), Decimal::new(3, 0), Decimal::new(3, 0)]);
+        assert_eq!(spread(Decimal::new(105, 1), 2), [Decimal::new(53, 1), Decimal::new(52, 1)]);
+        assert_eq!(spread(Decimal::new(7, 0), 1), [Decimal::new(7, 0)]);
+        assert_eq!(spread(Decimal::ZERO, 4).iter().sum::<Decimal>(), Decimal::ZERO);
     }
 }

@@ -139,6 +139,7 @@ mod tests {
             tax_rate: None,
             low_stock_threshold: None,
             channel_items: BTreeMap::from([("shopee".to_owned(), "SP-77".to_owned())]),
+            stock_shards: None,
         };
         let tenant = TenantId::parse("t1").unwrap();
         store.put_sku(&tenant, &input.into_sku(Sku::parse("CUP").unwrap(), Utc::now()).unwrap()).await.unwrap();

@@ -94,6 +94,7 @@ mod tests {
             tax_rate: None,
             low_stock_threshold: None,
             channel_items: Default::default(),
+            stock_shards: None,
         };
         store.put_sku(&t, &sku.into_sku(Sku::parse("S1").unwrap(), Utc::now()).unwrap()).await.unwrap();
         store
