@@ -135,6 +135,9 @@ class GatewayServer:
     def __init__(self, gateway: Gateway, host: str, port: int) -> None:
         handler = type("Handler", (_Handler,), {"gateway": gateway})
         ThreadingHTTPServer.allow_reuse_address = True
+        # The stdlib's listen backlog is 5: a burst of parallel clients (a load test, the
+        # concurrency tests) would see connections reset before a thread could take them.
+        ThreadingHTTPServer.request_queue_size = 256
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="gateway",
