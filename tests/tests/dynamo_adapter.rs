@@ -524,3 +524,29 @@ mod large_orders {
         assert_eq!(history.last().unwrap().reason, "reserved what is available; the rest is backordered");
     }
 }
+
+#[tokio::test]
+async fn when_placement_gives_up_the_order_is_backordered_with_the_reason() {
+    use oms_domain::usecases::placement::{PlacementFailure, record_failure};
+
+    let store = store().await;
+    let tenant = fresh_tenant();
+    sku(&store, &tenant, "PP", Decimal::ONE, Currency::Vnd).await;
+    let id = new_order(&store, &tenant, "PP", "2").await;
+    let failure = PlacementFailure {
+        tenant_id: tenant.clone(),
+        order_id: id.clone(),
+        error: json!({"Error": "TooManyReplans", "Cause": "stock kept changing under every plan"}),
+    };
+    assert_eq!(record_failure(&store, &failure, Utc::now()).await.unwrap(), OrderStatus::Backordered);
+    let order = store.get_order(&tenant, &id).await.unwrap().unwrap();
+    assert_eq!((order.lines[0].allocated, order.lines[0].backordered), (Decimal::ZERO, Decimal::new(2, 0)));
+    let last = store.order_history(&tenant, &id).await.unwrap().pop().unwrap();
+    assert_eq!(last.reason, "placement failed (TooManyReplans): stock kept changing under every plan");
+    assert_eq!(
+        record_failure(&store, &failure, Utc::now()).await.unwrap(),
+        OrderStatus::Backordered,
+        "a repeat changes nothing"
+    );
+    assert_eq!(store.order_history(&tenant, &id).await.unwrap().len(), 3);
+}

@@ -48,6 +48,10 @@ fn every_sample_event_parses_as_its_trigger() {
             ("placement", "assign-hub") => {
                 serde_json::from_str::<PlacementRequest>(&text).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
             }
+            ("placement", "placement-failed") => {
+                serde_json::from_str::<oms_domain::usecases::placement::PlacementFailure>(&text)
+                    .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+            }
             ("placement", "reserve-stock") => {
                 serde_json::from_str::<PlacementPlan>(&text).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
             }

@@ -1,0 +1,20 @@
+//! `placement-failed`: the placement workflow's failure path, recording why in the order.
+
+#![recursion_limit = "256"]
+
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use oms_aws::runtime;
+use oms_aws::task::TaskError;
+use oms_domain::usecases::placement::{PlacementFailure, record_failure};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    runtime::init_tracing();
+    let config = runtime::aws_config().await;
+    let store = runtime::dynamo_store(&config).await?;
+    let store = &store;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<PlacementFailure>| async move {
+        record_failure(store, &event.payload, chrono::Utc::now()).await.map_err(TaskError::from)
+    }))
+    .await
+}
