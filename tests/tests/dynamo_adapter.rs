@@ -23,12 +23,34 @@ fn request(body: &serde_json::Value) -> CreateOrderRequest {
     serde_json::from_value(body.clone()).unwrap()
 }
 
+/// An order body. `manual` allocation: these tests run the placement use cases themselves, and
+/// the running stack's relay would otherwise start real placement workflows for the same orders.
 fn order_body(sku: &str, quantity: &str, submit: bool) -> serde_json::Value {
     json!({
         "customer": {"id": "C1", "name": "Nhựa ABC", "delivery_address": {"line1": "1 Lê Lợi", "city": "HCM", "country": "VN", "lat": 10.77, "lon": 106.7}},
+        "allocation": "manual",
         "lines": [{"sku": sku, "quantity": quantity}],
         "submit": submit
     })
+}
+
+/// An automatically allocated order awaiting placement, submitted without starting the
+/// placement workflow (the test plays the workflow).
+async fn auto_order_without_workflow(
+    store: &DynamoStore,
+    tenant: &TenantId,
+    sku_code: &str,
+    quantity: &str,
+) -> OrderId {
+    let sales = actor(tenant, Role::Sales);
+    let mut body = order_body(sku_code, quantity, false);
+    body["allocation"] = "auto".into();
+    let mut order = create_order(store, &sales, request(&body), None, Utc::now()).await.unwrap().order;
+    let version = order.version;
+    let change = order.submit(&sales, Utc::now()).unwrap();
+    let id = order.order_id.clone();
+    store.save_order(OrderWrite::update(order, version, vec![change], vec![])).await.unwrap();
+    id
 }
 
 async fn count_orders(tenant: &TenantId) -> usize {
@@ -419,7 +441,7 @@ async fn a_reservation_held_past_the_timeout_is_given_back_and_placed_again_on_r
     let pp = sku(&store, &tenant, "PP", Decimal::ONE, Currency::Vnd).await;
     let a = hub(&store, &tenant, "A", Decimal::ONE).await;
     stock(&store, &tenant, &a, &pp, Decimal::new(10, 0)).await;
-    let id = new_order(&store, &tenant, "PP", "4").await;
+    let id = auto_order_without_workflow(&store, &tenant, "PP", "4").await;
     assert_eq!(place(&store, &tenant, &id).await, OrderStatus::Allocated);
     let admin = actor(&tenant, Role::Admin);
     let hold = HoldRequest { code: "payment_hold".into(), reason: "deposit".into() };
