@@ -9,9 +9,10 @@ use serde::Deserialize;
 
 use crate::access::{Action, Actor, Role};
 use crate::error::AppError;
-use crate::events::DomainEvent;
+use crate::events::{DomainEvent, OutboxMessage};
 use crate::fulfillment::Dispatch;
 use crate::ids::OrderId;
+use crate::inventory::StockMove;
 use crate::order::{Address, AllocationMode, Contact, FulfillmentPolicy, Order, StatusChange};
 use crate::ports::{OrderPage, OrderQuery, OrderStore, OrderWrite, Store};
 use crate::status::OrderStatus;
@@ -62,6 +63,58 @@ async fn load_for<S: OrderStore>(store: &S, actor: &Actor, id: &OrderId, action:
     get_order(store, actor, id).await
 }
 
+/// What a change of an order brings with it, committed together.
+#[derive(Default)]
+struct Effects {
+    history: Vec<StatusChange>,
+    outbox: Vec<OutboxMessage>,
+    moves: Vec<StockMove>,
+    /// Warehouse requests sent, counted against the hubs' daily capacity once committed.
+    dispatched: Vec<crate::fulfillment::FulfillmentRequest>,
+}
+
+impl Effects {
+    /// Sends an allocated order to its warehouses (unless a hold stops it) with this change.
+    fn dispatch(&mut self, order: &mut Order, actor: &Actor, now: DateTime<Utc>) -> Result<(), AppError> {
+        if let Dispatch::Sent { change, requests } = order.request_fulfillment(actor, now)? {
+            self.outbox.extend(effects::after_dispatch(order, &change, &requests, now));
+            self.history.push(change);
+            self.dispatched = requests;
+        }
+        Ok(())
+    }
+}
+
+/// Changes an order the actor may change under `action`: replays a repeated `Idempotency-Key`,
+/// applies `change` to the current order, and commits the order with its history, events and
+/// stock moves, conditional on the version it read.
+async fn change_order<S, F>(
+    store: &S,
+    actor: &Actor,
+    id: &OrderId,
+    action: Action,
+    key: Option<IdempotencyKey>,
+    now: DateTime<Utc>,
+    change: F,
+) -> Result<Changed, AppError>
+where
+    S: Store,
+    F: FnOnce(&mut Order) -> Result<Effects, AppError>,
+{
+    if let Some(done) = replay_if_seen(store, actor, key.as_ref()).await? {
+        return Ok(done);
+    }
+    let mut order = load_for(store, actor, id, action).await?;
+    let version = order.version;
+    let effects = change(&mut order)?;
+    let write = OrderWrite::update(order, version, effects.history, effects.outbox);
+    let changed = commit(store, actor, key.as_ref(), write, &effects.moves, now).await?;
+    if !changed.replayed {
+        count_dispatches(store, &actor.tenant_id, &effects.dispatched).await;
+    }
+    Ok(changed)
+}
+
 /// `POST /orders/{id}/submit`.
 pub async fn submit_order<S: Store>(
     store: &S,
@@ -70,14 +123,11 @@ pub async fn submit_order<S: Store>(
     key: Option<IdempotencyKey>,
     now: DateTime<Utc>,
 ) -> Result<Changed, AppError> {
-    if let Some(done) = replay_if_seen(store, actor, key.as_ref()).await? {
-        return Ok(done);
-    }
-    let mut order = load_for(store, actor, id, Action::CreateOrder).await?;
-    let version = order.version;
-    let change = order.submit(actor, now)?;
-    let outbox = effects::after_submit(&order, &change, now);
-    commit(store, actor, key.as_ref(), OrderWrite::update(order, version, vec![change], outbox), &[], now).await
+    change_order(store, actor, id, Action::CreateOrder, key, now, |order| {
+        let change = order.submit(actor, now)?;
+        Ok(Effects { outbox: effects::after_submit(order, &change, now), history: vec![change], ..Effects::default() })
+    })
+    .await
 }
 
 /// The body of `POST /orders/{id}/approve-price`.
@@ -99,15 +149,16 @@ pub async fn decide_price<S: Store>(
     key: Option<IdempotencyKey>,
     now: DateTime<Utc>,
 ) -> Result<Changed, AppError> {
-    if let Some(done) = replay_if_seen(store, actor, key.as_ref()).await? {
-        return Ok(done);
-    }
     let notes = optional_text("notes", request.notes, 2000)?;
-    let mut order = load_for(store, actor, id, Action::ApprovePrice).await?;
-    let version = order.version;
-    let change = order.decide_price(request.approved, notes, actor, now)?;
-    let outbox = effects::after_transition(&order, &change, now);
-    commit(store, actor, key.as_ref(), OrderWrite::update(order, version, vec![change], outbox), &[], now).await
+    change_order(store, actor, id, Action::ApprovePrice, key, now, |order| {
+        let change = order.decide_price(request.approved, notes, actor, now)?;
+        Ok(Effects {
+            outbox: effects::after_transition(order, &change, now),
+            history: vec![change],
+            ..Effects::default()
+        })
+    })
+    .await
 }
 
 /// The body of `POST /orders/{id}/cancel`.
@@ -127,33 +178,34 @@ pub async fn cancel_order<S: Store>(
     key: Option<IdempotencyKey>,
     now: DateTime<Utc>,
 ) -> Result<Changed, AppError> {
-    if let Some(done) = replay_if_seen(store, actor, key.as_ref()).await? {
-        return Ok(done);
-    }
     let reason = crate::inventory::non_empty_text("reason", request.reason, 500)?;
-    let mut order = load_for(store, actor, id, Action::ManageOrders).await?;
-    let version = order.version;
-    let cancellation = order.cancel(&reason, actor, now)?;
-    let mut outbox = effects::after_transition(&order, &cancellation.change, now);
-    for request in &cancellation.withdrawn {
-        let withdrawn = DomainEvent::FulfillmentCancelled {
-            fulfillment_request_id: request.fulfillment_request_id.clone(),
+    change_order(store, actor, id, Action::ManageOrders, key, now, |order| {
+        let cancellation = order.cancel(&reason, actor, now)?;
+        let mut outbox = effects::after_transition(order, &cancellation.change, now);
+        for request in &cancellation.withdrawn {
+            let withdrawn = DomainEvent::FulfillmentCancelled {
+                fulfillment_request_id: request.fulfillment_request_id.clone(),
+                order_id: order.order_id.clone(),
+                hub_id: request.hub_id.clone(),
+                reason: reason.clone(),
+            };
+            outbox.push(order_event(order, now, withdrawn));
+        }
+        let cancelled = DomainEvent::OrderCancelled {
             order_id: order.order_id.clone(),
-            hub_id: request.hub_id.clone(),
+            order_number: order.order_number.clone(),
             reason: reason.clone(),
+            released: cancellation.released.clone(),
         };
-        outbox.push(order_event(&order, now, withdrawn));
-    }
-    let cancelled = DomainEvent::OrderCancelled {
-        order_id: order.order_id.clone(),
-        order_number: order.order_number.clone(),
-        reason,
-        released: cancellation.released.clone(),
-    };
-    outbox.push(order_event(&order, now, cancelled));
-    let moves = crate::inventory::StockMove::net(cancellation.released);
-    let write = OrderWrite::update(order, version, vec![cancellation.change], outbox);
-    commit(store, actor, key.as_ref(), write, &moves, now).await
+        outbox.push(order_event(order, now, cancelled));
+        Ok(Effects {
+            history: vec![cancellation.change],
+            outbox,
+            moves: crate::inventory::StockMove::net(cancellation.released),
+            dispatched: vec![],
+        })
+    })
+    .await
 }
 
 /// The body of `POST /orders/{id}/holds`.
@@ -175,9 +227,6 @@ pub async fn place_hold<S: Store>(
     key: Option<IdempotencyKey>,
     now: DateTime<Utc>,
 ) -> Result<Changed, AppError> {
-    if let Some(done) = replay_if_seen(store, actor, key.as_ref()).await? {
-        return Ok(done);
-    }
     let code = request.code.trim().to_owned();
     if code.is_empty()
         || code.len() > 32
@@ -189,16 +238,16 @@ pub async fn place_hold<S: Store>(
         ));
     }
     let reason = crate::inventory::non_empty_text("reason", request.reason, 500)?;
-    let mut order = load_for(store, actor, id, Action::ManageOrders).await?;
-    let version = order.version;
-    let hold = order.place_hold(&code, &reason, actor, now)?.clone();
-    let placed = DomainEvent::OrderHoldPlaced {
-        order_id: order.order_id.clone(),
-        order_number: order.order_number.clone(),
-        hold,
-    };
-    let outbox = vec![order_event(&order, now, placed)];
-    commit(store, actor, key.as_ref(), OrderWrite::update(order, version, vec![], outbox), &[], now).await
+    change_order(store, actor, id, Action::ManageOrders, key, now, |order| {
+        let hold = order.place_hold(&code, &reason, actor, now)?.clone();
+        let placed = DomainEvent::OrderHoldPlaced {
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            hold,
+        };
+        Ok(Effects { outbox: vec![order_event(order, now, placed)], ..Effects::default() })
+    })
+    .await
 }
 
 /// `POST /orders/{id}/holds/{hold_id}/release`.
@@ -210,41 +259,26 @@ pub async fn release_hold<S: Store>(
     key: Option<IdempotencyKey>,
     now: DateTime<Utc>,
 ) -> Result<Changed, AppError> {
-    if let Some(done) = replay_if_seen(store, actor, key.as_ref()).await? {
-        return Ok(done);
-    }
-    let mut order = load_for(store, actor, id, Action::ManageOrders).await?;
-    let version = order.version;
-    let hold = order.release_hold(hold_id, actor, now)?.clone();
-    let released = DomainEvent::OrderHoldReleased {
-        order_id: order.order_id.clone(),
-        order_number: order.order_number.clone(),
-        hold,
-        still_on_hold: order.on_hold,
-    };
-    let mut outbox = vec![order_event(&order, now, released)];
-    let mut history = vec![];
-    // The last hold gone, an allocated order continues where the hold stopped it: to its
-    // warehouses.
-    // A reservation that expired while held leaves the order PENDING_ALLOCATION: place it again.
-    if !order.on_hold && order.awaits_automatic_placement() {
-        outbox.push(crate::events::OutboxMessage::start_placement(&order));
-    }
-    let mut sent = vec![];
-    if !order.on_hold
-        && order.status == OrderStatus::Allocated
-        && let Dispatch::Sent { change, requests } = order.request_fulfillment(actor, now)?
-    {
-        outbox.extend(effects::after_dispatch(&order, &change, &requests, now));
-        history.push(change);
-        sent = requests;
-    }
-    let changed =
-        commit(store, actor, key.as_ref(), OrderWrite::update(order, version, history, outbox), &[], now).await?;
-    if !changed.replayed {
-        count_dispatches(store, &actor.tenant_id, &sent).await;
-    }
-    Ok(changed)
+    change_order(store, actor, id, Action::ManageOrders, key, now, |order| {
+        let hold = order.release_hold(hold_id, actor, now)?.clone();
+        let released = DomainEvent::OrderHoldReleased {
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            hold,
+            still_on_hold: order.on_hold,
+        };
+        let mut effects = Effects { outbox: vec![order_event(order, now, released)], ..Effects::default() };
+        // The last hold gone, the order continues where the hold stopped it: placed again if
+        // its reservation expired meanwhile, or on to its warehouses if it is allocated.
+        if !order.on_hold && order.awaits_automatic_placement() {
+            effects.outbox.push(crate::events::OutboxMessage::start_placement(order));
+        }
+        if !order.on_hold && order.status == OrderStatus::Allocated {
+            effects.dispatch(order, actor, now)?;
+        }
+        Ok(effects)
+    })
+    .await
 }
 
 /// The customer fields `PATCH` may change.
@@ -475,29 +509,27 @@ pub async fn allocate_line<S: Store>(
     key: Option<IdempotencyKey>,
     now: DateTime<Utc>,
 ) -> Result<Changed, AppError> {
-    if let Some(done) = replay_if_seen(store, actor, key.as_ref()).await? {
-        return Ok(done);
-    }
-    let mut order = load_for(store, actor, id, Action::ManageOrders).await?;
+    actor.authorize(Action::ManageOrders)?;
     match store.get_hub(&actor.tenant_id, &request.hub_id).await? {
         Some(hub) if hub.active => {}
         Some(_) => return Err(AppError::conflict("hub_inactive", format!("hub {} is inactive", request.hub_id))),
         None => return Err(AppError::NotFound("hub")),
     }
-    let version = order.version;
-    let reserve = order.allocate_manually(&request.order_line_id, &request.hub_id, request.quantity, now)?;
-    let reserved = DomainEvent::StockReserved {
-        order_id: order.order_id.clone(),
-        order_number: order.order_number.clone(),
-        reservations: vec![crate::placement::PlannedReservation {
-            line_id: request.order_line_id,
-            sku: reserve.sku.clone(),
-            hub_id: reserve.hub_id.clone(),
-            quantity: reserve.quantity,
-        }],
-    };
-    let outbox = vec![order_event(&order, now, reserved)];
-    commit(store, actor, key.as_ref(), OrderWrite::update(order, version, vec![], outbox), &[reserve], now).await
+    change_order(store, actor, id, Action::ManageOrders, key, now, |order| {
+        let reserve = order.allocate_manually(&request.order_line_id, &request.hub_id, request.quantity, now)?;
+        let reserved = DomainEvent::StockReserved {
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            reservations: vec![crate::placement::PlannedReservation {
+                line_id: request.order_line_id.clone(),
+                sku: reserve.sku.clone(),
+                hub_id: reserve.hub_id.clone(),
+                quantity: reserve.quantity,
+            }],
+        };
+        Ok(Effects { outbox: vec![order_event(order, now, reserved)], moves: vec![reserve], ..Effects::default() })
+    })
+    .await
 }
 
 /// `POST /orders/{id}/confirm-allocation`: every line fully allocated, the order goes
@@ -509,24 +541,15 @@ pub async fn confirm_allocation<S: Store>(
     key: Option<IdempotencyKey>,
     now: DateTime<Utc>,
 ) -> Result<Changed, AppError> {
-    if let Some(done) = replay_if_seen(store, actor, key.as_ref()).await? {
-        return Ok(done);
-    }
-    let mut order = load_for(store, actor, id, Action::ManageOrders).await?;
-    let version = order.version;
-    let change = order.confirm_allocation(actor, now)?;
-    let mut outbox = effects::after_transition(&order, &change, now);
-    let mut history = vec![change];
-    let mut sent = vec![];
-    if let Dispatch::Sent { change, requests } = order.request_fulfillment(actor, now)? {
-        outbox.extend(effects::after_dispatch(&order, &change, &requests, now));
-        history.push(change);
-        sent = requests;
-    }
-    let changed =
-        commit(store, actor, key.as_ref(), OrderWrite::update(order, version, history, outbox), &[], now).await?;
-    if !changed.replayed {
-        count_dispatches(store, &actor.tenant_id, &sent).await;
-    }
-    Ok(changed)
+    change_order(store, actor, id, Action::ManageOrders, key, now, |order| {
+        let change = order.confirm_allocation(actor, now)?;
+        let mut effects = Effects {
+            outbox: effects::after_transition(order, &change, now),
+            history: vec![change],
+            ..Effects::default()
+        };
+        effects.dispatch(order, actor, now)?;
+        Ok(effects)
+    })
+    .await
 }
