@@ -94,3 +94,20 @@ def test_a_warehouse_count_on_the_bus_sets_on_hand_once_and_a_late_older_one_is_
         time.sleep(0.3)
     time.sleep(2)
     assert sales.get("/inventory?sku=PP-H1&hub_id=HCM").json()["items"][0]["on_hand"] == "80"
+
+
+def test_inventory_low_fires_when_a_reservation_takes_available_under_the_threshold(admin, sales, catalog, tenant, sqs):
+    admin.put("/skus/PP-H1", {"name": "PP Homopolymer", "unit": "KG", "list_price": "32000", "low_stock_threshold": "10"})
+    admin.put("/inventory/HCM/PP-H1", {"on_hand": "15"})
+    order = sales.post("/orders", order_body("PP-H1", "8", submit=True)).json()
+    sales.wait_for_status(order["order_id"], {"IN_FULFILLMENT"})
+    url, deadline = os.environ["OMS_EVENT_TAP_QUEUE_URL"], time.monotonic() + 30
+    low = None
+    while time.monotonic() < deadline and low is None:
+        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            event = json.loads(message["Body"])
+            if event["detail-type"] == "InventoryLow" and event["detail"]["tenant_id"] == tenant:
+                low = event["detail"]
+    assert low is not None, "no InventoryLow"
+    assert (low["hub_id"], low["sku"], low["available"], low["threshold"]) == ("HCM", "PP-H1", "7", "10")
