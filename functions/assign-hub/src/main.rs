@@ -10,10 +10,7 @@ use oms_domain::usecases::placement::{PlacementRequest, plan};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    runtime::init_tracing();
-    let config = runtime::aws_config().await;
-    let store = runtime::dynamo_store(&config).await?;
-    let store = &store;
+    let (_, store) = runtime::start().await?;
     // OMS_ROUTING_WEIGHTS="<performance>,<proximity>", default 0.7,0.3.
     let weights = match std::env::var("OMS_ROUTING_WEIGHTS") {
         Ok(value) => RoutingWeights::parse(&value)?,

@@ -10,10 +10,7 @@ use oms_domain::usecases::placement::{PlacementRequest, expire};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    runtime::init_tracing();
-    let config = runtime::aws_config().await;
-    let store = runtime::dynamo_store(&config).await?;
-    let store = &store;
+    let (_, store) = runtime::start().await?;
     let timeout = runtime::reservation_timeout()?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<PlacementRequest>| async move {
         expire(store, &event.payload, timeout, chrono::Utc::now()).await.map_err(TaskError::from)

@@ -9,15 +9,13 @@ use oms_aws::runtime;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    runtime::init_tracing();
-    let config = runtime::aws_config().await;
+    let (config, store) = runtime::start().await?;
     let publisher = AwsPublisher::new(
-        &config,
+        config,
         runtime::env("OMS_EVENT_BUS_NAME")?,
         runtime::env("OMS_ORDER_PLACEMENT_STATE_MACHINE_ARN")?,
     );
-    let store = runtime::dynamo_store(&config).await?;
-    let (publisher, store) = (&publisher, &store);
+    let publisher = &publisher;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
         Ok::<_, Error>(handle(store, publisher, event.payload).await)
     }))

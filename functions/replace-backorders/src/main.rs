@@ -13,10 +13,7 @@ use oms_domain::usecases::placement::replace_backorders;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    runtime::init_tracing();
-    let config = runtime::aws_config().await;
-    let store = runtime::dynamo_store(&config).await?;
-    let store = &store;
+    let (_, store) = runtime::start().await?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent<EventEnvelope>>| async move {
         let detail = event.payload.detail;
         let DomainEvent::StockReplenished { sku, .. } = &detail.event else {

@@ -10,10 +10,7 @@ use oms_domain::usecases::placement::reserve;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    runtime::init_tracing();
-    let config = runtime::aws_config().await;
-    let store = runtime::dynamo_store(&config).await?;
-    let store = &store;
+    let (_, store) = runtime::start().await?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<PlacementPlan>| async move {
         reserve(store, &event.payload, chrono::Utc::now()).await.map_err(TaskError::from)
     }))

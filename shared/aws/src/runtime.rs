@@ -44,3 +44,12 @@ pub fn reservation_timeout() -> Result<chrono::Duration, Error> {
         Err(_) => Ok(chrono::Duration::minutes(15)),
     }
 }
+
+/// What every function starts with: JSON logs, the SDK configuration and the store, built once
+/// and kept for the life of the process, so handlers borrow them for `'static`.
+pub async fn start() -> Result<(&'static aws_config::SdkConfig, &'static crate::DynamoStore), Error> {
+    init_tracing();
+    let config: &'static aws_config::SdkConfig = Box::leak(Box::new(aws_config().await));
+    let store: &'static crate::DynamoStore = Box::leak(Box::new(dynamo_store(config).await?));
+    Ok((config, store))
+}
