@@ -11,6 +11,7 @@ import hmac
 import json
 import os
 import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -21,6 +22,10 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK_ENV = ROOT / ".local" / "run" / "stack.env"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tools.local.event_schemas import validate_detail  # noqa: E402
 
 
 def _load_stack_env():
@@ -162,7 +167,8 @@ def sqs():
 
 def events_of(sqs, order_id: str, until: str, timeout: float = 30.0) -> list[dict]:
     """EventBridge events about one order, read from the event tap queue (subscribed to every
-    `oms` event), up to and including the first of type `until`."""
+    `oms` event), up to and including the first of type `until`. Every event read, about this
+    order or not, must match its schema in events/schemas/."""
     url = os.environ["OMS_EVENT_TAP_QUEUE_URL"]
     seen, deadline = [], time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -170,6 +176,7 @@ def events_of(sqs, order_id: str, until: str, timeout: float = 30.0) -> list[dic
         for message in batch:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             event = json.loads(message["Body"])
+            validate_detail(event["source"], event["detail-type"], event["detail"])
             detail = event["detail"]
             if detail.get("order_id") == order_id or detail.get("order", {}).get("order_id") == order_id:
                 seen.append(event)

@@ -10,7 +10,7 @@ use oms_aws::DynamoStore;
 use oms_aws::dynamo::keys;
 use oms_domain::inventory::{StockChange, StockFilter};
 use oms_domain::placement::RoutingWeights;
-use oms_domain::ports::{OrderStore, OrderWrite, StockStore};
+use oms_domain::ports::{Counter, OrderStore, OrderWrite, StockStore};
 use oms_domain::usecases::orders::get_order;
 use oms_domain::usecases::placement::{PlacementRequest, plan, reserve};
 use oms_domain::usecases::{CreateOrderRequest, IdempotencyKey, create_order};
@@ -320,14 +320,21 @@ async fn stock_never_goes_below_what_is_reserved() {
 }
 
 #[tokio::test]
-async fn order_numbers_count_up_per_tenant_and_day() {
+async fn document_numbers_count_up_per_tenant_and_day_and_shipments_across_tenants() {
     let store = store().await;
     let (t1, t2) = (fresh_tenant(), fresh_tenant());
-    let day = Utc::now().date_naive();
-    assert_eq!(store.next_order_sequence(&t1, day).await.unwrap(), 1);
-    assert_eq!(store.next_order_sequence(&t1, day).await.unwrap(), 2);
-    assert_eq!(store.next_order_sequence(&t2, day).await.unwrap(), 1);
-    assert_eq!(store.next_order_sequence(&t1, day.succ_opt().unwrap()).await.unwrap(), 1);
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let next = |counter| store.next_number(counter, day);
+    assert_eq!(next(Counter::Orders(&t1)).await.unwrap(), "ORD-20261122-0001");
+    assert_eq!(next(Counter::Orders(&t1)).await.unwrap(), "ORD-20261122-0002");
+    assert_eq!(next(Counter::Orders(&t2)).await.unwrap(), "ORD-20261122-0001");
+    assert_eq!(next(Counter::Returns(&t1)).await.unwrap(), "RMA-20261122-0001");
+    assert_eq!(store.next_number(Counter::Orders(&t1), day.succ_opt().unwrap()).await.unwrap(), "ORD-20261123-0001");
+    // One shipment sequence for every tenant: ids never repeat, whoever asks.
+    let a = next(Counter::Shipments).await.unwrap();
+    let b = next(Counter::Shipments).await.unwrap();
+    let number = |id: &str| id.rsplit('-').next().unwrap().parse::<u64>().unwrap();
+    assert!(a.starts_with("SHP-20261122-") && number(&b) == number(&a) + 1, "{a} then {b}");
 }
 
 mod listing {

@@ -46,6 +46,17 @@ def _port(name: str, default: int) -> int:
         raise SystemExit(f"{name}={raw!r} is not a port number") from exc
 
 
+def _seconds(name: str, default: float) -> float:
+    raw = _env(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise SystemExit(f"{name}={raw!r} is not a number of seconds")
+    return value
+
+
 def _overrides(raw: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in filter(None, (p.strip() for p in raw.split(","))):
@@ -69,6 +80,9 @@ class Settings:
     template: Path
     watch_concurrency: int
     parameter_overrides: dict[str, str] = field(default_factory=dict)
+    # First wait before retrying a failed asynchronous invocation, doubled for each next retry
+    # (AWS waits about 1 then 2 minutes).
+    async_retry_delay: float = 0.5
 
     @property
     def api_url(self) -> str:
@@ -115,7 +129,9 @@ class Settings:
 
 def load() -> Settings:
     # Locally: the event tap on, and failed channel orders retried (then dead-lettered) in seconds.
-    overrides = {"EnableEventTap": "true", "ChannelIntakeRetryDelaySeconds": "2"}
+    tms_webhook_secret = _env("OMS_TMS_WEBHOOK_SECRET", "oms-local-tms-secret")
+    overrides = {"EnableEventTap": "true", "ChannelIntakeRetryDelaySeconds": "2",
+                 "TmsWebhookSecret": tms_webhook_secret}
     overrides.update(_overrides(os.environ.get("OMS_PARAMETER_OVERRIDES", "")))
     template = Path(_env("OMS_TEMPLATE", str(ROOT / "infra" / "template.yaml")))
     return Settings(
@@ -126,8 +142,9 @@ def load() -> Settings:
         dynamodb_port=_port("OMS_DYNAMODB_PORT", 8000),
         watch_port=_port("OMS_WATCH_PORT", 9000),
         jwt_secret=_env("OMS_JWT_SECRET", "oms-local-dev-secret"),
-        tms_webhook_secret=_env("OMS_TMS_WEBHOOK_SECRET", "oms-local-tms-secret"),
+        tms_webhook_secret=tms_webhook_secret,
         template=template.resolve(),
         watch_concurrency=_port("OMS_WATCH_CONCURRENCY", 4),
         parameter_overrides=overrides,
+        async_retry_delay=_seconds("OMS_ASYNC_RETRY_DELAY_SECONDS", 0.5),
     )

@@ -36,7 +36,8 @@ def main() -> int:
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
     bridge = motopatch.Bridge(settings.watch_url, stack.binaries_by_function_name(),
-                              settings.region)
+                              settings.region, stack=stack, sqs=provision.client("sqs", settings),
+                              retry_delay=settings.async_retry_delay)
     motopatch.install(bridge)
     moto = ThreadedMotoServer(ip_address=config.HOST, port=settings.aws_port, verbose=False)
     moto.start()

@@ -5,10 +5,13 @@
    to the function's binary in `cargo lambda watch`. A failed invocation is answered with
    `X-Amz-Function-Error: Unhandled` and the `{"errorType", "errorMessage"}` payload, which is what
    the executor turns into the state error named after `errorType` (so Retry/Catch match).
-   `InvocationType: Event` returns at once and invokes in the background, retried twice like AWS.
+   `InvocationType: Event` returns at once and invokes in the background (see 3).
 2. EventBridge rule targets of kind Lambda and Step Functions (moto raises NotImplementedError for
    both in `Rule.send_to_targets`) are delivered here, asynchronously, with Input / InputPath /
    InputTransformer applied to the AWS-shaped event. Other targets keep moto's behaviour.
+3. Asynchronous invocations (1 and 2) fail the way Lambda's event queue does: a function error is
+   retried up to the function's EventInvokeConfig MaximumRetryAttempts (default 2) with a doubling
+   delay, then an invocation record goes to its OnFailure SQS queue, or the event is dropped.
 """
 
 from __future__ import annotations
@@ -23,19 +26,28 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
 
-from . import invoke, transform
+from . import destinations, invoke, transform
 from .config import ACCOUNT_ID
+from .template import AsyncInvokeConfig, LocalStack
 
 log = logging.getLogger("moto-bridge")
 
 
 class Bridge:
-    """Holds what the patched methods need: where watch is and which binary serves a function."""
+    """Holds what the patched methods need: where watch is, which binary serves a function, and
+    what to do when an asynchronous invocation fails (the template's EventInvokeConfig)."""
 
-    def __init__(self, watch_url: str, binaries: dict[str, str], region: str) -> None:
+    def __init__(self, watch_url: str, binaries: dict[str, str], region: str,
+                 stack: LocalStack | None = None, sqs: Any = None,
+                 retry_delay: float = 0.5) -> None:
         self.watch_url = watch_url
         self.binaries = dict(binaries)
         self.region = region
+        # The functions' EventInvokeConfig and where OnFailure records go (an SQS client).
+        self.stack = stack
+        self.sqs = sqs
+        self.retry_delay = retry_delay
+        self.sleep = time.sleep  # tests replace it
         self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="async-delivery")
 
     def binary_for(self, function_name: str) -> str:
@@ -61,16 +73,50 @@ class Bridge:
         return result
 
     def invoke_async(self, function_name: str, payload: bytes) -> None:
+        # The caller (EventBridge, Invoke with InvocationType Event) does not wait for the outcome.
         def run() -> None:
-            for attempt in range(3):
-                if attempt:
-                    time.sleep(attempt * 2)
-                result = self.invoke_sync(function_name, payload)
-                if not result.failed:
-                    return
-            log.error("async invoke of %s failed 3 times; event dropped", function_name)
+            try:
+                self.invoke_with_retries(function_name, payload)
+            except Exception:  # in the pool an exception would vanish unseen
+                log.exception("async invoke of %s: event dropped", function_name)
 
         self.pool.submit(run)
+
+    def async_config(self, function_name: str) -> AsyncInvokeConfig:
+        fn = self.stack.function_by_name(function_name) if self.stack else None
+        return fn.async_config if fn else AsyncInvokeConfig()
+
+    def invoke_with_retries(self, function_name: str, payload: bytes) -> None:
+        """What Lambda does with a queued event: retry function errors, then give up on it."""
+        config = self.async_config(function_name)
+        result = self.invoke_sync(function_name, payload)
+        invokes = 1
+        while result.failed and invokes <= config.max_retry_attempts:
+            # AWS waits about 1 then 2 minutes; locally the same doubling from a short base.
+            self.sleep(self.retry_delay * 2 ** (invokes - 1))
+            result = self.invoke_sync(function_name, payload)
+            invokes += 1
+        if result.failed:
+            self._retries_exhausted(function_name, payload, result, invokes, config)
+
+    def _retries_exhausted(self, function_name: str, payload: bytes,
+                           result: invoke.InvokeResult, invokes: int,
+                           config: AsyncInvokeConfig) -> None:
+        destination = config.on_failure_arn
+        if not destination or self.stack is None or self.sqs is None:
+            log.error("async invoke of %s failed %d time(s) (no OnFailure destination); event "
+                      "dropped", function_name, invokes)
+            return
+        arn = f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{function_name}:$LATEST"
+        record = destinations.invocation_record(
+            arn, "RetriesExhausted", invokes, result,
+            requestPayload=_json_or_text(payload),
+            responsePayload=_json_or_text(result.payload))
+        queue = destinations.send_record(self.sqs, self.stack, destination, record,
+                                         f"async invoke of {function_name}")
+        if queue is not None:
+            log.error("async invoke of %s failed %d time(s); invocation record sent to %s",
+                      function_name, invokes, queue)
 
     def deliver(self, rule: Any, target: dict[str, Any], event: dict[str, Any]) -> None:
         arn = str(target["Arn"])
@@ -97,6 +143,14 @@ class Bridge:
             log.info("rule %s -> started %s", rule_name, execution.execution_arn)
         except Exception:  # a delivery failure must not take the server down
             log.exception("rule %s: StartExecution on %s failed", rule_name, arn)
+
+
+def _json_or_text(payload: bytes) -> Any:
+    """A payload as the record carries it: its JSON value, or the text if it is not JSON."""
+    try:
+        return json.loads(payload) if payload else None
+    except ValueError:
+        return payload.decode("utf-8", "replace")
 
 
 def _aws_event(event: dict[str, Any]) -> dict[str, Any]:

@@ -19,14 +19,13 @@ import json
 import logging
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from . import filters, invoke
+from . import destinations, filters, invoke
 from .config import ACCOUNT_ID, Settings
 from .provision import client
 from .template import LocalStack, QueueSource, StreamSource
@@ -304,27 +303,11 @@ class StreamPoller(_Poller):
             log.error("%s: dropping %d record(s) after %d attempts (no OnFailure destination)",
                       self.name, len(records), shard.attempts)
             return
-        queue = self.stack.queue_by_arn(arn)
-        if queue is None:
-            log.error("%s: OnFailure destination %s is not a queue of this stack", self.name, arn)
-            return
         fn = self.stack.function(self.source.function)
         first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
-        message = {
-            "requestContext": {
-                "requestId": str(uuid.uuid4()),
-                "functionArn": fn.arn,
-                "condition": "RetryAttemptsExhausted",
-                "approximateInvokeCount": shard.attempts,
-            },
-            "responseContext": {
-                "statusCode": 200,
-                "executedVersion": "$LATEST",
-                "functionError": "Unhandled" if result.failed else None,
-            },
-            "version": "1.0",
-            "timestamp": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-            "DDBStreamBatchInfo": {
+        record = destinations.invocation_record(
+            fn.arn, "RetryAttemptsExhausted", shard.attempts, result,
+            DDBStreamBatchInfo={
                 "shardId": shard.shard_id,
                 "startSequenceNumber": first.get("SequenceNumber"),
                 "endSequenceNumber": last.get("SequenceNumber"),
@@ -332,11 +315,11 @@ class StreamPoller(_Poller):
                 "approximateArrivalOfLastRecord": _iso(last.get("ApproximateCreationDateTime")),
                 "batchSize": len(records),
                 "streamArn": self.aws_stream_arn,
-            },
-        }
-        self.sqs.send_message(QueueUrl=queue.url, MessageBody=json.dumps(message))
-        log.error("%s: %d record(s) sent to %s after %d attempts", self.name, len(records),
-                  queue.name, shard.attempts)
+            })
+        queue = destinations.send_record(self.sqs, self.stack, arn, record, self.name)
+        if queue is not None:
+            log.error("%s: %d record(s) sent to %s after %d attempts", self.name, len(records),
+                      queue, shard.attempts)
 
 
 def _iso(epoch: Any) -> str | None:

@@ -2,10 +2,11 @@
 
 `LocalStack.from_template` reads the SAM template once and answers, for the local stack: the
 physical name, ARN and URL of each resource, the DynamoDB tables to create, queues, buses, rules
-(including SAM `EventBridgeRule` events), functions with their merged environment, state
-machines with substituted definitions, HTTP routes (SAM `HttpApi` events) and event source
-mappings (SAM `DynamoDB` and `SQS` events). Provisioning, the harness, the gateway, the pollers,
-the banner and the test environment all read this one model; nothing is declared twice.
+(including SAM `EventBridgeRule` events), functions with their merged environment and
+EventInvokeConfig, state machines with substituted definitions, HTTP routes (SAM `HttpApi`
+events) and event source mappings (SAM `DynamoDB` and `SQS` events). Provisioning, the harness,
+the gateway, the pollers, the banner and the test environment all read this one model; nothing
+is declared twice.
 """
 
 from __future__ import annotations
@@ -93,6 +94,14 @@ class Rule:
 
 
 @dataclass
+class AsyncInvokeConfig:
+    """A function's EventInvokeConfig: what Lambda does when an asynchronous invocation fails.
+    The defaults are AWS's when the function has none."""
+    max_retry_attempts: int = 2
+    on_failure_arn: str | None = None  # an SQS queue; other destination types are not emulated
+
+
+@dataclass
 class Function:
     logical_id: str
     name: str
@@ -101,6 +110,7 @@ class Function:
     environment: dict[str, str]
     timeout: int
     memory: int
+    async_config: AsyncInvokeConfig = field(default_factory=AsyncInvokeConfig)
 
 
 @dataclass
@@ -195,6 +205,9 @@ class LocalStack:
     def binaries_by_function_name(self) -> dict[str, str]:
         return {fn.name: fn.binary for fn in self.functions}
 
+    def function_by_name(self, name: str) -> Function | None:
+        return next((fn for fn in self.functions if fn.name == name), None)
+
     def function_environment(self) -> dict[str, str]:
         """Union of every function's variables: one `cargo lambda watch` runs them all."""
         merged: dict[str, str] = {}
@@ -214,11 +227,12 @@ class LocalStack:
         return self.resolver.ref(logical_id)
 
     def test_environment(self) -> dict[str, str]:
-        """The OMS_* names the functions see, plus the event tap queue, for tests and developers."""
+        """The OMS_* names the functions see, plus every queue's URL (`EventTapQueue` ->
+        OMS_EVENT_TAP_QUEUE_URL, `WmsEventsDeadLetterQueue` -> OMS_WMS_EVENTS_DEAD_LETTER_QUEUE_URL),
+        for tests and developers."""
         env = {k: v for k, v in self.function_environment().items() if k.startswith("OMS_")}
-        tap = next((q for q in self.queues if q.logical_id == "EventTapQueue"), None)
-        if tap is not None:
-            env["OMS_EVENT_TAP_QUEUE_URL"] = tap.url
+        for queue in self.queues:
+            env[f"OMS_{_kebab(queue.logical_id).replace('-', '_').upper()}_URL"] = queue.url
         return env
 
 
@@ -500,7 +514,26 @@ class _Builder:
             environment=environment,
             timeout=int(self.resolver.resolve(own.get("Timeout", glob.get("Timeout", 3)))),
             memory=int(self.resolver.resolve(own.get("MemorySize", glob.get("MemorySize", 128)))),
+            async_config=self._async_config(
+                logical_id, own.get("EventInvokeConfig", glob.get("EventInvokeConfig"))),
         ))
+
+    def _async_config(self, logical_id: str, raw: Any) -> AsyncInvokeConfig:
+        props = self.resolver.resolve(raw or {})
+        on_failure = ((props.get("DestinationConfig") or {}).get("OnFailure")) or {}
+        destination = on_failure.get("Destination")
+        if on_failure and (on_failure.get("Type") != "SQS" or not destination):
+            # SNS, Lambda, EventBridge and S3 destinations, and the queue SAM creates when
+            # Destination is left out, have nothing to land in locally.
+            self.stack.warnings.append(
+                f"{logical_id}: EventInvokeConfig OnFailure {on_failure.get('Type')} "
+                f"{destination or '(created by SAM)'} is not emulated; failed async events "
+                "are dropped")
+            destination = None
+        return AsyncInvokeConfig(
+            max_retry_attempts=int(props.get("MaximumRetryAttempts", 2)),
+            on_failure_arn=str(destination) if destination else None,
+        )
 
     def _state_machine(self, logical_id: str) -> None:
         p = self._props(logical_id)

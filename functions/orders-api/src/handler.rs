@@ -10,6 +10,7 @@ use oms_domain::usecases::orders::{
     allocate_line, cancel_order, confirm_allocation, decide_price, edit_order, get_order, list_orders, order_history,
     parse_order_query, place_hold, release_hold, submit_order,
 };
+use oms_domain::usecases::shipping::{Reporter, ShipmentStatusRequest, create_shipment, get_shipment, report_shipment};
 use oms_domain::{AppError, OrderId};
 
 pub async fn handle<S: Store>(
@@ -30,11 +31,29 @@ fn changed_response(changed: Changed) -> Result<ApiResponse, AppError> {
     Ok(if changed.replayed { response.header("idempotent-replayed", "true") } else { response })
 }
 
+fn shipment_response(order: &Order, shipment_id: &str) -> Result<ApiResponse, AppError> {
+    ApiResponse::ok(&order.shipment_view(shipment_id).ok_or(AppError::NotFound("shipment"))?)
+}
+
 async fn route<S: Store>(store: &S, req: ApiRequest, now: DateTime<Utc>) -> Result<ApiResponse, AppError> {
     let actor = &req.actor;
-    if req.route == "GET /v1/orders" {
-        let query = parse_order_query(|name| req.query(name))?;
-        return ApiResponse::ok(&list_orders(store, actor, query).await?);
+    match req.route.as_str() {
+        "GET /v1/orders" => {
+            let query = parse_order_query(|name| req.query(name))?;
+            return ApiResponse::ok(&list_orders(store, actor, query).await?);
+        }
+        "GET /v1/shipments/{shipment_id}" => {
+            let shipment_id = req.path_text("shipment_id")?;
+            return shipment_response(&get_shipment(store, actor, &shipment_id).await?, &shipment_id);
+        }
+        "POST /v1/shipments/{shipment_id}/status" => {
+            let shipment_id = req.path_text("shipment_id")?;
+            let request: ShipmentStatusRequest = req.json()?;
+            let reporter = Reporter::Dispatcher(actor.clone());
+            let changed = report_shipment(store, reporter, &shipment_id, request.into_report(now)?, now).await?;
+            return shipment_response(&changed.order, &shipment_id);
+        }
+        _ => {}
     }
     let id: OrderId = req.path("id")?;
     match req.route.as_str() {
@@ -76,6 +95,19 @@ async fn route<S: Store>(store: &S, req: ApiRequest, now: DateTime<Utc>) -> Resu
             let hold_id: String = req.path_text("hold_id")?;
             let key = req.idempotency_key(&req.optional_json_value()?)?;
             changed_response(release_hold(store, actor, &id, &hold_id, key, now).await?)
+        }
+        "POST /v1/orders/{id}/shipments" => {
+            let body = req.json_value()?;
+            let key = req.idempotency_key(&body)?;
+            let changed = create_shipment(store, actor, &id, http::decode(body)?, key, now).await?;
+            if changed.replayed {
+                return changed_response(changed);
+            }
+            let shipment = changed.order.shipments.last().ok_or_else(|| AppError::unexpected("no shipment made"))?;
+            let location = format!("/v1/shipments/{}", shipment.shipment_id);
+            Ok(ApiResponse::created(&changed.order)?
+                .header("etag", format!("\"{}\"", changed.order.version))
+                .header("location", location))
         }
         other => Err(http::unknown_route(other)),
     }

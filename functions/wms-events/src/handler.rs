@@ -8,12 +8,18 @@ use oms_aws::http::decode;
 use oms_aws::task::TaskError;
 use oms_domain::AppError;
 use oms_domain::ports::Store;
-use oms_domain::usecases::wms::{Applied, stock_adjusted};
+use oms_domain::usecases::wms::{
+    Applied, fulfillment_accepted, pack_completed, pick_completed, ship_completed, stock_adjusted,
+};
 
 pub async fn handle<S: Store>(store: &S, event: EventBridgeEvent, now: DateTime<Utc>) -> Result<(), TaskError> {
     let sent_at = event.time.unwrap_or(now);
     let applied = match event.detail_type.as_str() {
         "StockAdjusted" => stock_adjusted(store, decode(event.detail)?, sent_at).await?,
+        "FulfillmentAccepted" => fulfillment_accepted(store, decode(event.detail)?, now).await?,
+        "PickCompleted" => pick_completed(store, decode(event.detail)?, now).await?,
+        "PackCompleted" => pack_completed(store, decode(event.detail)?, now).await?,
+        "ShipCompleted" => ship_completed(store, decode(event.detail)?, now).await?,
         other => return Err(AppError::invalid("detail-type", format!("no handler for WMS event {other}")).into()),
     };
     match applied {
@@ -70,5 +76,21 @@ mod tests {
         unknown["detail"]["sku"] = "NOPE".into();
         let err = handle(&store, serde_json::from_value(unknown).unwrap(), Utc::now()).await.unwrap_err();
         assert_eq!(err.name(), "InvalidInput");
+    }
+
+    #[tokio::test]
+    async fn fulfillment_samples_reach_their_use_case() {
+        // The samples name a request of an order this store does not have: each is routed,
+        // decoded and refused for that reason (and would go to the dead-letter queue).
+        let samples = [
+            include_str!("../../../events/wms/fulfillment-accepted.json"),
+            include_str!("../../../events/wms/pick-completed.json"),
+            include_str!("../../../events/wms/pack-completed.json"),
+            include_str!("../../../events/wms/ship-completed.json"),
+        ];
+        for sample in samples {
+            let err = handle(&MemoryStore::new(), serde_json::from_str(sample).unwrap(), Utc::now()).await.unwrap_err();
+            assert!(matches!(err.0, AppError::Invalid { code: "unknown_fulfillment_request", .. }), "{:?}", err.0);
+        }
     }
 }

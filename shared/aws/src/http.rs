@@ -43,18 +43,7 @@ impl ApiRequest {
             .route_key
             .or(event.route_key)
             .ok_or_else(|| AppError::unexpected("the request has no routeKey"))?;
-        let body = match event.body {
-            Some(b) if event.is_base64_encoded => Some(
-                base64::engine::general_purpose::STANDARD
-                    .decode(b)
-                    .ok()
-                    .and_then(|bytes| String::from_utf8(bytes).ok())
-                    .ok_or_else(|| {
-                        AppError::invalid_with_code("malformed_body", "body", "the body must be UTF-8 JSON")
-                    })?,
-            ),
-            other => other,
-        };
+        let body = text_body(event.body, event.is_base64_encoded)?;
         let query = event.query_string_parameters.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
         Ok(Self { route, actor, path_parameters: event.path_parameters, query, headers: event.headers, body })
     }
@@ -129,6 +118,52 @@ impl ApiRequest {
     /// The body decoded into `T`; a field that does not fit is reported with its path.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, AppError> {
         decode(self.json_value()?)
+    }
+}
+
+/// The body as text: API Gateway base64-encodes bodies it does not take for text.
+fn text_body(body: Option<String>, base64_encoded: bool) -> Result<Option<String>, AppError> {
+    match body {
+        Some(b) if base64_encoded => base64::engine::general_purpose::STANDARD
+            .decode(b)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .map(Some)
+            .ok_or_else(|| AppError::invalid_with_code("malformed_body", "body", "the body must be UTF-8 JSON")),
+        other => Ok(other),
+    }
+}
+
+/// A request authenticated by a signature over its body rather than by a JWT (webhooks): its
+/// headers and the body exactly as sent.
+#[derive(Debug)]
+pub struct SignedRequest {
+    headers: HeaderMap,
+    /// The raw body, what the signature covers.
+    pub body: String,
+}
+
+impl SignedRequest {
+    /// Decodes the event; a body over the size limit is refused before anything reads it.
+    pub fn from_event(event: ApiGatewayV2httpRequest) -> Result<Self, AppError> {
+        let body = text_body(event.body, event.is_base64_encoded)?.unwrap_or_default();
+        if body.len() > MAX_BODY_BYTES {
+            return Err(AppError::PayloadTooLarge { limit: MAX_BODY_BYTES });
+        }
+        Ok(Self { headers: event.headers, body })
+    }
+
+    /// A header (names are case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body as JSON decoded into `T` (after the signature was checked).
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, AppError> {
+        let value = serde_json::from_str(&self.body).map_err(|e| {
+            AppError::invalid_with_code("malformed_body", "body", format!("the body is not valid JSON: {e}"))
+        })?;
+        decode(value)
     }
 }
 
@@ -251,6 +286,11 @@ where
         Ok(request) => handler(request).await,
         Err(err) => Err(err),
     };
+    to_response(result)
+}
+
+/// The response for a handler's outcome.
+pub fn to_response(result: Result<ApiResponse, AppError>) -> ApiGatewayV2httpResponse {
     match result {
         Ok(response) => json_response(response.status, &response.body, &response.headers),
         Err(err) => error_response(&err),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use aws_lambda_events::dynamodb::Event as StreamEvent;
-use oms_aws::http::ApiRequest;
+use oms_aws::http::{ApiRequest, SignedRequest};
 use oms_aws::relay::outbox_records;
 use oms_domain::placement::PlacementPlan;
 use oms_domain::usecases::placement::PlacementRequest;
@@ -37,6 +37,14 @@ fn every_sample_event_parses_as_its_trigger() {
         let kind = path.parent().unwrap().file_name().unwrap().to_str().unwrap().to_owned();
         let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
         match (kind.as_str(), name.as_str()) {
+            ("http", "tms-webhook") => {
+                let event: ApiGatewayV2httpRequest =
+                    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+                let request = SignedRequest::from_event(event).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+                assert!(request.header("x-tms-signature").is_some(), "{}: signed", path.display());
+                serde_json::from_str::<serde_json::Value>(&request.body)
+                    .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+            }
             ("http", _) => {
                 let event: ApiGatewayV2httpRequest =
                     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
@@ -75,13 +83,17 @@ fn every_sample_event_parses_as_its_trigger() {
                 let event: aws_lambda_events::eventbridge::EventBridgeEvent =
                     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
                 assert_eq!(event.source, "wms");
-                match event.detail_type.as_str() {
-                    "StockAdjusted" => {
-                        oms_aws::http::decode::<oms_domain::usecases::wms::StockAdjusted>(event.detail)
-                            .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
-                    }
+                use oms_aws::http::decode;
+                use oms_domain::usecases::wms;
+                let parsed = match event.detail_type.as_str() {
+                    "StockAdjusted" => decode::<wms::StockAdjusted>(event.detail).map(drop),
+                    "FulfillmentAccepted" => decode::<wms::FulfillmentAccepted>(event.detail).map(drop),
+                    "PickCompleted" => decode::<wms::PickCompleted>(event.detail).map(drop),
+                    "PackCompleted" => decode::<wms::PackCompleted>(event.detail).map(drop),
+                    "ShipCompleted" => decode::<wms::ShipCompleted>(event.detail).map(drop),
                     other => panic!("{}: unknown WMS event {other}", path.display()),
-                }
+                };
+                parsed.unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
             }
             ("bus", _) => {
                 let event: aws_lambda_events::eventbridge::EventBridgeEvent<oms_domain::events::EventEnvelope> =

@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{LineId, OrderId, TenantId};
 use crate::inventory::StockMove;
-use crate::order::{Hold, Order, PriceApproval, StatusChange};
+use crate::order::{Hold, Order, OrderLine, PriceApproval, StatusChange};
 use crate::placement::PlannedReservation;
+use crate::pricing::{LineTotals, OrderTotals};
+use crate::shipment::{Shipment, ShipmentStatus};
 use crate::status::OrderStatus;
 
 /// A domain event. The variant name is the EventBridge `detail-type`.
@@ -125,6 +127,56 @@ pub enum DomainEvent {
         /// Why.
         reason: String,
     },
+    /// Goods left a hub: for the TMS to plan and track, with where they go.
+    ShipmentCreated {
+        /// The order.
+        order_id: OrderId,
+        /// Its number.
+        order_number: String,
+        /// The shipment, in full.
+        shipment: Box<Shipment>,
+        /// The customer's name.
+        customer_name: String,
+        /// Where it goes.
+        ship_to: crate::order::Address,
+        /// Who to call.
+        contact: crate::order::Contact,
+    },
+    /// A shipment moved on (carrier callback or dispatcher).
+    ShipmentStatusChanged {
+        /// The order.
+        order_id: OrderId,
+        /// Its number.
+        order_number: String,
+        /// The shipment.
+        shipment_id: String,
+        /// Previous status.
+        from: ShipmentStatus,
+        /// New status.
+        to: ShipmentStatus,
+        /// When it happened, by the reporter's clock.
+        reported_at: DateTime<Utc>,
+    },
+    /// An order was delivered in full and closed: the hand-off to accounting.
+    OrderCompleted {
+        /// The order.
+        order_id: OrderId,
+        /// Its number.
+        order_number: String,
+        /// The customer's own reference.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        external_reference: Option<String>,
+        /// The customer as ordered.
+        customer: crate::order::Customer,
+        /// Currency of every amount.
+        currency: crate::money::Currency,
+        /// What was sold, line by line.
+        lines: Vec<InvoiceLine>,
+        /// The order's money.
+        totals: OrderTotals,
+        /// The shipments that delivered it.
+        shipment_ids: Vec<String>,
+    },
     /// Available stock of a SKU at a hub fell under the SKU's low-stock threshold.
     InventoryLow {
         /// The hub.
@@ -177,6 +229,52 @@ pub struct BackorderedLine {
     pub backordered: Decimal,
 }
 
+/// A line as accounting invoices it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceLine {
+    /// The line.
+    pub line_id: LineId,
+    /// Its SKU.
+    pub sku: crate::ids::Sku,
+    /// The product's name.
+    pub name: String,
+    /// Unit of measure.
+    pub unit: String,
+    /// Ordered.
+    pub quantity: Decimal,
+    /// Delivered.
+    pub delivered: Decimal,
+    /// Cancelled.
+    pub cancelled: Decimal,
+    /// The price charged per unit (approved, else quoted).
+    pub unit_price: Decimal,
+    /// Shipping charged per unit.
+    pub shipping_unit_cost: Decimal,
+    /// Tax rate applied.
+    pub tax_rate: Decimal,
+    /// The line's money, rounded.
+    pub totals: LineTotals,
+}
+
+impl InvoiceLine {
+    /// The invoice view of an order line.
+    pub fn of(line: &OrderLine) -> Self {
+        Self {
+            line_id: line.line_id.clone(),
+            sku: line.sku.clone(),
+            name: line.name.clone(),
+            unit: line.unit.clone(),
+            quantity: line.quantity,
+            delivered: line.delivered,
+            cancelled: line.cancelled,
+            unit_price: line.unit_price(),
+            shipping_unit_cost: line.shipping_unit_cost,
+            tax_rate: line.tax_rate,
+            totals: line.totals,
+        }
+    }
+}
+
 impl DomainEvent {
     /// The EventBridge `detail-type`.
     pub fn detail_type(&self) -> &'static str {
@@ -191,6 +289,9 @@ impl DomainEvent {
             Self::OrderHoldReleased { .. } => "OrderHoldReleased",
             Self::FulfillmentRequested { .. } => "FulfillmentRequested",
             Self::FulfillmentCancelled { .. } => "FulfillmentCancelled",
+            Self::ShipmentCreated { .. } => "ShipmentCreated",
+            Self::ShipmentStatusChanged { .. } => "ShipmentStatusChanged",
+            Self::OrderCompleted { .. } => "OrderCompleted",
             Self::InventoryLow { .. } => "InventoryLow",
             Self::StockReplenished { .. } => "StockReplenished",
             Self::StockReserved { .. } => "StockReserved",

@@ -281,30 +281,44 @@ pub struct StockMove {
     pub sku: Sku,
     /// Positive: reserve (needs that much available). Negative: release (gives it back).
     pub quantity: Decimal,
+    /// The goods move with the reservation: a shipment leaving the hub (negative: reserved and
+    /// on-hand both fall, available stays) or coming back to it (positive: both rise).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub physical: bool,
 }
 
 impl StockMove {
     /// Reserve `quantity`.
     pub fn reserve(hub_id: HubId, sku: Sku, quantity: Decimal) -> Self {
-        Self { hub_id, sku, quantity }
+        Self { hub_id, sku, quantity, physical: false }
     }
 
     /// Give back `quantity`.
     pub fn release(hub_id: HubId, sku: Sku, quantity: Decimal) -> Self {
-        Self { hub_id, sku, quantity: -quantity }
+        Self { hub_id, sku, quantity: -quantity, physical: false }
     }
 
-    /// Nets moves of the same hub and SKU into one, dropping those that cancel out, so each
-    /// stock item is written once.
+    /// `quantity` reserved goods left the hub in a shipment.
+    pub fn ship(hub_id: HubId, sku: Sku, quantity: Decimal) -> Self {
+        Self { hub_id, sku, quantity: -quantity, physical: true }
+    }
+
+    /// A cancelled shipment's goods are back at the hub, reserved for the order again.
+    pub fn unship(hub_id: HubId, sku: Sku, quantity: Decimal) -> Self {
+        Self { hub_id, sku, quantity, physical: true }
+    }
+
+    /// Nets moves of the same hub, SKU and kind into one, dropping those that cancel out, so
+    /// each stock item is written once per kind.
     pub fn net(moves: impl IntoIterator<Item = StockMove>) -> Vec<StockMove> {
-        let mut netted: std::collections::BTreeMap<(HubId, Sku), Decimal> = Default::default();
+        let mut netted: std::collections::BTreeMap<(HubId, Sku, bool), Decimal> = Default::default();
         for m in moves {
-            *netted.entry((m.hub_id, m.sku)).or_default() += m.quantity;
+            *netted.entry((m.hub_id, m.sku, m.physical)).or_default() += m.quantity;
         }
         netted
             .into_iter()
             .filter(|(_, q)| !q.is_zero())
-            .map(|((hub_id, sku), quantity)| StockMove { hub_id, sku, quantity })
+            .map(|((hub_id, sku, physical), quantity)| StockMove { hub_id, sku, quantity, physical })
             .collect()
     }
 }

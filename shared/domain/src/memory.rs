@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 
 use crate::error::{ConflictOn, StoreError};
 use crate::events::OutboxMessage;
@@ -13,7 +14,8 @@ use crate::ids::{HubId, OrderId, Sku, TenantId};
 use crate::inventory::{Hub, SkuRecord, StockChange, StockFilter, StockLevel, StockMove};
 use crate::order::{Order, StatusChange};
 use crate::ports::{
-    CatalogStore, IdempotencyRecord, OrderPage, OrderQuery, OrderStore, OrderSummary, OrderWrite, StockStore,
+    CatalogStore, Counter, IdempotencyRecord, OrderPage, OrderQuery, OrderStore, OrderSummary, OrderWrite, ShipmentRef,
+    StockStore,
 };
 use crate::usecases::orders::matches_query;
 
@@ -23,7 +25,8 @@ struct State {
     history: HashMap<(TenantId, OrderId), Vec<StatusChange>>,
     idempotency: HashMap<(TenantId, String), IdempotencyRecord>,
     channel_refs: HashMap<(TenantId, String, String), OrderId>,
-    sequences: HashMap<(TenantId, NaiveDate), u64>,
+    sequences: HashMap<(&'static str, Option<TenantId>, NaiveDate), u64>,
+    shipments: HashMap<String, ShipmentRef>,
     hubs: BTreeMap<(TenantId, HubId), Hub>,
     skus: BTreeMap<(TenantId, Sku), SkuRecord>,
     stock: BTreeMap<(TenantId, HubId, Sku), StockLevel>,
@@ -44,6 +47,38 @@ impl MemoryStore {
         Self::default()
     }
 
+    /// A store with one warehouse `hub` and one SKU `sku` (KG, list price 32,000 VND) for
+    /// `tenant`, `on_hand` of it in stock: where handler tests start.
+    pub async fn with_catalog(tenant: &TenantId, hub: &str, sku: &str, on_hand: Decimal) -> Self {
+        use crate::inventory::{HubInput, HubType, Location, SkuInput};
+        use crate::ports::{CatalogStore, StockStore};
+        let store = Self::new();
+        let now = chrono::Utc::now();
+        let (hub, sku) = (HubId::parse(hub).expect("a hub id"), Sku::parse(sku).expect("a SKU"));
+        let hub_input = HubInput {
+            name: hub.to_string(),
+            hub_type: HubType::Warehouse,
+            location: Location { lat: 10.8, lon: 106.6 },
+            daily_capacity: 100,
+            performance_score: Decimal::new(9, 1),
+            active: true,
+        };
+        store.put_hub(tenant, &hub_input.into_hub(hub.clone(), now).expect("a valid hub")).await.expect("put hub");
+        let sku_input = SkuInput {
+            name: sku.to_string(),
+            unit: "KG".into(),
+            list_price: Decimal::new(32_000, 0),
+            currency: Default::default(),
+            tax_rate: None,
+            low_stock_threshold: None,
+            channel_items: Default::default(),
+            stock_shards: None,
+        };
+        store.put_sku(tenant, &sku_input.into_sku(sku.clone(), now).expect("a valid SKU")).await.expect("put SKU");
+        store.change_stock(tenant, &hub, &sku, StockChange::Set(on_hand)).await.expect("set stock");
+        store
+    }
+
     /// Everything written to the outbox so far, oldest first.
     pub fn outbox(&self) -> Vec<OutboxMessage> {
         self.state.lock().unwrap().outbox.clone()
@@ -58,7 +93,18 @@ impl MemoryStore {
         }
     }
 
+    fn check_shipments(state: &State, write: &OrderWrite) -> Result<(), StoreError> {
+        match write.new_shipments.iter().any(|id| state.shipments.contains_key(id)) {
+            true => Err(StoreError::Conflict(ConflictOn::AlreadyExists)),
+            false => Ok(()),
+        }
+    }
+
     fn apply_order_write(state: &mut State, write: OrderWrite) {
+        for id in &write.new_shipments {
+            let at = ShipmentRef { tenant_id: write.order.tenant_id.clone(), order_id: write.order.order_id.clone() };
+            state.shipments.insert(id.clone(), at);
+        }
         if let Some(record) = write.idempotency {
             state.idempotency.insert((record.tenant_id.clone(), record.key.clone()), record);
         }
@@ -119,11 +165,19 @@ impl OrderStore for MemoryStore {
         Ok(self.state.lock().unwrap().history.get(&(tenant.clone(), id.clone())).cloned().unwrap_or_default())
     }
 
-    async fn next_order_sequence(&self, tenant: &TenantId, day: NaiveDate) -> Result<u64, StoreError> {
+    async fn next_number(&self, counter: Counter<'_>, day: NaiveDate) -> Result<String, StoreError> {
+        let scope = match counter {
+            Counter::Orders(t) | Counter::Returns(t) => Some(t.clone()),
+            Counter::Shipments => None,
+        };
         let mut state = self.state.lock().unwrap();
-        let next = state.sequences.entry((tenant.clone(), day)).or_default();
+        let next = state.sequences.entry((counter.prefix(), scope, day)).or_default();
         *next += 1;
-        Ok(*next)
+        Ok(counter.number(day, *next))
+    }
+
+    async fn find_shipment(&self, shipment_id: &str) -> Result<Option<ShipmentRef>, StoreError> {
+        Ok(self.state.lock().unwrap().shipments.get(shipment_id).cloned())
     }
 
     async fn create_order(&self, write: OrderWrite) -> Result<(), StoreError> {
@@ -151,6 +205,7 @@ impl OrderStore for MemoryStore {
         let mut state = self.state.lock().unwrap();
         Self::check_version(&state, &write)?;
         Self::check_idempotency(&state, &write)?;
+        Self::check_shipments(&state, &write)?;
         Self::apply_order_write(&mut state, write);
         Ok(())
     }
@@ -294,11 +349,17 @@ impl StockStore for MemoryStore {
         let mut state = self.state.lock().unwrap();
         Self::check_version(&state, &write)?;
         Self::check_idempotency(&state, &write)?;
+        Self::check_shipments(&state, &write)?;
         let tenant = write.order.tenant_id.clone();
         for m in moves {
             let level = state.stock.get(&(tenant.clone(), m.hub_id.clone(), m.sku.clone()));
             let (available, reserved) = level.map(|l| (l.available(), l.reserved)).unwrap_or_default();
-            if m.quantity > available || -m.quantity > reserved {
+            let fits = if m.quantity > Decimal::ZERO {
+                m.physical || m.quantity <= available
+            } else {
+                -m.quantity <= reserved
+            };
+            if !fits {
                 return Err(StoreError::Conflict(ConflictOn::Stock {
                     hub_id: m.hub_id.to_string(),
                     sku: m.sku.to_string(),
@@ -306,8 +367,14 @@ impl StockStore for MemoryStore {
             }
         }
         for m in moves {
-            state.stock.get_mut(&(tenant.clone(), m.hub_id.clone(), m.sku.clone())).expect("checked above").reserved +=
-                m.quantity;
+            let level = state
+                .stock
+                .entry((tenant.clone(), m.hub_id.clone(), m.sku.clone()))
+                .or_insert_with(|| StockLevel::empty(m.hub_id.clone(), m.sku.clone()));
+            level.reserved += m.quantity;
+            if m.physical {
+                level.on_hand += m.quantity;
+            }
         }
         Self::apply_order_write(&mut state, write);
         Ok(())

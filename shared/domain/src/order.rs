@@ -320,6 +320,9 @@ pub struct Order {
     /// Work sent to warehouses, one request per hub.
     #[serde(default)]
     pub fulfillment_requests: Vec<crate::fulfillment::FulfillmentRequest>,
+    /// Goods on their way, made by warehouses or dispatchers.
+    #[serde(default)]
+    pub shipments: Vec<crate::shipment::Shipment>,
     /// Money.
     pub totals: OrderTotals,
     /// `sub` of the creator (sales see only their own).
@@ -679,6 +682,7 @@ pub(crate) mod tests {
             holds: vec![],
             price_approval: None,
             fulfillment_requests: vec![],
+            shipments: vec![],
             allocated_at: None,
             totals: OrderTotals::default(),
             created_by: "u1".into(),

@@ -31,13 +31,60 @@ pub struct OrderWrite {
     pub outbox: Vec<OutboxMessage>,
     /// The `Idempotency-Key` record of the request that made the change, written with it.
     pub idempotency: Option<IdempotencyRecord>,
+    /// Shipments this change created: each gets a lookup from its id to the order, written with
+    /// it (a carrier's callback names only the shipment).
+    pub new_shipments: Vec<String>,
 }
 
 impl OrderWrite {
     /// A change of an existing order computed from `expected_version`.
     pub fn update(order: Order, expected_version: u64, history: Vec<StatusChange>, outbox: Vec<OutboxMessage>) -> Self {
-        Self { order, expected_version: Some(expected_version), history, outbox, idempotency: None }
+        Self {
+            order,
+            expected_version: Some(expected_version),
+            history,
+            outbox,
+            idempotency: None,
+            new_shipments: Vec::new(),
+        }
     }
+}
+
+/// A daily document counter. Order and return numbers count per tenant; shipment numbers count
+/// across tenants, so a shipment id alone names one shipment (carriers call back with it).
+#[derive(Debug, Clone, Copy)]
+pub enum Counter<'a> {
+    /// `ORD-YYYYMMDD-NNNN`.
+    Orders(&'a TenantId),
+    /// `SHP-YYYYMMDD-NNNN`.
+    Shipments,
+    /// `RMA-YYYYMMDD-NNNN`.
+    Returns(&'a TenantId),
+}
+
+impl Counter<'_> {
+    /// The document prefix.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Self::Orders(_) => "ORD",
+            Self::Shipments => "SHP",
+            Self::Returns(_) => "RMA",
+        }
+    }
+
+    /// The `n`th number of `day`: at least four digits, more past 9,999.
+    pub fn number(self, day: NaiveDate, n: u64) -> String {
+        format!("{}-{}-{n:04}", self.prefix(), day.format("%Y%m%d"))
+    }
+}
+
+/// Where a shipment lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipmentRef {
+    /// Owner.
+    pub tenant_id: TenantId,
+    /// The order it ships.
+    pub order_id: OrderId,
 }
 
 /// The memory of an `Idempotency-Key`: which request body it was first used with and what that
@@ -165,12 +212,15 @@ pub trait OrderStore: Send + Sync {
         id: &OrderId,
     ) -> impl Future<Output = Result<Vec<StatusChange>, StoreError>> + Send;
 
-    /// The next number of the tenant's order sequence for a day (1, 2, ...).
-    fn next_order_sequence(
+    /// The next document number of a counter for a day (`ORD-20261122-0001`, then `-0002`...).
+    fn next_number(
         &self,
-        tenant: &TenantId,
+        counter: Counter<'_>,
         day: NaiveDate,
-    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+
+    /// The order a shipment belongs to, whatever the tenant (the caller checks it).
+    fn find_shipment(&self, shipment_id: &str) -> impl Future<Output = Result<Option<ShipmentRef>, StoreError>> + Send;
 
     /// Creates an order (`expected_version` is `None`). Fails with `Conflict(IdempotencyKey)` if
     /// the write's key was taken meanwhile, `Conflict(ChannelOrder)` if the channel order id
@@ -178,7 +228,8 @@ pub trait OrderStore: Send + Sync {
     fn create_order(&self, write: OrderWrite) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Saves a change of an existing order. Fails with `Conflict(Version)` if the stored version
-    /// is not `expected_version`, `Conflict(IdempotencyKey)` as above.
+    /// is not `expected_version`, `Conflict(IdempotencyKey)` as above, `Conflict(AlreadyExists)`
+    /// if a new shipment's id is taken.
     fn save_order(&self, write: OrderWrite) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The idempotency record of a key, if it was used.

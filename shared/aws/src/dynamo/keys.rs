@@ -1,8 +1,10 @@
 //! Every key of the single table, built here and nowhere else. Keys start with the tenant
-//! (`T#<tenant>#...`), so no query can reach another tenant's items. Client-supplied segments
+//! (`T#<tenant>#...`), so no query can reach another tenant's items; the exceptions are the
+//! shipment counter and lookup, which hold no tenant data but the owner's id. Client-supplied segments
 //! are escaped so a `#` in them cannot forge a key.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use oms_domain::ports::Counter;
 use oms_domain::{HubId, OrderId, Sku, TenantId};
 
 /// Partition key attribute.
@@ -85,10 +87,24 @@ pub fn idempotency_pk(t: &TenantId, key: &str) -> String {
 /// Sort key of an idempotency record.
 pub const IDEMPOTENCY_SK: &str = "IDEM";
 
-/// The day's order counter.
-pub fn order_sequence_pk(t: &TenantId, day: NaiveDate) -> String {
-    format!("{}#SEQ#ORDER#{}", tenant(t), day.format("%Y%m%d"))
+/// A day's document counter: per tenant for orders and returns; across tenants for shipments,
+/// whose ids must name one shipment on their own (the one key outside a tenant's space).
+pub fn sequence_pk(counter: Counter<'_>, day: NaiveDate) -> String {
+    let day = day.format("%Y%m%d");
+    match counter {
+        Counter::Orders(t) => format!("{}#SEQ#ORDER#{day}", tenant(t)),
+        Counter::Returns(t) => format!("{}#SEQ#RETURN#{day}", tenant(t)),
+        Counter::Shipments => format!("SEQ#SHIPMENT#{day}"),
+    }
 }
+
+/// Which tenant and order a shipment belongs to: carriers call back with the shipment id only.
+/// Shipment ids are unique across tenants (see [`sequence_pk`]).
+pub fn shipment_ref_pk(shipment_id: &str) -> String {
+    format!("SHIPMENT#{}", seg(shipment_id))
+}
+/// Sort key of a shipment lookup.
+pub const SHIPMENT_REF_SK: &str = "SHIPMENT_REF";
 /// Sort key of a counter.
 pub const SEQUENCE_SK: &str = "SEQ";
 

@@ -26,7 +26,9 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use oms_domain::events::OutboxMessage;
 use oms_domain::inventory::{Hub, SkuRecord};
 use oms_domain::order::{Order, StatusChange};
-use oms_domain::ports::{CatalogStore, IdempotencyRecord, OrderPage, OrderQuery, OrderStore, OrderWrite};
+use oms_domain::ports::{
+    CatalogStore, Counter, IdempotencyRecord, OrderPage, OrderQuery, OrderStore, OrderWrite, ShipmentRef,
+};
 use oms_domain::{ConflictOn, HubId, OrderId, Sku, StoreError, TenantId};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -175,6 +177,13 @@ impl DynamoStore {
             items.push(self.put(outbox_item(message, now)?, None));
             on.push(ConflictOn::AlreadyExists);
         }
+        for shipment_id in &write.new_shipments {
+            let at = ShipmentRef { tenant_id: write.order.tenant_id.clone(), order_id: write.order.order_id.clone() };
+            let item =
+                with_keys(to_item(&at)?, keys::shipment_ref_pk(shipment_id), keys::SHIPMENT_REF_SK, "SHIPMENT_REF");
+            items.push(self.put(item, Some("attribute_not_exists(PK)")));
+            on.push(ConflictOn::AlreadyExists);
+        }
         if let Some(record) = &write.idempotency {
             let pk = keys::idempotency_pk(&record.tenant_id, &record.key);
             let mut item = with_keys(to_item(record)?, pk, keys::IDEMPOTENCY_SK, "IDEMPOTENCY");
@@ -309,13 +318,13 @@ impl OrderStore for DynamoStore {
         items.into_iter().map(from_item).collect()
     }
 
-    async fn next_order_sequence(&self, tenant: &TenantId, day: NaiveDate) -> Result<u64, StoreError> {
+    async fn next_number(&self, counter: Counter<'_>, day: NaiveDate) -> Result<String, StoreError> {
         let expires = day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc() + SEQUENCE_TTL;
         let out = self
             .client
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(keys::order_sequence_pk(tenant, day)))
+            .key(PK, s(keys::sequence_pk(counter, day)))
             .key(SK, s(keys::SEQUENCE_SK))
             .update_expression("ADD seq :one SET expires_at = :expires, entity = :entity")
             .expression_attribute_values(":one", n(1))
@@ -330,7 +339,21 @@ impl OrderStore for DynamoStore {
             .and_then(|a| a.get("seq"))
             .and_then(|v| v.as_n().ok())
             .and_then(|v| v.parse().ok())
-            .ok_or_else(|| StoreError::Unexpected("the order counter returned no number".into()))
+            .map(|seq| counter.number(day, seq))
+            .ok_or_else(|| StoreError::Unexpected("a document counter returned no number".into()))
+    }
+
+    async fn find_shipment(&self, shipment_id: &str) -> Result<Option<ShipmentRef>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(keys::shipment_ref_pk(shipment_id)))
+            .key(SK, s(keys::SHIPMENT_REF_SK))
+            .send()
+            .await
+            .map_err(store_error)?;
+        out.item.map(from_item).transpose()
     }
 
     async fn create_order(&self, write: OrderWrite) -> Result<(), StoreError> {

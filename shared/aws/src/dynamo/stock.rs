@@ -106,6 +106,9 @@ struct ShardMove {
     shard: u16,
     /// Positive: reserve. Negative: release.
     quantity: Decimal,
+    /// On-hand moves with the reservation (see [`StockMove::physical`]).
+    #[serde(default)]
+    physical: bool,
 }
 
 /// Splits `amount` over `n` shards: equal parts in the amount's own precision (whole units for
@@ -191,12 +194,19 @@ impl DynamoStore {
     }
 
     /// The conditional update of one shard move: reserving needs that much available,
-    /// releasing needs that much reserved.
+    /// releasing or shipping needs that much reserved; goods coming back need the shard.
     fn shard_move(&self, tenant: &TenantId, m: &ShardMove) -> Result<TransactWriteItem, StoreError> {
-        let (update, condition, amount) = if m.quantity > Decimal::ZERO {
-            ("SET reserved = reserved + :q, available = available - :q", "available >= :q", m.quantity)
-        } else {
-            ("SET reserved = reserved - :q, available = available + :q", "reserved >= :q", -m.quantity)
+        let (update, condition, amount) = match (m.quantity > Decimal::ZERO, m.physical) {
+            (true, false) => {
+                ("SET reserved = reserved + :q, available = available - :q", "available >= :q", m.quantity)
+            }
+            (false, false) => {
+                ("SET reserved = reserved - :q, available = available + :q", "reserved >= :q", -m.quantity)
+            }
+            (true, true) => {
+                ("SET reserved = reserved + :q, on_hand = on_hand + :q", "attribute_exists(PK)", m.quantity)
+            }
+            (false, true) => ("SET reserved = reserved - :q, on_hand = on_hand - :q", "reserved >= :q", -m.quantity),
         };
         let update = Update::builder()
             .table_name(self.table())
@@ -231,11 +241,17 @@ impl DynamoStore {
                     break;
                 }
                 let shard = &shards[(seed + k) % n];
-                let room = if reserving { shard.available() } else { shard.reserved };
+                let room = match (reserving, m.physical) {
+                    (true, false) => shard.available(),
+                    // Returning goods fit anywhere.
+                    (true, true) => remaining,
+                    (false, _) => shard.reserved,
+                };
                 let take = remaining.min(room.max(Decimal::ZERO));
                 if take > Decimal::ZERO {
                     let quantity = if reserving { take } else { -take };
-                    out.push(ShardMove { hub_id: m.hub_id.clone(), sku: m.sku.clone(), shard: shard.index, quantity });
+                    let (hub_id, sku, physical) = (m.hub_id.clone(), m.sku.clone(), m.physical);
+                    out.push(ShardMove { hub_id, sku, shard: shard.index, quantity, physical });
                     remaining -= take;
                 }
             }

@@ -14,7 +14,7 @@ use crate::ids::{LineId, OrderId, Sku, TenantId};
 use crate::inventory::{Location, SkuRecord, non_empty_text, parse_unit};
 use crate::money::Currency;
 use crate::order::{Address, AllocationMode, Contact, Customer, FulfillmentPolicy, Order, OrderLine};
-use crate::ports::{OrderWrite, Store};
+use crate::ports::{Counter, OrderWrite, Store};
 use crate::pricing::LineTotals;
 use crate::quantity::positive_quantity;
 use crate::status::OrderStatus;
@@ -95,8 +95,7 @@ pub async fn create_order<S: Store>(
     let catalog = catalog_for(store, tenant, &request.lines).await?;
     let submit = request.submit;
     let mut order = request.into_order(actor, &catalog, now)?;
-    let sequence = store.next_order_sequence(tenant, now.date_naive()).await?;
-    order.order_number = format!("ORD-{}-{sequence:04}", now.format("%Y%m%d"));
+    order.order_number = store.next_number(Counter::Orders(tenant), now.date_naive()).await?;
 
     let created = EventEnvelope::new(tenant.clone(), now, DomainEvent::OrderCreated { order: Box::new(order.clone()) });
     let mut write = OrderWrite {
@@ -105,6 +104,7 @@ pub async fn create_order<S: Store>(
         order,
         expected_version: None,
         idempotency: None,
+        new_shipments: Vec::new(),
     };
     if submit {
         let change = write.order.submit(actor, now)?;
@@ -298,6 +298,7 @@ impl CreateOrderRequest {
             price_approval: None,
             allocated_at: None,
             fulfillment_requests: vec![],
+            shipments: vec![],
             totals: Default::default(),
             created_by: actor.sub.clone(),
             created_at: now,

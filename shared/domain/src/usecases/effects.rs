@@ -76,3 +76,43 @@ pub fn after_dispatch(
     }
     messages
 }
+
+/// `ShipmentCreated` for a new shipment, for the TMS.
+pub fn shipment_created(order: &Order, shipment: &crate::shipment::Shipment) -> DomainEvent {
+    DomainEvent::ShipmentCreated {
+        order_id: order.order_id.clone(),
+        order_number: order.order_number.clone(),
+        shipment: Box::new(shipment.clone()),
+        customer_name: order.customer.name.clone(),
+        ship_to: order.customer.delivery_address.clone(),
+        contact: order.customer.contact.clone(),
+    }
+}
+
+/// The shipment's own event, what each status change of the order emits, and `OrderCompleted`
+/// (the accounting hand-off) when the order completed.
+pub fn after_shipping(
+    order: &Order,
+    shipment_event: DomainEvent,
+    changes: &[StatusChange],
+    now: DateTime<Utc>,
+) -> Vec<OutboxMessage> {
+    let mut messages = vec![event(order, now, shipment_event)];
+    for change in changes {
+        messages.extend(after_transition(order, change, now));
+    }
+    if changes.iter().any(|c| c.to == OrderStatus::Completed) {
+        let completed = DomainEvent::OrderCompleted {
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            external_reference: order.external_reference.clone(),
+            customer: order.customer.clone(),
+            currency: order.currency,
+            lines: order.lines.iter().map(crate::events::InvoiceLine::of).collect(),
+            totals: order.totals,
+            shipment_ids: order.shipments.iter().filter(|s| s.is_live()).map(|s| s.shipment_id.clone()).collect(),
+        };
+        messages.push(event(order, now, completed));
+    }
+    messages
+}

@@ -9,6 +9,7 @@ pub mod intake;
 pub mod inventory;
 pub mod orders;
 pub mod placement;
+pub mod shipping;
 pub mod wms;
 
 pub use create_order::{CreateOrderRequest, create_order};

@@ -65,12 +65,14 @@ async fn load_for<S: OrderStore>(store: &S, actor: &Actor, id: &OrderId, action:
 
 /// What a change of an order brings with it, committed together.
 #[derive(Default)]
-struct Effects {
-    history: Vec<StatusChange>,
-    outbox: Vec<OutboxMessage>,
-    moves: Vec<StockMove>,
+pub(crate) struct Effects {
+    pub(crate) history: Vec<StatusChange>,
+    pub(crate) outbox: Vec<OutboxMessage>,
+    pub(crate) moves: Vec<StockMove>,
     /// Warehouse requests sent, counted against the hubs' daily capacity once committed.
-    dispatched: Vec<crate::fulfillment::FulfillmentRequest>,
+    pub(crate) dispatched: Vec<crate::fulfillment::FulfillmentRequest>,
+    /// Shipments created, each with its lookup by id.
+    pub(crate) new_shipments: Vec<String>,
 }
 
 impl Effects {
@@ -85,34 +87,52 @@ impl Effects {
     }
 }
 
+/// How many times a change is recomputed when a concurrent change of the same order wins.
+const ATTEMPTS: usize = 5;
+
 /// Changes an order the actor may change under `action`: replays a repeated `Idempotency-Key`,
 /// applies `change` to the current order, and commits the order with its history, events and
-/// stock moves, conditional on the version it read.
-async fn change_order<S, F>(
+/// stock moves, conditional on the version it read. When another change got there first, the
+/// change is recomputed from the new state (a few times), so concurrent callers serialize
+/// instead of failing. A change that leaves the order's version as it was (a repeated event,
+/// a late report) writes nothing and answers as a replay.
+pub(crate) async fn change_order<S, F>(
     store: &S,
     actor: &Actor,
     id: &OrderId,
     action: Action,
     key: Option<IdempotencyKey>,
     now: DateTime<Utc>,
-    change: F,
+    mut change: F,
 ) -> Result<Changed, AppError>
 where
     S: Store,
-    F: FnOnce(&mut Order) -> Result<Effects, AppError>,
+    F: FnMut(&mut Order) -> Result<Effects, AppError>,
 {
     if let Some(done) = replay_if_seen(store, actor, key.as_ref()).await? {
         return Ok(done);
     }
-    let mut order = load_for(store, actor, id, action).await?;
-    let version = order.version;
-    let effects = change(&mut order)?;
-    let write = OrderWrite::update(order, version, effects.history, effects.outbox);
-    let changed = commit(store, actor, key.as_ref(), write, &effects.moves, now).await?;
-    if !changed.replayed {
-        count_dispatches(store, &actor.tenant_id, &effects.dispatched).await;
+    let mut attempt = 1;
+    loop {
+        let mut order = load_for(store, actor, id, action).await?;
+        let version = order.version;
+        let effects = change(&mut order)?;
+        if order.version == version {
+            return Ok(Changed { order, replayed: true });
+        }
+        let mut write = OrderWrite::update(order, version, effects.history, effects.outbox);
+        write.new_shipments = effects.new_shipments;
+        match commit(store, actor, key.as_ref(), write, &effects.moves, now).await {
+            Ok(changed) => {
+                if !changed.replayed {
+                    count_dispatches(store, &actor.tenant_id, &effects.dispatched).await;
+                }
+                return Ok(changed);
+            }
+            Err(AppError::Conflict { code: "concurrent_update", .. }) if attempt < ATTEMPTS => attempt += 1,
+            Err(other) => return Err(other),
+        }
     }
-    Ok(changed)
 }
 
 /// `POST /orders/{id}/submit`.
@@ -151,7 +171,7 @@ pub async fn decide_price<S: Store>(
 ) -> Result<Changed, AppError> {
     let notes = optional_text("notes", request.notes, 2000)?;
     change_order(store, actor, id, Action::ApprovePrice, key, now, |order| {
-        let change = order.decide_price(request.approved, notes, actor, now)?;
+        let change = order.decide_price(request.approved, notes.clone(), actor, now)?;
         Ok(Effects {
             outbox: effects::after_transition(order, &change, now),
             history: vec![change],
@@ -202,7 +222,7 @@ pub async fn cancel_order<S: Store>(
             history: vec![cancellation.change],
             outbox,
             moves: crate::inventory::StockMove::net(cancellation.released),
-            dispatched: vec![],
+            ..Effects::default()
         })
     })
     .await

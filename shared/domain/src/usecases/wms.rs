@@ -6,10 +6,14 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use crate::error::{AppError, ConflictOn, StoreError};
+use crate::fulfillment::{ReportedLine, WarehouseReport};
 use crate::ids::{HubId, Sku, TenantId};
 use crate::inventory::StockChange;
 use crate::ports::Store;
 use crate::quantity::non_negative_quantity;
+use crate::shipment::Package;
+use crate::usecases::idempotency::Changed;
+use crate::usecases::shipping::warehouse_report;
 
 /// `StockAdjusted`: the warehouse counted a SKU at a hub.
 #[derive(Debug, Deserialize)]
@@ -36,6 +40,102 @@ pub enum Applied {
     Changed,
     /// A repeat, or older than what was applied already: nothing changed.
     Ignored,
+}
+
+impl From<&Changed> for Applied {
+    fn from(changed: &Changed) -> Self {
+        if changed.replayed { Self::Ignored } else { Self::Changed }
+    }
+}
+
+/// The fields every warehouse event about a fulfillment request carries.
+macro_rules! request_event {
+    ($(#[$doc:meta])* $name:ident { $($(#[$field_doc:meta])* $field:ident: $ty:ty,)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            /// Owner.
+            pub tenant_id: TenantId,
+            /// Unique per event.
+            pub event_id: String,
+            /// The request reported on.
+            pub fulfillment_request_id: String,
+            /// When it happened.
+            pub occurred_at: Option<DateTime<Utc>>,
+            $($(#[$field_doc])* pub $field: $ty,)*
+        }
+    };
+}
+
+request_event!(
+    /// `FulfillmentAccepted`: the warehouse took the request.
+    FulfillmentAccepted {}
+);
+
+request_event!(
+    /// `PickCompleted`: quantities picked.
+    PickCompleted {
+        /// Quantities picked.
+        lines: Vec<ReportedLine>,
+    }
+);
+
+request_event!(
+    /// `PackCompleted`: quantities packed, and the packages.
+    PackCompleted {
+        /// Quantities packed.
+        lines: Vec<ReportedLine>,
+        /// The packages.
+        #[serde(default)]
+        packages: Vec<Package>,
+    }
+);
+
+request_event!(
+    /// `ShipCompleted`: the goods left with a carrier.
+    ShipCompleted {
+        /// Who carries it.
+        carrier: String,
+        /// The carrier's tracking number.
+        tracking_number: String,
+        /// The packages.
+        packages: Vec<Package>,
+        /// Quantities shipped.
+        lines: Vec<ReportedLine>,
+    }
+);
+
+/// Applies a warehouse report about a fulfillment request (see [`warehouse_report`]).
+pub async fn fulfillment_accepted<S: Store>(
+    store: &S,
+    e: FulfillmentAccepted,
+    now: DateTime<Utc>,
+) -> Result<Applied, AppError> {
+    warehouse_report(store, &e.tenant_id, &e.event_id, &e.fulfillment_request_id, WarehouseReport::Accepted, now).await
+}
+
+/// See [`fulfillment_accepted`].
+pub async fn pick_completed<S: Store>(store: &S, e: PickCompleted, now: DateTime<Utc>) -> Result<Applied, AppError> {
+    let report = WarehouseReport::Picked { lines: e.lines };
+    warehouse_report(store, &e.tenant_id, &e.event_id, &e.fulfillment_request_id, report, now).await
+}
+
+/// See [`fulfillment_accepted`].
+pub async fn pack_completed<S: Store>(store: &S, e: PackCompleted, now: DateTime<Utc>) -> Result<Applied, AppError> {
+    let report = WarehouseReport::Packed { lines: e.lines, packages: e.packages };
+    warehouse_report(store, &e.tenant_id, &e.event_id, &e.fulfillment_request_id, report, now).await
+}
+
+/// See [`fulfillment_accepted`].
+pub async fn ship_completed<S: Store>(store: &S, e: ShipCompleted, now: DateTime<Utc>) -> Result<Applied, AppError> {
+    let report = WarehouseReport::Shipped {
+        lines: e.lines,
+        packages: e.packages,
+        carrier: e.carrier,
+        tracking_number: e.tracking_number,
+    };
+    warehouse_report(store, &e.tenant_id, &e.event_id, &e.fulfillment_request_id, report, now).await
 }
 
 /// Applies a warehouse count: sets on-hand unless a later count was applied. A count below what

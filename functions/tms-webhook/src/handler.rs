@@ -1,0 +1,182 @@
+//! Verifies the callback's signature over the raw body before reading anything, then applies
+//! the shipment status. Answers: 200 (applied, or a repeat/late report that changed nothing),
+//! 400 malformed, 401 unsigned/stale/wrong, 404 unknown shipment (or another tenant's), 5xx when
+//! storage failed, so the TMS retries and no update is lost.
+
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use chrono::{DateTime, Utc};
+use oms_aws::http::{self, ApiResponse, SignedRequest};
+use oms_domain::ports::Store;
+use oms_domain::shipment::{ShipmentReport, ShipmentStatus};
+use oms_domain::usecases::shipping::{Reporter, report_shipment};
+use oms_domain::{AppError, TenantId};
+use serde::Deserialize;
+
+use crate::signature;
+
+/// The callback body (SPEC). `tenant_id` is optional: a TMS that sends it only reaches that
+/// tenant's shipments.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Callback {
+    event_id: String,
+    shipment_id: String,
+    status: ShipmentStatus,
+    occurred_at: DateTime<Utc>,
+    tms_order_id: Option<String>,
+    tenant_id: Option<TenantId>,
+}
+
+pub async fn handle<S: Store>(
+    store: &S,
+    secret: &[u8],
+    event: ApiGatewayV2httpRequest,
+    now: DateTime<Utc>,
+) -> ApiGatewayV2httpResponse {
+    http::to_response(receive(store, secret, event, now).await)
+}
+
+async fn receive<S: Store>(
+    store: &S,
+    secret: &[u8],
+    event: ApiGatewayV2httpRequest,
+    now: DateTime<Utc>,
+) -> Result<ApiResponse, AppError> {
+    let request = SignedRequest::from_event(event)?;
+    signature::verify(secret, request.header("x-tms-signature"), &request.body, now)?;
+    let callback: Callback = request.json()?;
+    if callback.event_id.trim().is_empty() || callback.event_id.len() > 200 {
+        return Err(AppError::invalid("event_id", "event_id must be 1 to 200 characters"));
+    }
+    if callback.status == ShipmentStatus::Created {
+        return Err(AppError::invalid("status", "status must be ASSIGNED, IN_TRANSIT, DELIVERED or CANCELLED"));
+    }
+    let report = ShipmentReport {
+        status: callback.status,
+        occurred_at: callback.occurred_at,
+        event_id: Some(callback.event_id),
+        tms_order_id: callback.tms_order_id,
+    };
+    let reporter = Reporter::Carrier { tenant_id: callback.tenant_id };
+    let changed = report_shipment(store, reporter, &callback.shipment_id, report, now).await.map_err(|e| match e {
+        // Other updates of the order kept winning: a retry will get through.
+        AppError::Conflict { code: "concurrent_update", message } => AppError::Unavailable(message),
+        other => other,
+    })?;
+    let status = changed.order.shipment(&callback.shipment_id).map(|s| s.status);
+    ApiResponse::ok(&serde_json::json!({
+        "shipment_id": callback.shipment_id,
+        "status": status,
+        "applied": !changed.replayed,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_lambda_events::encodings::Body;
+    use oms_domain::OrderStatus;
+    use oms_domain::access::{Actor, Role};
+    use oms_domain::memory::MemoryStore;
+    use oms_domain::order::Order;
+    use oms_domain::ports::OrderStore;
+    use oms_domain::usecases::create_order;
+    use oms_domain::usecases::orders::{allocate_line, confirm_allocation};
+    use oms_domain::usecases::shipping::create_shipment;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    const SECRET: &[u8] = b"oms-local-tms-secret";
+    const SAMPLE: &str = include_str!("../../../events/http/tms-webhook.json");
+
+    /// The sample event with `body` signed at `at` (or with `signature` as the header).
+    fn callback(body: &Value, at: DateTime<Utc>, signature: Option<&str>) -> ApiGatewayV2httpRequest {
+        let mut event: Value = serde_json::from_str(SAMPLE).unwrap();
+        let raw = body.to_string();
+        let header = signature.map(str::to_owned).unwrap_or_else(|| signature::sign(SECRET, at.timestamp(), &raw));
+        event["headers"]["x-tms-signature"] = header.into();
+        event["body"] = raw.into();
+        serde_json::from_value(event).unwrap()
+    }
+
+    async fn call(store: &MemoryStore, event: ApiGatewayV2httpRequest) -> (i64, Value) {
+        let response = handle(store, SECRET, event, Utc::now()).await;
+        let Some(Body::Text(text)) = response.body else { panic!("a text body") };
+        (response.status_code, serde_json::from_str(&text).unwrap())
+    }
+
+    /// An order of 10 KG allocated at hub H1 of tenant `demo` and shipped by a dispatcher.
+    async fn shipped() -> (MemoryStore, Order, String) {
+        let tenant = TenantId::parse("demo").unwrap();
+        let store = MemoryStore::with_catalog(&tenant, "H1", "PP-H1", "10".parse().unwrap()).await;
+        let actor = |role| Actor { sub: "u".into(), tenant_id: tenant.clone(), role };
+        let request = serde_json::from_value(json!({
+            "customer": {"id": "C1", "name": "ABC", "delivery_address": {"line1": "1", "city": "HCM", "country": "VN"}},
+            "lines": [{"sku": "PP-H1", "quantity": "10", "quoted_unit_price": "32000"}],
+            "allocation": "manual", "submit": true
+        }))
+        .unwrap();
+        let order = create_order(&store, &actor(Role::Admin), request, None, Utc::now()).await.unwrap().order;
+        let line = order.lines[0].line_id.clone();
+        let allocate =
+            serde_json::from_value(json!({"order_line_id": line, "hub_id": "H1", "quantity": "10"})).unwrap();
+        allocate_line(&store, &actor(Role::Admin), &order.order_id, allocate, None, Utc::now()).await.unwrap();
+        confirm_allocation(&store, &actor(Role::Admin), &order.order_id, None, Utc::now()).await.unwrap();
+        let ship = serde_json::from_value(json!({
+            "type": "INTERNAL", "lines": [{"order_line_id": line, "quantity": "10", "hub_id": "H1"}]
+        }))
+        .unwrap();
+        let order = create_shipment(&store, &actor(Role::Dispatcher), &order.order_id, ship, None, Utc::now())
+            .await
+            .unwrap()
+            .order;
+        let shipment_id = order.shipments[0].shipment_id.clone();
+        (store, order, shipment_id)
+    }
+
+    fn body(shipment_id: &str, event_id: &str, status: &str) -> Value {
+        json!({"event_id": event_id, "shipment_id": shipment_id, "status": status, "occurred_at": Utc::now()})
+    }
+
+    #[tokio::test]
+    async fn signed_callbacks_deliver_and_complete_the_order() {
+        let (store, order, shipment) = shipped().await;
+        let (status, answer) = call(&store, callback(&body(&shipment, "t1", "IN_TRANSIT"), Utc::now(), None)).await;
+        assert_eq!((status, answer["applied"].clone()), (200, json!(true)), "{answer}");
+        call(&store, callback(&body(&shipment, "t2", "DELIVERED"), Utc::now(), None)).await;
+        let (status, answer) = call(&store, callback(&body(&shipment, "t3", "IN_TRANSIT"), Utc::now(), None)).await;
+        assert_eq!(
+            (status, answer["applied"].clone(), answer["status"].clone()),
+            (200, json!(false), json!("DELIVERED"))
+        );
+        let now = store.get_order(&order.tenant_id, &order.order_id).await.unwrap().unwrap();
+        assert_eq!(now.status, OrderStatus::Completed);
+        let outbox = store.outbox();
+        assert!(outbox.iter().any(
+            |m| matches!(m, oms_domain::events::OutboxMessage::Event(e) if e.event.detail_type() == "OrderCompleted")
+        ));
+    }
+
+    #[tokio::test]
+    async fn bad_callbacks_are_refused_and_change_nothing() {
+        let (store, order, shipment) = shipped().await;
+        let good = body(&shipment, "t1", "DELIVERED");
+        let mut foreign = good.clone();
+        foreign["tenant_id"] = "another".into();
+        let cases = [
+            (callback(&good, Utc::now(), Some("")), 401),
+            (callback(&good, Utc::now(), Some("t=1,v1=abcd")), 401),
+            (callback(&good, Utc::now() - chrono::Duration::minutes(10), None), 401),
+            (callback(&body("SHP-20991231-0001", "t1", "DELIVERED"), Utc::now(), None), 404),
+            (callback(&foreign, Utc::now(), None), 404),
+            (callback(&body(&shipment, "t1", "LOST"), Utc::now(), None), 400),
+            (callback(&json!({"event_id": "t1"}), Utc::now(), None), 400),
+        ];
+        for (event, expected) in cases {
+            let (status, answer) = call(&store, event).await;
+            assert_eq!(status, expected, "{answer}");
+        }
+        let now = store.get_order(&order.tenant_id, &order.order_id).await.unwrap().unwrap();
+        assert_eq!(now, order);
+    }
+}
