@@ -87,8 +87,9 @@ impl Effects {
     }
 }
 
-/// How many times a change is recomputed when a concurrent change of the same order wins.
-const ATTEMPTS: usize = 5;
+/// How many times a change is recomputed when a concurrent change of the same order wins (a
+/// burst of warehouse events for one order lands on several instances at once).
+const ATTEMPTS: usize = 10;
 
 /// Changes an order the actor may change under `action`: replays a repeated `Idempotency-Key`,
 /// applies `change` to the current order, and commits the order with its history, events and

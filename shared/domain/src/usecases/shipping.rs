@@ -16,9 +16,12 @@ use crate::order::Order;
 use crate::ports::{Counter, Store};
 use crate::shipment::{NewShipment, Package, ShipLine, ShipmentChange, ShipmentReport, ShipmentStatus, ShipmentType};
 use crate::usecases::effects::{after_shipping, shipment_created};
-use crate::usecases::idempotency::{Changed, IdempotencyKey};
-use crate::usecases::orders::{Effects, change_order};
+use crate::usecases::idempotency::{Changed, IdempotencyKey, replay_if_seen};
+use crate::usecases::orders::{Effects, change_order, get_order};
 use crate::usecases::wms::Applied;
+
+/// The id a shipment is tried with before it takes a number.
+const PENDING_SHIPMENT: &str = "SHP-PENDING";
 
 fn unknown_request(request_id: &str) -> AppError {
     AppError::invalid_with_code(
@@ -61,10 +64,17 @@ pub async fn warehouse_report<S: Store>(
 ) -> Result<Applied, AppError> {
     let order_id = order_of_request(request_id)?;
     let wms = Actor::system(tenant.clone(), "wms");
-    // A shipment needs its number before the change; a repeat found below leaves a gap.
-    let shipment_id = match report.ships() {
-        true => Some(store.next_number(Counter::Shipments, now.date_naive()).await?),
-        false => None,
+    // A shipment takes its number before the change. Refuse what cannot ship first, so a refused
+    // event takes no number; a concurrent repeat can still leave a gap.
+    let shipment_id = if report.ships() {
+        let mut trial = store.get_order(tenant, &order_id).await?.ok_or_else(|| unknown_request(request_id))?;
+        let pending = Some(PENDING_SHIPMENT.to_owned());
+        if trial.record_warehouse_report(request_id, event_id, report.clone(), pending, &wms, now)?.is_none() {
+            return Ok(Applied::Ignored);
+        }
+        Some(store.next_number(Counter::Shipments, now.date_naive()).await?)
+    } else {
+        None
     };
     let changed = change_order(store, &wms, &order_id, Action::Ship, None, now, |order| {
         let Some(change) =
@@ -129,18 +139,22 @@ pub async fn create_shipment<S: Store>(
             "an EXTERNAL shipment needs a carrier and a tracking number",
         ));
     }
+    let new = |shipment_id: &str| NewShipment {
+        shipment_id: shipment_id.to_owned(),
+        shipment_type: request.shipment_type,
+        carrier: carrier.clone(),
+        tracking_number: tracking_number.clone(),
+        fulfillment_request_id: None,
+        lines: request.lines.clone(),
+        packages: request.packages.clone(),
+    };
+    // Refuse what cannot ship before taking a number: a refused request writes nothing.
+    if replay_if_seen(store, actor, key.as_ref()).await?.is_none() {
+        get_order(store, actor, id).await?.ship(new(PENDING_SHIPMENT), actor, now)?;
+    }
     let shipment_id = store.next_number(Counter::Shipments, now.date_naive()).await?;
     change_order(store, actor, id, Action::Ship, key, now, |order| {
-        let new = NewShipment {
-            shipment_id: shipment_id.clone(),
-            shipment_type: request.shipment_type,
-            carrier: carrier.clone(),
-            tracking_number: tracking_number.clone(),
-            fulfillment_request_id: None,
-            lines: request.lines.clone(),
-            packages: request.packages.clone(),
-        };
-        let change = order.ship(new, actor, now)?;
+        let change = order.ship(new(&shipment_id), actor, now)?;
         let created = shipment_created(order, order.shipment(&shipment_id).expect("just shipped"));
         let mut effects = shipping_effects(order, change, created, now);
         effects.new_shipments = vec![shipment_id.clone()];
@@ -155,7 +169,7 @@ pub async fn get_shipment<S: Store>(store: &S, actor: &Actor, shipment_id: &str)
     actor.authorize(Action::ReadOrders)?;
     let found = store.find_shipment(shipment_id).await?.filter(|f| f.tenant_id == actor.tenant_id);
     let found = found.ok_or(AppError::NotFound("shipment"))?;
-    crate::usecases::orders::get_order(store, actor, &found.order_id).await.map_err(|_| AppError::NotFound("shipment"))
+    get_order(store, actor, &found.order_id).await.map_err(|_| AppError::NotFound("shipment"))
 }
 
 /// Who reports a shipment's status.
