@@ -198,3 +198,63 @@ def tenant_items(dynamodb, tenant: str) -> list[dict]:
         start = page.get("LastEvaluatedKey")
         if not start:
             return items
+
+
+# -- the outside world: warehouse events, carrier callbacks, queues ------------------------------
+
+def aws(service: str):
+    return boto3.client(service, endpoint_url=os.environ["OMS_AWS_ENDPOINT"], region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test")
+
+
+def wms(tenant: str, detail_type: str, event_id: str, **detail) -> None:
+    """A warehouse event on the bus, as the WMS sends it."""
+    detail = {"tenant_id": tenant, "event_id": event_id, **detail}
+    validate_detail("wms", detail_type, detail)
+    aws("events").put_events(Entries=[{"Source": "wms", "DetailType": detail_type, "Detail": json.dumps(detail),
+                                       "EventBusName": os.environ["OMS_EVENT_BUS_NAME"]}])
+
+
+def sign(body: str, at: int | None = None, secret: str | None = None) -> str:
+    at = int(time.time()) if at is None else at
+    secret = secret or os.environ["OMS_TMS_WEBHOOK_SECRET"]
+    digest = hmac.new(secret.encode(), f"{at}.{body}".encode(), hashlib.sha256).hexdigest()
+    return f"t={at},v1={digest}"
+
+
+def tms(shipment_id: str, status: str, event_id: str, headers: dict | None = None, valid: bool = True,
+        **extra) -> requests.Response:
+    """A TMS callback, signed now unless `headers` says otherwise; `valid=False` for a body the
+    schema refuses on purpose."""
+    body = json.dumps({"event_id": event_id, "shipment_id": shipment_id, "status": status,
+                       "occurred_at": "2026-11-22T16:00:00Z", **extra})
+    if valid:
+        validate_detail("tms", "webhook", json.loads(body))
+    sent = {"Content-Type": "application/json", "X-TMS-Signature": sign(body)}
+    sent.update(headers or {})
+    sent = {k: v for k, v in sent.items() if v is not None}
+    return requests.post(f"{os.environ['OMS_API_URL'].rstrip('/')}/webhooks/tms", data=body, headers=sent, timeout=60)
+
+
+def wait_until(read, done, timeout: float = 60.0):
+    deadline, value = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        value = read()
+        if done(value):
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"condition not met; last value: {json.dumps(value)[:2000]}")
+
+
+def read_queue(url: str, match, timeout: float = 30.0) -> dict:
+    """The first message on the queue whose JSON body `match`es (others are left alone)."""
+    sqs = aws("sqs")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                           VisibilityTimeout=0).get("Messages", []):
+            body = json.loads(message["Body"])
+            if match(body):
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                return body
+    raise AssertionError(f"no matching message on {url}")

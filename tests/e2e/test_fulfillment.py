@@ -2,64 +2,17 @@
 the bus (source `wms`), dispatchers through the HTTP API, and the TMS through its signed webhook.
 """
 
-import hashlib
-import hmac
 import json
 import os
 import random
 import re
 import time
 
-import boto3
 import pytest
 import requests
 
-from conftest import Api, events_of, order_body, tenant_items
+from conftest import Api, events_of, order_body, read_queue, sign, tenant_items, tms, wait_until, wms
 from tools.local.event_schemas import validate_detail
-
-
-def aws(service: str):
-    return boto3.client(service, endpoint_url=os.environ["OMS_AWS_ENDPOINT"], region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test")
-
-
-def wms(tenant: str, detail_type: str, event_id: str, **detail) -> None:
-    """A warehouse event on the bus, as the WMS sends it."""
-    detail = {"tenant_id": tenant, "event_id": event_id, **detail}
-    validate_detail("wms", detail_type, detail)
-    aws("events").put_events(Entries=[{"Source": "wms", "DetailType": detail_type, "Detail": json.dumps(detail),
-                                       "EventBusName": os.environ["OMS_EVENT_BUS_NAME"]}])
-
-
-def sign(body: str, at: int | None = None, secret: str | None = None) -> str:
-    at = int(time.time()) if at is None else at
-    secret = secret or os.environ["OMS_TMS_WEBHOOK_SECRET"]
-    digest = hmac.new(secret.encode(), f"{at}.{body}".encode(), hashlib.sha256).hexdigest()
-    return f"t={at},v1={digest}"
-
-
-def tms(shipment_id: str, status: str, event_id: str, headers: dict | None = None, valid: bool = True,
-        **extra) -> requests.Response:
-    """A TMS callback, signed now unless `headers` says otherwise; `valid=False` for a body the
-    schema refuses on purpose."""
-    body = json.dumps({"event_id": event_id, "shipment_id": shipment_id, "status": status,
-                       "occurred_at": "2026-11-22T16:00:00Z", **extra})
-    if valid:
-        validate_detail("tms", "webhook", json.loads(body))
-    sent = {"Content-Type": "application/json", "X-TMS-Signature": sign(body)}
-    sent.update(headers or {})
-    sent = {k: v for k, v in sent.items() if v is not None}
-    return requests.post(f"{os.environ['OMS_API_URL'].rstrip('/')}/webhooks/tms", data=body, headers=sent, timeout=60)
-
-
-def wait_until(read, done, timeout: float = 60.0):
-    deadline, value = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        value = read()
-        if done(value):
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"condition not met; last value: {json.dumps(value)[:2000]}")
 
 
 @pytest.fixture
@@ -110,20 +63,6 @@ def warehouse_run(order: dict, hub: str) -> list[tuple]:
 def send(tenant: str, run: list[tuple]) -> None:
     for detail_type, event_id, detail in run:
         wms(tenant, detail_type, event_id, **detail)
-
-
-def read_queue(url: str, match, timeout: float = 30.0) -> dict:
-    """The first message on the queue whose JSON body `match`es (others are left alone)."""
-    sqs = aws("sqs")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                           VisibilityTimeout=0).get("Messages", []):
-            body = json.loads(message["Body"])
-            if match(body):
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-                return body
-    raise AssertionError(f"no matching message on {url}")
 
 
 def test_an_order_split_over_two_hubs_is_shipped_by_both_delivered_and_completed(admin, sales, two_skus, sqs, tenant):

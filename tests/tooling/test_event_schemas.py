@@ -222,6 +222,7 @@ OUTBOUND = {
         "price_approval": {**APPROVAL, "decision": DECISION}, "allocated_at": AT,
         "fulfillment_requests": [FULFILLMENT_REQUEST],
         "shipments": [],
+        "returns": [],
         "totals": {"products": "45000", "shipping": "750", "tax": "4575", "discount": "1000",
                    "grand_total": "49325"},
         "created_by": "u1", "created_at": AT, "updated_at": AT}},

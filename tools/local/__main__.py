@@ -19,6 +19,16 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("test", help="fmt, clippy, cfn-lint, asl-validator, unit, stack, adapter, "
                                 "pytest")
     sub.add_parser("demo", help="(re)load the demo data into the running stack")
+    p_wh = sub.add_parser("warehouse", help="play the WMS: accept, pick, pack and ship an order's "
+                                            "open fulfillment requests on the running stack")
+    p_wh.add_argument("order_id")
+    p_wh.add_argument("--tenant", default="demo", help="the order's tenant (default demo)")
+    p_wh.add_argument("--hub", help="only the request at this hub")
+    p_tms = sub.add_parser("carrier", help="play the TMS: a signed status callback for a shipment")
+    p_tms.add_argument("shipment_id")
+    p_tms.add_argument("status", choices=["ASSIGNED", "IN_TRANSIT", "DELIVERED", "CANCELLED"])
+    p_tms.add_argument("--tenant", default="demo",
+                       help="sent as tenant_id: only this tenant's shipments (default demo)")
     p_sup = sub.add_parser("_supervise", help=argparse.SUPPRESS)
     p_sup.add_argument("--note", default="Started fresh.")
     args = parser.parse_args(argv)
@@ -33,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
         return stack.status()
     if args.command == "demo":
         return stack.load_demo()
+    if args.command in ("warehouse", "carrier"):
+        from . import simulate
+
+        if args.command == "warehouse":
+            return simulate.warehouse(args.order_id, args.tenant, args.hub)
+        return simulate.carrier(args.shipment_id, args.status, args.tenant)
     if args.command == "test":
         from . import testrun
 

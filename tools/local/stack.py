@@ -435,6 +435,8 @@ def render_banner(s: Settings, stack: LocalStack, tokens: dict[str, str],
         "$OMS_DEV_TOKEN_SALES\"")
     add("    curl -s \"$OMS_API_URL/inventory?sku=PP-H1\" -H \"Authorization: Bearer "
         "$OMS_DEV_TOKEN_SALES\"")
+    add("    ./dev warehouse $ORDER_ID            # the warehouse accepts, picks, packs, ships")
+    add("    ./dev carrier <shipment_id> DELIVERED  # the carrier delivers: the order COMPLETES")
     add("")
     add(f"  logs: {LOGS}/*.log    stop: Ctrl-C (foreground) or ./dev down")
     add("=" * 78)

@@ -10,6 +10,9 @@ use oms_domain::usecases::orders::{
     allocate_line, cancel_order, confirm_allocation, decide_price, edit_order, get_order, list_orders, order_history,
     parse_order_query, place_hold, release_hold, submit_order,
 };
+use oms_domain::usecases::returns::{
+    approve_return, close_return, confirm_refund, create_return, get_return, reject_return,
+};
 use oms_domain::usecases::shipping::{Reporter, ShipmentStatusRequest, create_shipment, get_shipment, report_shipment};
 use oms_domain::{AppError, OrderId};
 
@@ -31,6 +34,15 @@ fn changed_response(changed: Changed) -> Result<ApiResponse, AppError> {
     Ok(if changed.replayed { response.header("idempotent-replayed", "true") } else { response })
 }
 
+/// 201 with the order, and where the document it made lives.
+fn created_response(order: &Order, location: String) -> Result<ApiResponse, AppError> {
+    Ok(ApiResponse::created(order)?.header("etag", format!("\"{}\"", order.version)).header("location", location))
+}
+
+fn return_response(order: &Order, return_id: &str) -> Result<ApiResponse, AppError> {
+    ApiResponse::ok(&order.return_view(return_id).ok_or(AppError::NotFound("return"))?)
+}
+
 fn shipment_response(order: &Order, shipment_id: &str) -> Result<ApiResponse, AppError> {
     ApiResponse::ok(&order.shipment_view(shipment_id).ok_or(AppError::NotFound("shipment"))?)
 }
@@ -45,6 +57,27 @@ async fn route<S: Store>(store: &S, req: ApiRequest, now: DateTime<Utc>) -> Resu
         "GET /v1/shipments/{shipment_id}" => {
             let shipment_id = req.path_text("shipment_id")?;
             return shipment_response(&get_shipment(store, actor, &shipment_id).await?, &shipment_id);
+        }
+        "GET /v1/returns/{return_id}" => {
+            let return_id = req.path_text("return_id")?;
+            return return_response(&get_return(store, actor, &return_id).await?, &return_id);
+        }
+        "POST /v1/returns/{return_id}/approve"
+        | "POST /v1/returns/{return_id}/reject"
+        | "POST /v1/returns/{return_id}/confirm-refund"
+        | "POST /v1/returns/{return_id}/close" => {
+            let return_id = req.path_text("return_id")?;
+            let body = req.optional_json_value()?;
+            let key = req.idempotency_key(&body)?;
+            let changed = match req.route.rsplit('/').next() {
+                Some("approve") => approve_return(store, actor, &return_id, key, now).await?,
+                Some("reject") => reject_return(store, actor, &return_id, http::decode(body)?, key, now).await?,
+                Some("confirm-refund") => {
+                    confirm_refund(store, actor, &return_id, http::decode(body)?, key, now).await?
+                }
+                _ => close_return(store, actor, &return_id, key, now).await?,
+            };
+            return return_response(&changed.order, &return_id);
         }
         "POST /v1/shipments/{shipment_id}/status" => {
             let shipment_id = req.path_text("shipment_id")?;
@@ -105,9 +138,18 @@ async fn route<S: Store>(store: &S, req: ApiRequest, now: DateTime<Utc>) -> Resu
             }
             let shipment = changed.order.shipments.last().ok_or_else(|| AppError::unexpected("no shipment made"))?;
             let location = format!("/v1/shipments/{}", shipment.shipment_id);
-            Ok(ApiResponse::created(&changed.order)?
-                .header("etag", format!("\"{}\"", changed.order.version))
-                .header("location", location))
+            created_response(&changed.order, location)
+        }
+        "POST /v1/orders/{id}/returns" => {
+            let body = req.json_value()?;
+            let key = req.idempotency_key(&body)?;
+            let changed = create_return(store, actor, &id, http::decode(body)?, key, now).await?;
+            if changed.replayed {
+                return changed_response(changed);
+            }
+            let rma = changed.order.returns.last().ok_or_else(|| AppError::unexpected("no return made"))?;
+            let location = format!("/v1/returns/{}", rma.return_id);
+            created_response(&changed.order, location)
         }
         other => Err(http::unknown_route(other)),
     }

@@ -75,13 +75,9 @@ async fn receive<S: Store>(
 mod tests {
     use aws_lambda_events::encodings::Body;
     use oms_domain::OrderStatus;
-    use oms_domain::access::{Actor, Role};
-    use oms_domain::memory::MemoryStore;
+    use oms_domain::memory::{MemoryStore, fixtures};
     use oms_domain::order::Order;
     use oms_domain::ports::OrderStore;
-    use oms_domain::usecases::create_order;
-    use oms_domain::usecases::orders::{allocate_line, confirm_allocation};
-    use oms_domain::usecases::shipping::create_shipment;
     use serde_json::{Value, json};
 
     use super::*;
@@ -105,31 +101,11 @@ mod tests {
         (response.status_code, serde_json::from_str(&text).unwrap())
     }
 
-    /// An order of 10 KG allocated at hub H1 of tenant `demo` and shipped by a dispatcher.
+    /// An order of 10 KG shipped from hub H1 of tenant `demo` by a dispatcher.
     async fn shipped() -> (MemoryStore, Order, String) {
         let tenant = TenantId::parse("demo").unwrap();
         let store = MemoryStore::with_catalog(&tenant, "H1", "PP-H1", "10".parse().unwrap()).await;
-        let actor = |role| Actor { sub: "u".into(), tenant_id: tenant.clone(), role };
-        let request = serde_json::from_value(json!({
-            "customer": {"id": "C1", "name": "ABC", "delivery_address": {"line1": "1", "city": "HCM", "country": "VN"}},
-            "lines": [{"sku": "PP-H1", "quantity": "10", "quoted_unit_price": "32000"}],
-            "allocation": "manual", "submit": true
-        }))
-        .unwrap();
-        let order = create_order(&store, &actor(Role::Admin), request, None, Utc::now()).await.unwrap().order;
-        let line = order.lines[0].line_id.clone();
-        let allocate =
-            serde_json::from_value(json!({"order_line_id": line, "hub_id": "H1", "quantity": "10"})).unwrap();
-        allocate_line(&store, &actor(Role::Admin), &order.order_id, allocate, None, Utc::now()).await.unwrap();
-        confirm_allocation(&store, &actor(Role::Admin), &order.order_id, None, Utc::now()).await.unwrap();
-        let ship = serde_json::from_value(json!({
-            "type": "INTERNAL", "lines": [{"order_line_id": line, "quantity": "10", "hub_id": "H1"}]
-        }))
-        .unwrap();
-        let order = create_shipment(&store, &actor(Role::Dispatcher), &order.order_id, ship, None, Utc::now())
-            .await
-            .unwrap()
-            .order;
+        let order = fixtures::shipped_order(&store, &tenant, "H1", "PP-H1", "10").await;
         let shipment_id = order.shipments[0].shipment_id.clone();
         (store, order, shipment_id)
     }

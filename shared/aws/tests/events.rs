@@ -91,6 +91,7 @@ fn every_sample_event_parses_as_its_trigger() {
                     "PickCompleted" => decode::<wms::PickCompleted>(event.detail).map(drop),
                     "PackCompleted" => decode::<wms::PackCompleted>(event.detail).map(drop),
                     "ShipCompleted" => decode::<wms::ShipCompleted>(event.detail).map(drop),
+                    "ReturnReceived" => decode::<oms_domain::usecases::returns::ReturnReceived>(event.detail).map(drop),
                     other => panic!("{}: unknown WMS event {other}", path.display()),
                 };
                 parsed.unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));

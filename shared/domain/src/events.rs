@@ -177,6 +177,35 @@ pub enum DomainEvent {
         /// The shipments that delivered it.
         shipment_ids: Vec<String>,
     },
+    /// A return was approved: what the warehouse should expect, and where.
+    ReturnApproved {
+        /// The return.
+        return_id: String,
+        /// The order.
+        order_id: OrderId,
+        /// Its number.
+        order_number: String,
+        /// The customer's name.
+        customer_name: String,
+        /// What comes back to which hub.
+        lines: Vec<crate::returns::ReturnLine>,
+    },
+    /// Money to give back for a received return: a credit memo for accounting to pay.
+    RefundRequested {
+        /// The return.
+        return_id: String,
+        /// The order.
+        order_id: OrderId,
+        /// Its number.
+        order_number: String,
+        /// The customer's own reference.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        external_reference: Option<String>,
+        /// The customer as ordered.
+        customer: crate::order::Customer,
+        /// The credit memo.
+        refund: crate::returns::Refund,
+    },
     /// Available stock of a SKU at a hub fell under the SKU's low-stock threshold.
     InventoryLow {
         /// The hub.
@@ -292,6 +321,8 @@ impl DomainEvent {
             Self::ShipmentCreated { .. } => "ShipmentCreated",
             Self::ShipmentStatusChanged { .. } => "ShipmentStatusChanged",
             Self::OrderCompleted { .. } => "OrderCompleted",
+            Self::ReturnApproved { .. } => "ReturnApproved",
+            Self::RefundRequested { .. } => "RefundRequested",
             Self::InventoryLow { .. } => "InventoryLow",
             Self::StockReplenished { .. } => "StockReplenished",
             Self::StockReserved { .. } => "StockReserved",

@@ -279,46 +279,71 @@ pub struct StockMove {
     pub hub_id: HubId,
     /// The SKU.
     pub sku: Sku,
-    /// Positive: reserve (needs that much available). Negative: release (gives it back).
+    /// How much; the sign's meaning depends on the kind.
     pub quantity: Decimal,
-    /// The goods move with the reservation: a shipment leaving the hub (negative: reserved and
-    /// on-hand both fall, available stays) or coming back to it (positive: both rise).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub physical: bool,
+    /// What moves.
+    #[serde(default, skip_serializing_if = "MoveKind::is_reservation")]
+    pub kind: MoveKind,
+}
+
+/// What a stock move changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MoveKind {
+    /// Only the reservation: positive reserves (needs that much available), negative releases.
+    #[default]
+    Reservation,
+    /// Goods with their reservation: negative is a shipment leaving the hub (reserved and
+    /// on-hand both fall, available stays), positive a cancelled shipment coming back.
+    Shipment,
+    /// Goods received into free stock (a restocked return): on-hand and available rise.
+    Receipt,
+}
+
+impl MoveKind {
+    fn is_reservation(&self) -> bool {
+        *self == Self::Reservation
+    }
 }
 
 impl StockMove {
     /// Reserve `quantity`.
     pub fn reserve(hub_id: HubId, sku: Sku, quantity: Decimal) -> Self {
-        Self { hub_id, sku, quantity, physical: false }
+        Self { hub_id, sku, quantity, kind: MoveKind::Reservation }
     }
 
     /// Give back `quantity`.
     pub fn release(hub_id: HubId, sku: Sku, quantity: Decimal) -> Self {
-        Self { hub_id, sku, quantity: -quantity, physical: false }
+        Self { hub_id, sku, quantity: -quantity, kind: MoveKind::Reservation }
     }
 
     /// `quantity` reserved goods left the hub in a shipment.
     pub fn ship(hub_id: HubId, sku: Sku, quantity: Decimal) -> Self {
-        Self { hub_id, sku, quantity: -quantity, physical: true }
+        Self { hub_id, sku, quantity: -quantity, kind: MoveKind::Shipment }
     }
 
     /// A cancelled shipment's goods are back at the hub, reserved for the order again.
     pub fn unship(hub_id: HubId, sku: Sku, quantity: Decimal) -> Self {
-        Self { hub_id, sku, quantity, physical: true }
+        Self { hub_id, sku, quantity, kind: MoveKind::Shipment }
+    }
+
+    /// `quantity` came into the hub's free stock (a restocked return).
+    pub fn receive(hub_id: HubId, sku: Sku, quantity: Decimal) -> Self {
+        Self { hub_id, sku, quantity, kind: MoveKind::Receipt }
     }
 
     /// Nets moves of the same hub, SKU and kind into one, dropping those that cancel out, so
-    /// each stock item is written once per kind.
+    /// each stock item is written once per kind. (One change never mixes kinds on a stock
+    /// item: a transaction may touch an item once.)
     pub fn net(moves: impl IntoIterator<Item = StockMove>) -> Vec<StockMove> {
-        let mut netted: std::collections::BTreeMap<(HubId, Sku, bool), Decimal> = Default::default();
+        let mut netted: std::collections::BTreeMap<(HubId, Sku, MoveKind), Decimal> = Default::default();
         for m in moves {
-            *netted.entry((m.hub_id, m.sku, m.physical)).or_default() += m.quantity;
+            *netted.entry((m.hub_id, m.sku, m.kind)).or_default() += m.quantity;
         }
         netted
             .into_iter()
             .filter(|(_, q)| !q.is_zero())
-            .map(|((hub_id, sku, physical), quantity)| StockMove { hub_id, sku, quantity, physical })
+            .map(|((hub_id, sku, kind), quantity)| StockMove { hub_id, sku, quantity, kind })
             .collect()
     }
 }

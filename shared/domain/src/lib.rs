@@ -20,6 +20,7 @@ pub mod placement;
 pub mod ports;
 pub mod pricing;
 pub mod quantity;
+pub mod returns;
 pub mod shipment;
 pub mod status;
 pub mod usecases;

@@ -11,11 +11,11 @@ use rust_decimal::Decimal;
 use crate::error::{ConflictOn, StoreError};
 use crate::events::OutboxMessage;
 use crate::ids::{HubId, OrderId, Sku, TenantId};
-use crate::inventory::{Hub, SkuRecord, StockChange, StockFilter, StockLevel, StockMove};
+use crate::inventory::{Hub, MoveKind, SkuRecord, StockChange, StockFilter, StockLevel, StockMove};
 use crate::order::{Order, StatusChange};
 use crate::ports::{
-    CatalogStore, Counter, IdempotencyRecord, OrderPage, OrderQuery, OrderStore, OrderSummary, OrderWrite, ShipmentRef,
-    StockStore,
+    CatalogStore, Counter, IdempotencyRecord, Lookup, OrderPage, OrderQuery, OrderStore, OrderSummary, OrderWrite,
+    ShipmentRef, StockStore,
 };
 use crate::usecases::orders::matches_query;
 
@@ -27,6 +27,7 @@ struct State {
     channel_refs: HashMap<(TenantId, String, String), OrderId>,
     sequences: HashMap<(&'static str, Option<TenantId>, NaiveDate), u64>,
     shipments: HashMap<String, ShipmentRef>,
+    returns: HashMap<(TenantId, String), OrderId>,
     hubs: BTreeMap<(TenantId, HubId), Hub>,
     skus: BTreeMap<(TenantId, Sku), SkuRecord>,
     stock: BTreeMap<(TenantId, HubId, Sku), StockLevel>,
@@ -94,16 +95,26 @@ impl MemoryStore {
     }
 
     fn check_shipments(state: &State, write: &OrderWrite) -> Result<(), StoreError> {
-        match write.new_shipments.iter().any(|id| state.shipments.contains_key(id)) {
-            true => Err(StoreError::Conflict(ConflictOn::AlreadyExists)),
-            false => Ok(()),
-        }
+        let tenant = &write.order.tenant_id;
+        let taken = write.lookups.iter().any(|lookup| match lookup {
+            Lookup::Shipment(id) => state.shipments.contains_key(id),
+            Lookup::Return(id) => state.returns.contains_key(&(tenant.clone(), id.clone())),
+        });
+        if taken { Err(StoreError::Conflict(ConflictOn::AlreadyExists)) } else { Ok(()) }
     }
 
     fn apply_order_write(state: &mut State, write: OrderWrite) {
-        for id in &write.new_shipments {
-            let at = ShipmentRef { tenant_id: write.order.tenant_id.clone(), order_id: write.order.order_id.clone() };
-            state.shipments.insert(id.clone(), at);
+        let (tenant, order_id) = (&write.order.tenant_id, &write.order.order_id);
+        for lookup in &write.lookups {
+            match lookup {
+                Lookup::Shipment(id) => {
+                    let at = ShipmentRef { tenant_id: tenant.clone(), order_id: order_id.clone() };
+                    state.shipments.insert(id.clone(), at);
+                }
+                Lookup::Return(id) => {
+                    state.returns.insert((tenant.clone(), id.clone()), order_id.clone());
+                }
+            }
         }
         if let Some(record) = write.idempotency {
             state.idempotency.insert((record.tenant_id.clone(), record.key.clone()), record);
@@ -174,6 +185,10 @@ impl OrderStore for MemoryStore {
         let next = state.sequences.entry((counter.prefix(), scope, day)).or_default();
         *next += 1;
         Ok(counter.number(day, *next))
+    }
+
+    async fn find_return(&self, tenant: &TenantId, return_id: &str) -> Result<Option<OrderId>, StoreError> {
+        Ok(self.state.lock().unwrap().returns.get(&(tenant.clone(), return_id.to_owned())).cloned())
     }
 
     async fn find_shipment(&self, shipment_id: &str) -> Result<Option<ShipmentRef>, StoreError> {
@@ -354,10 +369,11 @@ impl StockStore for MemoryStore {
         for m in moves {
             let level = state.stock.get(&(tenant.clone(), m.hub_id.clone(), m.sku.clone()));
             let (available, reserved) = level.map(|l| (l.available(), l.reserved)).unwrap_or_default();
-            let fits = if m.quantity > Decimal::ZERO {
-                m.physical || m.quantity <= available
-            } else {
-                -m.quantity <= reserved
+            let fits = match (m.kind, m.quantity > Decimal::ZERO) {
+                (MoveKind::Reservation, true) => m.quantity <= available,
+                (MoveKind::Reservation | MoveKind::Shipment, false) => -m.quantity <= reserved,
+                (MoveKind::Shipment | MoveKind::Receipt, true) => true,
+                (MoveKind::Receipt, false) => -m.quantity <= available,
             };
             if !fits {
                 return Err(StoreError::Conflict(ConflictOn::Stock {
@@ -371,12 +387,58 @@ impl StockStore for MemoryStore {
                 .stock
                 .entry((tenant.clone(), m.hub_id.clone(), m.sku.clone()))
                 .or_insert_with(|| StockLevel::empty(m.hub_id.clone(), m.sku.clone()));
-            level.reserved += m.quantity;
-            if m.physical {
-                level.on_hand += m.quantity;
+            match m.kind {
+                MoveKind::Reservation => level.reserved += m.quantity,
+                MoveKind::Shipment => {
+                    level.reserved += m.quantity;
+                    level.on_hand += m.quantity;
+                }
+                MoveKind::Receipt => level.on_hand += m.quantity,
             }
         }
         Self::apply_order_write(&mut state, write);
         Ok(())
+    }
+}
+
+/// Orders in a given state, made through the use cases themselves: what handler tests start from.
+pub mod fixtures {
+    use serde_json::json;
+
+    use super::MemoryStore;
+    use crate::access::{Actor, Role};
+    use crate::ids::TenantId;
+    use crate::order::Order;
+
+    fn as_role(tenant: &TenantId, role: Role) -> Actor {
+        Actor { sub: format!("{role:?}-user").to_lowercase(), tenant_id: tenant.clone(), role }
+    }
+
+    /// An order of `quantity` of `sku` (one line, `L1`) allocated manually at `hub` and shipped
+    /// from there by a dispatcher in one shipment. The store needs the catalog and the stock
+    /// ([`MemoryStore::with_catalog`]).
+    pub async fn shipped_order(store: &MemoryStore, tenant: &TenantId, hub: &str, sku: &str, quantity: &str) -> Order {
+        use crate::usecases::orders::{allocate_line, confirm_allocation};
+        let admin = as_role(tenant, Role::Admin);
+        let now = chrono::Utc::now();
+        let request = serde_json::from_value(json!({
+            "customer": {"id": "C1", "name": "ABC", "delivery_address": {"line1": "1", "city": "HCM", "country": "VN"}},
+            "lines": [{"sku": sku, "quantity": quantity}], "allocation": "manual", "submit": true
+        }))
+        .expect("a valid order");
+        let id =
+            crate::usecases::create_order(store, &admin, request, None, now).await.expect("created").order.order_id;
+        let line = json!({"order_line_id": "L1", "hub_id": hub, "quantity": quantity});
+        allocate_line(store, &admin, &id, serde_json::from_value(line).expect("valid"), None, now)
+            .await
+            .expect("allocated");
+        confirm_allocation(store, &admin, &id, None, now).await.expect("confirmed");
+        let ship = json!({"type": "INTERNAL", "lines": [{"order_line_id": "L1", "quantity": quantity, "hub_id": hub}]});
+        let dispatcher = as_role(tenant, Role::Dispatcher);
+        let ship = serde_json::from_value(ship).expect("valid");
+        crate::usecases::shipping::create_shipment(store, &dispatcher, &id, ship, None, now)
+            .await
+            .expect("shipped")
+            .order
     }
 }

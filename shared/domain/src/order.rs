@@ -323,6 +323,9 @@ pub struct Order {
     /// Goods on their way, made by warehouses or dispatchers.
     #[serde(default)]
     pub shipments: Vec<crate::shipment::Shipment>,
+    /// Returns (RMAs) of shipped goods.
+    #[serde(default)]
+    pub returns: Vec<crate::returns::Return>,
     /// Money.
     pub totals: OrderTotals,
     /// `sub` of the creator (sales see only their own).
@@ -683,6 +686,7 @@ pub(crate) mod tests {
             price_approval: None,
             fulfillment_requests: vec![],
             shipments: vec![],
+            returns: vec![],
             allocated_at: None,
             totals: OrderTotals::default(),
             created_by: "u1".into(),

@@ -31,9 +31,18 @@ pub struct OrderWrite {
     pub outbox: Vec<OutboxMessage>,
     /// The `Idempotency-Key` record of the request that made the change, written with it.
     pub idempotency: Option<IdempotencyRecord>,
-    /// Shipments this change created: each gets a lookup from its id to the order, written with
-    /// it (a carrier's callback names only the shipment).
-    pub new_shipments: Vec<String>,
+    /// Documents this change created that are looked up by their own id (a carrier's callback
+    /// names only the shipment; a return is addressed as `/returns/{id}`), written with it.
+    pub lookups: Vec<Lookup>,
+}
+
+/// A document found by its own id rather than its order's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// A shipment id (unique across tenants).
+    Shipment(String),
+    /// A return id (unique per tenant).
+    Return(String),
 }
 
 impl OrderWrite {
@@ -45,7 +54,7 @@ impl OrderWrite {
             history,
             outbox,
             idempotency: None,
-            new_shipments: Vec::new(),
+            lookups: Vec::new(),
         }
     }
 }
@@ -219,6 +228,13 @@ pub trait OrderStore: Send + Sync {
         day: NaiveDate,
     ) -> impl Future<Output = Result<String, StoreError>> + Send;
 
+    /// The order a return belongs to.
+    fn find_return(
+        &self,
+        tenant: &TenantId,
+        return_id: &str,
+    ) -> impl Future<Output = Result<Option<OrderId>, StoreError>> + Send;
+
     /// The order a shipment belongs to, whatever the tenant (the caller checks it).
     fn find_shipment(&self, shipment_id: &str) -> impl Future<Output = Result<Option<ShipmentRef>, StoreError>> + Send;
 
@@ -229,7 +245,7 @@ pub trait OrderStore: Send + Sync {
 
     /// Saves a change of an existing order. Fails with `Conflict(Version)` if the stored version
     /// is not `expected_version`, `Conflict(IdempotencyKey)` as above, `Conflict(AlreadyExists)`
-    /// if a new shipment's id is taken.
+    /// if a new lookup's id is taken.
     fn save_order(&self, write: OrderWrite) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The idempotency record of a key, if it was used.

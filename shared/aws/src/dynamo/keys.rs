@@ -105,6 +105,13 @@ pub fn shipment_ref_pk(shipment_id: &str) -> String {
 }
 /// Sort key of a shipment lookup.
 pub const SHIPMENT_REF_SK: &str = "SHIPMENT_REF";
+
+/// Which order a return belongs to.
+pub fn return_ref_pk(t: &TenantId, return_id: &str) -> String {
+    format!("{}#RETURN#{}", tenant(t), seg(return_id))
+}
+/// Sort key of a return lookup.
+pub const RETURN_REF_SK: &str = "RETURN_REF";
 /// Sort key of a counter.
 pub const SEQUENCE_SK: &str = "SEQ";
 

@@ -27,7 +27,7 @@ use oms_domain::events::OutboxMessage;
 use oms_domain::inventory::{Hub, SkuRecord};
 use oms_domain::order::{Order, StatusChange};
 use oms_domain::ports::{
-    CatalogStore, Counter, IdempotencyRecord, OrderPage, OrderQuery, OrderStore, OrderWrite, ShipmentRef,
+    CatalogStore, Counter, IdempotencyRecord, Lookup, OrderPage, OrderQuery, OrderStore, OrderWrite, ShipmentRef,
 };
 use oms_domain::{ConflictOn, HubId, OrderId, Sku, StoreError, TenantId};
 use rust_decimal::Decimal;
@@ -153,6 +153,12 @@ impl DynamoStore {
     }
 
     /// The puts of an order change, with the conflict each can raise.
+    /// A lookup item: which tenant and order a document belongs to.
+    async fn get_lookup(&self, pk: String, sk: &str) -> Result<Option<ShipmentRef>, StoreError> {
+        let out = self.client.get_item().table_name(&self.table).key(PK, s(pk)).key(SK, s(sk)).send();
+        out.await.map_err(store_error)?.item.map(from_item).transpose()
+    }
+
     fn order_write_items(
         &self,
         write: OrderWrite,
@@ -177,11 +183,13 @@ impl DynamoStore {
             items.push(self.put(outbox_item(message, now)?, None));
             on.push(ConflictOn::AlreadyExists);
         }
-        for shipment_id in &write.new_shipments {
-            let at = ShipmentRef { tenant_id: write.order.tenant_id.clone(), order_id: write.order.order_id.clone() };
-            let item =
-                with_keys(to_item(&at)?, keys::shipment_ref_pk(shipment_id), keys::SHIPMENT_REF_SK, "SHIPMENT_REF");
-            items.push(self.put(item, Some("attribute_not_exists(PK)")));
+        let at = ShipmentRef { tenant_id: write.order.tenant_id.clone(), order_id: write.order.order_id.clone() };
+        for lookup in &write.lookups {
+            let (pk, sk, entity) = match lookup {
+                Lookup::Shipment(id) => (keys::shipment_ref_pk(id), keys::SHIPMENT_REF_SK, "SHIPMENT_REF"),
+                Lookup::Return(id) => (keys::return_ref_pk(&at.tenant_id, id), keys::RETURN_REF_SK, "RETURN_REF"),
+            };
+            items.push(self.put(with_keys(to_item(&at)?, pk, sk, entity), Some("attribute_not_exists(PK)")));
             on.push(ConflictOn::AlreadyExists);
         }
         if let Some(record) = &write.idempotency {
@@ -343,17 +351,13 @@ impl OrderStore for DynamoStore {
             .ok_or_else(|| StoreError::Unexpected("a document counter returned no number".into()))
     }
 
+    async fn find_return(&self, tenant: &TenantId, return_id: &str) -> Result<Option<OrderId>, StoreError> {
+        let found = self.get_lookup(keys::return_ref_pk(tenant, return_id), keys::RETURN_REF_SK).await?;
+        Ok(found.filter(|f| &f.tenant_id == tenant).map(|f| f.order_id))
+    }
+
     async fn find_shipment(&self, shipment_id: &str) -> Result<Option<ShipmentRef>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, s(keys::shipment_ref_pk(shipment_id)))
-            .key(SK, s(keys::SHIPMENT_REF_SK))
-            .send()
-            .await
-            .map_err(store_error)?;
-        out.item.map(from_item).transpose()
+        self.get_lookup(keys::shipment_ref_pk(shipment_id), keys::SHIPMENT_REF_SK).await
     }
 
     async fn create_order(&self, write: OrderWrite) -> Result<(), StoreError> {

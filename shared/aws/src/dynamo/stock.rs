@@ -21,7 +21,7 @@ use std::str::FromStr;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use futures_util::future::try_join_all;
-use oms_domain::inventory::{StockChange, StockFilter, StockLevel, StockMove};
+use oms_domain::inventory::{MoveKind, StockChange, StockFilter, StockLevel, StockMove};
 use oms_domain::ports::{CatalogStore, OrderWrite, StockStore};
 use oms_domain::{ConflictOn, HubId, Sku, StoreError, TenantId};
 use rust_decimal::Decimal;
@@ -106,9 +106,9 @@ struct ShardMove {
     shard: u16,
     /// Positive: reserve. Negative: release.
     quantity: Decimal,
-    /// On-hand moves with the reservation (see [`StockMove::physical`]).
+    /// What moves (see [`MoveKind`]).
     #[serde(default)]
-    physical: bool,
+    kind: MoveKind,
 }
 
 /// Splits `amount` over `n` shards: equal parts in the amount's own precision (whole units for
@@ -194,19 +194,27 @@ impl DynamoStore {
     }
 
     /// The conditional update of one shard move: reserving needs that much available,
-    /// releasing or shipping needs that much reserved; goods coming back need the shard.
+    /// releasing or shipping needs that much reserved; goods coming in need the shard.
     fn shard_move(&self, tenant: &TenantId, m: &ShardMove) -> Result<TransactWriteItem, StoreError> {
-        let (update, condition, amount) = match (m.quantity > Decimal::ZERO, m.physical) {
-            (true, false) => {
+        let (update, condition, amount) = match (m.kind, m.quantity > Decimal::ZERO) {
+            (MoveKind::Reservation, true) => {
                 ("SET reserved = reserved + :q, available = available - :q", "available >= :q", m.quantity)
             }
-            (false, false) => {
+            (MoveKind::Reservation, false) => {
                 ("SET reserved = reserved - :q, available = available + :q", "reserved >= :q", -m.quantity)
             }
-            (true, true) => {
+            (MoveKind::Shipment, true) => {
                 ("SET reserved = reserved + :q, on_hand = on_hand + :q", "attribute_exists(PK)", m.quantity)
             }
-            (false, true) => ("SET reserved = reserved - :q, on_hand = on_hand - :q", "reserved >= :q", -m.quantity),
+            (MoveKind::Shipment, false) => {
+                ("SET reserved = reserved - :q, on_hand = on_hand - :q", "reserved >= :q", -m.quantity)
+            }
+            (MoveKind::Receipt, true) => {
+                ("SET on_hand = on_hand + :q, available = available + :q", "attribute_exists(PK)", m.quantity)
+            }
+            (MoveKind::Receipt, false) => {
+                ("SET on_hand = on_hand - :q, available = available - :q", "available >= :q", -m.quantity)
+            }
         };
         let update = Update::builder()
             .table_name(self.table())
@@ -241,17 +249,18 @@ impl DynamoStore {
                     break;
                 }
                 let shard = &shards[(seed + k) % n];
-                let room = match (reserving, m.physical) {
-                    (true, false) => shard.available(),
-                    // Returning goods fit anywhere.
-                    (true, true) => remaining,
-                    (false, _) => shard.reserved,
+                let room = match (m.kind, reserving) {
+                    (MoveKind::Reservation, true) => shard.available(),
+                    // Goods coming in fit on any shard.
+                    (MoveKind::Shipment | MoveKind::Receipt, true) => remaining,
+                    (MoveKind::Reservation | MoveKind::Shipment, false) => shard.reserved,
+                    (MoveKind::Receipt, false) => shard.available(),
                 };
                 let take = remaining.min(room.max(Decimal::ZERO));
                 if take > Decimal::ZERO {
                     let quantity = if reserving { take } else { -take };
-                    let (hub_id, sku, physical) = (m.hub_id.clone(), m.sku.clone(), m.physical);
-                    out.push(ShardMove { hub_id, sku, shard: shard.index, quantity, physical });
+                    let (hub_id, sku, kind) = (m.hub_id.clone(), m.sku.clone(), m.kind);
+                    out.push(ShardMove { hub_id, sku, shard: shard.index, quantity, kind });
                     remaining -= take;
                 }
             }

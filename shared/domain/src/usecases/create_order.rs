@@ -104,7 +104,7 @@ pub async fn create_order<S: Store>(
         order,
         expected_version: None,
         idempotency: None,
-        new_shipments: Vec::new(),
+        lookups: Vec::new(),
     };
     if submit {
         let change = write.order.submit(actor, now)?;
@@ -299,6 +299,7 @@ impl CreateOrderRequest {
             allocated_at: None,
             fulfillment_requests: vec![],
             shipments: vec![],
+            returns: vec![],
             totals: Default::default(),
             created_by: actor.sub.clone(),
             created_at: now,

@@ -9,6 +9,7 @@ pub mod intake;
 pub mod inventory;
 pub mod orders;
 pub mod placement;
+pub mod returns;
 pub mod shipping;
 pub mod wms;
 

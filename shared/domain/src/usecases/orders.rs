@@ -71,8 +71,8 @@ pub(crate) struct Effects {
     pub(crate) moves: Vec<StockMove>,
     /// Warehouse requests sent, counted against the hubs' daily capacity once committed.
     pub(crate) dispatched: Vec<crate::fulfillment::FulfillmentRequest>,
-    /// Shipments created, each with its lookup by id.
-    pub(crate) new_shipments: Vec<String>,
+    /// Documents created that are found by their own id.
+    pub(crate) lookups: Vec<crate::ports::Lookup>,
 }
 
 impl Effects {
@@ -122,7 +122,7 @@ where
             return Ok(Changed { order, replayed: true });
         }
         let mut write = OrderWrite::update(order, version, effects.history, effects.outbox);
-        write.new_shipments = effects.new_shipments;
+        write.lookups = effects.lookups;
         match commit(store, actor, key.as_ref(), write, &effects.moves, now).await {
             Ok(changed) => {
                 if !changed.replayed {

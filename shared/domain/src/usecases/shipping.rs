@@ -13,7 +13,7 @@ use crate::fulfillment::WarehouseReport;
 use crate::ids::{OrderId, TenantId};
 use crate::inventory::StockMove;
 use crate::order::Order;
-use crate::ports::{Counter, Store};
+use crate::ports::{Counter, Lookup, Store};
 use crate::shipment::{NewShipment, Package, ShipLine, ShipmentChange, ShipmentReport, ShipmentStatus, ShipmentType};
 use crate::usecases::effects::{after_shipping, shipment_created};
 use crate::usecases::idempotency::{Changed, IdempotencyKey, replay_if_seen};
@@ -87,7 +87,7 @@ pub async fn warehouse_report<S: Store>(
         };
         let created = shipment_created(order, shipment);
         let mut effects = shipping_effects(order, change, created, now);
-        effects.new_shipments = shipment_id.iter().cloned().collect();
+        effects.lookups = shipment_id.iter().cloned().map(Lookup::Shipment).collect();
         Ok(effects)
     })
     .await
@@ -157,7 +157,7 @@ pub async fn create_shipment<S: Store>(
         let change = order.ship(new(&shipment_id), actor, now)?;
         let created = shipment_created(order, order.shipment(&shipment_id).expect("just shipped"));
         let mut effects = shipping_effects(order, change, created, now);
-        effects.new_shipments = vec![shipment_id.clone()];
+        effects.lookups = vec![Lookup::Shipment(shipment_id.clone())];
         Ok(effects)
     })
     .await

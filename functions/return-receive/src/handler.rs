@@ -1,0 +1,112 @@
+//! Two triggers, one use case: an EventBridge event (`detail-type` present) is the warehouse's
+//! `ReturnReceived` — a refusal fails the invocation with the reason, so Lambda's retries and the
+//! dead-letter queue keep it for a person; anything else is the HTTP route, answered with a
+//! status code.
+
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use chrono::{DateTime, Utc};
+use oms_aws::http::{self, ApiRequest, ApiResponse};
+use oms_aws::task::TaskError;
+use oms_domain::AppError;
+use oms_domain::ports::Store;
+use oms_domain::usecases::returns::{receive_return, return_received};
+use oms_domain::usecases::wms::Applied;
+use serde_json::Value;
+
+pub async fn handle<S: Store>(store: &S, payload: Value, now: DateTime<Utc>) -> Result<Value, TaskError> {
+    let unreadable = |e: serde_json::Error| TaskError(AppError::invalid("event", format!("not a known trigger: {e}")));
+    if payload.get("detail-type").is_some() {
+        let event: EventBridgeEvent = serde_json::from_value(payload).map_err(unreadable)?;
+        warehouse(store, event, now).await?;
+        return Ok(Value::Null);
+    }
+    let request: ApiGatewayV2httpRequest = serde_json::from_value(payload).map_err(unreadable)?;
+    serde_json::to_value(counter(store, request, now).await).map_err(|e| TaskError(AppError::Unexpected(e.into())))
+}
+
+async fn warehouse<S: Store>(store: &S, event: EventBridgeEvent, now: DateTime<Utc>) -> Result<(), TaskError> {
+    if event.detail_type != "ReturnReceived" {
+        let unknown = format!("no handler for {}", event.detail_type);
+        return Err(AppError::invalid("detail-type", unknown).into());
+    }
+    match return_received(store, http::decode(event.detail)?, now).await? {
+        Applied::Changed => tracing::info!(id = ?event.id, "return received"),
+        Applied::Ignored => tracing::info!(id = ?event.id, "repeat; ignored"),
+    }
+    Ok(())
+}
+
+async fn counter<S: Store>(
+    store: &S,
+    request: ApiGatewayV2httpRequest,
+    now: DateTime<Utc>,
+) -> ApiGatewayV2httpResponse {
+    http::respond(request, |req: ApiRequest| async move {
+        let return_id = req.path_text("return_id")?;
+        let body = req.json_value()?;
+        let key = req.idempotency_key(&body)?;
+        let changed = receive_return(store, &req.actor, &return_id, http::decode(body)?, key, now).await?;
+        ApiResponse::ok(&changed.order.return_view(&return_id).ok_or(AppError::NotFound("return"))?)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use oms_domain::access::{Actor, Role};
+    use oms_domain::inventory::StockFilter;
+    use oms_domain::memory::{MemoryStore, fixtures};
+    use oms_domain::ports::{OrderStore, StockStore};
+    use oms_domain::usecases::returns::{approve_return, create_return};
+    use oms_domain::{Order, TenantId};
+    use serde_json::json;
+
+    use super::*;
+
+    const EVENT: &str = include_str!("../../../events/wms/return-received.json");
+    const ROUTE: &str = include_str!("../../../events/http/receive-return.json");
+
+    /// 10 KG shipped from H1 of tenant `demo`, and an approved return of 4 of them.
+    async fn approved_return() -> (MemoryStore, Order, String) {
+        let tenant = TenantId::parse("demo").unwrap();
+        let store = MemoryStore::with_catalog(&tenant, "H1", "PP-H1", "10".parse().unwrap()).await;
+        let order = fixtures::shipped_order(&store, &tenant, "H1", "PP-H1", "10").await;
+        let manager = Actor { sub: "m".into(), tenant_id: tenant, role: Role::SalesManager };
+        let rma =
+            serde_json::from_value(json!({"lines": [{"order_line_id": "L1", "quantity": "4", "reason": "cracked"}]}));
+        let order =
+            create_return(&store, &manager, &order.order_id, rma.unwrap(), None, Utc::now()).await.unwrap().order;
+        let return_id = order.returns[0].return_id.clone();
+        let order = approve_return(&store, &manager, &return_id, None, Utc::now()).await.unwrap().order;
+        (store, order, return_id)
+    }
+
+    #[tokio::test]
+    async fn the_warehouse_event_restocks_once() {
+        let (store, order, return_id) = approved_return().await;
+        let mut event: Value = serde_json::from_str(EVENT).unwrap();
+        event["detail"]["return_id"] = return_id.into();
+        for _ in 0..3 {
+            handle(&store, event.clone(), Utc::now()).await.unwrap();
+        }
+        let levels = store.list_stock(&order.tenant_id, &StockFilter::default()).await.unwrap();
+        assert_eq!(levels[0].on_hand.to_string(), "3", "10 in, 10 shipped, 3 restocked once");
+        let now = store.get_order(&order.tenant_id, &order.order_id).await.unwrap().unwrap();
+        assert_eq!(now.lines[0].returned.to_string(), "3");
+    }
+
+    #[tokio::test]
+    async fn the_counter_route_answers_with_status_codes() {
+        let (store, _, return_id) = approved_return().await;
+        let mut request: Value = serde_json::from_str(ROUTE).unwrap();
+        request["pathParameters"]["return_id"] = return_id.into();
+        let too_many = json!({"lines": [{"order_line_id": "L1", "quantity_received": "5", "quantity_accepted": "5",
+                                         "quantity_rejected": "0", "disposition": "restock"}]});
+        request["body"] = too_many.to_string().into();
+        let answer = handle(&store, request.clone(), Utc::now()).await.unwrap();
+        assert_eq!(answer["statusCode"], 409, "{answer}");
+        request["requestContext"]["authorizer"]["jwt"]["claims"]["role"] = "sales".into();
+        assert_eq!(handle(&store, request, Utc::now()).await.unwrap()["statusCode"], 403);
+    }
+}
