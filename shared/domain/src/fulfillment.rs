@@ -169,6 +169,14 @@ impl Stage {
             Self::Shipped => &mut line.shipped,
         }
     }
+
+    fn done(self, line: &FulfillmentLine) -> Decimal {
+        match self {
+            Self::Picked => line.picked,
+            Self::Packed => line.packed,
+            Self::Shipped => line.shipped,
+        }
+    }
 }
 
 impl FulfillmentRequest {
@@ -217,10 +225,7 @@ impl FulfillmentRequest {
     }
 
     fn all(&self, stage: Stage) -> bool {
-        self.lines.iter().all(|l| {
-            let mut line = l.clone();
-            *stage.of(&mut line) >= l.quantity
-        })
+        self.lines.iter().all(|l| stage.done(l) >= l.quantity)
     }
 }
 

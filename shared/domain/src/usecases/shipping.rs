@@ -77,12 +77,11 @@ pub async fn warehouse_report<S: Store>(
         None
     };
     let changed = change_order(store, &wms, &order_id, Action::Ship, None, now, |order| {
-        let Some(change) =
-            order.record_warehouse_report(request_id, event_id, report.clone(), shipment_id.clone(), &wms, now)?
+        let recorded =
+            order.record_warehouse_report(request_id, event_id, report.clone(), shipment_id.clone(), &wms, now)?;
+        // A repeat changed nothing; accepted, picked and packed change the order but tell no one.
+        let (Some(change), Some(shipment)) = (recorded, shipment_id.as_deref().and_then(|id| order.shipment(id)))
         else {
-            return Ok(Effects::default());
-        };
-        let Some(shipment) = shipment_id.as_deref().and_then(|id| order.shipment(id)) else {
             return Ok(Effects::default());
         };
         let created = shipment_created(order, shipment);
