@@ -215,3 +215,19 @@ def test_without_a_stack_the_commands_say_so(monkeypatch: pytest.MonkeyPatch, ca
     monkeypatch.setattr(simulate, "read_state", lambda: None)
     assert simulate.warehouse("X") == 1 and simulate.carrier("SHP-20261122-0001", "DELIVERED") == 1
     assert capsys.readouterr().out.count("no stack running: ./dev up --detach first") == 2
+
+
+def test_a_resigned_webhook_sample_verifies_now():
+    import hashlib
+    import hmac
+    import json
+    from pathlib import Path
+
+    from tools.local.simulate import resign_sample
+
+    sample = json.loads((Path(__file__).resolve().parents[2] / "events/http/tms-webhook.json").read_text())
+    signed = resign_sample(sample, "s3cret", 1_800_000_000)
+    t, v1 = (part.split("=", 1)[1] for part in signed["headers"]["x-tms-signature"].split(","))
+    expected = hmac.new(b"s3cret", f"{t}.{sample['body']}".encode(), hashlib.sha256).hexdigest()
+    assert (t, v1) == ("1800000000", expected)
+    assert signed["body"] == sample["body"] and sample["headers"]["x-tms-signature"] != signed["headers"]["x-tms-signature"]

@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     p_tms.add_argument("status", choices=["ASSIGNED", "IN_TRANSIT", "DELIVERED", "CANCELLED"])
     p_tms.add_argument("--tenant", default="demo",
                        help="sent as tenant_id: only this tenant's shipments (default demo)")
+    p_sign = sub.add_parser("sign", help="print a TMS webhook sample signed now "
+                                          "(for cargo lambda invoke --data-ascii)")
+    p_sign.add_argument("sample", help="e.g. events/http/tms-webhook.json")
     p_sup = sub.add_parser("_supervise", help=argparse.SUPPRESS)
     p_sup.add_argument("--note", default="Started fresh.")
     args = parser.parse_args(argv)
@@ -43,9 +46,11 @@ def main(argv: list[str] | None = None) -> int:
         return stack.status()
     if args.command == "demo":
         return stack.load_demo()
-    if args.command in ("warehouse", "carrier"):
+    if args.command in ("warehouse", "carrier", "sign"):
         from . import simulate
 
+        if args.command == "sign":
+            return simulate.sign(args.sample)
         if args.command == "warehouse":
             return simulate.warehouse(args.order_id, args.tenant, args.hub)
         return simulate.carrier(args.shipment_id, args.status, args.tenant)

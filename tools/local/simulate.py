@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -120,6 +121,22 @@ def tms_signature(secret: str, body: str, at: int) -> str:
     """The X-TMS-Signature header: HMAC-SHA256 over "<t>.<raw body>", as the TMS signs."""
     digest = hmac.new(secret.encode(), f"{at}.{body}".encode(), hashlib.sha256).hexdigest()
     return f"t={at},v1={digest}"
+
+
+def resign_sample(event: dict[str, Any], secret: str, at: int) -> dict[str, Any]:
+    """An API Gateway event of the TMS webhook (`events/http/tms-webhook.json`) with its
+    X-TMS-Signature made anew at `at`: a stored signature goes stale after 300 s by design."""
+    signed = json.loads(json.dumps(event))
+    signed["headers"]["x-tms-signature"] = tms_signature(secret, signed.get("body") or "", at)
+    return signed
+
+
+def sign(path: str) -> int:
+    """Prints the webhook sample at `path`, signed now with the local secret, for
+    `cargo lambda invoke tms-webhook --data-ascii "$(./dev sign events/http/tms-webhook.json)"`."""
+    event = json.loads(Path(path).read_text())
+    print(json.dumps(resign_sample(event, config.load().tms_webhook_secret, int(time.time()))))
+    return 0
 
 
 def tms_callback(shipment_id: str, status: str, tenant: str | None, event_id: str,
