@@ -14,12 +14,11 @@ use rust_decimal::Decimal;
 
 use oms_domain::fulfillment::{Dispatch, ReportedLine, WarehouseReport};
 use oms_domain::inventory::{Hub, HubType, Location, SkuRecord, StockLevel};
-use oms_domain::order::{Address, Allocation, AllocationMode, Contact, Customer, FulfillmentPolicy, OrderLine};
-use oms_domain::placement::{HubLoads, RoutingWeights, plan_reservations, rank_hubs};
-use oms_domain::pricing::{LineTotals, OrderTotals};
+use oms_domain::order::{Address, AllocationMode, Contact, Customer, FulfillmentPolicy};
+use oms_domain::placement::{HubLoads, PlannedReservation, RoutingWeights, plan_reservations, rank_hubs};
 use oms_domain::shipment::Package;
 use oms_domain::usecases::create_order::{CreateOrderRequest, LineRequest};
-use oms_domain::{Actor, Currency, HubId, LineId, Order, OrderId, OrderStatus, Role, Sku, TenantId};
+use oms_domain::{Actor, Currency, HubId, Order, OrderStatus, Role, Sku, TenantId};
 
 /// SplitMix64: a small seeded generator, so the inputs are random-looking but the same each run.
 struct Rng(u64);
@@ -89,63 +88,77 @@ fn customer() -> Customer {
     }
 }
 
-/// A line with every running quantity at zero, not yet priced.
-fn line(index: usize, sku: Sku, quantity: Decimal, unit_price: Decimal, shipping: Decimal, tax: Decimal) -> OrderLine {
-    OrderLine {
-        line_id: LineId::for_position(index),
-        name: format!("Product {sku}"),
+/// A catalog record (list price and tax rate, sold by the KG).
+fn product(sku: Sku, list_price: Decimal, currency: Currency, tax_rate: Decimal) -> SkuRecord {
+    SkuRecord {
+        name: format!("Gạo ST25 {sku}"),
         sku,
-        quantity,
         unit: "KG".into(),
-        quoted_unit_price: unit_price,
-        list_unit_price: unit_price,
-        approved_unit_price: None,
-        shipping_unit_cost: shipping,
-        tax_rate: tax,
-        allocations: Vec::new(),
-        allocated: Decimal::ZERO,
-        backordered: Decimal::ZERO,
-        picked: Decimal::ZERO,
-        packed: Decimal::ZERO,
-        shipped: Decimal::ZERO,
-        delivered: Decimal::ZERO,
-        returned: Decimal::ZERO,
-        cancelled: Decimal::ZERO,
-        totals: LineTotals::default(),
+        list_price,
+        currency,
+        tax_rate,
+        low_stock_threshold: Decimal::new(100, 0),
+        channel_items: BTreeMap::new(),
+        stock_shards: 1,
+        updated_at: now(),
     }
 }
 
-/// A priced DRAFT order of these lines.
-fn order(lines: Vec<OrderLine>, currency: Currency, discount: Decimal) -> Order {
-    let mut order = Order {
-        tenant_id: tenant(),
-        order_id: OrderId::parse("01JTBENCH0000000000000000").unwrap(),
-        order_number: "ORD-20260504-0001".into(),
-        status: OrderStatus::Draft,
-        version: 1,
+/// What a requested line says (`LineRequest` is not `Clone`: each use builds its own).
+struct LineSpec {
+    sku: Sku,
+    quantity: Decimal,
+    unit: Option<String>,
+    quote: Option<Decimal>,
+    shipping: Option<Decimal>,
+}
+
+impl LineSpec {
+    fn new(sku: Sku, quantity: Decimal) -> Self {
+        Self { sku, quantity, unit: None, quote: None, shipping: None }
+    }
+}
+
+fn create_request(lines: &[LineSpec], currency: Currency, discount: Decimal) -> CreateOrderRequest {
+    CreateOrderRequest {
         customer: customer(),
         currency,
         fulfillment_policy: FulfillmentPolicy::ShipPartial,
         allocation: AllocationMode::Auto,
-        external_reference: Some("PO-2026-0815".into()),
+        external_reference: Some("  PO-2026-0815 ".into()),
         channel: None,
         channel_order_id: None,
-        notes: None,
+        notes: Some("Giao trước 10 giờ sáng; gọi trước khi đến.".into()),
         discount,
-        lines,
-        on_hold: false,
-        holds: Vec::new(),
-        price_approval: None,
-        allocated_at: None,
-        fulfillment_requests: Vec::new(),
-        shipments: Vec::new(),
-        totals: OrderTotals::default(),
-        created_by: "sales-7".into(),
-        created_at: now(),
-        updated_at: now(),
-    };
-    order.reprice();
-    order
+        lines: lines
+            .iter()
+            .map(|l| LineRequest {
+                sku: l.sku.clone(),
+                quantity: l.quantity,
+                unit: l.unit.clone(),
+                quoted_unit_price: l.quote,
+                shipping_unit_cost: l.shipping,
+            })
+            .collect(),
+        submit: true,
+    }
+}
+
+fn sales() -> Actor {
+    Actor { sub: "sales-7".into(), tenant_id: tenant(), role: Role::Sales }
+}
+
+/// A priced DRAFT order, made the way `create-order` makes one (so the benches need no change
+/// when the order gains a field).
+fn new_order(lines: &[LineSpec], catalog: &HashMap<Sku, SkuRecord>, currency: Currency, discount: Decimal) -> Order {
+    create_request(lines, currency, discount)
+        .validated()
+        .and_then(|request| request.into_order(&sales(), catalog, now()))
+        .expect("a valid order")
+}
+
+fn catalog(products: impl IntoIterator<Item = SkuRecord>) -> HashMap<Sku, SkuRecord> {
+    products.into_iter().map(|p| (p.sku.clone(), p)).collect()
 }
 
 const TAX_RATES: [Decimal; 4] = [
@@ -161,28 +174,34 @@ const TAX_RATES: [Decimal; 4] = [
 /// 100 lines: quantities with up to 3 decimals, shipping on most lines, mixed tax rates, an
 /// approved (below-list) price on every seventh line, an order discount.
 fn order_100_lines(currency: Currency, rng: &mut Rng) -> Order {
-    let lines = (0..100)
-        .map(|i| {
-            let (price, shipping) = match currency {
-                // Whole dong, 5 000..2 000 000 a unit; 0..5 000 shipping.
-                Currency::Vnd => (rng.decimal(5_000, 2_000_000, 0), rng.decimal(0, 5_000, 0)),
-                // Per-unit prices finer than a cent (e.g. per KG), 0.50..999.9999; 0..2.50 shipping.
-                _ => (rng.decimal(5_000, 9_999_999, 4), rng.decimal(0, 250, 2)),
-            };
-            let quantity = rng.decimal(1, 250_000, 3);
-            let mut line = line(i, sku(i), quantity, price, shipping, TAX_RATES[i % TAX_RATES.len()]);
-            if i % 7 == 0 {
-                line.quoted_unit_price = (price * Decimal::new(95, 2)).round_dp(4);
-                line.approved_unit_price = Some(line.quoted_unit_price);
-            }
-            line
-        })
-        .collect();
+    let mut products = Vec::new();
+    let mut lines = Vec::new();
+    for i in 0..100 {
+        let (price, shipping) = match currency {
+            // Whole dong, 5 000..2 000 000 a unit; 0..5 000 shipping.
+            Currency::Vnd => (rng.decimal(5_000, 2_000_000, 0), rng.decimal(0, 5_000, 0)),
+            // Per-unit prices finer than a cent (e.g. per KG), 0.50..999.9999; 0..2.50 shipping.
+            _ => (rng.decimal(5_000, 9_999_999, 4), rng.decimal(0, 250, 2)),
+        };
+        let mut line = LineSpec::new(sku(i), rng.decimal(1, 250_000, 3));
+        line.shipping = Some(shipping);
+        if i % 7 == 0 {
+            line.quote = Some((price * Decimal::new(95, 2)).round_dp(4));
+        }
+        lines.push(line);
+        products.push(product(sku(i), price, currency, TAX_RATES[i % TAX_RATES.len()]));
+    }
     let discount = match currency {
         Currency::Vnd => Decimal::new(50_000, 0),
         _ => Decimal::new(2_500, 2),
     };
-    order(lines, currency, discount)
+    let mut order = new_order(&lines, &catalog(products), currency, discount);
+    // The quotes under list price, approved.
+    for line in order.lines.iter_mut().filter(|l| l.below_list_price()) {
+        line.approved_unit_price = Some(line.quoted_unit_price);
+    }
+    order.reprice();
+    order
 }
 
 fn pricing(c: &mut Criterion) {
@@ -252,12 +271,9 @@ fn routing_input() -> Routing {
             }
         }
     }
-    let lines = skus
-        .iter()
-        .enumerate()
-        .map(|(i, s)| line(i, s.clone(), rng.decimal(50, 400, 0), Decimal::new(32_000, 0), Decimal::ZERO, TAX_RATES[0]))
-        .collect();
-    let mut order = order(lines, Currency::Vnd, Decimal::ZERO);
+    let lines: Vec<LineSpec> = skus.iter().map(|s| LineSpec::new(s.clone(), rng.decimal(50, 400, 0))).collect();
+    let products = skus.iter().map(|s| product(s.clone(), Decimal::new(32_000, 0), Currency::Vnd, TAX_RATES[0]));
+    let mut order = new_order(&lines, &catalog(products), Currency::Vnd, Decimal::ZERO);
     order.status = OrderStatus::PendingAllocation;
     Routing { order, hubs, loads, stock }
 }
@@ -292,27 +308,29 @@ fn routing(c: &mut Criterion) {
 fn in_fulfillment() -> (Order, String, Vec<ReportedLine>) {
     let mut rng = Rng(0x5EED_0003);
     let (a, b) = (HubId::parse("HUB-A").unwrap(), HubId::parse("HUB-B").unwrap());
-    let lines = (0..10)
-        .map(|i| {
-            let quantity = rng.decimal(10, 120, 0);
-            let mut line = line(i, sku(i), quantity, rng.decimal(5_000, 500_000, 0), Decimal::ZERO, TAX_RATES[0]);
-            line.allocations = if i < 6 {
-                vec![Allocation { hub_id: a.clone(), quantity }]
-            } else {
-                let half = (quantity / Decimal::TWO).floor();
-                vec![
-                    Allocation { hub_id: a.clone(), quantity: half },
-                    Allocation { hub_id: b.clone(), quantity: quantity - half },
-                ]
-            };
-            line.allocated = quantity;
-            line
+    let lines: Vec<LineSpec> = (0..10).map(|i| LineSpec::new(sku(i), rng.decimal(10, 120, 0))).collect();
+    let products = (0..10).map(|i| product(sku(i), rng.decimal(5_000, 500_000, 0), Currency::Vnd, TAX_RATES[0]));
+    let mut order = new_order(&lines, &catalog(products), Currency::Vnd, Decimal::ZERO);
+    order.submit(&sales(), now()).unwrap();
+    // Placed through the domain, as reserve-stock places it.
+    let reservations: Vec<PlannedReservation> = order
+        .lines
+        .iter()
+        .enumerate()
+        .flat_map(|(i, line)| {
+            let half = (line.quantity / Decimal::TWO).floor();
+            let split = if i < 6 { vec![(&a, line.quantity)] } else { vec![(&a, half), (&b, line.quantity - half)] };
+            split.into_iter().map(|(hub, quantity)| PlannedReservation {
+                line_id: line.line_id.clone(),
+                sku: line.sku.clone(),
+                hub_id: hub.clone(),
+                quantity,
+            })
         })
         .collect();
-    let mut order = order(lines, Currency::Vnd, Decimal::ZERO);
-    order.status = OrderStatus::Allocated;
-    order.allocated_at = Some(now());
     let placement = Actor::system(tenant(), "order-placement");
+    order.apply_placement(&reservations, &placement, now()).unwrap();
+    assert_eq!(order.status, OrderStatus::Allocated);
     let Dispatch::Sent { .. } = order.request_fulfillment(&placement, now()).unwrap() else { panic!("not on hold") };
     assert_eq!(order.status, OrderStatus::InFulfillment);
     let request = order.fulfillment_requests.iter().find(|r| r.hub_id == a).unwrap();
@@ -382,15 +400,6 @@ fn wms(c: &mut Criterion) {
 // what is measured here. The catalog is what the use case reads: the records of the SKUs the
 // lines name.
 
-/// What a requested line says (`LineRequest` is not `Clone`: each iteration builds its own).
-struct LineSpec {
-    sku: Sku,
-    quantity: Decimal,
-    unit: Option<String>,
-    quote: Option<Decimal>,
-    shipping: Option<Decimal>,
-}
-
 struct CreateInput {
     lines: Vec<LineSpec>,
     catalog: HashMap<Sku, SkuRecord>,
@@ -400,67 +409,33 @@ struct CreateInput {
 /// a quote on a third (some below list), shipping on a quarter.
 fn create_input() -> CreateInput {
     let mut rng = Rng(0x5EED_0004);
-    let mut catalog = HashMap::new();
+    let mut products = Vec::new();
     let mut lines = Vec::new();
     for i in 0..20 {
-        let record = SkuRecord {
-            sku: sku(100 + i),
-            name: format!("Gạo ST25 loại {i}"),
-            unit: "KG".into(),
-            list_price: rng.decimal(5_000, 500_000, 0),
-            currency: Currency::Vnd,
-            tax_rate: TAX_RATES[i % TAX_RATES.len()],
-            low_stock_threshold: Decimal::new(100, 0),
-            channel_items: BTreeMap::from([("shopee".to_owned(), format!("22199{i:02}"))]),
-            stock_shards: 1,
-            updated_at: now(),
-        };
-        let quote = (i % 3 == 0).then(|| record.list_price - Decimal::new(rng.int(0, 1_000), 0));
-        let shipping = (i % 4 == 0).then(|| Decimal::new(rng.int(0, 3_000), 0));
-        let unit = (i % 2 == 0).then(|| "kg".to_owned());
-        lines.push(LineSpec { sku: record.sku.clone(), quantity: rng.decimal(1, 500_000, 3), unit, quote, shipping });
-        catalog.insert(record.sku.clone(), record);
+        let mut record = product(sku(100 + i), rng.decimal(5_000, 500_000, 0), Currency::Vnd, TAX_RATES[i % 4]);
+        record.channel_items.insert("shopee".to_owned(), format!("22199{i:02}"));
+        let mut line = LineSpec::new(record.sku.clone(), rng.decimal(1, 500_000, 3));
+        line.quote = (i % 3 == 0).then(|| record.list_price - Decimal::new(rng.int(0, 1_000), 0));
+        line.shipping = (i % 4 == 0).then(|| Decimal::new(rng.int(0, 3_000), 0));
+        line.unit = (i % 2 == 0).then(|| "kg".to_owned());
+        lines.push(line);
+        products.push(record);
     }
-    CreateInput { lines, catalog }
-}
-
-fn create_request(input: &CreateInput) -> CreateOrderRequest {
-    CreateOrderRequest {
-        customer: customer(),
-        currency: Currency::Vnd,
-        fulfillment_policy: FulfillmentPolicy::ShipPartial,
-        allocation: AllocationMode::Auto,
-        external_reference: Some("  PO-2026-0815 ".into()),
-        channel: None,
-        channel_order_id: None,
-        notes: Some("Giao trước 10 giờ sáng; gọi trước khi đến.".into()),
-        discount: Decimal::new(20_000, 0),
-        lines: input
-            .lines
-            .iter()
-            .map(|l| LineRequest {
-                sku: l.sku.clone(),
-                quantity: l.quantity,
-                unit: l.unit.clone(),
-                quoted_unit_price: l.quote,
-                shipping_unit_cost: l.shipping,
-            })
-            .collect(),
-        submit: true,
-    }
+    CreateInput { lines, catalog: catalog(products) }
 }
 
 fn create(c: &mut Criterion) {
     let input = create_input();
-    let sales = Actor { sub: "sales-7".into(), tenant_id: tenant(), role: Role::Sales };
-    let built = create_request(&input).validated().and_then(|r| r.into_order(&sales, &input.catalog, now()));
+    let sales = sales();
+    let request = || create_request(&input.lines, Currency::Vnd, Decimal::new(20_000, 0));
+    let built = request().validated().and_then(|r| r.into_order(&sales, &input.catalog, now()));
     assert!(matches!(&built, Ok(o) if o.lines.len() == 20), "{built:?}");
 
     let mut group = c.benchmark_group("create");
     group.throughput(Throughput::Elements(20));
     group.bench_function("validate_request", |b| {
         b.iter_batched(
-            || create_request(&input),
+            request,
             |request| {
                 black_box(request).validated().and_then(|r| r.into_order(&sales, black_box(&input.catalog), now()))
             },
