@@ -249,8 +249,9 @@ pub(crate) fn build_lines(
 }
 
 impl CreateOrderRequest {
-    /// Checks everything that needs no lookup; text fields come back trimmed.
-    fn validated(mut self) -> Result<Self, AppError> {
+    /// Checks everything that needs no lookup; text fields come back trimmed. Pure: public so
+    /// the create path can be benchmarked without a store (`benches/hot_paths.rs`).
+    pub fn validated(mut self) -> Result<Self, AppError> {
         let c = self.customer;
         self.customer = Customer {
             id: non_empty_text("customer.id", c.id, 64)?,
@@ -270,8 +271,10 @@ impl CreateOrderRequest {
         Ok(self)
     }
 
-    /// Builds the priced DRAFT order.
-    fn into_order(
+    /// Builds the priced DRAFT order from a [`validated`](Self::validated) request and the
+    /// catalog entries of its SKUs (lines checked against the catalog, then priced). Pure, no
+    /// order number yet: public for the same reason as `validated`.
+    pub fn into_order(
         self,
         actor: &Actor,
         catalog: &HashMap<Sku, SkuRecord>,
