@@ -83,6 +83,9 @@ class Settings:
     # First wait before retrying a failed asynchronous invocation, doubled for each next retry
     # (AWS waits about 1 then 2 minutes).
     async_retry_delay: float = 0.5
+    # Rebuild and reload functions when the code changes (`./dev up`); the test run turns it off
+    # so an edit made meanwhile cannot restart functions under the tests.
+    watch_reload: bool = True
 
     @property
     def api_url(self) -> str:
@@ -147,4 +150,5 @@ def load() -> Settings:
         watch_concurrency=_port("OMS_WATCH_CONCURRENCY", 4),
         parameter_overrides=overrides,
         async_retry_delay=_seconds("OMS_ASYNC_RETRY_DELAY_SECONDS", 0.5),
+        watch_reload=_env("OMS_WATCH_RELOAD", "1") != "0",
     )

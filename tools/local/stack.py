@@ -267,9 +267,10 @@ class Supervisor:
         self._prebuild(fenv)
 
         say(f"starting cargo lambda watch on {s.watch_url}")
+        reload = [] if s.watch_reload else ["--ignore-changes"]
         self._spawn("watch", [str(VENV / "bin" / "cargo-lambda"), "lambda", "watch",
                               "-A", HOST, "-P", str(s.watch_port),
-                              "--concurrency", str(s.watch_concurrency)], fenv)
+                              "--concurrency", str(s.watch_concurrency), *reload], fenv)
         self._wait_for("cargo lambda watch", lambda: watch_answers(s), 120)
         self._wait_for("the harness (moto, provisioning, gateway)", lambda: gateway_answers(s),
                        120)
