@@ -16,7 +16,7 @@ async fn main() -> Result<(), Error> {
         Ok(value) => RoutingWeights::parse(&value)?,
         Err(_) => RoutingWeights::default(),
     };
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<PlacementRequest>| async move {
+    runtime::run(service_fn(move |event: LambdaEvent<PlacementRequest>| async move {
         plan(store, &event.payload, weights).await.map_err(TaskError::from)
     }))
     .await

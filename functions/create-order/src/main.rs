@@ -11,7 +11,7 @@ mod handler;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let (_, store) = runtime::start().await?;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
+    runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
         Ok::<_, Error>(handler::handle(store, event.payload, chrono::Utc::now()).await)
     }))
     .await

@@ -12,7 +12,7 @@ use oms_domain::usecases::placement::{PlacementRequest, expire};
 async fn main() -> Result<(), Error> {
     let (_, store) = runtime::start().await?;
     let timeout = runtime::reservation_timeout()?;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<PlacementRequest>| async move {
+    runtime::run(service_fn(move |event: LambdaEvent<PlacementRequest>| async move {
         expire(store, &event.payload, timeout, chrono::Utc::now()).await.map_err(TaskError::from)
     }))
     .await

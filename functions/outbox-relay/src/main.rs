@@ -16,7 +16,7 @@ async fn main() -> Result<(), Error> {
         runtime::env("OMS_ORDER_PLACEMENT_STATE_MACHINE_ARN")?,
     );
     let publisher = &publisher;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
+    runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
         Ok::<_, Error>(handle(store, publisher, event.payload).await)
     }))
     .await

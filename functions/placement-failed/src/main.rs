@@ -10,7 +10,7 @@ use oms_domain::usecases::placement::{PlacementFailure, record_failure};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let (_, store) = runtime::start().await?;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<PlacementFailure>| async move {
+    runtime::run(service_fn(move |event: LambdaEvent<PlacementFailure>| async move {
         record_failure(store, &event.payload, chrono::Utc::now()).await.map_err(TaskError::from)
     }))
     .await

@@ -14,7 +14,7 @@ use oms_domain::usecases::placement::replace_backorders;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let (_, store) = runtime::start().await?;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent<EventEnvelope>>| async move {
+    runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent<EventEnvelope>>| async move {
         let detail = event.payload.detail;
         let DomainEvent::StockReplenished { sku, .. } = &detail.event else {
             return Err(TaskError::from(AppError::invalid("detail-type", "expected StockReplenished")));

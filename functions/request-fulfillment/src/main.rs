@@ -11,7 +11,7 @@ use oms_domain::usecases::placement::{PlacementRequest, dispatch};
 async fn main() -> Result<(), Error> {
     let (_, store) = runtime::start().await?;
     let timeout = runtime::reservation_timeout()?;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<PlacementRequest>| async move {
+    runtime::run(service_fn(move |event: LambdaEvent<PlacementRequest>| async move {
         dispatch(store, &event.payload, timeout, chrono::Utc::now()).await.map_err(TaskError::from)
     }))
     .await

@@ -11,7 +11,7 @@ use oms_domain::usecases::placement::reserve;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let (_, store) = runtime::start().await?;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<PlacementPlan>| async move {
+    runtime::run(service_fn(move |event: LambdaEvent<PlacementPlan>| async move {
         reserve(store, &event.payload, chrono::Utc::now()).await.map_err(TaskError::from)
     }))
     .await

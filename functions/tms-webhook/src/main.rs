@@ -13,7 +13,7 @@ mod signature;
 async fn main() -> Result<(), Error> {
     let (_, store) = runtime::start().await?;
     let secret: &'static str = Box::leak(runtime::env("OMS_TMS_WEBHOOK_SECRET")?.into_boxed_str());
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
+    runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
         Ok::<_, Error>(handler::handle(store, secret.as_bytes(), event.payload, chrono::Utc::now()).await)
     }))
     .await

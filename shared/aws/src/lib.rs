@@ -4,12 +4,14 @@
 //! - [`relay`]: publishes outbox messages to EventBridge and Step Functions.
 //! - [`http`]: API Gateway v2 requests in, responses out; errors mapped to status codes once.
 //! - [`task`]: Step Functions task errors with stable names for the ASL's Retry/Catch.
-//! - [`runtime`]: what every `main` does first (tracing, config, SDK config).
+//! - [`runtime`]: what every `main` does first (tracing, config, SDK clients) and last (run).
+//! - [`metering`]: per-invocation cost lines (handler time, requests, capacity) when asked for.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod dynamo;
 pub mod http;
+pub mod metering;
 pub mod relay;
 pub mod runtime;
 pub mod task;

@@ -277,9 +277,9 @@ impl AwsPublisher {
     /// A publisher to `bus` that starts order placement at `order_placement_arn`.
     pub fn new(config: &aws_config::SdkConfig, bus: String, order_placement_arn: String) -> Self {
         Self {
-            events: aws_sdk_eventbridge::Client::new(config),
+            events: crate::runtime::eventbridge_client(config),
             bus,
-            sfn: aws_sdk_sfn::Client::new(config),
+            sfn: crate::runtime::sfn_client(config),
             order_placement_arn,
         }
     }

@@ -1,7 +1,13 @@
 //! Start-up shared by every function: JSON logs, configuration read once (failing at init when
-//! something is missing, not on the first request), one AWS SDK configuration.
+//! something is missing, not on the first request), one AWS SDK configuration, clients built from
+//! it; and the runtime loop every function ends with.
 
-use lambda_runtime::Error;
+use std::fmt::Debug;
+
+use lambda_runtime::{Diagnostic, Error, IntoFunctionResponse, LambdaEvent, Service};
+use serde::{Deserialize, Serialize};
+
+use crate::metering;
 
 /// JSON logs to stdout (CloudWatch), level from `RUST_LOG` (default `info`).
 pub fn init_tracing() {
@@ -25,9 +31,36 @@ pub async fn aws_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }
 
+/// A client of one SDK on the shared configuration, carrying the [`metering::Meter`] when
+/// metering is on.
+macro_rules! client {
+    ($sdk:ident, $config:expr) => {{
+        let mut builder = $sdk::config::Builder::from($config);
+        if metering::enabled() {
+            builder = builder.interceptor(metering::Meter);
+        }
+        $sdk::Client::from_conf(builder.build())
+    }};
+}
+
+/// The DynamoDB client every store uses.
+pub fn dynamodb_client(config: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client {
+    client!(aws_sdk_dynamodb, config)
+}
+
+/// The EventBridge client events are put with.
+pub fn eventbridge_client(config: &aws_config::SdkConfig) -> aws_sdk_eventbridge::Client {
+    client!(aws_sdk_eventbridge, config)
+}
+
+/// The Step Functions client workflows are started with.
+pub fn sfn_client(config: &aws_config::SdkConfig) -> aws_sdk_sfn::Client {
+    client!(aws_sdk_sfn, config)
+}
+
 /// The table every store reads and writes (`OMS_TABLE_NAME`).
 pub async fn dynamo_store(config: &aws_config::SdkConfig) -> Result<crate::DynamoStore, Error> {
-    Ok(crate::DynamoStore::new(aws_sdk_dynamodb::Client::new(config), env("OMS_TABLE_NAME")?))
+    Ok(crate::DynamoStore::new(dynamodb_client(config), env("OMS_TABLE_NAME")?))
 }
 
 /// How long an order held at `ALLOCATED` keeps its reservation (`OMS_RESERVATION_TIMEOUT_SECONDS`,
@@ -52,4 +85,25 @@ pub async fn start() -> Result<(&'static aws_config::SdkConfig, &'static crate::
     let config: &'static aws_config::SdkConfig = Box::leak(Box::new(aws_config().await));
     let store: &'static crate::DynamoStore = Box::leak(Box::new(dynamo_store(config).await?));
     Ok((config, store))
+}
+
+/// Serves invocations until the process ends: `lambda_runtime::run` (its tracing layer), plus
+/// the [`metering::MeterLayer`] so that, when metering is on, each invocation writes its line.
+pub async fn run<A, F, R, B, S, D, E>(handler: F) -> Result<(), Error>
+where
+    F: Service<LambdaEvent<A>, Response = R>,
+    F::Future: Future<Output = Result<R, F::Error>>,
+    F::Error: Into<Diagnostic> + Debug,
+    A: for<'de> Deserialize<'de>,
+    R: IntoFunctionResponse<B, S>,
+    B: Serialize,
+    S: futures_util::Stream<Item = Result<D, E>> + Unpin + Send + 'static,
+    D: Into<bytes::Bytes> + Send,
+    E: Into<Error> + Send + Debug,
+{
+    lambda_runtime::Runtime::new(handler)
+        .layer(lambda_runtime::layers::TracingLayer::new())
+        .layer(metering::MeterLayer::from_env())
+        .run()
+        .await
 }
