@@ -32,6 +32,16 @@ def main(argv: list[str] | None = None) -> int:
     p_sign = sub.add_parser("sign", help="print a TMS webhook sample signed now "
                                           "(for cargo lambda invoke --data-ascii)")
     p_sign.add_argument("sample", help="e.g. events/http/tms-webhook.json")
+    p_bench = sub.add_parser("bench", help="measure cost per order, throughput, listing and cold "
+                                           "start on a fresh local stack; report in .local/bench")
+    p_bench.add_argument("--orders", type=int, default=200, help="orders in the lifecycle run")
+    p_bench.add_argument("--concurrency", type=int, default=8,
+                         help="orders in flight at once in the lifecycle run")
+    p_bench.add_argument("--levels", default="1,4,16",
+                         help="concurrencies of the throughput run (comma-separated)")
+    p_bench.add_argument("--only", help="phases to run, comma-separated: lifecycle, throughput, "
+                                        "listing, coldstart (default all)")
+    p_bench.add_argument("--rounds", type=int, default=15, help="cold starts per function")
     p_sup = sub.add_parser("_supervise", help=argparse.SUPPRESS)
     p_sup.add_argument("--note", default="Started fresh.")
     args = parser.parse_args(argv)
@@ -58,6 +68,12 @@ def main(argv: list[str] | None = None) -> int:
         from . import testrun
 
         return testrun.run()
+    if args.command == "bench":
+        from . import bench
+
+        phases = set(args.only.split(",")) if args.only else None
+        levels = tuple(int(level) for level in args.levels.split(","))
+        return bench.run(args.orders, args.concurrency, levels, phases, args.rounds)
     if args.command == "_supervise":
         return stack.supervise("detached", args.note)
     parser.error(f"unknown command {args.command}")

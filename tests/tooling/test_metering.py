@@ -1,0 +1,151 @@
+"""The benchmark's arithmetic: reading EMF lines back, adding them up, pricing, the report."""
+
+import json
+
+import pytest
+
+from tools.local import bench_report, metering
+
+
+def emf(function: str, handler_us: int, calls: dict, read: float = 0, write: float = 0,
+        events: int = 0, rss: int = 20_000, ok: bool = True) -> str:
+    return json.dumps({"_aws": {"Timestamp": 1, "CloudWatchMetrics": []}, "FunctionName": function,
+                       "RequestId": "r", "Ok": ok, "HandlerTime": handler_us, "ReadUnits": read,
+                       "WriteUnits": write, "EventsPut": events, "PeakRss": rss, "Calls": calls})
+
+
+def test_emf_lines_are_picked_out_of_a_log_that_holds_other_lines():
+    lines = [
+        " INFO spawning command command=Command {...}",
+        '{"level":"INFO","fields":{"message":"order created"}}',
+        "[create-order] " + emf("create-order", 1500, {"DynamoDB.TransactWriteItems": 1}, write=27),
+        '{"_aws": broken json',
+    ]
+    (record,) = metering.emf_records(lines)
+    assert (record["FunctionName"], record["HandlerTime"], record["WriteUnits"]) == ("create-order", 1500, 27)
+
+
+def test_read_emf_reads_on_from_an_offset_and_leaves_a_line_being_written(tmp_path):
+    log = tmp_path / "watch.log"
+    log.write_text(emf("a", 1, {}) + "\n")
+    first, offset = metering.read_emf(log)
+    with log.open("a") as f:
+        f.write(emf("b", 2, {}) + "\n" + emf("c", 3, {})[:20])  # c is still being written
+    second, offset2 = metering.read_emf(log, offset)
+    assert [r["FunctionName"] for r in first] == ["a"]
+    assert [r["FunctionName"] for r in second] == ["b"]
+    assert offset2 < metering.log_size(log)
+    assert metering.read_emf(tmp_path / "missing.log", 7) == ([], 7)
+
+
+def test_usage_adds_up_per_function_and_bills_lambda_by_the_rounded_up_millisecond():
+    records = metering.emf_records([
+        emf("wms-events", 1200, {"DynamoDB.GetItem": 1, "DynamoDB.TransactWriteItems": 1}, read=1, write=10, rss=20_480),
+        emf("wms-events", 3001, {"DynamoDB.GetItem": 2}, read=2, rss=30_720, ok=False),
+        emf("outbox-relay", 500, {"EventBridge.PutEvents": 1}, events=3),
+    ])
+    usage = metering.usage_by_function(records)
+    wms = usage["wms-events"]
+    assert (wms.invocations, wms.failures, wms.read_units, wms.write_units) == (2, 1, 3.0, 10.0)
+    assert wms.calls == {"DynamoDB.GetItem": 3, "DynamoDB.TransactWriteItems": 1}
+    assert wms.peak_rss_kib == 30_720
+    # 1.2 ms bills as 2 ms, 3.001 ms as 4 ms: 6 ms at 128 MB.
+    assert wms.billed_gb_seconds(128) == pytest.approx(0.006 * 128 / 1024)
+    summary = wms.summary(per=2)
+    assert (summary["invocations"], summary["write_units"], summary["peak_rss_mib"]) == (1.0, 5.0, 30.0)
+    assert summary["calls"] == {"DynamoDB.GetItem": 1.5, "DynamoDB.TransactWriteItems": 0.5}
+    assert usage["outbox-relay"].events_put == 3
+
+
+def test_percentile_is_nearest_rank():
+    assert metering.percentile([], 50) == 0
+    assert metering.percentile([5, 1, 3], 50) == 3
+    assert metering.percentile(list(range(1, 101)), 99) == 99
+    assert metering.percentile([7], 99) == 7
+
+
+def test_state_transitions_count_the_states_entered():
+    history = [{"type": "ExecutionStarted"}, {"type": "PassStateEntered"}, {"type": "PassStateExited"},
+               {"type": "TaskStateEntered"}, {"type": "TaskScheduled"}, {"type": "ChoiceStateEntered"},
+               {"type": "ExecutionSucceeded"}]
+    assert metering.transitions_in(history) == 3
+
+
+def costs(**overrides) -> metering.OrderCosts:
+    functions = metering.usage_by_function(metering.emf_records([
+        emf("create-order", 10_000, {}, read=2, write=10),  # 10 ms
+        emf("outbox-relay", 10_000, {}, events=4),
+    ]))
+    values = dict(orders=2, functions=functions, memory_mb={"create-order": 128, "outbox-relay": 256},
+                  workflow_type="STANDARD", executions=2, transitions=14, execution_ms=[250.0, 1001.0],
+                  api_requests=6, inbound_events=8, queue_messages=2)
+    values.update(overrides)
+    return metering.OrderCosts(**values)
+
+
+PRICES = {
+    "lambda": {"per_million_requests": 0.20, "per_gb_second": 0.0000133334, "billing_granularity_ms": 1},
+    "dynamodb": {"per_million_write_request_units": 0.625, "per_million_read_request_units": 0.125},
+    "stepfunctions": {"standard_per_thousand_transitions": 0.025, "express_per_million_requests": 1.0,
+                      "express_per_gb_second": 0.00001667, "express_memory_mb": 64,
+                      "express_billing_granularity_ms": 100},
+    "eventbridge": {"per_million_custom_events": 1.0},
+    "sqs": {"per_million_requests": 0.40},
+    "apigateway": {"per_million_http_api_requests": 1.0},
+}
+
+
+def test_prices_per_million_orders_by_service_for_either_workflow_type():
+    standard = metering.price(costs(), PRICES, "STANDARD")
+    # Per order: 7 transitions, 3 API requests, 6 events (2 by the OMS, 4 by the WMS), 1 message
+    # (3 SQS requests), 1 RRU, 5 WRU, 1 invocation of each function (10 ms at 128 MB and 256 MB).
+    assert standard["stepfunctions"] == pytest.approx(175.0)
+    assert standard["apigateway"] == pytest.approx(3.0)
+    assert standard["eventbridge"] == pytest.approx(6.0)
+    assert standard["sqs"] == pytest.approx(1.2)
+    assert standard["dynamodb"] == pytest.approx(0.125 + 5 * 0.625, abs=0.01)
+    run_dollars = 2 * 0.2 / 1e6 + (0.01 * 0.125 + 0.01 * 0.25) * 0.0000133334  # both orders
+    assert standard["lambda"] == pytest.approx(run_dollars / 2 * 1e6, abs=0.01)
+    assert standard["total"] == pytest.approx(sum(v for k, v in standard.items() if k != "total"), abs=0.02)
+    express = metering.price(costs(), PRICES, "EXPRESS")
+    # 2 requests and 300 ms + 1100 ms billed at 64 MB, over 2 orders.
+    expected = (2 * 1.0 / 1e6 + 1.4 * 64 / 1024 * 0.00001667) / 2 * 1e6
+    assert express["stepfunctions"] == pytest.approx(expected, abs=0.01)
+    assert express["dynamodb"] == standard["dynamodb"]
+
+
+def test_the_price_table_in_the_repo_has_every_figure_price_reads_and_a_date():
+    prices = metering.load_prices()
+    assert prices["as_of"] and prices["region"] == "us-east-1"
+    metering.price(costs(), prices, "STANDARD")
+    metering.price(costs(), prices, "EXPRESS")
+
+
+def test_the_markdown_report_shows_the_figures_and_the_targets():
+    lifecycle = {
+        "orders": 2, "concurrency": 1, "seconds": 3.0, "workflow_type": "STANDARD",
+        "per_order": {"lambda_invocations": 2.0, "dynamodb_read_units": 1.0, "dynamodb_write_units": 5.0,
+                      "workflow_executions": 1.0, "state_transitions": 7.0, "events_put_by_oms": 2.0,
+                      "events_put_by_wms": 4.0, "sqs_messages": 1.0, "api_requests": 3.0},
+        "handler_ms_p50": 10.0, "handler_ms_p99": 10.0,
+        "functions": {name: u.summary(2) for name, u in costs().functions.items()},
+        "dollars_per_million_orders": {"STANDARD": metering.price(costs(), PRICES, "STANDARD"),
+                                       "EXPRESS": metering.price(costs(), PRICES, "EXPRESS")},
+        "prices": {"as_of": "2026-11-22", "region": "us-east-1"},
+    }
+    throughput = {"levels": [{
+        "concurrency": 16, "orders": 128, "seconds": 10.0, "orders_per_second": 12.8,
+        "latency_ms_p50": 900, "latency_ms_p99": 2000,
+        "requests_per_order": {"dynamodb": 20.0, "lambda": 5.0, "harness": 12.0},
+        "emulator_requests_per_second": {"dynamodb": 800.0, "lambda": 200.0, "harness": 300.0},
+        "emulator_bound_orders_per_second": {"dynamodb": 40.0, "lambda": 40.0, "harness": 25.0},
+        "share_of_emulator_bound": 0.512}]}
+    report = {"date": "2026-11-22 20:00 UTC",
+              "machine": {"cpu": "Test CPU", "cores": 2, "memory_gib": 24, "arch": "x86_64",
+                          "rustc": "rustc 1.95", "build": "debug"},
+              "lifecycle": lifecycle, "throughput": throughput}
+    text = bench_report.markdown(report)
+    assert "$175.00" in text and "STANDARD (template)" in text and "**not met**" in text
+    assert "| `create-order` |" in text
+    assert "25 (harness)" in text and "51%" in text
+    assert "Test CPU, 2 cores" in text

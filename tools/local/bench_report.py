@@ -1,0 +1,124 @@
+"""The benchmark report as Markdown (from the JSON `./dev bench` writes), with the issue's targets
+beside the figures. Pure: tests/tooling/test_metering.py renders a sample report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# The targets the figures are read against (reported, never asserted by a timed test).
+COST_TARGET = 60.0  # dollars per million orders, whole lifecycle
+THROUGHPUT_TARGET = 0.70  # share of the emulators' bound at the highest concurrency
+LISTING_TARGET = 1.5  # time at 20k orders over time at 1k
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def lifecycle_section(lc: dict[str, Any]) -> str:
+    per = lc["per_order"]
+    out = [f"### Lifecycle: {lc['orders']} orders, create → COMPLETED",
+           f"{lc['orders']} orders ({lc['concurrency']} at a time) in {lc['seconds']} s. Each: "
+           "created through the API (submitted at once), placed by the workflow, picked, packed "
+           "and shipped by WMS events, carried and delivered by signed TMS callbacks. The "
+           "client polls the table directly, so reads cost the OMS nothing.", "",
+           "Per order:", "",
+           _table(["Lambda invocations", "DynamoDB RRU", "DynamoDB WRU",
+                   f"{lc['workflow_type'].title()} executions", "State transitions",
+                   "Events (OMS)", "Events (WMS)", "SQS messages", "API requests"],
+                  [[per["lambda_invocations"], per["dynamodb_read_units"],
+                    per["dynamodb_write_units"], per["workflow_executions"],
+                    per["state_transitions"], per["events_put_by_oms"], per["events_put_by_wms"],
+                    per["sqs_messages"], per["api_requests"]]]),
+           "", "Per function (per order; handler time = event in to response posted, debug "
+           "build, DynamoDB Local):", ""]
+    rows = []
+    for name, fn in lc["functions"].items():
+        rows.append([f"`{name}`", fn["invocations"], fn["handler_ms_p50"], fn["handler_ms_p99"],
+                     fn["read_units"], fn["write_units"], fn["events_put"], fn["peak_rss_mib"],
+                     ", ".join(f"{k.split('.', 1)[1]} {v:g}" for k, v in fn["calls"].items())])
+    out.append(_table(["Function", "Invocations", "p50 ms", "p99 ms", "RRU", "WRU", "Events",
+                       "Peak RSS MiB", "Requests"], rows))
+    out += ["", f"All invocations: handler time p50 {lc['handler_ms_p50']} ms, "
+                f"p99 {lc['handler_ms_p99']} ms.", ""]
+    prices = lc["prices"]
+    costs = lc["dollars_per_million_orders"]
+    services = [s for s in next(iter(costs.values())) if s != "total"]
+    out += [f"### Dollars per million orders (AWS list prices, {prices['region']}, as of "
+            f"{prices['as_of']})", "",
+            _table(["Workflow type", *services, "total", f"≤ ${COST_TARGET:.0f}"],
+                   [[kind + (" (template)" if kind == lc["workflow_type"] else ""),
+                     *(f"${c[s]:.2f}" for s in services), f"**${c['total']:.2f}**",
+                     _verdict(c["total"] <= COST_TARGET)] for kind, c in costs.items()]),
+            ""]
+    return "\n".join(out)
+
+
+def throughput_section(tp: dict[str, Any]) -> str:
+    rows = []
+    for level in tp["levels"]:
+        bounds = level["emulator_bound_orders_per_second"]
+        tightest = min(bounds, key=bounds.get) if bounds else "-"
+        share = level["share_of_emulator_bound"]
+        rows.append([level["concurrency"], level["orders"], level["orders_per_second"],
+                     level["latency_ms_p50"], level["latency_ms_p99"],
+                     ", ".join(f"{k} {v:g}" for k, v in level["emulator_requests_per_second"].items()),
+                     ", ".join(f"{k} {v:g}" for k, v in level["requests_per_order"].items()),
+                     f"{bounds.get(tightest, 0):g} ({tightest})" if bounds else "-",
+                     f"{share:.0%}" if share is not None else "-"])
+    top = tp["levels"][-1] if tp["levels"] else None
+    verdict = ""
+    if top and top["share_of_emulator_bound"] is not None:
+        verdict = (f"At concurrency {top['concurrency']}: {top['share_of_emulator_bound']:.0%} of "
+                   f"the emulators' bound (target ≥ {THROUGHPUT_TARGET:.0%}: "
+                   f"{_verdict(top['share_of_emulator_bound'] >= THROUGHPUT_TARGET)}).")
+    return "\n".join([
+        "### Throughput: create → ALLOCATED", "",
+        _table(["Concurrency", "Orders", "Orders/s", "p50 ms", "p99 ms",
+                "Emulators' raw requests/s", "Requests per order", "Bound orders/s",
+                "Share of bound"], rows), "",
+        "The bound is each emulator's raw rate (same run, same concurrency) over what one order "
+        "asks of it; the tightest one limits. \"harness\" is the one Python process that serves "
+        "moto, the HTTP gateway and the event pollers: every invocation and every non-DynamoDB "
+        "request passes through it.", "", verdict, ""])
+
+
+def listing_section(ls: dict[str, Any]) -> str:
+    rows = []
+    for query in ls.get("queries", []):
+        ratio = query.get("ratio_p50")
+        rows.append([query["name"], query["small"]["p50_us"] / 1000, query["small"]["p99_us"] / 1000,
+                     query["large"]["p50_us"] / 1000, query["large"]["p99_us"] / 1000,
+                     f"{ratio:.2f}" if ratio is not None else "-",
+                     _verdict(ratio is not None and ratio <= LISTING_TARGET)])
+    sizes = ls.get("sizes", {})
+    return "\n".join([
+        f"### Listing: {sizes.get('small', 1000):,} vs {sizes.get('large', 20000):,} orders in "
+        "the table", "",
+        _table(["Query", "p50 ms (small)", "p99 ms (small)", "p50 ms (large)", "p99 ms (large)",
+                "large/small p50", f"≤ {LISTING_TARGET}×"], rows), "",
+        ls.get("note", ""), ""])
+
+
+def markdown(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    out = ["## Benchmark report", "",
+           f"{report['date']} on {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, "
+           f"{m['arch']}, {m['rustc']}; {m['build']}.", ""]
+    if "lifecycle" in report:
+        out.append(lifecycle_section(report["lifecycle"]))
+    if "throughput" in report:
+        out.append(throughput_section(report["throughput"]))
+    if "listing" in report:
+        out.append(listing_section(report["listing"]))
+    if "coldstart" in report:
+        from . import coldstart
+
+        out += ["### Cold start", "", coldstart.markdown(report["coldstart"]), ""]
+    return "\n".join(out)
