@@ -243,7 +243,7 @@ def wait_until(read, done, timeout: float = 60.0):
         if done(value):
             return value
         time.sleep(0.3)
-    raise AssertionError(f"condition not met; last value: {json.dumps(value)[:2000]}")
+    raise AssertionError(f"condition not met; last value: {json.dumps(value, default=str)[:2000]}")
 
 
 def read_queue(url: str, match, timeout: float = 30.0) -> dict:

@@ -1,11 +1,13 @@
 """Issue 2's end-to-end path: an order placed through the gateway is allocated (or backordered) by
 the order-placement state machine running the real functions."""
 
+import json
+import os
 import time
 
 import requests
 
-from conftest import Api, events_of, order_body, tenant_items
+from conftest import Api, aws, events_of, order_body, tenant_items, wait_until
 
 
 def stock_of(api: Api, sku: str) -> dict:
@@ -117,6 +119,23 @@ def test_a_held_order_is_allocated_but_not_sent_until_the_hold_is_released(admin
     time.sleep(2)  # the workflow has had every chance to send it on
     held = sales.get(f"/orders/{order['order_id']}").json()
     assert (held["status"], held["on_hold"], held["fulfillment_requests"]) == ("ALLOCATED", True, [])
+
+    # The Express placement handed the wait to a Standard timer of its own.
+    sfn = aws("stepfunctions")
+    hold_machine = os.environ["OMS_RESERVATION_HOLD_STATE_MACHINE_ARN"]
+    timers = [e for e in sfn.list_executions(stateMachineArn=hold_machine)["executions"]
+              if json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"])["order_id"] == order["order_id"]]
+    assert [t["status"] for t in timers] == ["RUNNING"]
+    timer_input = json.loads(sfn.describe_execution(executionArn=timers[0]["executionArn"])["input"])
+    assert timer_input["tenant_id"] == sales.tenant and timer_input["dispatch"]["held"] is True
+    assert 0 < timer_input["dispatch"]["expires_in_seconds"] <= 900
+    # A timer that runs out before the reservation does leaves it in place.
+    early = sfn.start_execution(stateMachineArn=hold_machine, input=json.dumps(
+        {**timer_input, "dispatch": {**timer_input["dispatch"], "expires_in_seconds": 0}}))
+    outcome = wait_until(lambda: sfn.describe_execution(executionArn=early["executionArn"]),
+                         lambda e: e["status"] != "RUNNING")
+    assert outcome["status"] == "SUCCEEDED", outcome
+    assert json.loads(outcome["output"])["expiry"] == {"order_id": order["order_id"], "expired": False, "status": "ALLOCATED"}
 
     released = admin.post(f"/orders/{order['order_id']}/holds/H1/release")
     assert released.status_code == 200, released.text

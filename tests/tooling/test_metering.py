@@ -76,9 +76,9 @@ def costs(**overrides) -> metering.OrderCosts:
         emf("create-order", 10_000, {}, read=2, write=10),  # 10 ms
         emf("outbox-relay", 10_000, {}, events=4),
     ]))
+    executions = [metering.Execution("EXPRESS", 7, 250.0), metering.Execution("STANDARD", 7, 1001.0)]
     values = dict(orders=2, functions=functions, memory_mb={"create-order": 128, "outbox-relay": 256},
-                  workflow_type="STANDARD", executions=2, transitions=14, execution_ms=[250.0, 1001.0],
-                  api_requests=6, inbound_events=8, queue_messages=2)
+                  executions=executions, api_requests=6, inbound_events=8, queue_messages=2)
     values.update(overrides)
     return metering.OrderCosts(**values)
 
@@ -112,25 +112,30 @@ def test_prices_per_million_orders_by_service_for_either_workflow_type():
     expected = (2 * 1.0 / 1e6 + 1.4 * 64 / 1024 * 0.00001667) / 2 * 1e6
     assert express["stepfunctions"] == pytest.approx(expected, abs=0.01)
     assert express["dynamodb"] == standard["dynamodb"]
+    # As designed, each execution is priced as its own machine's type.
+    designed = metering.price(costs(), PRICES)
+    mixed = (1.0 / 1e6 + 0.3 * 64 / 1024 * 0.00001667 + 7 * 0.025 / 1000) / 2 * 1e6
+    assert designed["stepfunctions"] == pytest.approx(mixed, abs=0.01)
 
 
 def test_the_price_table_in_the_repo_has_every_figure_price_reads_and_a_date():
     prices = metering.load_prices()
     assert prices["as_of"] and prices["region"] == "us-east-1"
-    metering.price(costs(), prices, "STANDARD")
-    metering.price(costs(), prices, "EXPRESS")
+    for kind in (None, "STANDARD", "EXPRESS"):
+        assert metering.price(costs(), prices, kind)["total"] > 0
 
 
 def test_the_markdown_report_shows_the_figures_and_the_targets():
     lifecycle = {
-        "orders": 2, "concurrency": 1, "seconds": 3.0, "workflow_type": "STANDARD",
+        "orders": 2, "concurrency": 1, "seconds": 3.0,
+        "workflows": {"oms-local-OrderPlacementStateMachine": "EXPRESS"},
         "per_order": {"lambda_invocations": 2.0, "dynamodb_read_units": 1.0, "dynamodb_write_units": 5.0,
                       "workflow_executions": 1.0, "state_transitions": 7.0, "events_put_by_oms": 2.0,
                       "events_put_by_wms": 4.0, "sqs_messages": 1.0, "api_requests": 3.0},
         "handler_ms_p50": 10.0, "handler_ms_p99": 10.0,
         "functions": {name: u.summary(2) for name, u in costs().functions.items()},
-        "dollars_per_million_orders": {"STANDARD": metering.price(costs(), PRICES, "STANDARD"),
-                                       "EXPRESS": metering.price(costs(), PRICES, "EXPRESS")},
+        "dollars_per_million_orders": {"as designed": metering.price(costs(), PRICES),
+                                       "all STANDARD": metering.price(costs(), PRICES, "STANDARD")},
         "prices": {"as_of": "2026-11-22", "region": "us-east-1"},
     }
     throughput = {"levels": [{
@@ -145,7 +150,8 @@ def test_the_markdown_report_shows_the_figures_and_the_targets():
                           "rustc": "rustc 1.95", "build": "debug"},
               "lifecycle": lifecycle, "throughput": throughput}
     text = bench_report.markdown(report)
-    assert "$175.00" in text and "STANDARD (template)" in text and "**not met**" in text
+    assert "$175.00" in text and "| all STANDARD |" in text and "**not met**" in text
+    assert "OrderPlacementStateMachine EXPRESS" in text
     assert "| `create-order` |" in text
     assert "25 (harness)" in text and "51%" in text
     assert "Test CPU, 2 cores" in text

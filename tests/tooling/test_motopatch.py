@@ -134,3 +134,21 @@ def test_event_rule_delivers_to_lambda_and_step_functions_targets(aws, fake_watc
     assert len(executions) == 1
     started = sfn.describe_execution(executionArn=executions[0]["executionArn"])
     assert json.loads(started["input"]) == {"tenant_id": "demo"}
+
+
+def test_a_workflow_starts_another_through_the_step_functions_integration(aws):
+    sfn = aws["stepfunctions"]
+    timer = sfn.create_state_machine(name="timer", roleArn=ROLE, definition=json.dumps(
+        {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))["stateMachineArn"]
+    starter = {"StartAt": "Start", "States": {"Start": {
+        "Type": "Task", "Resource": "arn:aws:states:::states:startExecution",
+        "Parameters": {"StateMachineArn": timer, "Name.$": "States.Format('{}-timer', $.id)",
+                       "Input": {"id.$": "$.id"}},
+        "End": True}}}
+    done = _run(sfn, starter, {"id": "o1"})
+    assert done["status"] == "SUCCEEDED", done
+    (started,) = sfn.list_executions(stateMachineArn=timer)["executions"]
+    assert started["name"] == "o1-timer"
+    assert json.loads(sfn.describe_execution(executionArn=started["executionArn"])["input"]) == {"id": "o1"}
+    output = json.loads(done["output"])
+    assert output["ExecutionArn"] == started["executionArn"] and isinstance(output["StartDate"], int)

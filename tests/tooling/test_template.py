@@ -22,9 +22,22 @@ def test_placement_definition_gets_the_task_function_arns(real_stack):
     assert definition["States"]["AssignHub"]["Resource"] == assign.arn
     assert definition["States"]["ReserveStock"]["Resource"] == reserve.arn
     assert "${" not in machine.definition
-    assert machine.type == "STANDARD"
+    assert machine.type == "EXPRESS"
     assert machine.arn == (f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:"
                            "oms-local-OrderPlacementStateMachine")
+
+
+def test_a_held_orders_timer_is_a_standard_machine_the_express_placement_starts(real_stack):
+    machines = {m.logical_id: m for m in real_stack.state_machines}
+    placement, hold = machines["OrderPlacementStateMachine"], machines["ReservationHoldStateMachine"]
+    assert hold.type == "STANDARD", "it waits longer than an Express execution may run"
+    start = json.loads(placement.definition)["States"]["StartHoldTimer"]
+    assert start["Resource"] == "arn:aws:states:::states:startExecution"
+    assert start["Parameters"]["StateMachineArn"] == hold.arn
+    states = json.loads(hold.definition)["States"]
+    assert states["WaitOutReservation"]["SecondsPath"] == "$.dispatch.expires_in_seconds"
+    assert states["ExpireReservation"]["Resource"] == real_stack.function("ExpireReservationFunction").arn
+    assert "${" not in hold.definition
 
 
 def test_every_function_gets_globals_merged_with_its_own_variables(real_stack):

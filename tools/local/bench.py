@@ -185,7 +185,7 @@ class Bench:
         self.wait_for(order_id, {"ALLOCATED", "IN_FULFILLMENT"})
         return time.monotonic() - started
 
-    def executions_since(self, since: datetime) -> list[dict[str, Any]]:
+    def executions_since(self, since: datetime) -> list[metering.Execution]:
         """The workflow executions started since `since`: type, state transitions, duration."""
         out = []
         for machine in self.model.state_machines:
@@ -198,10 +198,11 @@ class Bench:
                     history = self.sfn.get_execution_history(
                         executionArn=execution["executionArn"], maxResults=1000)["events"]
                     stop = execution.get("stopDate") or datetime.now(timezone.utc)
-                    out.append({"type": machine.type,
-                                "transitions": metering.transitions_in(history),
-                                "ms": (stop - execution["startDate"]).total_seconds() * 1000,
-                                "status": execution["status"]})
+                    if execution["status"] != "SUCCEEDED":
+                        say(f"workflow {execution['executionArn']} is {execution['status']}")
+                    out.append(metering.Execution(
+                        machine.type, metering.transitions_in(history),
+                        (stop - execution["startDate"]).total_seconds() * 1000))
         return out
 
     def queue_messages(self) -> int:
@@ -270,18 +271,15 @@ def lifecycle(bench: Bench, orders: int, concurrency: int) -> dict[str, Any]:
     records, _ = metering.read_emf(WATCH_LOG, offset)
     executions = bench.executions_since(since)
     functions = metering.usage_by_function(records)
-    workflow_type = bench.model.state_machines[0].type if bench.model.state_machines else "STANDARD"
     costs = metering.OrderCosts(
         orders=orders, functions=functions,
         memory_mb={fn.binary: fn.memory for fn in bench.model.functions},
-        workflow_type=workflow_type, executions=len(executions),
-        transitions=sum(e["transitions"] for e in executions),
-        execution_ms=[e["ms"] for e in executions],
+        executions=executions,
         api_requests=bench.api_requests - api_before,
         inbound_events=bench.inbound_events - events_before,
         queue_messages=bench.queue_messages())
     prices = metering.load_prices()
-    other = "EXPRESS" if workflow_type == "STANDARD" else "STANDARD"
+    machines = {m.name: m.type for m in bench.model.state_machines}
     all_us = [us for usage in functions.values() for us in usage.handler_us]
     return {
         "orders": orders, "concurrency": concurrency, "seconds": round(seconds, 1),
@@ -291,8 +289,8 @@ def lifecycle(bench: Bench, orders: int, concurrency: int) -> dict[str, Any]:
                 sum(u.read_units for u in functions.values())), 2),
             "dynamodb_write_units": round(costs.per_order(
                 sum(u.write_units for u in functions.values())), 2),
-            "workflow_executions": costs.per_order(costs.executions),
-            "state_transitions": costs.per_order(costs.transitions),
+            "workflow_executions": costs.per_order(len(executions)),
+            "state_transitions": costs.per_order(sum(e.transitions for e in executions)),
             "events_put_by_oms": costs.per_order(sum(u.events_put for u in functions.values())),
             "events_put_by_wms": costs.per_order(costs.inbound_events),
             "sqs_messages": costs.per_order(costs.queue_messages),
@@ -301,10 +299,10 @@ def lifecycle(bench: Bench, orders: int, concurrency: int) -> dict[str, Any]:
         "handler_ms_p50": round(metering.percentile(all_us, 50) / 1000, 2),
         "handler_ms_p99": round(metering.percentile(all_us, 99) / 1000, 2),
         "functions": {name: usage.summary(orders) for name, usage in functions.items()},
-        "workflow_type": workflow_type,
-        "executions_not_succeeded": sum(1 for e in executions if e["status"] != "SUCCEEDED"),
-        "dollars_per_million_orders": {workflow_type: metering.price(costs, prices, workflow_type),
-                                       other: metering.price(costs, prices, other)},
+        "workflows": machines,
+        "dollars_per_million_orders": {"as designed": metering.price(costs, prices),
+                                       "all STANDARD": metering.price(costs, prices, "STANDARD"),
+                                       "all EXPRESS": metering.price(costs, prices, "EXPRESS")},
         "prices": {"as_of": prices["as_of"], "region": prices["region"]},
     }
 

@@ -30,7 +30,7 @@ def lifecycle_section(lc: dict[str, Any]) -> str:
            "client polls the table directly, so reads cost the OMS nothing.", "",
            "Per order:", "",
            _table(["Lambda invocations", "DynamoDB RRU", "DynamoDB WRU",
-                   f"{lc['workflow_type'].title()} executions", "State transitions",
+                   "Workflow executions", "State transitions",
                    "Events (OMS)", "Events (WMS)", "SQS messages", "API requests"],
                   [[per["lambda_invocations"], per["dynamodb_read_units"],
                     per["dynamodb_write_units"], per["workflow_executions"],
@@ -50,13 +50,14 @@ def lifecycle_section(lc: dict[str, Any]) -> str:
     prices = lc["prices"]
     costs = lc["dollars_per_million_orders"]
     services = [s for s in next(iter(costs.values())) if s != "total"]
+    machines = ", ".join(f"{name} {kind}" for name, kind in lc["workflows"].items())
     out += [f"### Dollars per million orders (AWS list prices, {prices['region']}, as of "
             f"{prices['as_of']})", "",
-            _table(["Workflow type", *services, "total", f"≤ ${COST_TARGET:.0f}"],
-                   [[kind + (" (template)" if kind == lc["workflow_type"] else ""),
-                     *(f"${c[s]:.2f}" for s in services), f"**${c['total']:.2f}**",
+            _table(["Workflows", *services, "total", f"≤ ${COST_TARGET:.0f}"],
+                   [[kind, *(f"${c[s]:.2f}" for s in services), f"**${c['total']:.2f}**",
                      _verdict(c["total"] <= COST_TARGET)] for kind, c in costs.items()]),
-            ""]
+            "", f"As designed: {machines}. The other rows price every execution of the run as "
+            "one type.", ""]
     return "\n".join(out)
 
 

@@ -124,16 +124,22 @@ def usage_by_function(records: Iterable[dict[str, Any]]) -> dict[str, FunctionUs
 
 
 @dataclass
+class Execution:
+    """One workflow execution: its machine's type, its state transitions, how long it ran."""
+
+    type: str  # STANDARD or EXPRESS
+    transitions: int
+    ms: float
+
+
+@dataclass
 class OrderCosts:
     """What N orders used, as counted in one run; `price` divides by N."""
 
     orders: int
     functions: dict[str, FunctionUsage]
     memory_mb: dict[str, int]  # per function (binary) name, from the template
-    workflow_type: str  # the template's: STANDARD or EXPRESS
-    executions: int  # workflow executions
-    transitions: int  # state transitions over all executions (from their histories)
-    execution_ms: list[float]  # each execution's duration
+    executions: list[Execution]
     api_requests: int  # HTTP API requests the outside world made
     inbound_events: int  # events the WMS put on the OMS bus
     queue_messages: int  # messages rules sent to SQS queues consumers read
@@ -143,9 +149,21 @@ class OrderCosts:
         return value / self.orders
 
 
-def price(costs: OrderCosts, prices: dict[str, Any], workflow_type: str) -> dict[str, float]:
-    """Dollars per million orders by service, with the workflow priced as `workflow_type`."""
-    lam, ddb, sfn = prices["lambda"], prices["dynamodb"], prices["stepfunctions"]
+def workflow_dollars(execution: Execution, sfn: dict[str, Any], as_type: str | None = None) -> float:
+    """What one execution costs as its own type, or as `as_type` had its machine been that."""
+    if (as_type or execution.type) == "STANDARD":
+        return execution.transitions * sfn["standard_per_thousand_transitions"] / 1000
+    step = sfn["express_billing_granularity_ms"]
+    billed_s = math.ceil(execution.ms / step) * step / 1000
+    return (sfn["express_per_million_requests"] / MILLION
+            + billed_s * sfn["express_memory_mb"] / 1024 * sfn["express_per_gb_second"])
+
+
+def price(costs: OrderCosts, prices: dict[str, Any], workflows_as: str | None = None
+          ) -> dict[str, float]:
+    """Dollars per million orders by service: each workflow execution priced as its machine's
+    type, or every one as `workflows_as` (to compare the design with the other type)."""
+    lam, ddb = prices["lambda"], prices["dynamodb"]
     invocations = sum(u.invocations for u in costs.functions.values())
     gb_seconds = sum(u.billed_gb_seconds(costs.memory_mb.get(name, 128),
                                          lam.get("billing_granularity_ms", 1))
@@ -153,19 +171,13 @@ def price(costs: OrderCosts, prices: dict[str, Any], workflow_type: str) -> dict
     reads = sum(u.read_units for u in costs.functions.values())
     writes = sum(u.write_units for u in costs.functions.values())
     events = sum(u.events_put for u in costs.functions.values()) + costs.inbound_events
-    if workflow_type == "STANDARD":
-        workflow = costs.transitions * sfn["standard_per_thousand_transitions"] / 1000
-    else:
-        step = sfn["express_billing_granularity_ms"]
-        billed_s = sum(math.ceil(ms / step) * step for ms in costs.execution_ms) / 1000
-        workflow = (costs.executions * sfn["express_per_million_requests"] / MILLION
-                    + billed_s * sfn["express_memory_mb"] / 1024 * sfn["express_per_gb_second"])
     total = {
         "lambda": invocations * lam["per_million_requests"] / MILLION
         + gb_seconds * lam["per_gb_second"],
         "dynamodb": reads * ddb["per_million_read_request_units"] / MILLION
         + writes * ddb["per_million_write_request_units"] / MILLION,
-        "stepfunctions": workflow,
+        "stepfunctions": sum(workflow_dollars(e, prices["stepfunctions"], workflows_as)
+                             for e in costs.executions),
         "eventbridge": events * prices["eventbridge"]["per_million_custom_events"] / MILLION,
         "sqs": costs.queue_messages * costs.requests_per_queue_message
         * prices["sqs"]["per_million_requests"] / MILLION,

@@ -12,6 +12,10 @@
 3. Asynchronous invocations (1 and 2) fail the way Lambda's event queue does: a function error is
    retried up to the function's EventInvokeConfig MaximumRetryAttempts (default 2) with a doubling
    delay, then an invocation record goes to its OnFailure SQS queue, or the event is dropped.
+4. Step Functions' own integration (`arn:aws:states:::states:startExecution`, which the placement
+   workflow uses to start a held order's reservation timer) gets its parameters in boto's member
+   names and answers in the ASL's (`ExecutionArn`, `StartDate` in epoch milliseconds): moto 5.2.5
+   left both renamings out (`StateMachineArn` reached boto as is and failed).
 """
 
 from __future__ import annotations
@@ -216,13 +220,42 @@ def install(bridge: Bridge) -> Callable[[], None]:
             for target in ours:
                 bridge.deliver(self, target, event)
 
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_sfn as sfn_task)
+
+    original_normalise = sfn_task.StateTaskServiceSfn._normalise_parameters
+
+    def normalise_parameters(self: Any, parameters: dict[str, Any],
+                             boto_service_name: str | None = None,
+                             service_action_name: str | None = None) -> None:
+        original_normalise(self, parameters, boto_service_name, service_action_name)
+        if service_action_name is None:  # the task's own call: ASL's StateMachineArn -> boto's
+            for key in list(parameters):
+                parameters[key[:1].lower() + key[1:]] = parameters.pop(key)
+
+    original_response = sfn_task.StateTaskServiceSfn._normalise_response
+
+    def normalise_response(self: Any, response: Any, boto_service_name: str | None = None,
+                           service_action_name: str | None = None) -> None:
+        original_response(self, response, boto_service_name, service_action_name)
+        if isinstance(response, dict):
+            for key in list(response):
+                value = response.pop(key)
+                if isinstance(value, datetime):
+                    value = int(value.timestamp() * 1000)
+                response[key[:1].upper() + key[1:]] = value
+
     original_invoke = LambdaSimpleBackend.invoke
     LambdaSimpleBackend.invoke = lambda_invoke
     Rule.send_to_targets = send_to_targets
+    sfn_task.StateTaskServiceSfn._normalise_parameters = normalise_parameters
+    sfn_task.StateTaskServiceSfn._normalise_response = normalise_response
 
     def undo() -> None:
         LambdaSimpleBackend.invoke = original_invoke
         Rule.send_to_targets = original_send
+        sfn_task.StateTaskServiceSfn._normalise_parameters = original_normalise
+        sfn_task.StateTaskServiceSfn._normalise_response = original_response
 
     return undo
 

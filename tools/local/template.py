@@ -228,16 +228,24 @@ class LocalStack:
 
     def test_environment(self) -> dict[str, str]:
         """The OMS_* names the functions see, plus every queue's URL (`EventTapQueue` ->
-        OMS_EVENT_TAP_QUEUE_URL, `WmsEventsDeadLetterQueue` -> OMS_WMS_EVENTS_DEAD_LETTER_QUEUE_URL),
-        for tests and developers."""
+        OMS_EVENT_TAP_QUEUE_URL, `WmsEventsDeadLetterQueue` -> OMS_WMS_EVENTS_DEAD_LETTER_QUEUE_URL)
+        and state machine's ARN (`ReservationHoldStateMachine` ->
+        OMS_RESERVATION_HOLD_STATE_MACHINE_ARN), for tests and developers."""
         env = {k: v for k, v in self.function_environment().items() if k.startswith("OMS_")}
         for queue in self.queues:
-            env[f"OMS_{_kebab(queue.logical_id).replace('-', '_').upper()}_URL"] = queue.url
+            env[f"OMS_{_snake(queue.logical_id)}_URL"] = queue.url
+        for machine in self.state_machines:
+            env[f"OMS_{_snake(machine.logical_id)}_ARN"] = machine.arn
         return env
 
 
 def _kebab(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def _snake(logical_id: str) -> str:
+    """`WmsEventsDeadLetterQueue` -> `WMS_EVENTS_DEAD_LETTER_QUEUE`."""
+    return _kebab(logical_id).replace("-", "_").upper()
 
 
 def _as_bool(value: Any, default: bool = False) -> bool:
