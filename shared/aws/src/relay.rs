@@ -2,8 +2,9 @@
 //! to EventBridge (events) and Step Functions (workflow starts).
 //!
 //! Delivery is at least once: a batch stops at the first message that cannot be published and
-//! reports it, so the stream retries from there. Consumers deduplicate events on `event_id`;
-//! workflow starts are idempotent by execution name.
+//! reports it, so the stream retries from there. Consumers deduplicate events on `event_id`; a
+//! repeated workflow start (Express starts are at least once) finds the order already placed and
+//! ends without doing anything.
 
 use std::collections::HashMap;
 use std::future::Future;
