@@ -57,7 +57,17 @@ def lifecycle_section(lc: dict[str, Any]) -> str:
                    [[kind, *(f"${c[s]:.2f}" for s in services), f"**${c['total']:.2f}**",
                      _verdict(c["total"] <= COST_TARGET)] for kind, c in costs.items()]),
             "", f"As designed: {machines}. The other rows price every execution of the run as "
-            "one type.", ""]
+            "one type.", "",
+            "How each figure is counted: Lambda requests and GB-seconds from the functions' own "
+            "EMF lines (handler time rounded up to 1 ms, the template's memory size); DynamoDB "
+            "units as DynamoDB Local reports them (`ReturnConsumedCapacity: TOTAL`, asked for "
+            "by the SDK interceptor; a refused conditional write reports none, so races "
+            "undercount slightly); state transitions from the execution histories; Express "
+            "duration as the executions took here (debug builds on emulators: pessimistic); "
+            "events as the functions put them plus the WMS's on the bus; SQS as the messages "
+            "that reached consumer queues, 3 requests each (send, receive, delete); API Gateway "
+            "as the requests the outside world made. Not counted: CloudWatch Logs, storage, "
+            "data transfer.", ""]
     return "\n".join(out)
 
 
