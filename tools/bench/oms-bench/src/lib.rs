@@ -12,7 +12,9 @@
 
 pub mod args;
 pub mod dynamo;
+pub mod listing;
 pub mod probe;
+pub mod seed;
 pub mod stats;
 
 /// Whatever went wrong; a benchmark only reports it and stops.
