@@ -14,6 +14,7 @@ pub mod args;
 pub mod dynamo;
 pub mod listing;
 pub mod probe;
+pub mod rate;
 pub mod seed;
 pub mod stats;
 
