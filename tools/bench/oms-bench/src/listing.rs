@@ -11,9 +11,9 @@
 //! throughput), in rounds that take each query in turn so a drift of the emulator (garbage
 //! collection) spreads over all of them. Untimed calls go first: DynamoDB Local runs on a JVM
 //! whose JIT is still compiling the read path after seeding, and without them the first round
-//! looks slower than the later ones (a peer tenant, the same size, timed last, came out ~30%
-//! faster with 20 warm-up calls; alike with 100). Each call's requests and items read are
-//! counted by a [`Probe`] on the client.
+//! looks slower than the later ones (in a trial, a peer tenant of the same size, timed last,
+//! came out up to 45% faster with 20 warm-up calls per query; within noise with 100). Each
+//! call's requests and items read are counted by a [`Probe`] on the client.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
