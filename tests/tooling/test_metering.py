@@ -145,13 +145,24 @@ def test_the_markdown_report_shows_the_figures_and_the_targets():
         "emulator_requests_per_second": {"dynamodb": 800.0, "lambda": 200.0, "harness": 300.0},
         "emulator_bound_orders_per_second": {"dynamodb": 40.0, "lambda": 40.0, "harness": 25.0},
         "share_of_emulator_bound": 0.512}]}
+    sample = lambda p50, requests, items: {"p50_us": p50, "p99_us": 2 * p50, "requests": requests, "items_read": items}
+    listing = {"calls": 200, "page_size": 50, "peer_tenant_orders": 1000,
+               "small": {"table_orders": 1000, "tenant_orders": 1000},
+               "large": {"table_orders": 20000, "tenant_orders": 10000},
+               "queries": {"newest": {"about": "first page (GSI1)", "small": sample(6000, 1, 50),
+                                      "large": sample(5900, 1, 50), "peer": sample(5800, 1, 50), "ratio_p50": 0.98},
+                           "status_and_customer": {"about": "GSI2 + filter", "small": sample(44600, 11, 333),
+                                                   "large": sample(91000, 43, 499), "ratio_p50": 2.04}}}
     report = {"date": "2026-11-22 20:00 UTC",
               "machine": {"cpu": "Test CPU", "cores": 2, "memory_gib": 24, "arch": "x86_64",
                           "rustc": "rustc 1.95", "build": "debug"},
-              "lifecycle": lifecycle, "throughput": throughput}
+              "lifecycle": lifecycle, "throughput": throughput, "listing": listing}
     text = bench_report.markdown(report)
     assert "$175.00" in text and "| all STANDARD |" in text and "**not met**" in text
     assert "OrderPlacementStateMachine EXPRESS" in text
     assert "| `create-order` |" in text
     assert "25 (harness)" in text and "51%" in text
     assert "Test CPU, 2 cores" in text
+    assert "| `newest` | first page (GSI1) | 6.0 / 12.0 | 5.9 / 11.8 | 5.8 | 0.98 | 1 → 1 | 50 → 50 | met |" in text
+    assert "| 2.04 | 11 → 43 | 333 → 499 | **not met** |" in text
+    assert "1,000 vs 20,000 orders" in text
