@@ -423,6 +423,41 @@ mod listing {
     }
 
     #[tokio::test]
+    async fn a_filtered_listing_pages_through_every_match_once_though_a_step_reads_past_the_page() {
+        let (store, tenant, created) = tenant_with_orders().await;
+        let sales = actor(&tenant, Role::Sales);
+        let mut seen = Vec::new();
+        let mut q = query(1);
+        loop {
+            let page = list_orders(&store, &sales, q.clone()).await.unwrap();
+            seen.extend(ids(&page));
+            match page.next_cursor {
+                Some(cursor) => q.cursor = Some(cursor),
+                None => break,
+            }
+        }
+        // The colleague's order (the fourth) is filtered out; one step reads all five entries.
+        assert_eq!(seen, [&created[4], &created[2], &created[1], &created[0]].map(Clone::clone));
+    }
+
+    #[tokio::test]
+    async fn q_finds_the_newest_matches_when_more_match_than_a_search_reads() {
+        let store = store().await;
+        let tenant = fresh_tenant();
+        sku(&store, &tenant, "PP", Decimal::ONE, Currency::Vnd).await;
+        let who = actor(&tenant, Role::Sales);
+        let mut created = Vec::new();
+        for _ in 0..205 {
+            let mut body = order_body("PP", "1", false);
+            body["customer"]["name"] = "Nhựa Bình Minh".into();
+            created.push(create_order(&store, &who, request(&body), None, Utc::now()).await.unwrap().order.order_id);
+        }
+        let newest = OrderQuery { q: Some("nhựa bình".into()), ..query(5) };
+        let expected: Vec<_> = created.iter().rev().take(5).cloned().collect();
+        assert_eq!(ids(&store.list_orders(&tenant, &newest).await.unwrap()), expected);
+    }
+
+    #[tokio::test]
     async fn q_matches_number_customer_name_and_reference_prefixes() {
         let (store, tenant, created) = tenant_with_orders().await;
         let search = |q: &str| OrderQuery { q: Some(q.into()), ..query(10) };

@@ -23,6 +23,15 @@ use oms_domain::{OrderId, OrderStatus, Sku, StoreError, TenantId};
 use super::keys::{self, PK, SK};
 use super::{DynamoStore, Item, from_item, s, store_error};
 
+/// How many index entries a filtered page reads per request. DynamoDB applies `Limit` before the
+/// filter, so asking only for what the page still misses took a sales rep's page (an eighth of
+/// the orders match) 34 round trips; a bigger step takes a few, and when a step finds more than
+/// the page shows, the next page starts after the last order shown.
+const FILTERED_STEP: usize = 200;
+
+/// How many keys a `q` search reads per index: the newest matches, enough for any page.
+const SEARCH_CAP: i32 = 200;
+
 /// Attributes a summary is read from (all projected into the list indexes).
 const SUMMARY: [&str; 11] = [
     "order_id",
@@ -40,6 +49,14 @@ const SUMMARY: [&str; 11] = [
 
 fn time_key(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// An index entry's position, as DynamoDB's `LastEvaluatedKey` gives it for that index.
+fn index_key(item: &Item, pk_attr: &str, sk_attr: &str) -> Item {
+    [PK, SK, pk_attr, sk_attr]
+        .into_iter()
+        .filter_map(|attr| item.get(attr).map(|value| (attr.to_owned(), value.clone())))
+        .collect()
 }
 
 fn encode_cursor(key: &Item) -> String {
@@ -102,6 +119,7 @@ impl DynamoStore {
         let mut items = Vec::new();
         loop {
             let remaining = query.limit - items.len();
+            let step = if filters.is_empty() { remaining } else { remaining.max(FILTERED_STEP) };
             let out = self
                 .client
                 .query()
@@ -117,15 +135,21 @@ impl DynamoStore {
                 ))
                 .set_expression_attribute_values(Some(values.clone()))
                 .scan_index_forward(false)
-                .limit(i32::try_from(remaining).unwrap_or(i32::MAX))
+                .limit(i32::try_from(step).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
                 .map_err(store_error)?;
-            for item in out.items.unwrap_or_default() {
+            let found = out.items.unwrap_or_default();
+            // A filtered step may find more than the page shows: the next page starts after
+            // the last order shown, not after the last entry read.
+            let overshoot = found.len() > remaining;
+            let mut last_shown = None;
+            for item in found.into_iter().take(remaining) {
+                last_shown = Some(index_key(&item, &pk_attr, &sk_attr));
                 items.push(from_item::<OrderSummary>(item)?);
             }
-            start = out.last_evaluated_key;
+            start = if overshoot { last_shown } else { out.last_evaluated_key };
             if items.len() >= query.limit || start.is_none() {
                 break;
             }
@@ -192,7 +216,9 @@ impl DynamoStore {
                 .expression_attribute_names("#sk", format!("{index}SK"))
                 .expression_attribute_values(":pk", s(pk))
                 .expression_attribute_values(":prefix", s(prefix))
-                .limit(200)
+                // Sort keys end with the order's date (numbers are dated): newest first.
+                .scan_index_forward(false)
+                .limit(SEARCH_CAP)
                 .send()
                 .await
                 .map_err(store_error)?;
