@@ -130,6 +130,7 @@ def test_template_functions_are_measured_with_their_own_environment(real_stack, 
     assert relay.path == Path("/t/lambda/outbox-relay/bootstrap")
     assert relay.function_name == "oms-local-OutboxRelayFunction"
     assert relay.environment["OMS_EVENT_BUS_NAME"] == "oms-local-bus"
+    assert baseline.environment["OMS_METRICS"] == "off"  # the template's default
     for subject in (baseline, *subjects):
         # The SDK's credentials and region come from the environment: no network at init.
         assert subject.environment["AWS_ACCESS_KEY_ID"], subject.binary
@@ -167,7 +168,7 @@ def test_rows_compare_medians_with_the_baseline_and_check_the_targets(tmp_path):
 
     result = coldstart.report(rows, rounds=3, rustc="rustc 1.95.0", host_triple="x86_64-x",
                               load=(1.0, 0.5, 0.25), build_seconds=None,
-                              deployed_arch=["arm64"])
+                              deployed_arch=["arm64"], metrics="emf")
     assert json.loads(json.dumps(result)) == result
     assert result["profile"]["lto"] is True  # the workspace's release profile
     text = coldstart.markdown(result)
@@ -175,7 +176,7 @@ def test_rows_compare_medians_with_the_baseline_and_check_the_targets(tmp_path):
     assert len(table) == 1 + 3  # header and one row each
     assert table[1].startswith("| hello-lambda (baseline) |")
     assert table[3].count("**FAIL**") == 3 and "FAIL" not in table[2]
-    assert "arm64" in text and "rustc 1.95.0" in text
+    assert "arm64" in text and "rustc 1.95.0" in text and "OMS_METRICS=emf" in text
 
 
 def test_the_release_build_is_one_cargo_lambda_run_and_skipped_when_up_to_date(tmp_path,

@@ -416,12 +416,13 @@ def measure(rounds: int = 15, build: bool = True) -> dict[str, Any]:
     samples = sample_rounds(baseline, subjects, rounds, logs)
     return report(summarise(baseline, subjects, samples), rounds=rounds, rustc=rustc,
                   host_triple=host_triple, load=load, build_seconds=build_seconds,
-                  deployed_arch=sorted({fn.architecture for fn in stack.functions}))
+                  deployed_arch=sorted({fn.architecture for fn in stack.functions}),
+                  metrics=baseline.environment.get("OMS_METRICS", "off"))
 
 
 def report(rows: list[dict[str, Any]], *, rounds: int, rustc: str, host_triple: str,
            load: tuple[float, float, float], build_seconds: float | None,
-           deployed_arch: list[str]) -> dict[str, Any]:
+           deployed_arch: list[str], metrics: str = "off") -> dict[str, Any]:
     """The rows with what it takes to read them: where and how they were measured, the targets."""
     return {
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -433,6 +434,9 @@ def report(rows: list[dict[str, Any]], *, rounds: int, rustc: str, host_triple: 
         "note": f"binaries built for the host ({host_triple}), not for the deployed arch: "
                 "sizes and times are the host's",
         "rustc": rustc,
+        # The one template parameter that changes every function's start (`./dev bench` sets
+        # Metrics=emf for its stack phases): say which way they were measured.
+        "metrics": metrics,
         "profile": tomllib.loads((ROOT / "Cargo.toml").read_text())["profile"]["release"],
         "build_seconds": round(build_seconds) if build_seconds is not None else None,
         "rounds": rounds,
@@ -455,7 +459,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"Cold start, {result['rounds']} rounds, {result['measured_at']}"
         f" (commit {result['commit']}): {host['arch']} host, {host['cpus']} CPUs, load average "
         f"{' '.join(str(x) for x in host['load_average'])}; {result['rustc']}.",
-        f"Deployed on {', '.join(result['deployed_arch'])}; {result['note']}.",
+        f"Deployed on {', '.join(result['deployed_arch'])}; {result['note']}. Functions "
+        f"started with OMS_METRICS={result['metrics']}.",
         f"Init: process spawn to its first `GET /runtime/invocation/next`; × {base}: the "
         f"function's median over {base}'s. Peak RSS: VmHWM at that poll.",
         "",
