@@ -60,6 +60,10 @@ def test_function_binaries_come_from_the_build_metadata(real_stack):
     assert real_stack.binaries_by_function_name()["oms-local-OrdersApiFunction"] == "orders-api"
 
 
+def test_functions_run_on_the_architecture_of_the_globals(real_stack):
+    assert {fn.architecture for fn in real_stack.functions} == {"arm64"}
+
+
 def test_table_has_the_templates_indexes_the_stream_and_ttl(real_stack):
     (table,) = real_stack.tables
     args = table.create_args
@@ -231,6 +235,7 @@ def test_intrinsics_on_a_small_template(stack_from):
         "SUBVARS": "x/work-b",
     }
     assert (fn.timeout, fn.memory, fn.binary) == (7, 256, "worker")
+    assert fn.architecture == "x86_64"  # Lambda's default when neither says
 
 
 def test_sam_event_bridge_rule_event_becomes_a_rule_targeting_the_function(stack_from):

@@ -6,6 +6,13 @@ import argparse
 import sys
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="./dev", description="OMS local cloud.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -42,6 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     p_bench.add_argument("--only", help="phases to run, comma-separated: lifecycle, throughput, "
                                         "listing, coldstart (default all)")
     p_bench.add_argument("--rounds", type=int, default=15, help="cold starts per function")
+    p_cold = sub.add_parser("bench-coldstart",
+                            help="cold start of every function (release build): init time "
+                                 "against a hello-world, binary size, memory after init")
+    p_cold.add_argument("--rounds", type=_positive, default=15,
+                        help="cold starts per function (default 15)")
+    p_cold.add_argument("--no-build", action="store_true",
+                        help="measure the release binaries as they are")
     p_sup = sub.add_parser("_supervise", help=argparse.SUPPRESS)
     p_sup.add_argument("--note", default="Started fresh.")
     args = parser.parse_args(argv)
@@ -74,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         phases = set(args.only.split(",")) if args.only else None
         levels = tuple(int(level) for level in args.levels.split(","))
         return bench.run(args.orders, args.concurrency, levels, phases, args.rounds)
+    if args.command == "bench-coldstart":
+        from . import coldstart
+
+        return coldstart.main(rounds=args.rounds, build=not args.no_build)
     if args.command == "_supervise":
         return stack.supervise("detached", args.note)
     parser.error(f"unknown command {args.command}")

@@ -111,6 +111,7 @@ class Function:
     timeout: int
     memory: int
     async_config: AsyncInvokeConfig = field(default_factory=AsyncInvokeConfig)
+    architecture: str = "x86_64"  # what AWS runs it on; locally it runs on the host's
 
 
 @dataclass
@@ -524,6 +525,8 @@ class _Builder:
             memory=int(self.resolver.resolve(own.get("MemorySize", glob.get("MemorySize", 128)))),
             async_config=self._async_config(
                 logical_id, own.get("EventInvokeConfig", glob.get("EventInvokeConfig"))),
+            architecture=str(self.resolver.resolve(
+                own.get("Architectures", glob.get("Architectures", ["x86_64"])))[0]),
         ))
 
     def _async_config(self, logical_id: str, raw: Any) -> AsyncInvokeConfig:
