@@ -455,8 +455,8 @@ def run(orders: int = 200, concurrency: int = 8, levels: tuple[int, ...] = (1, 4
     report: dict[str, Any] = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                               "machine": machine()}
     stack_phases = phases & {"lifecycle", "throughput", "listing"}
+    overrides = os.environ.get("OMS_PARAMETER_OVERRIDES", "")
     if stack_phases:
-        overrides = os.environ.get("OMS_PARAMETER_OVERRIDES", "")
         os.environ["OMS_PARAMETER_OVERRIDES"] = ",".join(filter(None, [overrides, "Metrics=emf"]))
         os.environ["OMS_WATCH_RELOAD"] = "0"
         say("starting a fresh local stack with metering on (Metrics=emf)")
@@ -481,11 +481,17 @@ def run(orders: int = 200, concurrency: int = 8, levels: tuple[int, ...] = (1, 4
             return 1
         finally:
             stack.down()
+            # Cold starts are measured as deployed: metering off.
+            os.environ["OMS_PARAMETER_OVERRIDES"] = overrides
     if "coldstart" in phases:
         from . import coldstart
 
         say("cold start: release builds against a local Runtime API")
-        report["coldstart"] = coldstart.measure(rounds=rounds)
+        try:
+            report["coldstart"] = coldstart.measure(rounds=rounds)
+        except (coldstart.ColdStartError, subprocess.CalledProcessError) as exc:
+            print(f"bench: cold start: {exc}", flush=True)
+            return 1
     from . import bench_report
 
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
