@@ -186,7 +186,8 @@ class Bench:
         return time.monotonic() - started
 
     def executions_since(self, since: datetime) -> list[metering.Execution]:
-        """The workflow executions started since `since`: type, state transitions, duration."""
+        """This tenant's workflow executions started since `since`: type, state transitions,
+        duration."""
         out = []
         for machine in self.model.state_machines:
             pages = self.sfn.get_paginator("list_executions").paginate(
@@ -197,31 +198,35 @@ class Bench:
                         continue
                     history = self.sfn.get_execution_history(
                         executionArn=execution["executionArn"], maxResults=1000)["events"]
-                    stop = execution.get("stopDate") or datetime.now(timezone.utc)
-                    if execution["status"] != "SUCCEEDED":
+                    if not history or self.tenant not in str(
+                            history[0].get("executionStartedEventDetails", {}).get("input")):
+                        continue
+                    if execution["status"] not in ("SUCCEEDED", "RUNNING"):
                         say(f"workflow {execution['executionArn']} is {execution['status']}")
+                    stop = execution.get("stopDate") or datetime.now(timezone.utc)
                     out.append(metering.Execution(
                         machine.type, metering.transitions_in(history),
                         (stop - execution["startDate"]).total_seconds() * 1000))
         return out
 
     def queue_messages(self) -> int:
-        """Messages of this tenant that rules sent to the queues consumers read (the event tap,
-        a local inspection aid, and dead-letter queues are not part of an order's path)."""
+        """This tenant's messages that rules sent to consumers' queues (taken off the queue).
+        The event tap is a local inspection aid, not part of an order's path."""
+        targets = {target.arn for rule in self.model.rules for target in rule.targets}
         count = 0
         for queue in self.model.queues:
-            name = queue.logical_id
-            if "DeadLetter" in name or name == "EventTapQueue" or "Intake" in name:
+            if queue.arn not in targets or queue.logical_id == "EventTapQueue":
                 continue
             while True:
                 got = self.sqs.receive_message(QueueUrl=queue.url, MaxNumberOfMessages=10,
                                                WaitTimeSeconds=0).get("Messages", [])
-                if not got:
-                    break
-                for message in got:
-                    count += self.tenant in message.get("Body", "")
+                ours = [m for m in got if self.tenant in m.get("Body", "")]
+                for message in ours:
                     self.sqs.delete_message(QueueUrl=queue.url,
                                             ReceiptHandle=message["ReceiptHandle"])
+                count += len(ours)
+                if not got:
+                    break
         return count
 
 

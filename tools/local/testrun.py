@@ -85,6 +85,9 @@ def run() -> int:
         # The binaries the tests run are the ones built now: editing code meanwhile must not
         # rebuild and restart functions under the tests.
         os.environ["OMS_WATCH_RELOAD"] = "0"
+        # Metering on, so tests/e2e/test_bench.py can check what the benchmark reads.
+        overrides = os.environ.get("OMS_PARAMETER_OVERRIDES", "")
+        os.environ["OMS_PARAMETER_OVERRIDES"] = ",".join(filter(None, [overrides, "Metrics=emf"]))
         stack_started = True
         if stack.up(detach=True, fresh=True) != 0:
             raise StepFailed("the local stack did not start (see the logs above)")
