@@ -8,10 +8,11 @@ from tools.local import bench_report, metering
 
 
 def emf(function: str, handler_us: int, calls: dict, read: float = 0, write: float = 0,
-        events: int = 0, rss: int = 20_000, ok: bool = True) -> str:
+        events: int = 0, rss: int = 20_000, ok: bool = True, call_time: dict | None = None) -> str:
     return json.dumps({"_aws": {"Timestamp": 1, "CloudWatchMetrics": []}, "FunctionName": function,
                        "RequestId": "r", "Ok": ok, "HandlerTime": handler_us, "ReadUnits": read,
-                       "WriteUnits": write, "EventsPut": events, "PeakRss": rss, "Calls": calls})
+                       "WriteUnits": write, "EventsPut": events, "PeakRss": rss, "Calls": calls,
+                       "CallTime": call_time or {}})
 
 
 def test_emf_lines_are_picked_out_of_a_log_that_holds_other_lines():
@@ -40,8 +41,10 @@ def test_read_emf_reads_on_from_an_offset_and_leaves_a_line_being_written(tmp_pa
 
 def test_usage_adds_up_per_function_and_bills_lambda_by_the_rounded_up_millisecond():
     records = metering.emf_records([
-        emf("wms-events", 1200, {"DynamoDB.GetItem": 1, "DynamoDB.TransactWriteItems": 1}, read=1, write=10, rss=20_480),
-        emf("wms-events", 3001, {"DynamoDB.GetItem": 2}, read=2, rss=30_720, ok=False),
+        emf("wms-events", 1200, {"DynamoDB.GetItem": 1, "DynamoDB.TransactWriteItems": 1}, read=1, write=10, rss=20_480,
+            call_time={"DynamoDB.GetItem": 300, "DynamoDB.TransactWriteItems": 700}),
+        emf("wms-events", 3001, {"DynamoDB.GetItem": 2}, read=2, rss=30_720, ok=False,
+            call_time={"DynamoDB.GetItem": 600}),
         emf("outbox-relay", 500, {"EventBridge.PutEvents": 1}, events=3),
     ])
     usage = metering.usage_by_function(records)
@@ -54,6 +57,7 @@ def test_usage_adds_up_per_function_and_bills_lambda_by_the_rounded_up_milliseco
     summary = wms.summary(per=2)
     assert (summary["invocations"], summary["write_units"], summary["peak_rss_mib"]) == (1.0, 5.0, 30.0)
     assert summary["calls"] == {"DynamoDB.GetItem": 1.5, "DynamoDB.TransactWriteItems": 0.5}
+    assert summary["call_ms"] == {"DynamoDB.GetItem": 0.3, "DynamoDB.TransactWriteItems": 0.7}
     assert usage["outbox-relay"].events_put == 3
 
 

@@ -21,6 +21,11 @@ def _verdict(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
 
+def _call(name: str, count: float, call_ms: dict[str, float]) -> str:
+    operation = name.split(".", 1)[1]
+    return f"{operation} {count:g}" + (f" ({call_ms[name]:g})" if name in call_ms else "")
+
+
 def lifecycle_section(lc: dict[str, Any]) -> str:
     per = lc["per_order"]
     out = [f"### Lifecycle: {lc['orders']} orders, create → COMPLETED",
@@ -42,9 +47,9 @@ def lifecycle_section(lc: dict[str, Any]) -> str:
     for name, fn in lc["functions"].items():
         rows.append([f"`{name}`", fn["invocations"], fn["handler_ms_p50"], fn["handler_ms_p99"],
                      fn["read_units"], fn["write_units"], fn["events_put"], fn["peak_rss_mib"],
-                     ", ".join(f"{k.split('.', 1)[1]} {v:g}" for k, v in fn["calls"].items())])
+                     ", ".join(_call(k, v, fn.get("call_ms", {})) for k, v in fn["calls"].items())])
     out.append(_table(["Function", "Invocations", "p50 ms", "p99 ms", "RRU", "WRU", "Events",
-                       "Peak RSS MiB", "Requests"], rows))
+                       "Peak RSS MiB", "Requests (mean ms each)"], rows))
     out += ["", f"All invocations: handler time p50 {lc['handler_ms_p50']} ms, "
                 f"p99 {lc['handler_ms_p99']} ms.", ""]
     prices = lc["prices"]

@@ -84,6 +84,7 @@ class FunctionUsage:
     events_put: int = 0
     peak_rss_kib: int = 0
     calls: Counter[str] = field(default_factory=Counter)
+    call_us: Counter[str] = field(default_factory=Counter)  # time in each kind of request
 
     def add(self, record: dict[str, Any]) -> None:
         self.invocations += 1
@@ -94,6 +95,7 @@ class FunctionUsage:
         self.events_put += int(record.get("EventsPut") or 0)
         self.peak_rss_kib = max(self.peak_rss_kib, int(record.get("PeakRss") or 0))
         self.calls.update({k: int(v) for k, v in (record.get("Calls") or {}).items()})
+        self.call_us.update({k: int(v) for k, v in (record.get("CallTime") or {}).items()})
 
     def billed_gb_seconds(self, memory_mb: int, granularity_ms: float = 1.0) -> float:
         """Lambda bills each invocation's duration rounded up to the granularity, times memory."""
@@ -113,6 +115,9 @@ class FunctionUsage:
             "events_put": self.events_put / per,
             "peak_rss_mib": round(self.peak_rss_kib / 1024, 1),
             "calls": {k: round(v / per, 3) for k, v in sorted(self.calls.items())},
+            # Per call, not per order: what one request of the kind takes from the handler.
+            "call_ms": {k: round(self.call_us[k] / self.calls[k] / 1000, 2)
+                        for k in sorted(self.calls) if self.calls[k] and k in self.call_us},
         }
 
 

@@ -1,5 +1,6 @@
-//! What one invocation costs, measured in the process: handler time, the AWS requests it made,
-//! the DynamoDB capacity they consumed, the events it put, and the process's peak memory.
+//! What one invocation costs, measured in the process: handler time, the AWS requests it made
+//! and how long they took, the DynamoDB capacity they consumed, the events it put, and the
+//! process's peak memory.
 //!
 //! Off unless `OMS_METRICS=emf`. When on, the SDK clients carry [`Meter`] (it asks DynamoDB for
 //! `ReturnConsumedCapacity::Total` and tallies every request), and [`MeterLayer`] writes one line
@@ -21,10 +22,12 @@ use aws_sdk_dynamodb::types::{ConsumedCapacity, ReturnConsumedCapacity};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
-    BeforeSerializationInterceptorContextMut, FinalizerInterceptorContextRef, Input,
+    BeforeSerializationInterceptorContextMut, BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextRef,
+    Input,
 };
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use lambda_runtime::LambdaInvocation;
 use lambda_runtime::tower::{Layer, Service};
 
@@ -42,6 +45,9 @@ pub fn enabled() -> bool {
 pub struct Tally {
     /// Requests per `Service.Operation` (e.g. `DynamoDB.TransactWriteItems`), retries included.
     pub calls: BTreeMap<String, u32>,
+    /// Time spent in those requests, per `Service.Operation`, in microseconds (retries and
+    /// their back-off included): where the handler time goes.
+    pub call_micros: BTreeMap<String, u64>,
     /// DynamoDB read capacity units consumed (GetItem, Query, BatchGetItem, TransactGetItems).
     pub read_units: f64,
     /// DynamoDB write capacity units consumed (PutItem, UpdateItem, DeleteItem, TransactWriteItems,
@@ -124,9 +130,26 @@ impl Meter {
     }
 }
 
+/// When the current request started, kept in the request's own state.
+#[derive(Debug, Clone, Copy)]
+struct Started(Instant);
+
+impl Storable for Started {
+    type Storer = StoreReplace<Self>;
+}
+
 impl Intercept for Meter {
     fn name(&self) -> &'static str {
         "OmsMeter"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        cfg.interceptor_state().store_put(Started(Instant::now()));
+        Ok(())
     }
 
     fn modify_before_serialization(
@@ -149,6 +172,7 @@ impl Intercept for Meter {
     ) -> Result<(), BoxError> {
         let Some(metadata) = cfg.load::<Metadata>() else { return Ok(()) };
         let (service, operation) = (metadata.service().to_owned(), metadata.name().to_owned());
+        let micros = cfg.load::<Started>().map_or(0, |started| started.0.elapsed().as_micros() as u64);
         // A refused request (a failed condition, a cancelled transaction) reports no capacity:
         // the figures undercount those.
         let units = match context.output_or_error() {
@@ -174,7 +198,9 @@ impl Intercept for Meter {
             _ => None,
         };
         with_tally(|tally| {
-            *tally.calls.entry(format!("{service}.{operation}")).or_default() += 1;
+            let call = format!("{service}.{operation}");
+            *tally.call_micros.entry(call.clone()).or_default() += micros;
+            *tally.calls.entry(call).or_default() += 1;
             match units {
                 Some(units) if is_read(&operation) => tally.read_units += units,
                 Some(units) => tally.write_units += units,
@@ -219,6 +245,7 @@ pub fn emf_line(function: &str, request_id: &str, ok: bool, handler_micros: u128
         "EventsPut": tally.events_put,
         "PeakRss": peak_rss_kib(),
         "Calls": tally.calls,
+        "CallTime": tally.call_micros,
     })
     .to_string()
 }
@@ -315,6 +342,7 @@ mod tests {
     fn an_emf_line_declares_its_metrics_and_carries_the_tally() {
         let tally = Tally {
             calls: BTreeMap::from([("DynamoDB.GetItem".to_owned(), 2)]),
+            call_micros: BTreeMap::from([("DynamoDB.GetItem".to_owned(), 900)]),
             read_units: 1.5,
             write_units: 4.0,
             events_put: 3,
@@ -335,6 +363,7 @@ mod tests {
         assert_eq!((line["ReadUnits"].as_f64(), line["WriteUnits"].as_f64()), (Some(1.5), Some(4.0)));
         assert_eq!(line["EventsPut"], 3);
         assert_eq!(line["Calls"]["DynamoDB.GetItem"], 2);
+        assert_eq!(line["CallTime"]["DynamoDB.GetItem"], 900);
     }
 
     #[test]
