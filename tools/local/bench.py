@@ -106,7 +106,7 @@ class Bench:
             self.inbound_events += events
 
     def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        status, answer = simulate._http(
+        status, answer = simulate.http(
             method, f"{self.target.api_url}{path}", json.dumps(body).encode() if body else None,
             {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
         if not 200 <= status < 300:
@@ -149,23 +149,14 @@ class Bench:
 
     def play_warehouse(self, order: dict[str, Any], run_id: str) -> None:
         events = simulate.warehouse_events(_plain(order), self.tenant, run_id)
-        for detail_type, detail in events:
-            answer = self.events.put_events(Entries=[{
-                "Source": "wms", "DetailType": detail_type, "Detail": json.dumps(detail),
-                "EventBusName": self.target.event_bus}])
-            if answer.get("FailedEntryCount"):
-                raise BenchError(f"the bus refused {detail_type}: {answer['Entries']}")
+        simulate.send_to_bus(self.events, self.target.event_bus, events)
         self.count(events=len(events))
 
     def play_carrier(self, shipment_id: str, status: str) -> None:
         body = simulate.tms_callback(shipment_id, status, self.tenant,
                                      f"bench-{uuid.uuid4().hex}", datetime.now(timezone.utc))
-        raw = json.dumps(body)
         self.count(api=1)
-        code, answer = simulate._http("POST", f"{self.target.api_url}/webhooks/tms", raw.encode(), {
-            "Content-Type": "application/json",
-            "X-TMS-Signature": simulate.tms_signature(self.target.tms_secret, raw,
-                                                      int(time.time()))})
+        code, answer = simulate.post_callback(self.target, body)
         if code != 200:
             raise BenchError(f"TMS callback {status} for {shipment_id} answered {code}: {answer}")
 
@@ -472,9 +463,8 @@ def run(orders: int = 200, concurrency: int = 8, levels: tuple[int, ...] = (1, 4
             settings = config.load()
             bench = Bench(simulate.running_target(), settings,
                           LocalStack.from_template(settings))
-            most = max([orders, *(_throughput_orders(level) for level in levels)])
-            bench.set_up_tenant(units=LINE_QUANTITY * (orders + sum(
-                _throughput_orders(level) for level in levels)) + most)
+            placed = orders + sum(_throughput_orders(level) for level in levels)
+            bench.set_up_tenant(units=LINE_QUANTITY * placed)
             if "lifecycle" in phases:
                 report["lifecycle"] = lifecycle(bench, orders, concurrency)
             if "throughput" in phases:

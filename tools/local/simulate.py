@@ -208,8 +208,8 @@ def running_target() -> Target:
                               f"(./dev up --detach --fresh)") from exc
 
 
-def _http(method: str, url: str, body: bytes | None = None,
-          headers: dict[str, str] | None = None) -> tuple[int, Any]:
+def http(method: str, url: str, body: bytes | None = None,
+         headers: dict[str, str] | None = None) -> tuple[int, Any]:
     """(status, JSON answer or text); SimulationError when nothing answers."""
     request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
@@ -228,8 +228,8 @@ def _http(method: str, url: str, body: bytes | None = None,
 
 
 def get_order(target: Target, tenant: str, order_id: str) -> dict[str, Any]:
-    status, body = _http("GET", f"{target.api_url}/orders/{order_id}",
-                         headers={"Authorization": f"Bearer {target.token_for(tenant)}"})
+    status, body = http("GET", f"{target.api_url}/orders/{order_id}",
+                        headers={"Authorization": f"Bearer {target.token_for(tenant)}"})
     if status == 404:
         raise SimulationError(f"order {order_id} not found in tenant {tenant}")
     if status != 200 or not isinstance(body, dict):
@@ -243,6 +243,28 @@ def _events_client(target: Target) -> Any:
     return boto3.client("events", endpoint_url=target.aws_endpoint, region_name=target.region,
                         aws_access_key_id=config.DUMMY_ACCESS_KEY,
                         aws_secret_access_key=config.DUMMY_SECRET_KEY)
+
+
+def send_to_bus(client: Any, bus: str, events: list[Event]) -> None:
+    """Puts the WMS's events on the bus one by one, in order, as the WMS does."""
+    for detail_type, detail in events:
+        try:
+            answer = client.put_events(Entries=[{
+                "Source": "wms", "DetailType": detail_type, "Detail": json.dumps(detail),
+                "EventBusName": bus}])
+        except (BotoCoreError, ClientError) as exc:
+            raise SimulationError(f"could not put {detail_type} on {bus} at "
+                                  f"{client.meta.endpoint_url}: {exc}") from exc
+        if answer.get("FailedEntryCount"):
+            raise SimulationError(f"the bus refused {detail_type}: {answer['Entries']}")
+
+
+def post_callback(target: Target, body: dict[str, Any]) -> tuple[int, Any]:
+    """A TMS callback through the gateway, signed now as the TMS signs it."""
+    raw = json.dumps(body)
+    return http("POST", f"{target.api_url}/webhooks/tms", raw.encode(), {
+        "Content-Type": "application/json",
+        "X-TMS-Signature": tms_signature(target.tms_secret, raw, int(time.time()))})
 
 
 def _workable_order(target: Target, tenant: str, order_id: str, hub: str | None) -> dict[str, Any]:
@@ -277,17 +299,8 @@ def warehouse(order_id: str, tenant: str = config.DEMO_TENANT, hub: str | None =
         events = warehouse_events(order, tenant, uuid.uuid4().hex[:8], hub)
         for detail_type, detail in events:  # all checked before any is sent: none or all go
             validate_detail("wms", detail_type, detail)
-        client = _events_client(target)
+        send_to_bus(_events_client(target), target.event_bus, events)
         for detail_type, detail in events:
-            try:
-                answer = client.put_events(Entries=[{
-                    "Source": "wms", "DetailType": detail_type, "Detail": json.dumps(detail),
-                    "EventBusName": target.event_bus}])
-            except (BotoCoreError, ClientError) as exc:
-                raise SimulationError(f"could not put {detail_type} on {target.event_bus} at "
-                                      f"{target.aws_endpoint}: {exc}") from exc
-            if answer.get("FailedEntryCount"):
-                raise SimulationError(f"the bus refused {detail_type}: {answer['Entries']}")
             print(f"  sent {detail_type:<19} {detail['fulfillment_request_id']}  "
                   f"event_id {detail['event_id']}", flush=True)
         return _report_progress(target, tenant, order_id, events)
@@ -333,10 +346,7 @@ def carrier(shipment_id: str, status: str, tenant: str | None = config.DEMO_TENA
         body = tms_callback(shipment_id, status, tenant, f"sim-tms-{uuid.uuid4().hex}",
                             datetime.now(timezone.utc))
         validate_detail("tms", "webhook", body)
-        raw = json.dumps(body)
-        code, answer = _http("POST", f"{target.api_url}/webhooks/tms", raw.encode(), {
-            "Content-Type": "application/json",
-            "X-TMS-Signature": tms_signature(target.tms_secret, raw, int(time.time()))})
+        code, answer = post_callback(target, body)
     except (SimulationError, EventSchemaError) as exc:
         print(f"carrier: {exc}", flush=True)
         return 1
