@@ -24,7 +24,6 @@ import platform
 import subprocess
 import threading
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,7 +35,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
-from . import config, metering, simulate, stack
+from . import config, invoke, metering, simulate, stack
 from .config import LOCAL, LOGS, ROOT
 from .provision import client
 from .template import LocalStack
@@ -350,12 +349,11 @@ def raw_rates(bench: Bench, concurrency: int, seconds: float = 4.0) -> dict[str,
     the kind an order makes: DynamoDB Local the order's mix (oms-bench `dynamo-rate`), watch a
     hello-world invocation, the harness an EventBridge PutEvents."""
     out = {"dynamodb": dynamo_rate(bench, concurrency, seconds)}
-    hello = f"{bench.settings.watch_url}/2015-03-31/functions/hello-lambda/invocations"
 
     def invoke_hello() -> None:
-        request = urllib.request.Request(hello, data=b'{"bench": true}', method="POST")
-        with urllib.request.urlopen(request, timeout=300) as response:
-            response.read()
+        result = invoke.invoke(bench.settings.watch_url, "hello-lambda", b'{"bench": true}')
+        if result.failed:
+            raise BenchError(f"hello-lambda failed under watch: {result.payload[:500]!r}")
 
     invoke_hello()  # watch builds a function on its first call: not part of the rate
     out["lambda"] = hammer(invoke_hello, concurrency, seconds)
