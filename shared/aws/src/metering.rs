@@ -250,6 +250,33 @@ pub fn emf_line(function: &str, request_id: &str, ok: bool, handler_micros: u128
     .to_string()
 }
 
+/// The EMF line of an operational count that an alarm watches (`ParkedEvents`,
+/// `LeftoverReservations`, ...): namespace `OMS`, no dimensions, so one alarm per metric covers
+/// every function that reports it.
+pub fn alarm_metric_line(metric: &str, count: u64) -> String {
+    let timestamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    let mut line = serde_json::json!({
+        "_aws": {
+            "Timestamp": timestamp,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [[]],
+                "Metrics": [{"Name": metric, "Unit": "Count"}],
+            }],
+        },
+        "FunctionName": std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "unknown".into()),
+    });
+    line[metric] = count.into();
+    line.to_string()
+}
+
+/// Writes [`alarm_metric_line`] to stdout (the function's log, which CloudWatch turns into the
+/// metric). Always on, unlike the per-invocation metering: an alarm must not depend on a
+/// benchmarking switch.
+pub fn report_alarm_metric(metric: &str, count: u64) {
+    println!("{}", alarm_metric_line(metric, count));
+}
+
 /// Wraps the runtime's invocation service: times each invocation from the event's arrival to
 /// the response posted, and writes its EMF line when metering is on.
 #[derive(Debug, Clone)]
@@ -337,6 +364,16 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_alarm_metric_line_declares_one_dimensionless_count() {
+        let line: serde_json::Value = serde_json::from_str(&alarm_metric_line("ParkedEvents", 2)).unwrap();
+        let directive = &line["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Namespace"], "OMS");
+        assert_eq!(directive["Dimensions"], serde_json::json!([[]]));
+        assert_eq!(directive["Metrics"][0]["Name"], "ParkedEvents");
+        assert_eq!(line["ParkedEvents"], 2);
+    }
 
     #[test]
     fn an_emf_line_declares_its_metrics_and_carries_the_tally() {
