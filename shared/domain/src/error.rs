@@ -137,6 +137,20 @@ pub enum StoreError {
     /// A conditional write lost: the caller decides whether to re-read and retry.
     #[error("conditional write failed on {0:?}")]
     Conflict(ConflictOn),
+    /// The write would make a record, or an event it carries, larger than its store or bus
+    /// takes: refused before anything is written, so the record stays as it was (and writable).
+    #[error("{message}")]
+    TooLarge {
+        /// `order_too_large`, `event_too_large`, `change_too_large`.
+        code: &'static str,
+        /// What is too large, and by how much.
+        message: String,
+    },
+    /// The store refused the write as invalid for a reason other than a condition or its size
+    /// (a DynamoDB `ValidationException`): a client's input got somewhere it should not have.
+    /// Nothing was written.
+    #[error("the store refused the write: {0}")]
+    Rejected(String),
     /// A paging cursor that this store did not hand out for this query.
     #[error("invalid cursor")]
     BadCursor,
@@ -157,6 +171,14 @@ impl From<StoreError> for AppError {
                 AppError::conflict("concurrent_update", "the record was changed concurrently; retry")
             }
             StoreError::Conflict(on) => AppError::conflict("conflict", format!("conflicting write: {on:?}")),
+            StoreError::TooLarge { code, message } => AppError::conflict(code, message),
+            StoreError::Rejected(detail) => {
+                tracing::warn!(%detail, "the store refused a write");
+                AppError::Unprocessable {
+                    code: "rejected_by_store",
+                    message: "the change could not be stored as sent; nothing was changed".into(),
+                }
+            }
             StoreError::BadCursor => {
                 AppError::invalid_with_code("invalid_cursor", "cursor", "the cursor does not belong to this listing")
             }

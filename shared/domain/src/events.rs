@@ -15,14 +15,42 @@ use crate::pricing::{LineTotals, OrderTotals};
 use crate::shipment::{Shipment, ShipmentStatus};
 use crate::status::OrderStatus;
 
+/// The `source` of every event the OMS emits.
+pub const EVENT_SOURCE: &str = "oms";
+
 /// A domain event. The variant name is the EventBridge `detail-type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum DomainEvent {
-    /// A new order, in full.
+    /// A new order: who ordered what, at what price, in essentials. Not the whole order: an
+    /// event must fit one EventBridge entry whatever the order holds, and consumers that want
+    /// more read `GET /v1/orders/{id}`.
     OrderCreated {
-        /// The order as created.
-        order: Box<Order>,
+        /// The order.
+        order_id: OrderId,
+        /// Its number.
+        order_number: String,
+        /// `DRAFT`, or where submitting it right away took it.
+        status: OrderStatus,
+        /// The customer as ordered.
+        customer: crate::order::Customer,
+        /// Currency of every amount.
+        currency: crate::money::Currency,
+        /// The customer's own reference.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        external_reference: Option<String>,
+        /// The sales channel it came from.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        channel: Option<String>,
+        /// The channel's id for it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        channel_order_id: Option<String>,
+        /// Who created it (`sub`).
+        created_by: String,
+        /// What was ordered.
+        lines: Vec<OrderedLine>,
+        /// The order's money.
+        totals: OrderTotals,
     },
     /// An order left DRAFT.
     OrderSubmitted {
@@ -258,6 +286,23 @@ pub struct BackorderedLine {
     pub backordered: Decimal,
 }
 
+/// A line as `OrderCreated` tells it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderedLine {
+    /// The line.
+    pub line_id: LineId,
+    /// Its SKU.
+    pub sku: crate::ids::Sku,
+    /// Ordered quantity.
+    pub quantity: Decimal,
+    /// Unit of measure.
+    pub unit: String,
+    /// The price that applies per unit (approved, else quoted).
+    pub unit_price: Decimal,
+    /// What the line costs the customer, tax included.
+    pub gross: Decimal,
+}
+
 /// A line as accounting invoices it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceLine {
@@ -330,6 +375,34 @@ impl DomainEvent {
         }
     }
 
+    /// `OrderCreated` of a new order.
+    pub fn order_created(order: &Order) -> Self {
+        Self::OrderCreated {
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            status: order.status,
+            customer: order.customer.clone(),
+            currency: order.currency,
+            external_reference: order.external_reference.clone(),
+            channel: order.channel.clone(),
+            channel_order_id: order.channel_order_id.clone(),
+            created_by: order.created_by.clone(),
+            lines: order
+                .lines
+                .iter()
+                .map(|l| OrderedLine {
+                    line_id: l.line_id.clone(),
+                    sku: l.sku.clone(),
+                    quantity: l.quantity,
+                    unit: l.unit.clone(),
+                    unit_price: l.unit_price(),
+                    gross: l.totals.gross,
+                })
+                .collect(),
+            totals: order.totals,
+        }
+    }
+
     /// The event that records a status change.
     pub fn status_changed(order: &Order, change: &StatusChange) -> Self {
         Self::OrderStatusChanged {
@@ -361,6 +434,24 @@ impl EventEnvelope {
     /// Wraps an event with a fresh id.
     pub fn new(tenant_id: TenantId, occurred_at: DateTime<Utc>, event: DomainEvent) -> Self {
         Self { event_id: ulid::Ulid::new().to_string(), tenant_id, occurred_at, event }
+    }
+
+    /// The `Detail` of its `PutEvents` entry: the envelope as JSON.
+    pub fn detail(&self) -> String {
+        serde_json::to_string(self).expect("an event serializes")
+    }
+
+    /// The size of its `PutEvents` entry as EventBridge counts it ("Calculating PutEvents event
+    /// entry size"): 14 bytes for `Time` (always set), then the UTF-8 bytes of `Source`,
+    /// `DetailType` and `Detail`. An entry, and a request's entries together, may not pass
+    /// [`crate::limits::MAX_EVENT_BYTES`].
+    pub fn entry_size(&self) -> usize {
+        Self::entry_size_of(self.event.detail_type(), &self.detail())
+    }
+
+    /// [`Self::entry_size`] of a detail already serialized.
+    pub fn entry_size_of(detail_type: &str, detail: &str) -> usize {
+        14 + EVENT_SOURCE.len() + detail_type.len() + detail.len()
     }
 }
 

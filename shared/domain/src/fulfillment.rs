@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::access::Actor;
 use crate::error::AppError;
 use crate::ids::{HubId, LineId, Sku};
+use crate::limits::{MAX_LINES, MAX_PACKAGES, MAX_REQUEST_EVENTS, check_external_id, check_list, check_room};
 use crate::order::{Order, StatusChange};
 use crate::quantity::positive_quantity;
 use crate::shipment::{NewShipment, Package, ShipLine, ShipmentChange, ShipmentLine, ShipmentType};
@@ -186,6 +187,7 @@ impl FulfillmentRequest {
         if reported.is_empty() {
             return Err(AppError::invalid("lines", format!("a {} report needs at least one line", stage.name())));
         }
+        check_list("lines", reported.len(), MAX_LINES)?;
         let mut lines = self.lines.clone();
         for (i, r) in reported.iter().enumerate() {
             let quantity = positive_quantity(&format!("lines[{i}].quantity"), r.quantity)?;
@@ -308,11 +310,18 @@ impl Order {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Option<ShipmentChange>, AppError> {
+        check_external_id("event_id", event_id)?;
         let index = self.request_index(request_id)?;
         let request = &self.fulfillment_requests[index];
         if request.applied_events.iter().any(|e| e == event_id) {
             return Ok(None);
         }
+        check_room(
+            "too_many_events",
+            "warehouse events on this request",
+            request.applied_events.len(),
+            MAX_REQUEST_EVENTS,
+        )?;
         if matches!(request.status, FulfillmentStatus::Cancelled | FulfillmentStatus::Failed) {
             return Err(AppError::conflict(
                 "request_closed",
@@ -331,6 +340,7 @@ impl Order {
                 request.advance(FulfillmentStatus::InProgress);
             }
             WarehouseReport::Packed { lines, packages } => {
+                check_list("packages", request.packages.len() + packages.len(), MAX_PACKAGES)?;
                 for (i, package) in packages.iter().enumerate() {
                     package.validate(&format!("packages[{i}]"))?;
                 }

@@ -182,13 +182,22 @@ impl SkuInput {
         if tax_rate < Decimal::ZERO || tax_rate > Decimal::ONE {
             return Err(AppError::invalid("tax_rate", "tax_rate must be within 0..1"));
         }
-        if self.list_price < Decimal::ZERO {
-            return Err(AppError::invalid("list_price", "list_price must not be negative"));
+        if self.list_price < Decimal::ZERO || self.list_price > crate::limits::MAX_UNIT_PRICE {
+            return Err(AppError::invalid(
+                "list_price",
+                format!("list_price must be 0 to {}", crate::limits::MAX_UNIT_PRICE),
+            ));
         }
         if self.list_price.normalize().scale() > self.currency.minor_units() {
             return Err(AppError::invalid(
                 "list_price",
                 format!("list_price has more decimals than {} allows", self.currency),
+            ));
+        }
+        if self.channel_items.len() > crate::limits::MAX_CHANNEL_ITEMS {
+            return Err(AppError::invalid(
+                "channel_items",
+                format!("a SKU maps at most {} channel items", crate::limits::MAX_CHANNEL_ITEMS),
             ));
         }
         let mut channel_items = BTreeMap::new();

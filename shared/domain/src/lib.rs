@@ -12,6 +12,7 @@ pub mod events;
 pub mod fulfillment;
 pub mod ids;
 pub mod inventory;
+pub mod limits;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
 pub mod money;

@@ -23,7 +23,7 @@ use crate::usecases::orders::matches_query;
 struct State {
     orders: HashMap<(TenantId, OrderId), Order>,
     history: HashMap<(TenantId, OrderId), Vec<StatusChange>>,
-    idempotency: HashMap<(TenantId, String), IdempotencyRecord>,
+    idempotency: HashMap<(TenantId, String, String), IdempotencyRecord>,
     channel_refs: HashMap<(TenantId, String, String), OrderId>,
     sequences: HashMap<(&'static str, Option<TenantId>, NaiveDate), u64>,
     shipments: HashMap<String, ShipmentRef>,
@@ -85,9 +85,13 @@ impl MemoryStore {
         self.state.lock().unwrap().outbox.clone()
     }
 
+    fn idempotency_key(record: &IdempotencyRecord) -> (TenantId, String, String) {
+        (record.tenant_id.clone(), record.user.clone(), record.key.clone())
+    }
+
     fn check_idempotency(state: &State, write: &OrderWrite) -> Result<(), StoreError> {
         match &write.idempotency {
-            Some(record) if state.idempotency.contains_key(&(record.tenant_id.clone(), record.key.clone())) => {
+            Some(record) if state.idempotency.contains_key(&Self::idempotency_key(record)) => {
                 Err(StoreError::Conflict(ConflictOn::IdempotencyKey))
             }
             _ => Ok(()),
@@ -117,7 +121,7 @@ impl MemoryStore {
             }
         }
         if let Some(record) = write.idempotency {
-            state.idempotency.insert((record.tenant_id.clone(), record.key.clone()), record);
+            state.idempotency.insert(Self::idempotency_key(&record), record);
         }
         let key = (write.order.tenant_id.clone(), write.order.order_id.clone());
         state.history.entry(key.clone()).or_default().extend(write.history);
@@ -196,6 +200,7 @@ impl OrderStore for MemoryStore {
     }
 
     async fn create_order(&self, write: OrderWrite) -> Result<(), StoreError> {
+        write.check_limits()?;
         let mut state = self.state.lock().unwrap();
         let order = &write.order;
         if state.orders.contains_key(&(order.tenant_id.clone(), order.order_id.clone())) {
@@ -217,6 +222,7 @@ impl OrderStore for MemoryStore {
     }
 
     async fn save_order(&self, write: OrderWrite) -> Result<(), StoreError> {
+        write.check_limits()?;
         let mut state = self.state.lock().unwrap();
         Self::check_version(&state, &write)?;
         Self::check_idempotency(&state, &write)?;
@@ -225,8 +231,15 @@ impl OrderStore for MemoryStore {
         Ok(())
     }
 
-    async fn find_idempotency(&self, tenant: &TenantId, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
-        Ok(self.state.lock().unwrap().idempotency.get(&(tenant.clone(), key.to_owned())).cloned())
+    async fn find_idempotency(
+        &self,
+        tenant: &TenantId,
+        user: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let found =
+            self.state.lock().unwrap().idempotency.get(&(tenant.clone(), user.to_owned(), key.to_owned())).cloned();
+        Ok(found)
     }
 }
 
@@ -361,6 +374,7 @@ impl StockStore for MemoryStore {
     }
 
     async fn save_with_stock(&self, write: OrderWrite, moves: &[StockMove]) -> Result<(), StoreError> {
+        write.check_limits()?;
         let mut state = self.state.lock().unwrap();
         Self::check_version(&state, &write)?;
         Self::check_idempotency(&state, &write)?;

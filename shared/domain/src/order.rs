@@ -167,7 +167,7 @@ impl OrderLine {
         self.quantity - self.allocated - self.cancelled
     }
 
-    fn reprice(&mut self, currency: Currency) {
+    fn reprice(&mut self, currency: Currency) -> Result<(), AppError> {
         self.totals = price_line(
             PriceInputs {
                 unit_price: self.unit_price(),
@@ -176,7 +176,8 @@ impl OrderLine {
                 tax_rate: self.tax_rate,
             },
             currency,
-        );
+        )?;
+        Ok(())
     }
 }
 
@@ -244,7 +245,7 @@ pub struct PriceDecision {
     pub decided_at: DateTime<Utc>,
 }
 
-/// A request for a sales manager to approve below-list prices.
+/// A request for a sales manager to approve below-list prices or an order-level discount.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PriceApproval {
     /// Who submitted.
@@ -253,6 +254,9 @@ pub struct PriceApproval {
     pub requested_at: DateTime<Utc>,
     /// The lines under list price.
     pub lines: Vec<PriceComparison>,
+    /// The order-level discount to approve, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<Decimal>,
     /// The answer, once given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<PriceDecision>,
@@ -358,17 +362,23 @@ pub struct StatusChange {
 }
 
 impl Order {
-    /// Recomputes every line's and the order's totals.
-    pub fn reprice(&mut self) {
+    /// Recomputes every line's and the order's totals; refused when they are too large to
+    /// compute or the discount exceeds what the order costs.
+    pub fn reprice(&mut self) -> Result<(), AppError> {
         for line in &mut self.lines {
-            line.reprice(self.currency);
+            line.reprice(self.currency)?;
         }
-        self.totals = order_totals(self.lines.iter().map(|l| &l.totals), self.discount, self.currency);
+        self.totals = order_totals(self.lines.iter().map(|l| &l.totals), self.discount, self.currency)?;
+        if self.totals.grand_total < Decimal::ZERO {
+            return Err(AppError::invalid("discount", "discount is larger than the order total"));
+        }
+        Ok(())
     }
 
-    /// Whether any line was quoted under its list price.
+    /// Whether a sales manager must approve the prices: a line quoted under its list price, or
+    /// any order-level discount (a discount lowers the price as surely as a low quote does).
     pub fn needs_price_approval(&self) -> bool {
-        self.lines.iter().any(OrderLine::below_list_price)
+        self.lines.iter().any(OrderLine::below_list_price) || self.discount > Decimal::ZERO
     }
 
     /// The line with this id.
@@ -428,13 +438,22 @@ impl Order {
             ));
         }
         if self.needs_price_approval() {
+            let lines: Vec<PriceComparison> =
+                self.lines.iter().filter(|l| l.below_list_price()).map(price_comparison).collect();
+            let discount = (self.discount > Decimal::ZERO).then_some(self.discount);
+            let reason = match (lines.is_empty(), discount.is_some()) {
+                (false, true) => "quoted price below list price and an order discount",
+                (true, true) => "order discount",
+                _ => "quoted price below list price",
+            };
             self.price_approval = Some(PriceApproval {
                 requested_by: actor.sub.clone(),
                 requested_at: now,
-                lines: self.lines.iter().filter(|l| l.below_list_price()).map(price_comparison).collect(),
+                lines,
+                discount,
                 decision: None,
             });
-            self.change_status(OrderStatus::PendingPriceApproval, "quoted price below list price", actor, now)
+            self.change_status(OrderStatus::PendingPriceApproval, reason, actor, now)
         } else {
             self.change_status(OrderStatus::PendingAllocation, "submitted", actor, now)
         }
@@ -442,7 +461,8 @@ impl Order {
 
     /// A sales manager's decision on the pending price approval: approved quotes become the
     /// lines' approved prices and the order goes on to allocation; rejected, it goes back to the
-    /// salesperson (`PRICE_REJECTED`, editable).
+    /// salesperson (`PRICE_REJECTED`, editable). Nobody decides on an order they created or
+    /// submitted (403): the four-eyes rule that makes the approval worth having.
     pub fn decide_price(
         &mut self,
         approved: bool,
@@ -456,11 +476,15 @@ impl Order {
                 format!("an order in {} has no price to approve", self.status),
             ));
         }
+        let submitted_by = self.price_approval.as_ref().map(|a| a.requested_by.as_str());
+        if actor.sub == self.created_by || Some(actor.sub.as_str()) == submitted_by {
+            return Err(AppError::Forbidden("nobody approves the prices of an order they created or submitted".into()));
+        }
         let to = if approved {
             for line in self.lines.iter_mut().filter(|l| l.below_list_price()) {
                 line.approved_unit_price = Some(line.quoted_unit_price);
             }
-            self.reprice();
+            self.reprice()?;
             OrderStatus::PendingAllocation
         } else {
             OrderStatus::PriceRejected
@@ -528,6 +552,7 @@ impl Order {
         if self.holds.iter().any(|h| h.code == code && h.status == HoldStatus::Active) {
             return Err(AppError::conflict("hold_exists", format!("the order already has an active {code} hold")));
         }
+        crate::limits::check_room("too_many_holds", "holds", self.holds.len(), crate::limits::MAX_HOLDS)?;
         self.holds.push(Hold {
             hold_id: format!("H{}", self.holds.len() + 1),
             code: code.to_owned(),
@@ -693,7 +718,7 @@ pub(crate) mod tests {
             created_at: now,
             updated_at: now,
         };
-        order.reprice();
+        order.reprice().unwrap();
         order
     }
 
@@ -713,6 +738,31 @@ pub(crate) mod tests {
         let mut under = sample_order(&[("A", dec!(1), dec!(100), dec!(100)), ("B", dec!(1), dec!(99), dec!(100))]);
         under.submit(&sales(), Utc::now()).unwrap();
         assert_eq!(under.status, OrderStatus::PendingPriceApproval);
+
+        let mut discounted = sample_order(&[("A", dec!(1), dec!(100), dec!(100))]);
+        discounted.discount = dec!(5);
+        discounted.reprice().unwrap();
+        let change = discounted.submit(&sales(), Utc::now()).unwrap();
+        assert_eq!((change.to, change.reason.as_str()), (OrderStatus::PendingPriceApproval, "order discount"));
+        let approval = discounted.price_approval.as_ref().unwrap();
+        assert_eq!((approval.discount, approval.lines.len()), (Some(dec!(5)), 0));
+    }
+
+    #[test]
+    fn nobody_approves_the_prices_of_an_order_they_created_or_submitted() {
+        let tenant = TenantId::parse("t1").unwrap();
+        let manager = |sub: &str| Actor { sub: sub.into(), tenant_id: tenant.clone(), role: Role::SalesManager };
+        // Created by u1 (sample_order), submitted by m1.
+        let mut order = sample_order(&[("A", dec!(1), dec!(90), dec!(100))]);
+        order.submit(&manager("m1"), Utc::now()).unwrap();
+        let before = order.clone();
+        for who in ["u1", "m1"] {
+            let refused = order.decide_price(true, None, &manager(who), Utc::now());
+            assert!(matches!(refused, Err(AppError::Forbidden(_))), "{who}: {refused:?}");
+            assert_eq!(order, before, "a refused decision changes nothing");
+        }
+        let change = order.decide_price(true, None, &manager("m2"), Utc::now()).unwrap();
+        assert_eq!(change.to, OrderStatus::PendingAllocation);
     }
 
     #[test]
@@ -729,7 +779,7 @@ pub(crate) mod tests {
         let mut order = sample_order(&[("A", dec!(2), dec!(90), dec!(100))]);
         assert_eq!(order.totals.products, dec!(180));
         order.lines[0].approved_unit_price = Some(dec!(95));
-        order.reprice();
+        order.reprice().unwrap();
         assert_eq!(
             (order.totals.products, order.totals.tax, order.totals.grand_total),
             (dec!(190), dec!(19), dec!(209))

@@ -14,6 +14,7 @@ use crate::error::StoreError;
 use crate::events::OutboxMessage;
 use crate::ids::{HubId, OrderId, Sku, TenantId};
 use crate::inventory::{Hub, SkuRecord, StockChange, StockFilter, StockLevel, StockMove};
+use crate::limits::{MAX_EVENT_BYTES, MAX_ORDER_BYTES};
 use crate::money::Currency;
 use crate::order::{Order, StatusChange};
 use crate::status::OrderStatus;
@@ -46,6 +47,39 @@ pub enum Lookup {
 }
 
 impl OrderWrite {
+    /// Refuses a write that could not be stored or announced whole: the order document over
+    /// [`MAX_ORDER_BYTES`] (the item limit is 400 KB) or an event over one `PutEvents` entry.
+    /// Every adapter checks it before writing, so the change that would have made an order too
+    /// big is refused and the order stays writable.
+    pub fn check_limits(&self) -> Result<(), StoreError> {
+        let order_bytes = serde_json::to_vec(&self.order).map_err(|e| StoreError::Unexpected(e.into()))?.len();
+        if order_bytes > MAX_ORDER_BYTES {
+            return Err(StoreError::TooLarge {
+                code: "order_too_large",
+                message: format!(
+                    "the change would make the order {order_bytes} bytes, over the {MAX_ORDER_BYTES}-byte limit; \
+                     nothing was changed"
+                ),
+            });
+        }
+        for message in &self.outbox {
+            if let OutboxMessage::Event(event) = message {
+                let size = event.entry_size();
+                if size > MAX_EVENT_BYTES {
+                    return Err(StoreError::TooLarge {
+                        code: "event_too_large",
+                        message: format!(
+                            "the change's {} event would be {size} bytes, over EventBridge's {MAX_EVENT_BYTES}; \
+                             nothing was changed",
+                            event.event.detail_type()
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// A change of an existing order computed from `expected_version`.
     pub fn update(order: Order, expected_version: u64, history: Vec<StatusChange>, outbox: Vec<OutboxMessage>) -> Self {
         Self {
@@ -97,11 +131,13 @@ pub struct ShipmentRef {
 }
 
 /// The memory of an `Idempotency-Key`: which request body it was first used with and what that
-/// request produced.
+/// request produced. A key belongs to its caller: tenant and user (`sub`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdempotencyRecord {
     /// Owner.
     pub tenant_id: TenantId,
+    /// The user (`sub`) who sent it.
+    pub user: String,
     /// The client's key.
     pub key: String,
     /// SHA-256 of the request (route and body).
@@ -248,10 +284,11 @@ pub trait OrderStore: Send + Sync {
     /// if a new lookup's id is taken.
     fn save_order(&self, write: OrderWrite) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// The idempotency record of a key, if it was used.
+    /// The idempotency record of a user's key, if they used it.
     fn find_idempotency(
         &self,
         tenant: &TenantId,
+        user: &str,
         key: &str,
     ) -> impl Future<Output = Result<Option<IdempotencyRecord>, StoreError>> + Send;
 }

@@ -2,10 +2,14 @@
 //! (unit price + shipping unit cost) x quantity; tax = line total x tax rate; each rounded half
 //! away from zero to the currency's minor unit. The order's totals are sums of rounded line
 //! figures, less the discount, so the lines always add up to the order.
+//!
+//! The arithmetic is checked: inputs are bounded (`crate::limits`) so it cannot overflow, but if
+//! it ever did the change is refused (`amount_too_large`) instead of aborting the function.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::error::AppError;
 use crate::money::Currency;
 
 /// A line's money, rounded.
@@ -51,14 +55,32 @@ pub struct PriceInputs {
     pub tax_rate: Decimal,
 }
 
+/// The refusal of an amount too large to compute.
+fn too_large() -> AppError {
+    AppError::invalid_with_code("amount_too_large", "lines", "the order's amounts are too large to compute")
+}
+
+fn add(a: Decimal, b: Decimal) -> Result<Decimal, AppError> {
+    a.checked_add(b).ok_or_else(too_large)
+}
+
+fn mul(a: Decimal, b: Decimal) -> Result<Decimal, AppError> {
+    a.checked_mul(b).ok_or_else(too_large)
+}
+
+/// The sum of amounts, refused (not aborted) if it overflows.
+pub fn checked_sum(amounts: impl IntoIterator<Item = Decimal>) -> Result<Decimal, AppError> {
+    amounts.into_iter().try_fold(Decimal::ZERO, add)
+}
+
 /// Prices one line.
-pub fn price_line(inputs: PriceInputs, currency: Currency) -> LineTotals {
-    let products = currency.round(inputs.unit_price * inputs.quantity);
-    let net = currency.round((inputs.unit_price + inputs.shipping_unit_cost) * inputs.quantity);
+pub fn price_line(inputs: PriceInputs, currency: Currency) -> Result<LineTotals, AppError> {
+    let products = currency.round(mul(inputs.unit_price, inputs.quantity)?);
+    let net = currency.round(mul(add(inputs.unit_price, inputs.shipping_unit_cost)?, inputs.quantity)?);
     // Shipping is what remains of the rounded net, so products + shipping == net exactly.
-    let shipping = net - products;
-    let tax = currency.round(net * inputs.tax_rate);
-    LineTotals { products, shipping, net, tax, gross: net + tax }
+    let shipping = net.checked_sub(products).ok_or_else(too_large)?;
+    let tax = currency.round(mul(net, inputs.tax_rate)?);
+    Ok(LineTotals { products, shipping, net, tax, gross: add(net, tax)? })
 }
 
 /// Sums priced lines into the order's totals.
@@ -66,15 +88,16 @@ pub fn order_totals<'a>(
     lines: impl IntoIterator<Item = &'a LineTotals>,
     discount: Decimal,
     currency: Currency,
-) -> OrderTotals {
+) -> Result<OrderTotals, AppError> {
     let mut totals = OrderTotals { discount: currency.round(discount), ..OrderTotals::default() };
     for line in lines {
-        totals.products += line.products;
-        totals.shipping += line.shipping;
-        totals.tax += line.tax;
+        totals.products = add(totals.products, line.products)?;
+        totals.shipping = add(totals.shipping, line.shipping)?;
+        totals.tax = add(totals.tax, line.tax)?;
     }
-    totals.grand_total = totals.products + totals.shipping + totals.tax - totals.discount;
-    totals
+    let gross = add(add(totals.products, totals.shipping)?, totals.tax)?;
+    totals.grand_total = gross.checked_sub(totals.discount).ok_or_else(too_large)?;
+    Ok(totals)
 }
 
 #[cfg(test)]
@@ -89,37 +112,37 @@ mod tests {
 
     #[test]
     fn vnd_rounds_to_whole_dong_per_line() {
-        let t = price_line(line(dec!(32000), dec!(500), dec!(1.5), dec!(0.10)), Currency::Vnd);
+        let t = price_line(line(dec!(32000), dec!(500), dec!(1.5), dec!(0.10)), Currency::Vnd).unwrap();
         assert_eq!(
             (t.products, t.shipping, t.net, t.tax, t.gross),
             (dec!(48000), dec!(750), dec!(48750), dec!(4875), dec!(53625))
         );
 
         // 33333 x 0.333 = 11099.889 -> 11100; tax 1110.
-        let t = price_line(line(dec!(33333), dec!(0), dec!(0.333), dec!(0.10)), Currency::Vnd);
+        let t = price_line(line(dec!(33333), dec!(0), dec!(0.333), dec!(0.10)), Currency::Vnd).unwrap();
         assert_eq!((t.net, t.tax), (dec!(11100), dec!(1110)));
 
         // 12345 x 0.1 = 1234.5 -> 1235 (half away from zero, not to even); tax 123.5 -> 124.
-        let t = price_line(line(dec!(12345), dec!(0), dec!(0.1), dec!(0.10)), Currency::Vnd);
+        let t = price_line(line(dec!(12345), dec!(0), dec!(0.1), dec!(0.10)), Currency::Vnd).unwrap();
         assert_eq!((t.net, t.tax), (dec!(1235), dec!(124)));
     }
 
     #[test]
     fn usd_rounds_to_cents_per_line() {
         // 1.85 x 3.333 = 6.16605 -> 6.17; tax 0.617 -> 0.62.
-        let t = price_line(line(dec!(1.85), dec!(0), dec!(3.333), dec!(0.10)), Currency::Usd);
+        let t = price_line(line(dec!(1.85), dec!(0), dec!(3.333), dec!(0.10)), Currency::Usd).unwrap();
         assert_eq!((t.net, t.tax, t.gross), (dec!(6.17), dec!(0.62), dec!(6.79)));
 
         // 0.125 -> 0.13 (banker's rounding would give 0.12).
-        let t = price_line(line(dec!(0.125), dec!(0), dec!(1), dec!(0)), Currency::Usd);
+        let t = price_line(line(dec!(0.125), dec!(0), dec!(1), dec!(0)), Currency::Usd).unwrap();
         assert_eq!(t.net, dec!(0.13));
     }
 
     #[test]
     fn order_totals_are_sums_of_rounded_lines_less_discount() {
-        let a = price_line(line(dec!(10.005), dec!(0.50), dec!(1), dec!(0.10)), Currency::Usd);
-        let b = price_line(line(dec!(2.335), dec!(0), dec!(2), dec!(0.08)), Currency::Usd);
-        let totals = order_totals([&a, &b], dec!(1.00), Currency::Usd);
+        let a = price_line(line(dec!(10.005), dec!(0.50), dec!(1), dec!(0.10)), Currency::Usd).unwrap();
+        let b = price_line(line(dec!(2.335), dec!(0), dec!(2), dec!(0.08)), Currency::Usd).unwrap();
+        let totals = order_totals([&a, &b], dec!(1.00), Currency::Usd).unwrap();
         assert_eq!(totals.products, a.products + b.products);
         assert_eq!(totals.tax, a.tax + b.tax);
         assert_eq!(totals.grand_total, a.gross + b.gross - dec!(1.00));

@@ -1,14 +1,19 @@
 //! Quantities: decimals with at most three places (SPEC), so 1.5 KG or 0.125 TAN are fine and
-//! float noise never reaches storage.
+//! float noise never reaches storage, and at most [`MAX_QUANTITY`] in size, so no sum of them
+//! can overflow.
 
 use rust_decimal::Decimal;
 
 use crate::error::AppError;
+use crate::limits::MAX_QUANTITY;
 
 /// Most decimal places a quantity may have.
 pub const MAX_QUANTITY_SCALE: u32 = 3;
 
 fn within_scale(field: &str, value: Decimal) -> Result<Decimal, AppError> {
+    if value.abs() > MAX_QUANTITY {
+        return Err(AppError::invalid(field, format!("{field} must be at most {MAX_QUANTITY} in size")));
+    }
     let value = value.normalize();
     if value.scale() > MAX_QUANTITY_SCALE {
         return Err(AppError::invalid(field, format!("{field} may have at most {MAX_QUANTITY_SCALE} decimal places")));
@@ -56,5 +61,14 @@ mod tests {
         assert!(non_negative_quantity("q", dec!(0)).is_ok());
         assert!(quantity_delta("q", dec!(0)).is_err());
         assert_eq!(quantity_delta("q", dec!(-3)).unwrap(), dec!(-3));
+    }
+
+    #[test]
+    fn magnitudes_are_bounded_both_ways() {
+        assert!(positive_quantity("q", MAX_QUANTITY).is_ok());
+        assert!(positive_quantity("q", dec!(79228162514264337593543950)).is_err());
+        assert!(positive_quantity("q", MAX_QUANTITY + dec!(0.001)).is_err());
+        assert!(quantity_delta("q", -MAX_QUANTITY - dec!(1)).is_err());
+        assert!(non_negative_quantity("q", Decimal::MAX).is_err());
     }
 }

@@ -19,9 +19,10 @@ use crate::access::Actor;
 use crate::error::AppError;
 use crate::ids::{HubId, LineId, Sku};
 use crate::inventory::{StockMove, non_empty_text};
+use crate::limits::{MAX_LINES, MAX_RETURNS, check_external_id, check_list, check_room};
 use crate::money::Currency;
 use crate::order::Order;
-use crate::pricing::{PriceInputs, price_line};
+use crate::pricing::{PriceInputs, checked_sum, price_line};
 use crate::quantity::{non_negative_quantity, positive_quantity};
 use crate::status::OrderStatus;
 
@@ -265,6 +266,8 @@ impl Order {
         if requested.is_empty() {
             return Err(AppError::invalid("lines", "a return needs at least one line"));
         }
+        check_list("lines", requested.len(), MAX_LINES)?;
+        check_room("too_many_returns", "returns", self.returns.len(), MAX_RETURNS)?;
         let mut lines: Vec<ReturnLine> = Vec::new();
         for (i, r) in requested.iter().enumerate() {
             let quantity = positive_quantity(&format!("lines[{i}].quantity"), r.quantity)?;
@@ -352,6 +355,10 @@ impl Order {
         received: &[ReceivedLine],
         now: DateTime<Utc>,
     ) -> Result<Option<Vec<StockMove>>, AppError> {
+        if let Some(id) = event_id {
+            check_external_id("event_id", id)?;
+        }
+        check_list("lines", received.len(), MAX_LINES)?;
         let currency = self.currency;
         let rma = self.return_mut(return_id)?;
         if event_id.is_some_and(|id| rma.applied_events.iter().any(|e| e == id)) {
@@ -410,7 +417,7 @@ impl Order {
             .filter(|l| l.accepted > Decimal::ZERO)
             .map(|l| (l.order_line_id.clone(), l.accepted))
             .collect();
-        let refund = self.refund_for(&accepted, currency, now);
+        let refund = self.refund_for(&accepted, currency, now)?;
         let rma = self.return_mut(return_id)?;
         rma.refund = refund;
         for (line_id, quantity) in accepted {
@@ -424,39 +431,42 @@ impl Order {
 
     /// The credit memo for accepted quantities: each at the line's charged unit price plus its
     /// tax, rounded per line like the order. `None` when nothing was accepted.
-    fn refund_for(&self, accepted: &[(LineId, Decimal)], currency: Currency, now: DateTime<Utc>) -> Option<Refund> {
-        let lines: Vec<RefundLine> = accepted
-            .iter()
-            .filter_map(|(line_id, quantity)| {
-                let line = self.line(line_id)?;
-                let priced = price_line(
-                    PriceInputs {
-                        unit_price: line.unit_price(),
-                        shipping_unit_cost: Decimal::ZERO,
-                        quantity: *quantity,
-                        tax_rate: line.tax_rate,
-                    },
-                    currency,
-                );
-                Some(RefundLine {
-                    order_line_id: line_id.clone(),
-                    sku: line.sku.clone(),
-                    quantity: *quantity,
+    fn refund_for(
+        &self,
+        accepted: &[(LineId, Decimal)],
+        currency: Currency,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Refund>, AppError> {
+        let mut lines: Vec<RefundLine> = Vec::with_capacity(accepted.len());
+        for (line_id, quantity) in accepted {
+            let Some(line) = self.line(line_id) else { continue };
+            let priced = price_line(
+                PriceInputs {
                     unit_price: line.unit_price(),
+                    shipping_unit_cost: Decimal::ZERO,
+                    quantity: *quantity,
                     tax_rate: line.tax_rate,
-                    net: priced.net,
-                    tax: priced.tax,
-                    gross: priced.gross,
-                })
-            })
-            .collect();
-        if lines.is_empty() {
-            return None;
+                },
+                currency,
+            )?;
+            lines.push(RefundLine {
+                order_line_id: line_id.clone(),
+                sku: line.sku.clone(),
+                quantity: *quantity,
+                unit_price: line.unit_price(),
+                tax_rate: line.tax_rate,
+                net: priced.net,
+                tax: priced.tax,
+                gross: priced.gross,
+            });
         }
-        let net = lines.iter().map(|l| l.net).sum();
-        let tax = lines.iter().map(|l| l.tax).sum();
-        let total = lines.iter().map(|l| l.gross).sum();
-        Some(Refund { currency, lines, net, tax, total, requested_at: now, reference: None, confirmed_at: None })
+        if lines.is_empty() {
+            return Ok(None);
+        }
+        let net = checked_sum(lines.iter().map(|l| l.net))?;
+        let tax = checked_sum(lines.iter().map(|l| l.tax))?;
+        let total = checked_sum(lines.iter().map(|l| l.gross))?;
+        Ok(Some(Refund { currency, lines, net, tax, total, requested_at: now, reference: None, confirmed_at: None }))
     }
 
     /// The refund was paid: the return goes `refunded`.
@@ -515,7 +525,7 @@ mod tests {
     fn shipped(price: Decimal, currency: Currency) -> Order {
         let mut order = sample_order(&[("A", dec!(10), price, price)]);
         order.currency = currency;
-        order.reprice();
+        order.reprice().unwrap();
         order.status = OrderStatus::Allocated;
         order.lines[0].allocations = vec![Allocation { hub_id: HubId::parse("H1").unwrap(), quantity: dec!(10) }];
         order.lines[0].allocated = dec!(10);

@@ -18,6 +18,7 @@ use crate::access::Actor;
 use crate::error::AppError;
 use crate::ids::{HubId, LineId, Sku};
 use crate::inventory::StockMove;
+use crate::limits::{MAX_LINES, MAX_PACKAGES, MAX_SHIPMENTS, check_external_id, check_list, check_room};
 use crate::order::{Order, StatusChange};
 use crate::quantity::{non_negative_quantity, positive_quantity};
 use crate::status::OrderStatus;
@@ -113,20 +114,25 @@ pub struct Package {
     pub label_url: Option<String>,
 }
 
+/// Longest label URL accepted.
+const MAX_URL: usize = 2048;
+
 impl Package {
     /// Checks what a warehouse sent; `at` is the package's JSON path.
     pub fn validate(&self, at: &str) -> Result<(), AppError> {
-        if self.package_number.trim().is_empty() {
-            return Err(AppError::invalid(format!("{at}.package_number"), "package_number must not be empty"));
+        check_external_id(&format!("{at}.package_number"), &self.package_number)?;
+        if let Some(tracking) = &self.tracking_number {
+            check_external_id(&format!("{at}.tracking_number"), tracking)?;
+        }
+        if self.label_url.as_ref().is_some_and(|url| url.len() > MAX_URL) {
+            return Err(AppError::invalid(format!("{at}.label_url"), format!("label_url is at most {MAX_URL} bytes")));
         }
         if let Some(weight) = self.weight_kg {
             non_negative_quantity(&format!("{at}.weight_kg"), weight)?;
         }
         if let Some(d) = &self.dimensions_cm {
             for (name, value) in [("length", d.length), ("width", d.width), ("height", d.height)] {
-                if value <= Decimal::ZERO {
-                    return Err(AppError::invalid(format!("{at}.dimensions_cm.{name}"), format!("{name} must be > 0")));
-                }
+                positive_quantity(&format!("{at}.dimensions_cm.{name}"), value)?;
             }
         }
         Ok(())
@@ -316,6 +322,14 @@ impl Order {
         if new.lines.is_empty() {
             return Err(AppError::invalid("lines", "a shipment needs at least one line"));
         }
+        check_list("lines", new.lines.len(), MAX_LINES)?;
+        check_list("packages", new.packages.len(), MAX_PACKAGES)?;
+        for (field, value) in [("carrier", &new.carrier), ("tracking_number", &new.tracking_number)] {
+            if let Some(value) = value {
+                check_external_id(field, value)?;
+            }
+        }
+        check_room("too_many_shipments", "shipments", self.shipments.len(), MAX_SHIPMENTS)?;
         for (i, package) in new.packages.iter().enumerate() {
             package.validate(&format!("packages[{i}]"))?;
         }
@@ -391,6 +405,12 @@ impl Order {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Option<ShipmentChange>, AppError> {
+        if let Some(id) = &report.event_id {
+            check_external_id("event_id", id)?;
+        }
+        if let Some(id) = &report.tms_order_id {
+            check_external_id("tms_order_id", id)?;
+        }
         let shipment =
             self.shipments.iter_mut().find(|s| s.shipment_id == shipment_id).ok_or(AppError::NotFound("shipment"))?;
         let repeat = report.event_id.is_some() && shipment.tracking.iter().any(|t| t.event_id == report.event_id);

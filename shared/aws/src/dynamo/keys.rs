@@ -80,9 +80,10 @@ pub fn channel_ref_pk(t: &TenantId, channel: &str, channel_order_id: &str) -> St
 /// Sort key of a channel reference.
 pub const CHANNEL_REF_SK: &str = "CHANNEL_REF";
 
-/// An idempotency record.
-pub fn idempotency_pk(t: &TenantId, key: &str) -> String {
-    format!("{}#IDEM#{}", tenant(t), seg(key))
+/// An idempotency record: a key belongs to its caller (tenant and user), so another user's
+/// identical key is another request.
+pub fn idempotency_pk(t: &TenantId, user: &str, key: &str) -> String {
+    format!("{}#IDEM#{}#{}", tenant(t), seg(user), seg(key))
 }
 /// Sort key of an idempotency record.
 pub const IDEMPOTENCY_SK: &str = "IDEM";
@@ -188,7 +189,7 @@ mod tests {
         let t = TenantId::parse("acme").unwrap();
         assert_eq!(order_pk(&t, &OrderId::parse("01H").unwrap()), "T#acme#ORDER#01H");
         assert_ne!(channel_ref_pk(&t, "a#b", "c"), channel_ref_pk(&t, "a", "b#c"));
-        assert_eq!(idempotency_pk(&t, "k#T#other"), "T#acme#IDEM#k%23T%23other");
+        assert_eq!(idempotency_pk(&t, "u#1", "k#T#other"), "T#acme#IDEM#u%231#k%23T%23other");
     }
 
     #[test]

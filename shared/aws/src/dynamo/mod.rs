@@ -120,13 +120,13 @@ impl DynamoStore {
     /// condition failed (`on[i]` describes item `i`).
     async fn transact(&self, items: Vec<TransactWriteItem>, on: Vec<ConflictOn>) -> Result<(), StoreError> {
         if items.len() > MAX_TRANSACTION_ITEMS {
-            return Err(StoreError::Unexpected(
-                format!(
-                    "a change of {} items exceeds DynamoDB's {MAX_TRANSACTION_ITEMS}-item transaction",
+            return Err(StoreError::TooLarge {
+                code: "change_too_large",
+                message: format!(
+                    "the change writes {} items, over DynamoDB's {MAX_TRANSACTION_ITEMS} per transaction; nothing was changed",
                     items.len()
-                )
-                .into(),
-            ));
+                ),
+            });
         }
         let err = match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => return Ok(()),
@@ -139,6 +139,12 @@ impl DynamoStore {
                 .position(|r| matches!(r.code(), Some("ConditionalCheckFailed" | "TransactionConflict")));
             if let Some(conflict) = failed.and_then(|i| on.get(i)) {
                 return Err(StoreError::Conflict(conflict.clone()));
+            }
+            // An item over 400 KB (or otherwise invalid) cancels the transaction with a
+            // `ValidationError` reason rather than failing the call.
+            if let Some(reason) = cancelled.cancellation_reasons().iter().find(|r| r.code() == Some("ValidationError"))
+            {
+                return Err(validation_error(reason.message().unwrap_or_default()));
             }
         }
         Err(store_error(err))
@@ -164,6 +170,7 @@ impl DynamoStore {
         write: OrderWrite,
         now: DateTime<Utc>,
     ) -> Result<(Vec<TransactWriteItem>, Vec<ConflictOn>), StoreError> {
+        write.check_limits()?;
         let mut items = Vec::new();
         let mut on = Vec::new();
         let order_put = Put::builder().table_name(&self.table).set_item(Some(order_item(&write.order)?));
@@ -193,7 +200,7 @@ impl DynamoStore {
             on.push(ConflictOn::AlreadyExists);
         }
         if let Some(record) = &write.idempotency {
-            let pk = keys::idempotency_pk(&record.tenant_id, &record.key);
+            let pk = keys::idempotency_pk(&record.tenant_id, &record.user, &record.key);
             let mut item = with_keys(to_item(record)?, pk, keys::IDEMPOTENCY_SK, "IDEMPOTENCY");
             item.insert("expires_at".into(), epoch(now + IDEMPOTENCY_TTL));
             items.push(self.put(item, Some("attribute_not_exists(PK)")));
@@ -284,6 +291,16 @@ fn outbox_item(message: &OutboxMessage, now: DateTime<Utc>) -> Result<Item, Stor
     Ok(item)
 }
 
+/// A DynamoDB validation failure: a size limit (item over 400 KB, ...) is the client's change
+/// being too large; anything else a write the store refused. Never a 500: nothing was written.
+fn validation_error(message: &str) -> StoreError {
+    if message.to_ascii_lowercase().contains("size") {
+        StoreError::TooLarge { code: "order_too_large", message: format!("{message}; nothing was changed") }
+    } else {
+        StoreError::Rejected(message.to_owned())
+    }
+}
+
 /// Maps an SDK failure to how the caller should react.
 pub fn store_error<E, R>(err: SdkError<E, R>) -> StoreError
 where
@@ -295,6 +312,7 @@ where
     }
     match err.code() {
         Some("ConditionalCheckFailedException") => StoreError::Conflict(ConflictOn::Version),
+        Some("ValidationException") => validation_error(err.message().unwrap_or_default()),
         Some(
             "ProvisionedThroughputExceededException"
             | "ThrottlingException"
@@ -387,8 +405,13 @@ impl OrderStore for DynamoStore {
         self.transact(items, on).await
     }
 
-    async fn find_idempotency(&self, tenant: &TenantId, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let item = self.get(keys::idempotency_pk(tenant, key), keys::IDEMPOTENCY_SK).await?;
+    async fn find_idempotency(
+        &self,
+        tenant: &TenantId,
+        user: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let item = self.get(keys::idempotency_pk(tenant, user, key), keys::IDEMPOTENCY_SK).await?;
         // TTL deletion lags by up to days; an expired record is treated as gone.
         let live = item.filter(|i| {
             i.get("expires_at")

@@ -21,9 +21,8 @@ use crate::status::OrderStatus;
 use crate::usecases::effects;
 use crate::usecases::idempotency::{Changed, IdempotencyKey, commit, replay_if_seen};
 
-/// Most lines an order may have: keeps the order (one item) well under DynamoDB's 400 KB and its
-/// `OrderCreated` event under EventBridge's 256 KB.
-pub const MAX_LINES: usize = 250;
+pub use crate::limits::MAX_LINES;
+use crate::limits::{MAX_DISCOUNT, MAX_UNIT_PRICE};
 
 /// Most decimal places of a unit price (finer than the currency's minor unit, e.g. per-KG
 /// prices; line totals are rounded).
@@ -97,7 +96,7 @@ pub async fn create_order<S: Store>(
     let mut order = request.into_order(actor, &catalog, now)?;
     order.order_number = store.next_number(Counter::Orders(tenant), now.date_naive()).await?;
 
-    let created = EventEnvelope::new(tenant.clone(), now, DomainEvent::OrderCreated { order: Box::new(order.clone()) });
+    let created = EventEnvelope::new(tenant.clone(), now, DomainEvent::order_created(&order));
     let mut write = OrderWrite {
         history: vec![order.creation_record(actor)],
         outbox: vec![OutboxMessage::Event(created)],
@@ -129,16 +128,24 @@ pub(crate) fn optional_text(field: &str, value: Option<String>, max: usize) -> R
     value.map(|v| non_empty_text(field, v, max)).transpose()
 }
 
-fn price(field: &str, value: Decimal) -> Result<Decimal, AppError> {
-    if value < Decimal::ZERO || value.normalize().scale() > MAX_PRICE_SCALE {
-        return Err(AppError::invalid(field, format!("{field} must be >= 0 with at most {MAX_PRICE_SCALE} decimals")));
+/// A unit price or cost: not negative, at most [`MAX_UNIT_PRICE`], at most six decimals.
+pub(crate) fn price(field: &str, value: Decimal) -> Result<Decimal, AppError> {
+    amount(field, value, MAX_UNIT_PRICE)
+}
+
+fn amount(field: &str, value: Decimal, max: Decimal) -> Result<Decimal, AppError> {
+    if value < Decimal::ZERO || value > max || value.normalize().scale() > MAX_PRICE_SCALE {
+        return Err(AppError::invalid(
+            field,
+            format!("{field} must be 0 to {max} with at most {MAX_PRICE_SCALE} decimals"),
+        ));
     }
     Ok(value.normalize())
 }
 
 /// An order-level discount in the order's currency.
 pub(crate) fn discount(value: Decimal, currency: Currency) -> Result<Decimal, AppError> {
-    let value = price("discount", value)?;
+    let value = amount("discount", value, MAX_DISCOUNT)?;
     if value.scale() > currency.minor_units() {
         return Err(AppError::invalid("discount", format!("discount has more decimals than {currency} allows")));
     }
@@ -308,10 +315,7 @@ impl CreateOrderRequest {
             created_at: now,
             updated_at: now,
         };
-        order.reprice();
-        if order.totals.grand_total < Decimal::ZERO {
-            return Err(AppError::invalid("discount", "discount is larger than the order total"));
-        }
+        order.reprice()?;
         Ok(order)
     }
 }

@@ -4,6 +4,10 @@
 //! or bound to exactly one committed change. A retry with the same key and request replays the
 //! order as it is now; the same key with another request is refused (422); of two concurrent
 //! requests with one key, one commits and the other loses the conditional write and replays it.
+//!
+//! A key belongs to its caller (tenant and user): a colleague's identical key is a request of its
+//! own, never a way to someone else's outcome. Callers authorize before they look for a replay,
+//! and a replay shows the order only if the caller may see it.
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -56,25 +60,24 @@ pub struct Changed {
     pub replayed: bool,
 }
 
-/// The earlier outcome of this key, if it was used: `Ok(Some)` to replay, 422 if it was used
-/// for another request.
+/// The earlier outcome of the caller's key, if they used it: `Ok(Some)` to replay, 422 if it was
+/// used for another request. The caller has been authorized for the action already.
 pub async fn replay_if_seen<S: OrderStore>(
     store: &S,
     actor: &Actor,
     key: Option<&IdempotencyKey>,
 ) -> Result<Option<Changed>, AppError> {
     let Some(key) = key else { return Ok(None) };
-    let Some(record) = store.find_idempotency(&actor.tenant_id, &key.key).await? else { return Ok(None) };
+    let Some(record) = store.find_idempotency(&actor.tenant_id, &actor.sub, &key.key).await? else {
+        return Ok(None);
+    };
     if record.request_hash != key.request_hash {
         return Err(AppError::Unprocessable {
             code: "idempotency_key_reused",
             message: "this Idempotency-Key was used with a different request".into(),
         });
     }
-    let order = store
-        .get_order(&actor.tenant_id, &record.order_id)
-        .await?
-        .ok_or_else(|| AppError::unexpected("an idempotency record points to a missing order"))?;
+    let order = crate::usecases::orders::get_order(store, actor, &record.order_id).await?;
     Ok(Some(Changed { order, replayed: true }))
 }
 
@@ -89,6 +92,7 @@ pub async fn commit<S: OrderStore + StockStore>(
 ) -> Result<Changed, AppError> {
     write.idempotency = key.map(|k| IdempotencyRecord {
         tenant_id: actor.tenant_id.clone(),
+        user: actor.sub.clone(),
         key: k.key.clone(),
         request_hash: k.request_hash.clone(),
         order_id: write.order.order_id.clone(),

@@ -110,6 +110,8 @@ where
     S: Store,
     F: FnMut(&mut Order) -> Result<Effects, AppError>,
 {
+    // Authorized before a replay: a key never lets a caller past a check they would fail now.
+    actor.authorize(action)?;
     if let Some(done) = replay_if_seen(store, actor, key.as_ref()).await? {
         return Ok(done);
     }
@@ -423,10 +425,7 @@ pub async fn edit_order<S: Store>(
     if changed.is_empty() {
         return Err(AppError::invalid("body", "nothing to change"));
     }
-    order.reprice();
-    if order.totals.grand_total < Decimal::ZERO {
-        return Err(AppError::invalid("discount", "discount is larger than the order total"));
-    }
+    order.reprice()?;
     order.touch(now);
     let modified = DomainEvent::OrderModified {
         order_id: order.order_id.clone(),
