@@ -109,4 +109,25 @@ mod tests {
         request["requestContext"]["authorizer"]["jwt"]["claims"]["role"] = "sales".into();
         assert_eq!(handle(&store, request, Utc::now()).await.unwrap()["statusCode"], 403);
     }
+
+    #[tokio::test]
+    async fn quantities_too_large_to_add_up_are_refused_never_a_crash() {
+        let (store, order, return_id) = approved_return().await;
+        let huge = "79228162514264337593543950";
+        let mut request: Value = serde_json::from_str(ROUTE).unwrap();
+        request["pathParameters"]["return_id"] = return_id.clone().into();
+        let body = json!({"lines": [{"order_line_id": "L1", "quantity_received": huge, "quantity_accepted": huge,
+                                     "quantity_rejected": "0", "disposition": "restock"}]});
+        request["body"] = body.to_string().into();
+        let answer = handle(&store, request, Utc::now()).await.unwrap();
+        assert_eq!(answer["statusCode"], 400, "{answer}");
+
+        let mut event: Value = serde_json::from_str(EVENT).unwrap();
+        event["detail"]["return_id"] = return_id.into();
+        event["detail"]["lines"][0]["quantity_received"] = huge.into();
+        event["detail"]["lines"][0]["quantity_accepted"] = huge.into();
+        assert!(handle(&store, event, Utc::now()).await.is_err(), "the event is refused (dead-lettered)");
+        let now = store.get_order(&order.tenant_id, &order.order_id).await.unwrap().unwrap();
+        assert_eq!((now.version, now.lines[0].returned.to_string()), (order.version, "0".to_owned()));
+    }
 }

@@ -13,5 +13,8 @@ pub mod returns;
 pub mod shipping;
 pub mod wms;
 
+#[cfg(test)]
+mod caps_tests;
+
 pub use create_order::{CreateOrderRequest, create_order};
 pub use idempotency::{Changed, IdempotencyKey};
