@@ -7,6 +7,8 @@
 #![deny(missing_docs)]
 
 pub mod access;
+#[cfg(any(test, feature = "memory"))]
+pub mod arbitrary;
 pub mod error;
 pub mod events;
 pub mod fulfillment;

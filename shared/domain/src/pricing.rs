@@ -153,3 +153,53 @@ mod tests {
         assert_eq!(totals.grand_total, dec!(15.60));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::limits::{MAX_LINES, MAX_QUANTITY, MAX_UNIT_PRICE};
+
+    fn decimal() -> impl Strategy<Value = Decimal> {
+        (any::<i64>(), any::<i64>(), 0u32..=28).prop_map(|(hi, lo, scale)| {
+            Decimal::from_i128_with_scale((i128::from(hi) << 32) ^ i128::from(lo), scale)
+        })
+    }
+
+    fn bounded(max: Decimal, scale: u32) -> impl Strategy<Value = Decimal> {
+        (0u64..=u64::MAX).prop_map(move |n| {
+            let unit = Decimal::from(n) / Decimal::from(u64::MAX);
+            (max * unit).round_dp(scale)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(crate::arbitrary::config(256))]
+
+        #[test]
+        fn any_inputs_price_or_refuse_never_panic(
+            unit_price in decimal(), shipping in decimal(), quantity in decimal(), tax_rate in decimal(),
+            discount in decimal(), currency in proptest::sample::select(&[Currency::Vnd, Currency::Usd][..]),
+        ) {
+            let inputs = PriceInputs { unit_price, shipping_unit_cost: shipping, quantity, tax_rate };
+            if let Ok(line) = price_line(inputs, currency) {
+                let _ = order_totals([&line, &line], discount, currency);
+            }
+        }
+
+        #[test]
+        fn inputs_within_the_bounds_always_price_and_add_up(
+            unit_price in bounded(MAX_UNIT_PRICE, 6), shipping in bounded(MAX_UNIT_PRICE, 6),
+            quantity in bounded(MAX_QUANTITY, 3), tax_rate in bounded(Decimal::ONE, 4),
+        ) {
+            let inputs = PriceInputs { unit_price, shipping_unit_cost: shipping, quantity, tax_rate };
+            let line = price_line(inputs, Currency::Usd).expect("bounded inputs price");
+            prop_assert_eq!(line.products + line.shipping, line.net);
+            prop_assert_eq!(line.net + line.tax, line.gross);
+            let lines = vec![line; MAX_LINES];
+            let totals = order_totals(&lines, Decimal::ZERO, Currency::Usd).expect("the worst order adds up");
+            prop_assert_eq!(totals.grand_total, line.gross * Decimal::from(MAX_LINES));
+        }
+    }
+}
