@@ -16,10 +16,19 @@
    workflow uses to start a held order's reservation timer) gets its parameters in boto's member
    names and answers in the ASL's (`ExecutionArn`, `StartDate` in epoch milliseconds): moto 5.2.5
    left both renamings out (`StateMachineArn` reached boto as is and failed).
+5. AWS's size limits that moto leaves out, so that what is too big for AWS fails here too
+   (`install_limits`): PutEvents refuses a request whose entries total more than
+   `PUT_EVENTS_MAX_BYTES` (AWS's entry size: 14 for `Time`, then the UTF-8 bytes of `Source`,
+   `DetailType`, `Detail`, `Resources`) and fails each entry whose `Detail` is JSON but not an
+   object (`MalformedDetail`; moto only fails invalid JSON); StartExecution refuses an input over
+   `EXECUTION_INPUT_MAX_BYTES`; SQS measures a message as AWS does (UTF-8 bytes of the body plus
+   its attributes' names, types and values; moto counts the body's characters) against the
+   queue's `MaximumMessageSize`, and a batch's total against moto's own 1 MiB (AWS's since 2025).
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import logging
@@ -35,6 +44,15 @@ from .config import ACCOUNT_ID
 from .template import AsyncInvokeConfig, LocalStack
 
 log = logging.getLogger("moto-bridge")
+
+# AWS raised PutEvents to 1 MB in January 2026; the OMS keeps its events (and so the relay's
+# batches) within the old 256 KB (`MAX_LINES` in create_order.rs), and holding the emulator to
+# that budget keeps a bigger event or batch from passing here unnoticed.
+PUT_EVENTS_MAX_BYTES = 256 * 1024
+# What an entry's `Time` counts for in AWS's entry size, whatever its value.
+PUT_EVENTS_TIME_BYTES = 14
+# Step Functions' quota on an execution's input (UTF-8), unchanged by the 2026 increases.
+EXECUTION_INPUT_MAX_BYTES = 256 * 1024
 
 
 class Bridge:
@@ -251,11 +269,135 @@ def install(bridge: Bridge) -> Callable[[], None]:
     sfn_task.StateTaskServiceSfn._normalise_parameters = normalise_parameters
     sfn_task.StateTaskServiceSfn._normalise_response = normalise_response
 
+    undo_limits = install_limits()
+
     def undo() -> None:
+        undo_limits()
         LambdaSimpleBackend.invoke = original_invoke
         Rule.send_to_targets = original_send
         sfn_task.StateTaskServiceSfn._normalise_parameters = original_normalise
         sfn_task.StateTaskServiceSfn._normalise_response = original_response
+
+    return undo
+
+
+def put_events_entry_size(entry: dict[str, Any]) -> int:
+    """An entry's size as AWS counts it against the PutEvents limit ("Calculating PutEvents
+    event entry size" in the EventBridge guide)."""
+    size = PUT_EVENTS_TIME_BYTES if entry.get("Time") is not None else 0
+    for text in (entry.get("Source"), entry.get("DetailType"), entry.get("Detail"),
+                 *(entry.get("Resources") or [])):
+        if text is not None:
+            size += len(str(text).encode())
+    return size
+
+
+def _detail_not_an_object(entry: dict[str, Any]) -> bool:
+    """A `Detail` that parses but is not a JSON object. Missing fields and invalid JSON are left
+    to moto, which reports them already (and first, as AWS does)."""
+    if not (entry.get("Source") and entry.get("DetailType") and entry.get("Detail")):
+        return False
+    try:
+        return not isinstance(json.loads(entry["Detail"]), dict)
+    except ValueError:
+        return False
+
+
+def sqs_message_size(body: str, attributes: dict[str, Any] | None) -> int:
+    """A message's size as SQS counts it against `MaximumMessageSize`: UTF-8 bytes of the body
+    and of each attribute's name, data type and value."""
+    size = len(body.encode())
+    for name, attribute in (attributes or {}).items():
+        size += len(name.encode()) + len(str(attribute.get("DataType", "")).encode())
+        if attribute.get("StringValue") is not None:
+            size += len(str(attribute["StringValue"]).encode())
+        binary = attribute.get("BinaryValue")
+        if isinstance(binary, str):  # base64 on the wire; AWS counts the decoded bytes
+            size += len(base64.b64decode(binary))
+        elif binary is not None:
+            size += len(binary)
+    return size
+
+
+def install_limits() -> Callable[[], None]:
+    """Make moto refuse what AWS refuses for size (see 5 above); returns a function that undoes
+    it. `install` calls it; tests of the limits alone call it directly."""
+    from moto.events.exceptions import ValidationException
+    from moto.events.models import EventsBackend
+    from moto.sqs.constants import MAXIMUM_MESSAGE_LENGTH
+    from moto.sqs.exceptions import BatchRequestTooLong, InvalidParameterValue
+    from moto.sqs.models import SQSBackend
+    from moto.stepfunctions.exceptions import InvalidExecutionInput
+    from moto.stepfunctions.models import StepFunctionBackend
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original_put_events = EventsBackend.put_events
+
+    def put_events(self: Any, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if len(events) > 10:  # moto refuses it with AWS's message
+            return original_put_events(self, events)
+        if sum(put_events_entry_size(entry) for entry in events) > PUT_EVENTS_MAX_BYTES:
+            # AWS refuses the whole request: no entry is delivered.
+            raise ValidationException("Total size of the entries in the request is over the limit.")
+        malformed = [_detail_not_an_object(entry) for entry in events]
+        kept = [entry for entry, bad in zip(events, malformed) if not bad]
+        delivered = iter(original_put_events(self, kept))
+        return [{"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."} if bad
+                else next(delivered) for bad in malformed]
+
+    def refuse_large_input(original: Callable[..., Any]) -> Callable[..., Any]:
+        def start_execution(self: Any, state_machine_arn: str, name: Any = None,
+                            execution_input: Any = None, *args: Any, **kwargs: Any) -> Any:
+            size = len(execution_input.encode()) if execution_input is not None else 0
+            if size > EXECUTION_INPUT_MAX_BYTES:
+                raise InvalidExecutionInput(f"Execution input of {size} bytes exceeds the maximum "
+                                            f"of {EXECUTION_INPUT_MAX_BYTES} bytes.")
+            return original(self, state_machine_arn, name, execution_input, *args, **kwargs)
+
+        return start_execution
+
+    original_sfn_start = StepFunctionBackend.start_execution
+    original_parser_start = StepFunctionsParserBackend.start_execution
+
+    def check_message(queue: Any, body: str, attributes: dict[str, Any] | None) -> None:
+        limit = int(queue.maximum_message_size)
+        if sqs_message_size(body, attributes) > limit:
+            raise InvalidParameterValue("One or more parameters are invalid. Reason: Message "
+                                        f"must be shorter than {limit} bytes.")
+
+    original_send = SQSBackend.send_message
+
+    def send_message(self: Any, queue_name: str, message_body: str,
+                     message_attributes: dict[str, Any] | None = None, *args: Any,
+                     **kwargs: Any) -> Any:
+        check_message(self.get_queue(queue_name), message_body, message_attributes)
+        return original_send(self, queue_name, message_body, message_attributes, *args, **kwargs)
+
+    original_send_batch = SQSBackend.send_message_batch
+
+    def send_message_batch(self: Any, queue_name: str, entries: dict[str, dict[str, Any]]) -> Any:
+        # Checked before moto sends any entry: AWS refuses such a batch whole.
+        sizes = [sqs_message_size(entry["MessageBody"], entry.get("MessageAttributes"))
+                 for entry in entries.values()]
+        if sum(sizes) > MAXIMUM_MESSAGE_LENGTH:
+            raise BatchRequestTooLong(sum(sizes))
+        queue = self.get_queue(queue_name)
+        for entry in entries.values():
+            check_message(queue, entry["MessageBody"], entry.get("MessageAttributes"))
+        return original_send_batch(self, queue_name, entries)
+
+    EventsBackend.put_events = put_events
+    StepFunctionBackend.start_execution = refuse_large_input(original_sfn_start)
+    StepFunctionsParserBackend.start_execution = refuse_large_input(original_parser_start)
+    SQSBackend.send_message = send_message
+    SQSBackend.send_message_batch = send_message_batch
+
+    def undo() -> None:
+        EventsBackend.put_events = original_put_events
+        StepFunctionBackend.start_execution = original_sfn_start
+        StepFunctionsParserBackend.start_execution = original_parser_start
+        SQSBackend.send_message = original_send
+        SQSBackend.send_message_batch = original_send_batch
 
     return undo
 
