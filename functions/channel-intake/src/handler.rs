@@ -88,4 +88,18 @@ mod tests {
         let orders = store.list_orders(&tenant, &OrderQuery { limit: 10, ..Default::default() }).await.unwrap();
         assert_eq!(orders.items.len(), 1, "the duplicate made no second order");
     }
+
+    #[test]
+    fn arbitrary_messages_are_taken_or_refused_never_a_crash() {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let store = runtime.block_on(store());
+        let event: Value = serde_json::from_str(SAMPLE).unwrap();
+        let message: Value = serde_json::from_str(event["Records"][0]["body"].as_str().unwrap()).unwrap();
+        oms_domain::arbitrary::check_mutations(message, 64, |message| {
+            let mut event = event.clone();
+            event["Records"][0]["body"] = message.to_string().into();
+            let _ = runtime.block_on(handle(&store, serde_json::from_value(event).unwrap(), Utc::now()));
+            Ok(())
+        });
+    }
 }

@@ -154,4 +154,15 @@ mod tests {
         assert_eq!(anonymous.status_code, 401);
         assert!(store.outbox().is_empty());
     }
+
+    #[test]
+    fn arbitrary_bodies_are_answered_never_a_crash_or_a_500() {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let store = runtime.block_on(store_with_catalog());
+        oms_domain::arbitrary::check_mutations(oms_domain::arbitrary::body_of(FIXTURE), 64, |body| {
+            let event = fixture(|e| e["body"] = body.to_string().into());
+            let response = runtime.block_on(handle(&store, event, Utc::now()));
+            (response.status_code < 500).then_some(()).ok_or_else(|| format!("{body} -> {response:?}"))
+        });
+    }
 }

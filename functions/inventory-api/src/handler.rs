@@ -135,4 +135,18 @@ mod tests {
         assert_eq!(status, 400, "{error}");
         assert_eq!(call(&store, LIST_HUBS, |_| {}).await.1["items"], serde_json::json!([]));
     }
+
+    #[test]
+    fn arbitrary_bodies_are_answered_never_a_crash_or_a_500() {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let store = MemoryStore::new();
+        runtime.block_on(call(&store, PUT_HUB, |_| {}));
+        runtime.block_on(call(&store, PUT_SKU, |_| {}));
+        for sample in [PUT_HUB, PUT_SKU, PUT_STOCK, ADJUST_STOCK] {
+            oms_domain::arbitrary::check_mutations(oms_domain::arbitrary::body_of(sample), 32, |body| {
+                let (status, answer) = runtime.block_on(call(&store, sample, |e| e["body"] = body.to_string().into()));
+                (status < 500).then_some(()).ok_or_else(|| format!("{body} -> {status} {answer}"))
+            });
+        }
+    }
 }

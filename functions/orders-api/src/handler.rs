@@ -444,4 +444,26 @@ mod tests {
         paged["queryStringParameters"] = json!({"status": "SHIPPING"});
         assert_eq!(call(&store, request(&paged.to_string(), "", MANAGER, None, &[])).await.0, 400);
     }
+
+    #[test]
+    fn arbitrary_bodies_are_answered_never_a_crash_or_a_500() {
+        const ALLOCATE: &str = include_str!("../../../events/http/allocate-line.json");
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let store = runtime.block_on(store_with_stock("100"));
+        let draft = runtime.block_on(new_order(&store, SALES, "90", false));
+        let pending = runtime.block_on(new_order(&store, SALES, "90", true));
+        for (sample, id, who) in [
+            (EDIT, &draft, SALES),
+            (APPROVE, &pending, MANAGER),
+            (CANCEL, &pending, ADMIN),
+            (HOLD, &draft, ADMIN),
+            (ALLOCATE, &pending, ADMIN),
+        ] {
+            oms_domain::arbitrary::check_mutations(oms_domain::arbitrary::body_of(sample), 32, |body| {
+                let event = request(sample, id, who, Some(body.clone()), &[]);
+                let (status, answer) = runtime.block_on(call(&store, event));
+                (status < 500).then_some(()).ok_or_else(|| format!("{body} -> {status} {answer}"))
+            });
+        }
+    }
 }

@@ -130,4 +130,28 @@ mod tests {
         let now = store.get_order(&order.tenant_id, &order.order_id).await.unwrap().unwrap();
         assert_eq!((now.version, now.lines[0].returned.to_string()), (order.version, "0".to_owned()));
     }
+
+    #[test]
+    fn arbitrary_receipts_are_answered_or_refused_never_a_crash_or_a_500() {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let (store, _, return_id) = runtime.block_on(approved_return());
+        let mut route: Value = serde_json::from_str(ROUTE).unwrap();
+        route["pathParameters"]["return_id"] = return_id.clone().into();
+        oms_domain::arbitrary::check_mutations(oms_domain::arbitrary::body_of(ROUTE), 48, |body| {
+            let mut request = route.clone();
+            request["body"] = body.to_string().into();
+            let answer = runtime.block_on(handle(&store, request, Utc::now())).map_err(|e| format!("{e:?}"))?;
+            let status = answer["statusCode"].as_i64().unwrap_or(0);
+            (status < 500).then_some(()).ok_or_else(|| format!("{body} -> {answer}"))
+        });
+        let mut event: Value = serde_json::from_str(EVENT).unwrap();
+        event["detail"]["return_id"] = return_id.into();
+        oms_domain::arbitrary::check_mutations(event["detail"].clone(), 48, |detail| {
+            let mut event = event.clone();
+            event["detail"] = detail;
+            // Refused events are errors (Lambda retries, then dead-letters them): only a crash fails.
+            let _ = runtime.block_on(handle(&store, event, Utc::now()));
+            Ok(())
+        });
+    }
 }

@@ -155,4 +155,14 @@ mod tests {
         let now = store.get_order(&order.tenant_id, &order.order_id).await.unwrap().unwrap();
         assert_eq!(now, order);
     }
+
+    #[test]
+    fn arbitrary_signed_bodies_are_answered_never_a_crash_or_a_500() {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let (store, _, shipment_id) = runtime.block_on(shipped());
+        oms_domain::arbitrary::check_mutations(body(&shipment_id, "tms-1", "IN_TRANSIT"), 64, |body| {
+            let (status, answer) = runtime.block_on(call(&store, callback(&body, Utc::now(), None)));
+            (status < 500).then_some(()).ok_or_else(|| format!("{body} -> {status} {answer}"))
+        });
+    }
 }

@@ -93,4 +93,26 @@ mod tests {
             assert!(matches!(err.0, AppError::Invalid { code: "unknown_fulfillment_request", .. }), "{:?}", err.0);
         }
     }
+
+    #[test]
+    fn arbitrary_details_are_applied_or_refused_never_a_crash() {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let tenant = TenantId::parse("demo").unwrap();
+        let store = runtime.block_on(MemoryStore::with_catalog(&tenant, "HCM-WH1", "PP-H1", "10".parse().unwrap()));
+        for sample in [
+            SAMPLE,
+            include_str!("../../../events/wms/pick-completed.json"),
+            include_str!("../../../events/wms/pack-completed.json"),
+            include_str!("../../../events/wms/ship-completed.json"),
+        ] {
+            let event: serde_json::Value = serde_json::from_str(sample).unwrap();
+            oms_domain::arbitrary::check_mutations(event["detail"].clone(), 32, |detail| {
+                let mut event = event.clone();
+                event["detail"] = detail;
+                // A refused event is an error (retried, then dead-lettered): only a crash fails.
+                let _ = runtime.block_on(handle(&store, serde_json::from_value(event).unwrap(), Utc::now()));
+                Ok(())
+            });
+        }
+    }
 }

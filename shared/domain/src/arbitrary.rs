@@ -115,6 +115,23 @@ pub fn config(cases: u32) -> Config {
     Config { cases, failure_persistence: Some(Box::new(FileFailurePersistence::Off)), ..Config::default() }
 }
 
+/// Checks `property` on `cases` mutations of `sample` (see [`mutation_of`]); on a failure,
+/// proptest shrinks it and this panics with the smallest input that fails and why.
+pub fn check_mutations(sample: Value, cases: u32, property: impl Fn(Value) -> Result<(), String>) {
+    let mut runner = proptest::test_runner::TestRunner::new(config(cases));
+    let outcome =
+        runner.run(&mutation_of(sample), |value| property(value).map_err(proptest::test_runner::TestCaseError::fail));
+    if let Err(failure) = outcome {
+        panic!("{failure}");
+    }
+}
+
+/// The JSON body of a sample API Gateway event (`events/http/*.json`).
+pub fn body_of(sample_event: &str) -> Value {
+    let event: Value = serde_json::from_str(sample_event).expect("a sample is JSON");
+    serde_json::from_str(event["body"].as_str().expect("the sample has a body")).expect("its body is JSON")
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::strategy::ValueTree;

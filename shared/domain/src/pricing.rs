@@ -162,9 +162,8 @@ mod properties {
     use crate::limits::{MAX_LINES, MAX_QUANTITY, MAX_UNIT_PRICE};
 
     fn decimal() -> impl Strategy<Value = Decimal> {
-        (any::<i64>(), any::<i64>(), 0u32..=28).prop_map(|(hi, lo, scale)| {
-            Decimal::from_i128_with_scale((i128::from(hi) << 32) ^ i128::from(lo), scale)
-        })
+        (any::<i64>(), any::<i64>(), 0u32..=28)
+            .prop_map(|(hi, lo, scale)| Decimal::from_i128_with_scale((i128::from(hi) << 32) ^ i128::from(lo), scale))
     }
 
     fn bounded(max: Decimal, scale: u32) -> impl Strategy<Value = Decimal> {
