@@ -149,7 +149,7 @@ impl DynamoStore {
             ));
         }
         #[cfg(any(test, feature = "faults"))]
-        if let Some(injected) = self.faults.as_ref().and_then(|f| f.next()) {
+        if let Some(injected) = self.faults.as_ref().and_then(|f| f.next(&items)) {
             return Err(injected);
         }
         // A token per call: when a request times out after DynamoDB applied it, the SDK's retry
