@@ -6,6 +6,8 @@
 //! - Every order change is one `TransactWriteItems`: the order (conditional on `version`), its
 //!   history entries, its outbox items and any stock reservations. A failed condition is mapped
 //!   to the typed [`ConflictOn`] of the item that failed.
+//!   A change moving more stock items than one transaction holds runs as several, with records
+//!   of what moved outside the order's own (see `chunks`: they never leak stock).
 //! - Stock items keep `available` beside `on_hand` and `reserved` because a condition cannot do
 //!   arithmetic: a reservation is `available >= :q` then `available -= q, reserved += q`.
 //!
