@@ -515,17 +515,29 @@ async fn a_reservation_held_past_the_timeout_is_given_back_and_placed_again_on_r
     assert!(item.item.is_some(), "releasing the hold starts placement again");
 }
 
-mod large_orders {
+mod big_orders {
+    use std::collections::BTreeMap;
+    use std::str::FromStr;
+
+    use oms_aws::dynamo::{Faults, LEFTOVER_GRACE, RecordKind, Repair};
+    use oms_domain::Sku;
+    use oms_domain::usecases::orders::{CancelRequest, cancel_order};
+
     use super::*;
 
-    /// An order of `lines` lines, one unit each of its own SKU, each in stock once at hub A.
-    async fn big_order(store: &DynamoStore, tenant: &TenantId, lines: usize) -> OrderId {
+    /// The reconciler tests move its clock past the grace period, which makes every record in
+    /// the table look left over, a running big order's included: big-order tests take turns.
+    static TURNS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+    /// An order of `lines` lines, one unit each of its own SKU, each with `on_hand` at hub A
+    /// (unsharded: one stock item per SKU).
+    async fn big_order(store: &DynamoStore, tenant: &TenantId, lines: usize, on_hand: Decimal) -> OrderId {
         let a = hub(store, tenant, "A", Decimal::ONE).await;
         let mut body = order_body("S000", "1", true);
         let mut requested = Vec::new();
         for n in 0..lines {
             let code = sku(store, tenant, &format!("S{n:03}"), Decimal::ONE, Currency::Vnd).await;
-            stock(store, tenant, &a, &code, Decimal::ONE).await;
+            stock(store, tenant, &a, &code, on_hand).await;
             requested.push(json!({"sku": code, "quantity": "1"}));
         }
         body["lines"] = requested.into();
@@ -536,48 +548,119 @@ mod large_orders {
         store.list_stock(tenant, &StockFilter::default()).await.unwrap().iter().map(|l| l.reserved).sum()
     }
 
-    async fn chunk_records(tenant: &TenantId, id: &OrderId) -> usize {
-        let out = client()
+    /// A reservation-chunk or pending-release record of an order, as stored.
+    #[derive(Debug, Clone, PartialEq)]
+    struct Record {
+        sk: String,
+        entity: String,
+        /// (hub, SKU, quantity) of each shard move.
+        moves: Vec<(String, String, Decimal)>,
+    }
+
+    async fn records(tenant: &TenantId, id: &OrderId) -> Vec<Record> {
+        let mut found = Vec::new();
+        for prefix in [keys::RESERVATION_PREFIX, keys::PENDING_RELEASE_PREFIX] {
+            let out = client()
+                .await
+                .query()
+                .table_name(table())
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .expression_attribute_values(":pk", AttributeValue::S(keys::order_pk(tenant, id)))
+                .expression_attribute_values(":prefix", AttributeValue::S(prefix.into()))
+                .consistent_read(true)
+                .send()
+                .await
+                .unwrap();
+            for item in out.items.unwrap_or_default() {
+                let text = |name: &str| item[name].as_s().unwrap().clone();
+                let moves: Vec<serde_json::Value> = serde_json::from_str(&text("moves")).unwrap();
+                let moves = moves
+                    .iter()
+                    .map(|m| {
+                        let quantity = Decimal::from_str(m["quantity"].as_str().unwrap()).unwrap();
+                        (m["hub_id"].as_str().unwrap().to_owned(), m["sku"].as_str().unwrap().to_owned(), quantity)
+                    })
+                    .collect();
+                found.push(Record { sk: text("SK"), entity: text("entity"), moves });
+            }
+        }
+        found
+    }
+
+    /// Every unit reserved at every stock item is accounted for: what the orders hold
+    /// (allocations), plus what reservation chunks took ahead of a change that never committed,
+    /// plus what pending releases still owe. (Each SKU here has one stock item per hub, so a
+    /// hub and SKU is one shard.)
+    async fn assert_stock_accounted(store: &DynamoStore, tenant: &TenantId, orders: &[&OrderId]) {
+        let mut expected: BTreeMap<(String, String), Decimal> = BTreeMap::new();
+        for id in orders {
+            let order = store.get_order(tenant, id).await.unwrap().unwrap();
+            for line in &order.lines {
+                for allocation in &line.allocations {
+                    *expected.entry((allocation.hub_id.to_string(), line.sku.to_string())).or_default() +=
+                        allocation.quantity;
+                }
+            }
+            for record in records(tenant, id).await {
+                // A chunk's moves were applied; a pending release's are still owed.
+                let sign = if record.entity == "PENDING_RELEASE" { -Decimal::ONE } else { Decimal::ONE };
+                for (hub, sku, quantity) in record.moves {
+                    *expected.entry((hub, sku)).or_default() += sign * quantity;
+                }
+            }
+        }
+        expected.retain(|_, q| !q.is_zero());
+        let actual: BTreeMap<(String, String), Decimal> = store
+            .list_stock(tenant, &StockFilter::default())
             .await
-            .query()
-            .table_name(table())
-            .key_condition_expression("PK = :pk AND begins_with(SK, :resv)")
-            .expression_attribute_values(":pk", AttributeValue::S(keys::order_pk(tenant, id)))
-            .expression_attribute_values(":resv", AttributeValue::S(keys::RESERVATION_PREFIX.into()))
-            .send()
-            .await
-            .unwrap();
-        out.items.unwrap_or_default().len()
+            .unwrap()
+            .into_iter()
+            .filter(|l| !l.reserved.is_zero())
+            .map(|l| ((l.hub_id.to_string(), l.sku.to_string()), l.reserved))
+            .collect();
+        assert_eq!(actual, expected, "reserved stock vs allocations and records");
+    }
+
+    /// The reconciler's repairs of these orders' records (other tests' are in the table too).
+    fn repairs_of(repairs: &[Repair], tenant: &TenantId, orders: &[&OrderId]) -> Vec<Repair> {
+        let pks: Vec<String> = orders.iter().map(|id| keys::order_pk(tenant, id)).collect();
+        repairs.iter().filter(|r| pks.contains(&r.order_pk)).cloned().collect()
+    }
+
+    fn failing(numbers: impl IntoIterator<Item = usize>) -> Arc<Faults> {
+        Arc::new(Faults::failing(numbers))
     }
 
     #[tokio::test]
     async fn an_order_reserving_more_items_than_one_transaction_holds_is_reserved_whole() {
+        let _turn = TURNS.lock().await;
         let store = store().await;
         let tenant = fresh_tenant();
-        let id = big_order(&store, &tenant, 120).await;
+        let id = big_order(&store, &tenant, 120, Decimal::ONE).await;
         assert_eq!(place(&store, &tenant, &id).await, OrderStatus::Allocated);
         assert_eq!(reserved_total(&store, &tenant).await, Decimal::new(120, 0));
-        assert_eq!(chunk_records(&tenant, &id).await, 0, "the chunk records went with the order's change");
+        assert!(records(&tenant, &id).await.is_empty(), "the chunk records went with the order's change");
     }
 
     #[tokio::test]
     async fn a_failure_after_a_partial_reservation_gives_everything_back() {
+        let _turn = TURNS.lock().await;
         let store = store().await;
         let tenant = fresh_tenant();
-        let id = big_order(&store, &tenant, 120).await;
+        let id = big_order(&store, &tenant, 120, Decimal::ONE).await;
         let request = PlacementRequest { tenant_id: tenant.clone(), order_id: id.clone() };
         let plan = plan(&store, &request, RoutingWeights::default()).await.unwrap();
         assert_eq!(plan.reservations.len(), 120);
         // Inject the failure: the last SKU (reserved in the final transaction, after the first
         // chunk committed) loses its stock between planning and reserving.
         let a = HubId::parse("A").unwrap();
-        let last = oms_domain::Sku::parse("S119").unwrap();
+        let last = Sku::parse("S119").unwrap();
         store.change_stock(&tenant, &a, &last, StockChange::Set(Decimal::ZERO)).await.unwrap();
 
         let failed = reserve(&store, &plan, Utc::now()).await;
         assert!(matches!(failed, Err(AppError::Conflict { code: "plan_stale", .. })), "{failed:?}");
         assert_eq!(reserved_total(&store, &tenant).await, Decimal::ZERO, "the first chunk was moved back");
-        assert_eq!(chunk_records(&tenant, &id).await, 0);
+        assert!(records(&tenant, &id).await.is_empty());
         let order = store.get_order(&tenant, &id).await.unwrap().unwrap();
         assert_eq!(order.status, OrderStatus::PendingAllocation);
 
@@ -586,6 +669,119 @@ mod large_orders {
         assert_eq!(reserved_total(&store, &tenant).await, Decimal::new(119, 0));
         let history = store.order_history(&tenant, &id).await.unwrap();
         assert_eq!(history.last().unwrap().reason, "reserved what is available; the rest is backordered");
+    }
+
+    #[tokio::test]
+    async fn when_the_order_and_then_the_undo_fail_the_records_account_for_the_stock_and_a_retry_leaves_them_alone() {
+        let _turn = TURNS.lock().await;
+        let store = store().await;
+        let tenant = fresh_tenant();
+        let id = big_order(&store, &tenant, 120, Decimal::new(2, 0)).await;
+        let request = PlacementRequest { tenant_id: tenant.clone(), order_id: id.clone() };
+        let plan = plan(&store, &request, RoutingWeights::default()).await.unwrap();
+
+        // Transaction 1 reserves a chunk ahead of the order; 2 is the order's; 3 moves the chunk back.
+        let faults = failing([2, 3]);
+        let failed = reserve(&store.clone().with_faults(faults.clone()), &plan, Utc::now()).await;
+        assert!(matches!(failed, Err(AppError::Unavailable(_))), "{failed:?}");
+        assert_eq!(faults.transactions(), 3);
+        let left = records(&tenant, &id).await;
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert_eq!(left[0].entity, "RESERVATION_CHUNK");
+        assert!(!left[0].moves.is_empty());
+        let order = store.get_order(&tenant, &id).await.unwrap().unwrap();
+        assert_eq!(order.status, OrderStatus::PendingAllocation);
+        assert_stock_accounted(&store, &tenant, &[&id]).await;
+
+        // The same change again, from the same version: a run of its own, with records of its own.
+        let retried = reserve(&store, &plan, Utc::now()).await.unwrap();
+        assert_eq!(retried.status, OrderStatus::Allocated);
+        assert_eq!(records(&tenant, &id).await, left, "the first run's record is untouched");
+        assert_stock_accounted(&store, &tenant, &[&id]).await;
+        let held = Decimal::from(120 + left[0].moves.len());
+        assert_eq!(reserved_total(&store, &tenant).await, held);
+
+        // The reconciler, once the first run is surely dead, moves its chunk back.
+        let repairs = store.reconcile_reservations(Utc::now() + LEFTOVER_GRACE, chrono::Duration::zero()).await;
+        let ours = repairs_of(&repairs.unwrap(), &tenant, &[&id]);
+        assert_eq!(ours.len(), 1, "{ours:?}");
+        assert!(records(&tenant, &id).await.is_empty());
+        assert_stock_accounted(&store, &tenant, &[&id]).await;
+        assert_eq!(reserved_total(&store, &tenant).await, Decimal::new(120, 0));
+    }
+
+    #[tokio::test]
+    async fn the_reconciler_settles_old_leftovers_once_and_leaves_fresh_ones_alone() {
+        let _turn = TURNS.lock().await;
+        let store = store().await;
+        // A reservation that failed halfway: its chunk is left reserved.
+        let reserving = fresh_tenant();
+        let a = big_order(&store, &reserving, 120, Decimal::ONE).await;
+        let request = PlacementRequest { tenant_id: reserving.clone(), order_id: a.clone() };
+        let plan = plan(&store, &request, RoutingWeights::default()).await.unwrap();
+        assert!(reserve(&store.clone().with_faults(failing([2, 3])), &plan, Utc::now()).await.is_err());
+        // A cancel that committed, then could not apply the releases it owes.
+        let cancelling = fresh_tenant();
+        let b = big_order(&store, &cancelling, 120, Decimal::ONE).await;
+        assert_eq!(place(&store, &cancelling, &b).await, OrderStatus::Allocated);
+        let admin = actor(&cancelling, Role::Admin);
+        let cancel = CancelRequest { reason: "customer withdrew".into() };
+        let faulty = store.clone().with_faults(failing([2]));
+        cancel_order(&faulty, &admin, &b, cancel, None, Utc::now()).await.unwrap();
+        assert_eq!(store.get_order(&cancelling, &b).await.unwrap().unwrap().status, OrderStatus::Cancelled);
+        let (left_a, left_b) = (records(&reserving, &a).await, records(&cancelling, &b).await);
+        assert_eq!((left_a.len(), left_b.len()), (1, 1));
+        assert_eq!(left_b[0].entity, "PENDING_RELEASE");
+        let owed = Decimal::from(left_b[0].moves.len());
+        assert_eq!(reserved_total(&store, &cancelling).await, owed, "the releases that fit went with the order");
+        assert_stock_accounted(&store, &reserving, &[&a]).await;
+        assert_stock_accounted(&store, &cancelling, &[&b]).await;
+
+        let now = Utc::now();
+        let fresh = store.reconcile_reservations(now, LEFTOVER_GRACE).await.unwrap();
+        assert!(repairs_of(&fresh, &reserving, &[&a]).is_empty() && repairs_of(&fresh, &cancelling, &[&b]).is_empty());
+        assert_eq!((records(&reserving, &a).await, records(&cancelling, &b).await), (left_a, left_b));
+
+        let later = now + LEFTOVER_GRACE + chrono::Duration::minutes(1);
+        let repairs = store.reconcile_reservations(later, LEFTOVER_GRACE).await.unwrap();
+        let (ours_a, ours_b) = (repairs_of(&repairs, &reserving, &[&a]), repairs_of(&repairs, &cancelling, &[&b]));
+        assert_eq!((ours_a.len(), ours_b.len()), (1, 1), "{repairs:?}");
+        assert_eq!((ours_a[0].kind, ours_b[0].kind), (Some(RecordKind::Reservation), Some(RecordKind::PendingRelease)));
+        assert_eq!((&ours_a[0].failure, &ours_b[0].failure), (&None, &None));
+        assert!(records(&reserving, &a).await.is_empty() && records(&cancelling, &b).await.is_empty());
+        assert_eq!(reserved_total(&store, &reserving).await, Decimal::ZERO, "the chunk was moved back");
+        assert_eq!(reserved_total(&store, &cancelling).await, Decimal::ZERO, "the owed releases were applied");
+
+        let again = store.reconcile_reservations(later, LEFTOVER_GRACE).await.unwrap();
+        assert!(repairs_of(&again, &reserving, &[&a]).is_empty() && repairs_of(&again, &cancelling, &[&b]).is_empty());
+        assert_eq!(reserved_total(&store, &reserving).await + reserved_total(&store, &cancelling).await, Decimal::ZERO);
+    }
+
+    #[tokio::test]
+    async fn a_big_cancel_releases_nothing_before_the_order_commits() {
+        let _turn = TURNS.lock().await;
+        let store = store().await;
+        let tenant = fresh_tenant();
+        let id = big_order(&store, &tenant, 120, Decimal::ONE).await;
+        assert_eq!(place(&store, &tenant, &id).await, OrderStatus::Allocated);
+        let admin = actor(&tenant, Role::Admin);
+        let cancel = || CancelRequest { reason: "customer withdrew".into() };
+
+        // The process dies at the order's transaction: whatever ran before it stays applied.
+        let faults = Arc::new(Faults::crash_at_order_write());
+        let failed =
+            cancel_order(&store.clone().with_faults(faults.clone()), &admin, &id, cancel(), None, Utc::now()).await;
+        assert!(failed.is_err());
+        assert_eq!(faults.transactions(), 1, "the order's transaction came first: nothing ran ahead of it");
+        assert_eq!(reserved_total(&store, &tenant).await, Decimal::new(120, 0), "nothing was released");
+        assert!(records(&tenant, &id).await.is_empty());
+        assert_eq!(store.get_order(&tenant, &id).await.unwrap().unwrap().status, OrderStatus::Allocated);
+        assert_stock_accounted(&store, &tenant, &[&id]).await;
+
+        cancel_order(&store, &admin, &id, cancel(), None, Utc::now()).await.unwrap();
+        assert_eq!(store.get_order(&tenant, &id).await.unwrap().unwrap().status, OrderStatus::Cancelled);
+        assert_eq!(reserved_total(&store, &tenant).await, Decimal::ZERO);
+        assert!(records(&tenant, &id).await.is_empty());
     }
 }
 

@@ -104,6 +104,11 @@ fn every_sample_event_parses_as_its_trigger() {
                     ("oms", event.detail.event.detail_type())
                 );
             }
+            ("scheduled", _) => {
+                let event: aws_lambda_events::eventbridge::EventBridgeEvent =
+                    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+                assert_eq!((event.source.as_str(), event.detail_type.as_str()), ("aws.events", "Scheduled Event"));
+            }
             _ => panic!("{}: no test knows this kind of sample; claim it here", path.display()),
         }
     }

@@ -1,6 +1,7 @@
 //! Every key of the single table, built here and nowhere else. Keys start with the tenant
 //! (`T#<tenant>#...`), so no query can reach another tenant's items; the exceptions are the
-//! shipment counter and lookup, which hold no tenant data but the owner's id. Client-supplied segments
+//! shipment counter and lookup, which hold no tenant data but the owner's id, and the GSI1
+//! partition of reservation records ([`LEFTOVERS_PK`]), which only the reconciler reads. Client-supplied segments
 //! are escaped so a `#` in them cannot forge a key.
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -35,8 +36,33 @@ pub fn history_sk(version: u64) -> String {
 }
 
 /// Sort key prefix of the records of stock reserved ahead of an order change too large for one
-/// transaction (`RESV#<version>#<chunk>`).
+/// transaction (`RESV#<version>#<run>#<chunk>`).
 pub const RESERVATION_PREFIX: &str = "RESV#";
+/// Sort key of chunk `chunk` reserved ahead of the change from `version` by the run `run` (one
+/// id per attempt, so two attempts at the same change never share a record).
+pub fn reservation_chunk_sk(version: u64, run: &str, chunk: usize) -> String {
+    format!("{RESERVATION_PREFIX}{version:010}#{run}#{chunk:03}")
+}
+/// Sort key prefix of the records of releases a committed order change still owes
+/// (`RELS#<version>#<run>#<chunk>`).
+pub const PENDING_RELEASE_PREFIX: &str = "RELS#";
+/// Sort key of chunk `chunk` of the releases the change from `version` (run `run`) owes.
+pub fn pending_release_sk(version: u64, run: &str, chunk: usize) -> String {
+    format!("{PENDING_RELEASE_PREFIX}{version:010}#{run}#{chunk:03}")
+}
+/// GSI1 partition of every reservation-chunk and pending-release record, across tenants: only
+/// the reconciler (a system function) queries it. Records live seconds unless a run crashed, so
+/// one partition never gets hot.
+pub const LEFTOVERS_PK: &str = "RESV_PENDING";
+/// GSI1 sort key of such a record: its creation time first, so records older than a cutoff are
+/// one key-range query ([`leftovers_before`]), then its own keys so equal times stay distinct.
+pub fn leftover_sk(created_at: DateTime<Utc>, pk: &str, sk: &str) -> String {
+    format!("{}#{pk}#{sk}", leftovers_before(created_at))
+}
+/// The GSI1 sort key every record created before `at` sorts under.
+pub fn leftovers_before(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
 
 /// GSI1: a tenant's orders by creation time.
 pub fn orders_by_date_pk(t: &TenantId) -> String {
@@ -199,5 +225,14 @@ mod tests {
         let a = by_date_sk("2026-11-22T10:00:00Z".parse().unwrap(), &id);
         let b = by_date_sk("2026-11-22T10:00:00.5Z".parse().unwrap(), &id);
         assert!(a < b, "{a} < {b}");
+    }
+
+    #[test]
+    fn a_record_sorts_under_every_cutoff_after_its_creation_and_no_earlier_one() {
+        let at: DateTime<Utc> = "2026-11-22T10:00:00Z".parse().unwrap();
+        let key = leftover_sk(at, "T#acme#ORDER#01H", &reservation_chunk_sk(3, "01RUN", 0));
+        assert!(key < leftovers_before(at + chrono::Duration::microseconds(1)));
+        assert!(key > leftovers_before(at));
+        assert_ne!(reservation_chunk_sk(3, "01A", 0), reservation_chunk_sk(3, "01B", 0));
     }
 }

@@ -6,14 +6,23 @@
 //! - Every order change is one `TransactWriteItems`: the order (conditional on `version`), its
 //!   history entries, its outbox items and any stock reservations. A failed condition is mapped
 //!   to the typed [`ConflictOn`] of the item that failed.
+//!   A change moving more stock items than one transaction holds runs as several, with records
+//!   of what moved outside the order's own (see `chunks`: they never leak stock).
 //! - Stock items keep `available` beside `on_hand` and `reserved` because a condition cannot do
 //!   arithmetic: a reservation is `available >= :q` then `available -= q, reserved += q`.
 //!
 //! The table itself is declared once, in `infra/template.yaml`.
 
+mod chunks;
+#[cfg(any(test, feature = "faults"))]
+mod faults;
 pub mod keys;
 mod listing;
 mod stock;
+
+pub use chunks::{LEFTOVER_GRACE, RecordKind, Repair};
+#[cfg(any(test, feature = "faults"))]
+pub use faults::Faults;
 
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -54,12 +63,25 @@ pub const MAX_TRANSACTION_ITEMS: usize = 100;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    #[cfg(any(test, feature = "faults"))]
+    faults: Option<std::sync::Arc<Faults>>,
 }
 
 impl DynamoStore {
     /// A store over `table`.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self {
+            client,
+            table: table.into(),
+            #[cfg(any(test, feature = "faults"))]
+            faults: None,
+        }
+    }
+
+    /// The same store, failing the transactions `faults` lists (tests only: the `faults` feature).
+    #[cfg(any(test, feature = "faults"))]
+    pub fn with_faults(self, faults: std::sync::Arc<Faults>) -> Self {
+        Self { faults: Some(faults), ..self }
     }
 
     /// The table name.
@@ -128,7 +150,17 @@ impl DynamoStore {
                 ),
             });
         }
-        let err = match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        #[cfg(any(test, feature = "faults"))]
+        if let Some(injected) = self.faults.as_ref().and_then(|f| f.next(&items)) {
+            return Err(injected);
+        }
+        // A token per call: when a request times out after DynamoDB applied it, the SDK's retry
+        // of that call carries the same token and DynamoDB answers success without applying it a
+        // second time (for 10 minutes after the first; the SDK retries within seconds). Our own
+        // retries are new logical transactions, re-read and re-conditioned, so they get a new one.
+        let token = ulid::Ulid::new().to_string();
+        let request = self.client.transact_write_items().client_request_token(token);
+        let err = match request.set_transact_items(Some(items)).send().await {
             Ok(_) => return Ok(()),
             Err(err) => err,
         };

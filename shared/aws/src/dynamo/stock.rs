@@ -18,7 +18,7 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use futures_util::future::try_join_all;
 use oms_domain::inventory::{MoveKind, StockChange, StockFilter, StockLevel, StockMove};
@@ -90,25 +90,25 @@ fn levels(items: &[Item]) -> Result<Vec<StockLevel>, StoreError> {
     Ok(order.into_iter().map(|k| sums.remove(&k).expect("summed above")).collect())
 }
 
-fn stock_conflict(hub_id: &HubId, sku: &Sku) -> ConflictOn {
+pub(super) fn stock_conflict(hub_id: &HubId, sku: &Sku) -> ConflictOn {
     ConflictOn::Stock { hub_id: hub_id.to_string(), sku: sku.to_string() }
 }
 
-fn time_key(at: DateTime<Utc>) -> String {
+pub(super) fn time_key(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
 /// A reservation or release on one shard; what chunk records keep so they can be undone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct ShardMove {
-    hub_id: HubId,
-    sku: Sku,
-    shard: u16,
+pub(super) struct ShardMove {
+    pub(super) hub_id: HubId,
+    pub(super) sku: Sku,
+    pub(super) shard: u16,
     /// Positive: reserve. Negative: release.
-    quantity: Decimal,
+    pub(super) quantity: Decimal,
     /// What moves (see [`MoveKind`]).
     #[serde(default)]
-    kind: MoveKind,
+    pub(super) kind: MoveKind,
 }
 
 /// Splits `amount` over `n` shards: equal parts in the amount's own precision (whole units for
@@ -195,7 +195,7 @@ impl DynamoStore {
 
     /// The conditional update of one shard move: reserving needs that much available,
     /// releasing or shipping needs that much reserved; goods coming in need the shard.
-    fn shard_move(&self, tenant: &TenantId, m: &ShardMove) -> Result<TransactWriteItem, StoreError> {
+    pub(super) fn shard_move(&self, tenant: &TenantId, m: &ShardMove) -> Result<TransactWriteItem, StoreError> {
         let (update, condition, amount) = match (m.kind, m.quantity > Decimal::ZERO) {
             (MoveKind::Reservation, true) => {
                 ("SET reserved = reserved + :q, available = available - :q", "available >= :q", m.quantity)
@@ -269,48 +269,6 @@ impl DynamoStore {
             }
         }
         Ok(out)
-    }
-
-    fn reservation_record(&self, order_pk: &str, record_sk: &str, moves: &[ShardMove]) -> Result<Item, StoreError> {
-        let body = serde_json::to_string(moves).map_err(|e| StoreError::Unexpected(e.into()))?;
-        let mut item = Item::new();
-        item.insert(PK.into(), s(order_pk));
-        item.insert(SK.into(), s(record_sk));
-        item.insert("entity".into(), s("RESERVATION_CHUNK"));
-        item.insert("moves".into(), s(body));
-        Ok(item)
-    }
-
-    fn delete(&self, pk: &str, sk: &str) -> Result<TransactWriteItem, StoreError> {
-        let delete = Delete::builder()
-            .table_name(self.table())
-            .key(PK, s(pk))
-            .key(SK, s(sk))
-            .build()
-            .map_err(|e| StoreError::Unexpected(e.into()))?;
-        Ok(TransactWriteItem::builder().delete(delete).build())
-    }
-
-    /// Moves back chunks reserved ahead of a change that then failed, each with the removal of
-    /// its record. A chunk that cannot be moved back keeps its record for reconciliation.
-    async fn undo(&self, tenant: &TenantId, order_pk: &str, done: &[(String, &[ShardMove])]) {
-        for (record_sk, moves) in done {
-            let reversed: Result<Vec<TransactWriteItem>, StoreError> = moves
-                .iter()
-                .map(|m| self.shard_move(tenant, &ShardMove { quantity: -m.quantity, ..m.clone() }))
-                .chain(std::iter::once(self.delete(order_pk, record_sk)))
-                .collect();
-            let result = match reversed {
-                Ok(items) => {
-                    let on = vec![ConflictOn::AlreadyExists; items.len()];
-                    self.transact(items, on).await
-                }
-                Err(err) => Err(err),
-            };
-            if let Err(err) = result {
-                tracing::error!(%order_pk, %record_sk, %err, "could not move back a reserved chunk; its record stays for reconciliation");
-            }
-        }
     }
 }
 
@@ -389,66 +347,28 @@ impl StockStore for DynamoStore {
 
     async fn save_with_stock(&self, write: OrderWrite, moves: &[StockMove]) -> Result<(), StoreError> {
         let tenant = write.order.tenant_id.clone();
-        let order_pk = keys::order_pk(&tenant, &write.order.order_id);
-        let version = write.expected_version.unwrap_or_default();
         let seed = write.order.order_id.as_str().bytes().map(usize::from).sum();
-        let moves = self.shard_moves(&tenant, moves, seed).await?;
-        let (mut items, mut on) = self.order_write_items(write, Utc::now())?;
-        let room = MAX_TRANSACTION_ITEMS - items.len();
-        if moves.len() <= room {
+        // Netted here too, whatever the caller did: a hub's stock both released and reserved by
+        // one change would be two writes of one item (refused in a transaction), or, in a big
+        // change, a reservation ahead of the order and a release after it, both for nothing.
+        let moves = self.shard_moves(&tenant, &StockMove::net(moves.iter().cloned()), seed).await?;
+        let now = Utc::now();
+        let order = super::chunks::OrderChange {
+            pk: keys::order_pk(&tenant, &write.order.order_id),
+            order_id: write.order.order_id.clone(),
+            version: write.expected_version.unwrap_or_default(),
+            tenant,
+            now,
+        };
+        let (mut items, mut on) = self.order_write_items(write, now)?;
+        if moves.len() <= MAX_TRANSACTION_ITEMS - items.len() {
             for m in &moves {
-                items.push(self.shard_move(&tenant, m)?);
+                items.push(self.shard_move(&order.tenant, m)?);
                 on.push(stock_conflict(&m.hub_id, &m.sku));
             }
             return self.transact(items, on).await;
         }
-
-        // More stock items than one transaction holds: reserve the first ones in chunks, each
-        // written with a record of what it moved, then the rest with the order. If a later
-        // chunk fails, the earlier ones are moved back; a crash in between leaves the records,
-        // so nothing is ever held without a trace.
-        let per_chunk = MAX_TRANSACTION_ITEMS - 1;
-        // The last transaction also deletes one record per chunk: find how many chunks that takes.
-        let mut chunks = 1;
-        while moves.len() - (room - chunks).min(moves.len()) > chunks * per_chunk {
-            chunks += 1;
-        }
-        if chunks >= room {
-            return Err(StoreError::Unexpected(
-                format!("{} stock moves are too many for one order change", moves.len()).into(),
-            ));
-        }
-        let (early, last) = moves.split_at(moves.len() - (room - chunks));
-        let mut done: Vec<(String, &[ShardMove])> = Vec::new();
-        for (i, chunk) in early.chunks(per_chunk).enumerate() {
-            let record_sk = format!("{}{version:010}#{i:03}", keys::RESERVATION_PREFIX);
-            let mut chunk_items = Vec::with_capacity(chunk.len() + 1);
-            let mut chunk_on = Vec::with_capacity(chunk.len() + 1);
-            for m in chunk {
-                chunk_items.push(self.shard_move(&tenant, m)?);
-                chunk_on.push(stock_conflict(&m.hub_id, &m.sku));
-            }
-            chunk_items.push(self.put(self.reservation_record(&order_pk, &record_sk, chunk)?, None));
-            chunk_on.push(ConflictOn::AlreadyExists);
-            if let Err(err) = self.transact(chunk_items, chunk_on).await {
-                self.undo(&tenant, &order_pk, &done).await;
-                return Err(err);
-            }
-            done.push((record_sk, chunk));
-        }
-        for m in last {
-            items.push(self.shard_move(&tenant, m)?);
-            on.push(stock_conflict(&m.hub_id, &m.sku));
-        }
-        for (record_sk, _) in &done {
-            items.push(self.delete(&order_pk, record_sk)?);
-            on.push(ConflictOn::AlreadyExists);
-        }
-        if let Err(err) = self.transact(items, on).await {
-            self.undo(&tenant, &order_pk, &done).await;
-            return Err(err);
-        }
-        Ok(())
+        self.save_in_chunks(&order, items, on, moves).await
     }
 }
 
