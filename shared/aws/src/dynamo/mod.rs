@@ -13,6 +13,7 @@
 
 pub mod keys;
 mod listing;
+mod parked;
 mod stock;
 
 use std::collections::HashMap;
