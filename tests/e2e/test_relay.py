@@ -1,12 +1,13 @@
-"""The outbox relay under a burst of big events: every one reaches the bus, none is dropped for
-being too big to share a PutEvents request with the others."""
+"""The outbox relay never drops a message: a burst of big events all reach the bus, and a
+message that can never go out is parked while the ones after it go on."""
 
 import json
 import os
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import order_body, validate_detail
+from conftest import order_body, tenant_items, validate_detail
 
 # shared/domain/src/usecases/create_order.rs MAX_LINES: the biggest order there is.
 MAX_LINES = 250
@@ -47,3 +48,19 @@ def test_a_burst_of_the_biggest_drafts_all_reach_the_bus(sales, catalog, sqs):
 
     seen = order_created_ids(sqs, created, timeout=120)
     assert seen == created, f"no OrderCreated for {sorted(created - seen)}"
+
+
+def test_an_outbox_item_that_cannot_be_read_is_parked_and_the_stream_moves_on(sales, catalog, sqs, dynamodb, tenant):
+    broken = '{"kind":"event","broken'
+    dynamodb.put_item(TableName=os.environ["OMS_TABLE_NAME"], Item={
+        "PK": {"S": f"T#{tenant}#OUTBOX#{uuid.uuid4().hex}"}, "SK": {"S": "OUTBOX"},
+        "entity": {"S": "OUTBOX"}, "message": {"S": broken}})
+    response = sales.post("/orders", order_body(catalog["sku"], "1"))
+    assert response.status_code == 201, response.text
+    order_id = response.json()["order_id"]
+
+    assert order_created_ids(sqs, {order_id}, timeout=60) == {order_id}
+    parked = [i for i in tenant_items(dynamodb, tenant) if i["entity"]["S"] == "PARKED_EVENT"]
+    assert [i["message"]["S"] for i in parked] == [broken]
+    assert "undecodable" in parked[0]["reason"]["S"]
+    assert parked[0]["PK"]["S"] == f"T#{tenant}#PARKED#{parked[0]['sequence_number']['S']}"

@@ -384,7 +384,7 @@ impl<K: Parking> Parker<'_, K> {
         self.parking.park(&parked).await.map_err(|e| format!("parking failed: {e}"))?;
         tracing::error!(
             %sequence,
-            tenant = ?parked.tenant_id,
+            tenant = %parked.tenant_id.as_ref().map(ToString::to_string).unwrap_or_default(),
             message_id = %parked.message_id,
             reason = %parked.reason,
             "undeliverable message parked"
