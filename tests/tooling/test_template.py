@@ -106,7 +106,8 @@ def test_outbox_stream_mapping(real_stack):
     (source,) = real_stack.stream_sources
     assert (source.binary, source.table) == ("outbox-relay", "oms-local-OmsTable")
     assert source.starting_position == "TRIM_HORIZON"
-    assert (source.batch_size, source.max_retry_attempts) == (100, 10)
+    # Never discards: undeliverable records are parked by the relay, the rest retried until they pass.
+    assert (source.batch_size, source.max_retry_attempts) == (100, -1)
     assert source.report_batch_item_failures and source.bisect_on_error
     assert source.filters == [{"eventName": ["INSERT"],
                                "dynamodb": {"NewImage": {"entity": {"S": ["OUTBOX"]}}}},
@@ -114,6 +115,19 @@ def test_outbox_stream_mapping(real_stack):
                                "dynamodb": {"NewImage": {"entity": {"S": ["STOCK"]}}}}]
     dlq = real_stack.queue_by_arn(source.on_failure_arn)
     assert dlq is not None and dlq.logical_id == "OutboxRelayDeadLetterQueue"
+
+
+def test_parked_relay_messages_raise_an_alarm_and_the_relay_writes_nothing_else(real_stack):
+    resources = cfn.load_template(real_stack.template_path)["Resources"]
+    relay = resources["OutboxRelayFunction"]["Properties"]
+    stream = relay["Events"]["TableStream"]["Properties"]
+    assert stream["MaximumRecordAgeInSeconds"] == -1
+    statements = [s for p in relay["Policies"] if "Statement" in p for s in p["Statement"]]
+    assert [s["Action"] for s in statements] == ["dynamodb:PutItem"]
+    assert not any("DynamoDBCrudPolicy" in p for p in relay["Policies"])
+    alarm = resources["ParkedEventsAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == ("OMS", "ParkedEvents", "Sum")
+    assert (alarm["Period"], alarm["Threshold"], alarm["ComparisonOperator"]) == (300, 0, "GreaterThanThreshold")
 
 
 def test_event_tap_exists_locally_and_feeds_the_test_environment(real_stack, stack_from):

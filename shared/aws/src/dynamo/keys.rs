@@ -1,7 +1,8 @@
 //! Every key of the single table, built here and nowhere else. Keys start with the tenant
 //! (`T#<tenant>#...`), so no query can reach another tenant's items; the exceptions are the
-//! shipment counter and lookup, which hold no tenant data but the owner's id, and the GSI1
-//! partition of reservation records ([`LEFTOVERS_PK`]), which only the reconciler reads. Client-supplied segments
+//! shipment counter and lookup, which hold no tenant data but the owner's id; the GSI1
+//! partition of reservation records ([`LEFTOVERS_PK`]), which only the reconciler reads; and a
+//! parked item that named no tenant itself (see [`parked_pk`]). Client-supplied segments
 //! are escaped so a `#` in them cannot forge a key.
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -206,6 +207,26 @@ pub fn outbox_pk(t: &TenantId, id: &str) -> String {
 /// Sort key of an outbox item.
 pub const OUTBOX_SK: &str = "OUTBOX";
 
+/// A message the relay could never deliver, kept whole until someone re-drives it (`id` is the
+/// event id or execution name; the stream sequence number for an item that could not be read).
+/// An item whose own key names no tenant was not written by the OMS: it is parked outside every
+/// tenant's space (`PARKED#<id>`), the one other key without a tenant.
+pub fn parked_pk(t: Option<&TenantId>, id: &str) -> String {
+    match t {
+        Some(t) => format!("{}#PARKED#{}", tenant(t), seg(id)),
+        None => format!("PARKED#{}", seg(id)),
+    }
+}
+/// Sort key of a parked message.
+pub const PARKED_SK: &str = "PARKED";
+
+/// The tenant a key belongs to (`T#<tenant>#...`); tenant ids hold no `#`, so the first segment
+/// is the whole id.
+pub fn tenant_of(key: &str) -> Option<TenantId> {
+    let (tenant, _) = key.strip_prefix("T#")?.split_once('#')?;
+    TenantId::parse(tenant).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +237,16 @@ mod tests {
         assert_eq!(order_pk(&t, &OrderId::parse("01H").unwrap()), "T#acme#ORDER#01H");
         assert_ne!(channel_ref_pk(&t, "a#b", "c"), channel_ref_pk(&t, "a", "b#c"));
         assert_eq!(idempotency_pk(&t, "u#1", "k#T#other"), "T#acme#IDEM#u%231#k%23T%23other");
+    }
+
+    #[test]
+    fn a_parked_message_is_kept_in_its_tenants_space_read_back_from_the_outbox_key() {
+        let t = TenantId::parse("acme").unwrap();
+        let outbox = outbox_pk(&t, "evt#1");
+        assert_eq!(tenant_of(&outbox), Some(t.clone()));
+        assert_eq!(parked_pk(tenant_of(&outbox).as_ref(), "evt#1"), "T#acme#PARKED#evt%231");
+        assert_eq!(tenant_of("SHIPMENT#S1"), None);
+        assert_eq!(parked_pk(None, "seq-1"), "PARKED#seq-1");
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod chunks;
 mod faults;
 pub mod keys;
 mod listing;
+mod parked;
 mod stock;
 
 pub use chunks::{LEFTOVER_GRACE, RecordKind, Repair};
