@@ -36,23 +36,19 @@ use rust_decimal::Decimal;
 use crate::dynamo::keys;
 use crate::metering;
 
-/// The `source` of every event the OMS emits.
-pub const EVENT_SOURCE: &str = "oms";
+pub use oms_domain::events::EVENT_SOURCE;
 /// EventBridge's limit of entries per `PutEvents` request.
 pub const MAX_REQUEST_ENTRIES: usize = 10;
 /// EventBridge's limit of a `PutEvents` request's total size (so of one entry too), counted by
-/// [`entry_size`].
-pub const MAX_REQUEST_BYTES: usize = 262_144;
-/// What EventBridge counts for an entry's `Time`, which the relay always sets.
-const TIME_BYTES: usize = 14;
+/// [`entry_size`]; the same limit every change's events were checked against when it committed.
+pub const MAX_REQUEST_BYTES: usize = oms_domain::limits::MAX_EVENT_BYTES;
 /// The alarm metric of messages parked.
 pub const PARKED_METRIC: &str = "ParkedEvents";
 
-/// The size EventBridge counts for a `PutEvents` entry with `Time` set and no `Resources` (the
-/// relay sets none): 14 bytes for the time plus the UTF-8 bytes of source, detail type and
-/// detail. The event bus name does not count.
-pub fn entry_size(source: &str, detail_type: &str, detail: &str) -> usize {
-    TIME_BYTES + source.len() + detail_type.len() + detail.len()
+/// The size EventBridge counts for a `PutEvents` entry of the OMS (`Time` set, source `oms`, no
+/// `Resources`): one statement of the rule, in the domain, where commits check their events.
+pub fn entry_size(detail_type: &str, detail: &str) -> usize {
+    EventEnvelope::entry_size_of(detail_type, detail)
 }
 
 /// One `PutEvents` entry, the envelope serialized once: its size is counted on the bytes the
@@ -82,7 +78,7 @@ impl EventEntry {
 
     /// Its size as EventBridge counts it.
     pub fn size(&self) -> usize {
-        entry_size(EVENT_SOURCE, self.detail_type, &self.detail)
+        entry_size(self.detail_type, &self.detail)
     }
 }
 
@@ -706,9 +702,9 @@ mod tests {
 
     #[test]
     fn an_entry_is_counted_as_eventbridge_counts_it() {
-        assert_eq!(entry_size("oms", "OrderCreated", "{}"), 14 + 3 + 12 + 2);
+        assert_eq!(entry_size("OrderCreated", "{}"), 14 + 3 + 12 + 2);
         // UTF-8 bytes, not characters.
-        assert_eq!(entry_size("oms", "X", "\"đơn\""), 14 + 3 + 1 + 7);
+        assert_eq!(entry_size("X", "\"đơn\""), 14 + 3 + 1 + 7);
         let entry = EventEntry::new(match &event(1, 1_000).1 {
             Outgoing::Message(OutboxMessage::Event(e)) => e,
             _ => unreachable!(),
