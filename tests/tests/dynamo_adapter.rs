@@ -1,6 +1,7 @@
 //! The DynamoDB adapter against DynamoDB Local: conditional writes, tenant isolation,
 //! idempotency and reservations under concurrency.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -755,6 +756,54 @@ mod big_orders {
         let again = store.reconcile_reservations(later, LEFTOVER_GRACE).await.unwrap();
         assert!(repairs_of(&again, &reserving, &[&a]).is_empty() && repairs_of(&again, &cancelling, &[&b]).is_empty());
         assert_eq!(reserved_total(&store, &reserving).await + reserved_total(&store, &cancelling).await, Decimal::ZERO);
+    }
+
+    /// Moves a SKU's stock at a hub from shard 0 to a new shard 1, totals unchanged: what other
+    /// orders' reservations and releases do to pooled shards between a change and its owed
+    /// releases.
+    async fn drift_to_second_shard(tenant: &TenantId, hub: &str, sku: &str) {
+        let (hub_id, sku_code) = (HubId::parse(hub).unwrap(), Sku::parse(sku).unwrap());
+        let key = |shard: u16| {
+            HashMap::from([
+                ("PK".to_owned(), AttributeValue::S(keys::stock_pk(tenant, &sku_code))),
+                ("SK".to_owned(), AttributeValue::S(keys::stock_shard_sk(&hub_id, shard))),
+            ])
+        };
+        let db = client().await;
+        let old = db.get_item().table_name(table()).set_key(Some(key(0))).consistent_read(true).send().await;
+        let mut moved = old.unwrap().item.unwrap();
+        let mut emptied = moved.clone();
+        for name in ["on_hand", "reserved", "available"] {
+            emptied.insert(name.into(), AttributeValue::N("0".into()));
+        }
+        db.put_item().table_name(table()).set_item(Some(emptied)).send().await.unwrap();
+        moved.extend(key(1));
+        moved.insert("shard".into(), AttributeValue::N("1".into()));
+        moved.insert("GSI1SK".into(), AttributeValue::S(keys::stock_by_hub_sk(&hub_id, &sku_code, 1)));
+        db.put_item().table_name(table()).set_item(Some(moved)).send().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn owed_releases_whose_shard_was_emptied_meanwhile_are_applied_where_the_stock_is() {
+        let _turn = TURNS.lock().await;
+        let store = store().await;
+        let tenant = fresh_tenant();
+        let id = big_order(&store, &tenant, 120, Decimal::ONE).await;
+        assert_eq!(place(&store, &tenant, &id).await, OrderStatus::Allocated);
+        let admin = actor(&tenant, Role::Admin);
+        let cancel = CancelRequest { reason: "customer withdrew".into() };
+        cancel_order(&store.clone().with_faults(failing([2])), &admin, &id, cancel, None, Utc::now()).await.unwrap();
+        let owed = records(&tenant, &id).await;
+        assert_eq!(owed.len(), 1);
+        let (hub, sku, _) = owed[0].moves[0].clone();
+        drift_to_second_shard(&tenant, &hub, &sku).await;
+
+        let later = Utc::now() + LEFTOVER_GRACE + chrono::Duration::minutes(1);
+        let repairs = repairs_of(&store.reconcile_reservations(later, LEFTOVER_GRACE).await.unwrap(), &tenant, &[&id]);
+        assert_eq!(repairs.len(), 1, "{repairs:?}");
+        assert_eq!(repairs[0].failure, None, "the owed release went to the shard that holds the stock");
+        assert!(records(&tenant, &id).await.is_empty());
+        assert_eq!(reserved_total(&store, &tenant).await, Decimal::ZERO);
     }
 
     #[tokio::test]

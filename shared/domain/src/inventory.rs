@@ -492,6 +492,13 @@ mod tests {
         assert_eq!((sku.unit.as_str(), sku.tax_rate), ("KG", dec!(0.10)));
         assert!(input(dec!(1.5), Currency::Vnd).into_sku(Sku::parse("PP").unwrap(), now).is_err());
         assert!(input(dec!(1.85), Currency::Usd).into_sku(Sku::parse("PP").unwrap(), now).is_ok());
+        let mut mapped = input(dec!(32000), Currency::Vnd);
+        mapped.channel_items =
+            (0..=crate::limits::MAX_CHANNEL_ITEMS).map(|n| (format!("c{n}"), format!("i{n}"))).collect();
+        let err = mapped.into_sku(Sku::parse("PP").unwrap(), now).unwrap_err();
+        assert!(matches!(&err, AppError::Invalid { field: Some(f), .. } if f == "channel_items"), "{err:?}");
+        let past_price = input(crate::limits::MAX_UNIT_PRICE + Decimal::ONE, Currency::Vnd);
+        assert!(past_price.into_sku(Sku::parse("PP").unwrap(), now).is_err());
     }
 
     #[test]

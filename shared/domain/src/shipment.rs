@@ -594,6 +594,25 @@ mod tests {
     }
 
     #[test]
+    fn carrier_ids_past_their_cap_are_refused_and_the_shipment_still_moves() {
+        let mut order = allocated();
+        let now = Utc::now();
+        order.ship(truck("S1", &order, "H1", dec!(600)), &dispatcher(), now).unwrap();
+        let before = order.clone();
+        let long = "x".repeat(crate::limits::MAX_EXTERNAL_ID + 1);
+        let mut with_long_tms_id = report(ShipmentStatus::InTransit, "e1");
+        with_long_tms_id.tms_order_id = Some(long.clone());
+        for refused in [with_long_tms_id, report(ShipmentStatus::InTransit, &long)] {
+            let err = order.report_shipment("S1", refused, &dispatcher(), now).unwrap_err();
+            assert!(matches!(err, AppError::Invalid { .. }), "{err}");
+            assert_eq!(order, before, "nothing changed");
+        }
+        let mut fits = report(ShipmentStatus::InTransit, "e1");
+        fits.tms_order_id = Some("x".repeat(crate::limits::MAX_EXTERNAL_ID));
+        assert!(order.report_shipment("S1", fits, &dispatcher(), now).unwrap().is_some());
+    }
+
+    #[test]
     fn reports_only_move_forward_and_repeats_change_nothing() {
         let mut order = allocated();
         let now = Utc::now();

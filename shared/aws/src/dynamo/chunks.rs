@@ -26,7 +26,7 @@
 
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 use chrono::{DateTime, Duration, Utc};
-use oms_domain::inventory::MoveKind;
+use oms_domain::inventory::{MoveKind, StockMove};
 use oms_domain::{ConflictOn, OrderId, StoreError, TenantId};
 use rust_decimal::Decimal;
 
@@ -151,9 +151,12 @@ impl DynamoStore {
         let room = MAX_TRANSACTION_ITEMS - items.len();
         let Some(layout) = layout(room, taking.len(), releasing.len()) else {
             let count = taking.len() + releasing.len();
-            return Err(StoreError::Unexpected(
-                format!("{count} stock moves are too many for one order change").into(),
-            ));
+            return Err(StoreError::TooLarge {
+                code: "change_too_large",
+                message: format!(
+                    "the change moves {count} stock items, more than one order change can; nothing was changed"
+                ),
+            });
         };
         let run = ulid::Ulid::new().to_string();
         let (ahead, taking_last) = taking.split_at(taking.len() - layout.taking_in_order);
@@ -222,10 +225,42 @@ impl DynamoStore {
         }
     }
 
-    /// Settles a record in one transaction with its removal: a reservation chunk is moved back,
-    /// owed releases are applied. The removal comes first, so a record settled meanwhile is
-    /// reported as `Conflict(Stale)` before any stock condition.
+    /// Settles a record (see [`Self::settle_as_recorded`]). Owed releases whose shards no longer
+    /// hold that much reserved are applied to the shards that do: reservations are pooled per
+    /// hub, so another order's release may have emptied the shard this one named, while the hub
+    /// still holds this order's stock elsewhere. A reservation chunk is always moved back where
+    /// it was taken.
     async fn settle(
+        &self,
+        tenant: &TenantId,
+        pk: &str,
+        sk: &str,
+        kind: RecordKind,
+        moves: &[ShardMove],
+    ) -> Result<(), StoreError> {
+        match self.settle_as_recorded(tenant, pk, sk, kind, moves).await {
+            Err(StoreError::Conflict(ConflictOn::Stock { .. })) if kind == RecordKind::PendingRelease => {
+                let owed: Vec<StockMove> = moves
+                    .iter()
+                    .map(|m| StockMove {
+                        hub_id: m.hub_id.clone(),
+                        sku: m.sku.clone(),
+                        quantity: m.quantity,
+                        kind: m.kind,
+                    })
+                    .collect();
+                let seed = pk.bytes().map(usize::from).sum();
+                let replanned = self.shard_moves(tenant, &StockMove::net(owed), seed).await?;
+                self.settle_as_recorded(tenant, pk, sk, kind, &replanned).await
+            }
+            other => other,
+        }
+    }
+
+    /// Settles a record in one transaction with its removal, on the shards it names: a
+    /// reservation chunk is moved back, owed releases are applied. The removal comes first, so a
+    /// record settled meanwhile is reported as `Conflict(Stale)` before any stock condition.
+    async fn settle_as_recorded(
         &self,
         tenant: &TenantId,
         pk: &str,

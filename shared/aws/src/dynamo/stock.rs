@@ -231,7 +231,7 @@ impl DynamoStore {
     /// Which shards each move takes from: reservations from shards with stock available,
     /// releases from shards with stock reserved, starting at a shard picked by `seed` so
     /// concurrent orders spread over the shards. Too little to take is a stock conflict.
-    async fn shard_moves(
+    pub(super) async fn shard_moves(
         &self,
         tenant: &TenantId,
         moves: &[StockMove],
