@@ -5,6 +5,7 @@ webhook checks."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -18,8 +19,8 @@ import pytest
 
 from tools.local import jwt, simulate
 from tools.local.event_schemas import validate_detail
-from tools.local.simulate import (Target, read_stack_env, request_events, tms_callback,
-                                  tms_signature, warehouse_events)
+from tools.local.simulate import (Target, key_secret, read_stack_env, request_events,
+                                  tms_callback, tms_signature, warehouse_events)
 
 ORDER = {
     "order_id": "01JD0Q7M3J6W8Z5Y4X3V2T1S0R",
@@ -98,6 +99,20 @@ def test_the_signature_is_hmac_sha256_over_timestamp_dot_raw_body():
                         hashlib.sha256).hexdigest()
     assert header == f"t=1795446000,v1={expected}"
     assert re.fullmatch(r"t=\d+,v1=[0-9a-f]{64}", header)
+
+
+def test_a_tenant_key_signature_names_the_key_and_signs_the_same_way():
+    header = tms_signature("tenant-secret-0000", "{}", 1795446000, key_id="demo-local-1")
+    expected = hmac.new(b"tenant-secret-0000", b"1795446000.{}", hashlib.sha256).hexdigest()
+    assert header == f"k=demo-local-1,t=1795446000,v1={expected}"
+
+
+def test_a_key_is_found_current_or_previous_and_an_unknown_one_is_named():
+    key_set = {"keys": [{"id": "d2", "tenant_id": "demo", "secret": "two",
+                         "previous": {"id": "d1", "secret": "one"}, "rotated_at": "2026-11-29T10:00:00Z"}]}
+    assert (key_secret(key_set, "d2"), key_secret(key_set, "d1")) == ("two", "one")
+    with pytest.raises(simulate.SimulationError, match="no key 'x' .*keys: d1, d2"):
+        key_secret(key_set, "x")
 
 
 def test_the_callback_body_meets_the_webhook_schema_with_a_utc_timestamp():
@@ -209,6 +224,25 @@ def test_carrier_posts_a_signed_callback(fake_oms, capsys):
     at = re.fullmatch(r"t=(\d+),v1=[0-9a-f]{64}", signature).group(1)
     assert signature == tms_signature("tms-secret", raw, int(at))
     assert capsys.readouterr().out.startswith("HTTP 200 ")
+
+
+def test_carrier_signs_with_a_tenant_key_of_the_stacks_key_set(fake_oms, monkeypatch, capsys):
+    key_set = {"keys": [{"id": "demo-local-1", "tenant_id": "demo", "secret": "tenant-secret-0000"}]}
+
+    class SecretsManager:
+        def get_secret_value(self, SecretId: str) -> dict:
+            assert SecretId == "arn:keys"
+            return {"SecretString": json.dumps(key_set)}
+
+    monkeypatch.setattr(simulate, "_client", lambda target, service: SecretsManager())
+    fake_oms.target = dataclasses.replace(fake_oms.target, keys_secret="arn:keys")
+    assert simulate.carrier("SHP-20261122-0001", "DELIVERED", None, key="demo-local-1") == 0
+    ((signature, raw),) = fake_oms.posts
+    assert "tenant_id" not in json.loads(raw), "the key names the tenant"
+    at = re.fullmatch(r"k=demo-local-1,t=(\d+),v1=[0-9a-f]{64}", signature).group(1)
+    assert signature == tms_signature("tenant-secret-0000", raw, int(at), "demo-local-1")
+    assert simulate.carrier("SHP-20261122-0001", "DELIVERED", None, key="nope") == 1
+    assert "no key 'nope'" in capsys.readouterr().out
 
 
 def test_without_a_stack_the_commands_say_so(monkeypatch: pytest.MonkeyPatch, capsys):

@@ -53,6 +53,25 @@ def test_every_function_gets_globals_merged_with_its_own_variables(real_stack):
     assert "OMS_EVENT_BUS_NAME" not in real_stack.function("CreateOrderFunction").environment
 
 
+def test_the_tms_signing_keys_are_a_secret_the_webhook_alone_gets_by_its_arn(real_stack):
+    (secret,) = [s for s in real_stack.secrets if s.logical_id == "TmsSigningKeys"]
+    assert secret.arn == f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:oms-local-TmsSigningKeys"
+    assert json.loads(secret.secret_string) == {"keys": []}, "created empty; keys never in the template"
+    webhook = real_stack.function("TmsWebhookFunction").environment
+    assert webhook["OMS_TMS_KEYS_SECRET_ARN"] == secret.arn
+    assert webhook["OMS_TMS_KEYS_CACHE_SECONDS"] == "2", "the local stack sees a rotation in seconds"
+    assert webhook["OMS_TMS_KEY_GRACE_SECONDS"] == "86400"
+    others = [fn.logical_id for fn in real_stack.functions
+              if fn.logical_id != "TmsWebhookFunction" and "OMS_TMS_KEYS_SECRET_ARN" in fn.environment]
+    assert others == []
+    doc = cfn.load_template(real_stack.template_path)
+    policies = doc["Resources"]["TmsWebhookFunction"]["Properties"]["Policies"]
+    assert {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "TmsSigningKeys"}}} in policies
+    readers = [name for name, r in doc["Resources"].items()
+               if "TmsSigningKeys" in json.dumps((r.get("Properties") or {}).get("Policies") or [])]
+    assert readers == ["TmsWebhookFunction"]
+
+
 def test_function_binaries_come_from_the_build_metadata(real_stack):
     binaries = {fn.logical_id: fn.binary for fn in real_stack.functions}
     assert binaries["CreateOrderFunction"] == "create-order"

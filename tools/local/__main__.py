@@ -34,11 +34,15 @@ def main(argv: list[str] | None = None) -> int:
     p_tms = sub.add_parser("carrier", help="play the TMS: a signed status callback for a shipment")
     p_tms.add_argument("shipment_id")
     p_tms.add_argument("status", choices=["ASSIGNED", "IN_TRANSIT", "DELIVERED", "CANCELLED"])
-    p_tms.add_argument("--tenant", default="demo",
-                       help="sent as tenant_id: only this tenant's shipments (default demo)")
+    p_tms.add_argument("--tenant",
+                       help="sent as tenant_id: only this tenant's shipments (default demo; "
+                            "with --key none, the key names its tenant)")
+    p_tms.add_argument("--key", help="sign with this tenant key (k=<key id>) of the stack's "
+                                     "signing key set, e.g. demo-local-1")
     p_sign = sub.add_parser("sign", help="print a TMS webhook sample signed now "
                                           "(for cargo lambda invoke --data-ascii)")
     p_sign.add_argument("sample", help="e.g. events/http/tms-webhook.json")
+    p_sign.add_argument("--key", help="sign with this tenant key of the running stack")
     p_bench = sub.add_parser("bench", help="measure cost per order, throughput, listing and cold "
                                            "start on a fresh local stack; report in .local/bench")
     p_bench.add_argument("--orders", type=int, default=200, help="orders in the lifecycle run")
@@ -74,10 +78,11 @@ def main(argv: list[str] | None = None) -> int:
         from . import simulate
 
         if args.command == "sign":
-            return simulate.sign(args.sample)
+            return simulate.sign(args.sample, args.key)
         if args.command == "warehouse":
             return simulate.warehouse(args.order_id, args.tenant, args.hub)
-        return simulate.carrier(args.shipment_id, args.status, args.tenant)
+        tenant = args.tenant or (None if args.key else "demo")
+        return simulate.carrier(args.shipment_id, args.status, tenant, args.key)
     if args.command == "test":
         from . import testrun
 

@@ -6,6 +6,7 @@ the tests and the banner all agree.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,11 @@ DUMMY_ACCESS_KEY = "test"
 DUMMY_SECRET_KEY = "test"
 DEMO_TENANT = "demo"
 ROLES = ("sales", "sales_manager", "admin", "dispatcher")
+
+# The local stack's tenant signing key for the TMS webhook (`./dev carrier --key demo-local-1`).
+LOCAL_TMS_KEY_ID = "demo-local-1"
+LOCAL_TMS_KEYS = json.dumps({"keys": [{"id": LOCAL_TMS_KEY_ID, "tenant_id": DEMO_TENANT,
+                                       "secret": "oms-local-tms-demo-key"}]})
 
 # Environment variable that tags every process the stack starts, so `down` can find them all,
 # including the function instances `cargo lambda watch` starts in sessions of their own.
@@ -80,6 +86,8 @@ class Settings:
     template: Path
     watch_concurrency: int
     parameter_overrides: dict[str, str] = field(default_factory=dict)
+    # Values of the template's secrets locally, by logical id (instead of their SecretString).
+    secret_values: dict[str, str] = field(default_factory=dict)
     # First wait before retrying a failed asynchronous invocation, doubled for each next retry
     # (AWS waits about 1 then 2 minutes).
     async_retry_delay: float = 0.5
@@ -126,15 +134,17 @@ class Settings:
             "AWS_ENDPOINT_URL_EVENTBRIDGE": self.aws_endpoint,
             "AWS_ENDPOINT_URL_SFN": self.aws_endpoint,
             "AWS_ENDPOINT_URL_SQS": self.aws_endpoint,
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.aws_endpoint,
             "AWS_EC2_METADATA_DISABLED": "true",
         }
 
 
 def load() -> Settings:
-    # Locally: the event tap on, and failed channel orders retried (then dead-lettered) in seconds.
+    # Locally: the event tap on, failed channel orders retried (then dead-lettered) in seconds,
+    # and a TMS key rotation seen by the webhook within seconds.
     tms_webhook_secret = _env("OMS_TMS_WEBHOOK_SECRET", "oms-local-tms-secret")
     overrides = {"EnableEventTap": "true", "ChannelIntakeRetryDelaySeconds": "2",
-                 "TmsWebhookSecret": tms_webhook_secret}
+                 "TmsWebhookSecret": tms_webhook_secret, "TmsKeysCacheSeconds": "2"}
     overrides.update(_overrides(os.environ.get("OMS_PARAMETER_OVERRIDES", "")))
     template = Path(_env("OMS_TEMPLATE", str(ROOT / "infra" / "template.yaml")))
     return Settings(
@@ -149,6 +159,7 @@ def load() -> Settings:
         template=template.resolve(),
         watch_concurrency=_port("OMS_WATCH_CONCURRENCY", 4),
         parameter_overrides=overrides,
+        secret_values={"TmsSigningKeys": _env("OMS_TMS_SIGNING_KEYS", LOCAL_TMS_KEYS)},
         async_retry_delay=_seconds("OMS_ASYNC_RETRY_DELAY_SECONDS", 0.5),
         watch_reload=_env("OMS_WATCH_RELOAD", "1") != "0",
     )

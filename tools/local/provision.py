@@ -59,6 +59,7 @@ def provision(stack: LocalStack, settings: Settings) -> None:
     _functions(stack, settings)
     _queues(stack, settings)
     _buses(stack, settings)
+    _secrets(stack, settings)
     _state_machines(stack, settings)
     _rules(stack, settings)
     log.info("provisioned in %.1f s", time.monotonic() - started)
@@ -144,6 +145,22 @@ def _buses(stack: LocalStack, settings: Settings) -> None:
         except ClientError as exc:
             if not _exists(exc, "ResourceAlreadyExistsException"):
                 raise
+
+
+def _secrets(stack: LocalStack, settings: Settings) -> None:
+    """The template's secrets, each with the local stack's value if it has one (settings), else
+    the template's SecretString. An existing secret is set to that value again: a restarted stack
+    starts from the same keys whatever a test put meanwhile."""
+    sm = client("secretsmanager", settings)
+    for secret in stack.secrets:
+        value = settings.secret_values.get(secret.logical_id, secret.secret_string)
+        try:
+            sm.create_secret(Name=secret.name, SecretString=value)
+        except ClientError as exc:
+            if not _exists(exc, "ResourceExistsException"):
+                raise
+            sm.put_secret_value(SecretId=secret.arn, SecretString=value)
+        log.info("secret %s", secret.arn)
 
 
 def _state_machines(stack: LocalStack, settings: Settings) -> None:

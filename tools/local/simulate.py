@@ -1,6 +1,7 @@
 """Playing the warehouse and the carrier for a running local stack, so an order can be followed to
 COMPLETED by hand: `./dev warehouse <order_id>` puts the WMS events on the bus, `./dev carrier
-<shipment_id> <status>` posts a signed TMS callback.
+<shipment_id> <status> [--key <key id>]` posts a signed TMS callback (with the deployment-wide
+secret, or a tenant key read from the stack's signing key set in Secrets Manager).
 
 Building the events and the signature is pure (unit tested in tests/tooling/test_simulate.py);
 only `warehouse` and `carrier` talk to the stack. Everything is sent the way the real systems send
@@ -117,25 +118,46 @@ def warehouse_events(order: dict[str, Any], tenant: str, run_id: str,
             for event in request_events(request, tenant, run_id)]
 
 
-def tms_signature(secret: str, body: str, at: int) -> str:
-    """The X-TMS-Signature header: HMAC-SHA256 over "<t>.<raw body>", as the TMS signs."""
+def tms_signature(secret: str, body: str, at: int, key_id: str | None = None) -> str:
+    """The X-TMS-Signature header: HMAC-SHA256 over "<t>.<raw body>", as the TMS signs; with a
+    tenant key, `k=<key id>` names it."""
     digest = hmac.new(secret.encode(), f"{at}.{body}".encode(), hashlib.sha256).hexdigest()
-    return f"t={at},v1={digest}"
+    return f"{f'k={key_id},' if key_id else ''}t={at},v1={digest}"
 
 
-def resign_sample(event: dict[str, Any], secret: str, at: int) -> dict[str, Any]:
+def key_secret(key_set: dict[str, Any], key_id: str) -> str:
+    """The secret of key `key_id` in a signing key set (current or previous key of a tenant)."""
+    for entry in key_set.get("keys", []):
+        for key in (entry, entry.get("previous") or {}):
+            if key.get("id") == key_id:
+                return str(key["secret"])
+    known = sorted(k["id"] for e in key_set.get("keys", []) for k in (e, e.get("previous") or {})
+                   if "id" in k)
+    raise SimulationError(f"no key {key_id!r} in the signing key set (keys: "
+                          f"{', '.join(known) or 'none'})")
+
+
+def resign_sample(event: dict[str, Any], secret: str, at: int,
+                  key_id: str | None = None) -> dict[str, Any]:
     """An API Gateway event of the TMS webhook (`events/http/tms-webhook.json`) with its
     X-TMS-Signature made anew at `at`: a stored signature goes stale after 300 s by design."""
     signed = json.loads(json.dumps(event))
-    signed["headers"]["x-tms-signature"] = tms_signature(secret, signed.get("body") or "", at)
+    signed["headers"]["x-tms-signature"] = tms_signature(secret, signed.get("body") or "", at,
+                                                         key_id)
     return signed
 
 
-def sign(path: str) -> int:
-    """Prints the webhook sample at `path`, signed now with the local secret, for
+def sign(path: str, key: str | None = None) -> int:
+    """Prints the webhook sample at `path`, signed now with the local secret (or the running
+    stack's tenant key `key`), for
     `cargo lambda invoke tms-webhook --data-ascii "$(./dev sign events/http/tms-webhook.json)"`."""
     event = json.loads(Path(path).read_text())
-    print(json.dumps(resign_sample(event, config.load().tms_webhook_secret, int(time.time()))))
+    try:
+        secret = read_key(running_target(), key) if key else config.load().tms_webhook_secret
+    except SimulationError as exc:
+        print(f"sign: {exc}", flush=True)
+        return 1
+    print(json.dumps(resign_sample(event, secret, int(time.time()), key)))
     return 0
 
 
@@ -164,6 +186,7 @@ class Target:
     jwt_secret: str
     tms_secret: str
     admin_token: str
+    keys_secret: str = ""  # the signing key set's secret ARN (OMS_TMS_KEYS_SECRET_ARN)
 
     def token_for(self, tenant: str) -> str:
         """The dev admin token is for tenant `demo`; another tenant gets one like it."""
@@ -202,7 +225,8 @@ def running_target() -> Target:
                       event_bus=env["OMS_EVENT_BUS_NAME"],
                       jwt_secret=env.get("OMS_JWT_SECRET", settings.jwt_secret),
                       tms_secret=env.get("OMS_TMS_WEBHOOK_SECRET", settings.tms_webhook_secret),
-                      admin_token=env["OMS_DEV_TOKEN_ADMIN"])
+                      admin_token=env["OMS_DEV_TOKEN_ADMIN"],
+                      keys_secret=env.get("OMS_TMS_KEYS_SECRET_ARN", ""))
     except KeyError as exc:
         raise SimulationError(f"{STACK_ENV_FILE} has no {exc.args[0]}: restart the stack "
                               f"(./dev up --detach --fresh)") from exc
@@ -237,12 +261,29 @@ def get_order(target: Target, tenant: str, order_id: str) -> dict[str, Any]:
     return body
 
 
-def _events_client(target: Target) -> Any:
+def _client(target: Target, service: str) -> Any:
     import boto3
 
-    return boto3.client("events", endpoint_url=target.aws_endpoint, region_name=target.region,
+    return boto3.client(service, endpoint_url=target.aws_endpoint, region_name=target.region,
                         aws_access_key_id=config.DUMMY_ACCESS_KEY,
                         aws_secret_access_key=config.DUMMY_SECRET_KEY)
+
+
+def _events_client(target: Target) -> Any:
+    return _client(target, "events")
+
+
+def read_key(target: Target, key_id: str) -> str:
+    """The secret of tenant key `key_id`, from the running stack's signing key set."""
+    if not target.keys_secret:
+        raise SimulationError("the stack has no signing key set (OMS_TMS_KEYS_SECRET_ARN): "
+                              "restart it (./dev up --detach --fresh)")
+    try:
+        value = _client(target, "secretsmanager").get_secret_value(
+            SecretId=target.keys_secret)["SecretString"]
+    except (BotoCoreError, ClientError) as exc:
+        raise SimulationError(f"could not read {target.keys_secret}: {exc}") from exc
+    return key_secret(json.loads(value), key_id)
 
 
 def send_to_bus(client: Any, bus: str, events: list[Event]) -> None:
@@ -259,12 +300,15 @@ def send_to_bus(client: Any, bus: str, events: list[Event]) -> None:
             raise SimulationError(f"the bus refused {detail_type}: {answer['Entries']}")
 
 
-def post_callback(target: Target, body: dict[str, Any]) -> tuple[int, Any]:
-    """A TMS callback through the gateway, signed now as the TMS signs it."""
+def post_callback(target: Target, body: dict[str, Any],
+                  key_id: str | None = None) -> tuple[int, Any]:
+    """A TMS callback through the gateway, signed now as the TMS signs it: with the tenant key
+    `key_id` if given, else with the deployment-wide secret."""
     raw = json.dumps(body)
+    secret = read_key(target, key_id) if key_id else target.tms_secret
     return http("POST", f"{target.api_url}/webhooks/tms", raw.encode(), {
         "Content-Type": "application/json",
-        "X-TMS-Signature": tms_signature(target.tms_secret, raw, int(time.time()))})
+        "X-TMS-Signature": tms_signature(secret, raw, int(time.time()), key_id)})
 
 
 def _workable_order(target: Target, tenant: str, order_id: str, hub: str | None) -> dict[str, Any]:
@@ -339,14 +383,16 @@ def _report_progress(target: Target, tenant: str, order_id: str, events: list[Ev
     return 0
 
 
-def carrier(shipment_id: str, status: str, tenant: str | None = config.DEMO_TENANT) -> int:
-    """`./dev carrier`: a TMS callback for the shipment, signed as the TMS signs it."""
+def carrier(shipment_id: str, status: str, tenant: str | None = config.DEMO_TENANT,
+            key: str | None = None) -> int:
+    """`./dev carrier`: a TMS callback for the shipment, signed as the TMS signs it (with the
+    tenant key `key` if given)."""
     try:
         target = running_target()
         body = tms_callback(shipment_id, status, tenant, f"sim-tms-{uuid.uuid4().hex}",
                             datetime.now(timezone.utc))
         validate_detail("tms", "webhook", body)
-        code, answer = post_callback(target, body)
+        code, answer = post_callback(target, body, key)
     except (SimulationError, EventSchemaError) as exc:
         print(f"carrier: {exc}", flush=True)
         return 1

@@ -414,6 +414,11 @@ def render_banner(s: Settings, stack: LocalStack, tokens: dict[str, str],
         add(f"  state machine   {sm.arn}")
     add(f"  functions       {', '.join(f.binary for f in stack.functions)}")
     add(f"  TMS webhook secret  OMS_TMS_WEBHOOK_SECRET={s.tms_webhook_secret}")
+    for secret in stack.secrets:
+        add(f"  secret          {secret.arn}")
+    if s.secret_values.get("TmsSigningKeys") == config.LOCAL_TMS_KEYS:
+        add(f"  TMS tenant key  {config.LOCAL_TMS_KEY_ID} (tenant {config.DEMO_TENANT}): "
+            f"./dev carrier <shipment_id> <STATUS> --key {config.LOCAL_TMS_KEY_ID}")
     add("")
     if demo_result.ok:
         add(f"  demo data: {demo_result.message}")

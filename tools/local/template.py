@@ -1,7 +1,7 @@
 """The local meaning of infra/template.yaml: every resource the stack needs, resolved.
 
 `LocalStack.from_template` reads the SAM template once and answers, for the local stack: the
-physical name, ARN and URL of each resource, the DynamoDB tables to create, queues, buses, rules
+physical name, ARN and URL of each resource, the DynamoDB tables to create, queues, buses, secrets, rules
 (including SAM `EventBridgeRule` events), functions with their merged environment and
 EventInvokeConfig, state machines with substituted definitions, HTTP routes (SAM `HttpApi`
 events) and event source mappings (SAM `DynamoDB` and `SQS` events). Provisioning, the harness,
@@ -33,6 +33,7 @@ _NAME_PROPERTY = {
     "AWS::Lambda::Function": "FunctionName",
     "AWS::Serverless::StateMachine": "Name",
     "AWS::StepFunctions::StateMachine": "StateMachineName",
+    "AWS::SecretsManager::Secret": "Name",
 }
 
 
@@ -61,6 +62,14 @@ class EventBus:
     logical_id: str
     name: str
     arn: str
+
+
+@dataclass
+class Secret:
+    logical_id: str
+    name: str
+    arn: str  # partial (no random suffix): Secrets Manager, moto included, accepts it as SecretId
+    secret_string: str
 
 
 @dataclass
@@ -179,6 +188,7 @@ class LocalStack:
     tables: list[Table] = field(default_factory=list)
     queues: list[Queue] = field(default_factory=list)
     buses: list[EventBus] = field(default_factory=list)
+    secrets: list[Secret] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
     functions: list[Function] = field(default_factory=list)
     state_machines: list[StateMachine] = field(default_factory=list)
@@ -376,6 +386,11 @@ class _Builder:
         elif rtype in STATE_MACHINE_TYPES:
             arn = self._arn("states", f"stateMachine:{name}")
             values = {None: arn, "Arn": arn, "Name": name}
+        elif rtype == "AWS::SecretsManager::Secret":
+            # AWS's ARN ends in a random suffix; without it (a partial ARN) it names the same
+            # secret, so Ref can be known before the secret exists.
+            arn = self._arn("secretsmanager", f"secret:{name}")
+            values = {None: arn, "Id": arn}
         elif rtype in ("AWS::Serverless::HttpApi", "AWS::ApiGatewayV2::Api"):
             values = {None: "local", "ApiEndpoint": self.settings.gateway_url}
         else:
@@ -397,6 +412,7 @@ class _Builder:
                 "AWS::DynamoDB::Table": self._table,
                 "AWS::SQS::Queue": self._queue,
                 "AWS::Events::EventBus": self._bus,
+                "AWS::SecretsManager::Secret": self._secret,
                 "AWS::Events::Rule": self._rule,
                 "AWS::Serverless::Function": self._function,
                 "AWS::Lambda::Function": self._function,
@@ -468,6 +484,18 @@ class _Builder:
             logical_id=logical_id,
             name=self.name(logical_id),
             arn=self._lookup(logical_id, "Arn"),
+        ))
+
+    def _secret(self, logical_id: str) -> None:
+        p = self.resolver.resolve(self._props(logical_id))
+        if "GenerateSecretString" in p:
+            self.stack.warnings.append(f"{logical_id}: GenerateSecretString is not emulated; "
+                                       "the secret starts empty")
+        self.stack.secrets.append(Secret(
+            logical_id=logical_id,
+            name=self.name(logical_id),
+            arn=self._lookup(logical_id, None),
+            secret_string=str(p.get("SecretString", "")),
         ))
 
     def _rule(self, logical_id: str) -> None:

@@ -1,7 +1,9 @@
 //! Verifies the callback's signature over the raw body before reading anything, then applies
 //! the shipment status. Answers: 200 (applied, or a repeat/late report that changed nothing),
-//! 400 malformed, 401 unsigned/stale/wrong, 404 unknown shipment (or another tenant's), 5xx when
-//! storage failed, so the TMS retries and no update is lost.
+//! 400 malformed, 401 unsigned/stale/wrong (or an unknown key, or a previous key past its grace),
+//! 404 unknown shipment or another tenant's — the body's `tenant_id` or the signing key's tenant,
+//! the same answer either way, so a key cannot probe other tenants' shipment ids — and 5xx when
+//! storage or the key set could not be read, so the TMS retries and no update is lost.
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use chrono::{DateTime, Utc};
@@ -12,7 +14,7 @@ use oms_domain::usecases::shipping::{Reporter, report_shipment};
 use oms_domain::{AppError, TenantId};
 use serde::Deserialize;
 
-use crate::signature;
+use crate::keys::{KeySource, Signers};
 
 /// The callback body (SPEC). `tenant_id` is optional: a TMS that sends it only reaches that
 /// tenant's shipments.
@@ -27,24 +29,28 @@ struct Callback {
     tenant_id: Option<TenantId>,
 }
 
-pub async fn handle<S: Store>(
+pub async fn handle<S: Store, K: KeySource>(
     store: &S,
-    secret: &[u8],
+    signers: &Signers<K>,
     event: ApiGatewayV2httpRequest,
     now: DateTime<Utc>,
 ) -> ApiGatewayV2httpResponse {
-    http::to_response(receive(store, secret, event, now).await)
+    http::to_response(receive(store, signers, event, now).await)
 }
 
-async fn receive<S: Store>(
+async fn receive<S: Store, K: KeySource>(
     store: &S,
-    secret: &[u8],
+    signers: &Signers<K>,
     event: ApiGatewayV2httpRequest,
     now: DateTime<Utc>,
 ) -> Result<ApiResponse, AppError> {
     let request = SignedRequest::from_event(event)?;
-    signature::verify(secret, request.header("x-tms-signature"), &request.body, now)?;
+    let key_tenant = signers.authenticate(request.header("x-tms-signature"), &request.body, now).await?;
     let callback: Callback = request.json()?;
+    let tenant_id = match (key_tenant, callback.tenant_id) {
+        (Some(key), Some(claimed)) if key != claimed => return Err(AppError::NotFound("shipment")),
+        (key, claimed) => key.or(claimed),
+    };
     if callback.event_id.trim().is_empty() || callback.event_id.len() > 200 {
         return Err(AppError::invalid("event_id", "event_id must be 1 to 200 characters"));
     }
@@ -57,7 +63,7 @@ async fn receive<S: Store>(
         event_id: Some(callback.event_id),
         tms_order_id: callback.tms_order_id,
     };
-    let reporter = Reporter::Carrier { tenant_id: callback.tenant_id };
+    let reporter = Reporter::Carrier { tenant_id };
     let changed = report_shipment(store, reporter, &callback.shipment_id, report, now).await.map_err(|e| match e {
         // Other updates of the order kept winning: a retry will get through.
         AppError::Conflict { code: "concurrent_update", message } => AppError::Unavailable(message),
@@ -81,22 +87,64 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
+    use crate::keys::KeyCache;
+    use crate::keys::fake::FakeSource;
+    use crate::signature;
 
     const SECRET: &[u8] = b"oms-local-tms-secret";
     const SAMPLE: &str = include_str!("../../../events/http/tms-webhook.json");
+    const DEMO_KEY: &[u8] = b"demo-tms-key-two-000";
+    const DEMO_PREVIOUS: &[u8] = b"demo-tms-key-one-000";
+    const ACME_KEY: &[u8] = b"acme-tms-key-one-000";
 
-    /// The sample event with `body` signed at `at` (or with `signature` as the header).
+    /// Tenant `demo`: key `demo-2`, rotated from `demo-1` at `rotated_at`; tenant `acme`: `acme-1`.
+    fn key_set(rotated_at: DateTime<Utc>) -> FakeSource {
+        FakeSource::new(&json!({"keys": [
+            {"id": "demo-2", "tenant_id": "demo", "secret": "demo-tms-key-two-000",
+             "previous": {"id": "demo-1", "secret": "demo-tms-key-one-000"}, "rotated_at": rotated_at},
+            {"id": "acme-1", "tenant_id": "acme", "secret": "acme-tms-key-one-000"},
+        ]}))
+    }
+
+    fn signers(source: &FakeSource) -> Signers<&FakeSource> {
+        Signers::new(
+            Some(SECRET.to_vec()),
+            Some(KeyCache::new(source, chrono::Duration::minutes(5), chrono::Duration::hours(24))),
+        )
+    }
+
+    /// The sample event with `body` signed at `at` with the deployment-wide secret (or with
+    /// `signature` as the header).
     fn callback(body: &Value, at: DateTime<Utc>, signature: Option<&str>) -> ApiGatewayV2httpRequest {
-        let mut event: Value = serde_json::from_str(SAMPLE).unwrap();
         let raw = body.to_string();
         let header = signature.map(str::to_owned).unwrap_or_else(|| signature::sign(SECRET, at.timestamp(), &raw));
+        event(raw, header)
+    }
+
+    /// The sample event with `body` signed now with the tenant key `key_id`.
+    fn keyed(body: &Value, key_id: &str, secret: &[u8]) -> ApiGatewayV2httpRequest {
+        let raw = body.to_string();
+        let header = signature::sign_with_key(key_id, secret, Utc::now().timestamp(), &raw);
+        event(raw, header)
+    }
+
+    fn event(raw: String, header: String) -> ApiGatewayV2httpRequest {
+        let mut event: Value = serde_json::from_str(SAMPLE).unwrap();
         event["headers"]["x-tms-signature"] = header.into();
         event["body"] = raw.into();
         serde_json::from_value(event).unwrap()
     }
 
     async fn call(store: &MemoryStore, event: ApiGatewayV2httpRequest) -> (i64, Value) {
-        let response = handle(store, SECRET, event, Utc::now()).await;
+        call_with(store, &signers(&key_set(Utc::now())), event).await
+    }
+
+    async fn call_with(
+        store: &MemoryStore,
+        signers: &Signers<&FakeSource>,
+        event: ApiGatewayV2httpRequest,
+    ) -> (i64, Value) {
+        let response = handle(store, signers, event, Utc::now()).await;
         let Some(Body::Text(text)) = response.body else { panic!("a text body") };
         (response.status_code, serde_json::from_str(&text).unwrap())
     }
@@ -154,6 +202,51 @@ mod tests {
         }
         let now = store.get_order(&order.tenant_id, &order.order_id).await.unwrap().unwrap();
         assert_eq!(now, order);
+    }
+
+    #[tokio::test]
+    async fn a_tenant_key_reaches_its_tenants_shipments_only_and_refusals_write_nothing() {
+        let (store, order, shipment) = shipped().await;
+        let source = key_set(Utc::now());
+        let signers = signers(&source);
+        let good = body(&shipment, "k1", "IN_TRANSIT");
+        let mut claims_acme = good.clone();
+        claims_acme["tenant_id"] = "acme".into();
+        let cases = [
+            (keyed(&good, "acme-1", ACME_KEY), 404), // another tenant's key: as if unknown
+            (keyed(&claims_acme, "demo-2", DEMO_KEY), 404), // the body claims another tenant
+            (keyed(&good, "acme-1", DEMO_KEY), 401), // demo's secret under acme's id
+            (keyed(&good, "nobody-1", DEMO_KEY), 401), // unknown key id
+            (keyed(&body("SHP-20991231-0001", "k1", "IN_TRANSIT"), "demo-2", DEMO_KEY), 404),
+        ];
+        let outbox_before = store.outbox().len();
+        for (event, expected) in cases {
+            let (status, answer) = call_with(&store, &signers, event).await;
+            assert_eq!(status, expected, "{answer}");
+        }
+        assert_eq!(store.get_order(&order.tenant_id, &order.order_id).await.unwrap().unwrap(), order);
+        assert_eq!(store.outbox().len(), outbox_before, "no event either");
+        let (status, answer) = call_with(&store, &signers, keyed(&good, "demo-2", DEMO_KEY)).await;
+        assert_eq!((status, answer["applied"].clone()), (200, json!(true)), "{answer}");
+    }
+
+    #[tokio::test]
+    async fn the_previous_key_works_during_its_grace_and_is_refused_after_it() {
+        let (store, order, shipment) = shipped().await;
+        let late = key_set(Utc::now() - chrono::Duration::hours(25));
+        let (status, _) =
+            call_with(&store, &signers(&late), keyed(&body(&shipment, "p1", "IN_TRANSIT"), "demo-1", DEMO_PREVIOUS))
+                .await;
+        assert_eq!(status, 401, "past the grace");
+        assert_eq!(store.get_order(&order.tenant_id, &order.order_id).await.unwrap().unwrap(), order);
+        let rotating = key_set(Utc::now() - chrono::Duration::hours(1));
+        let (status, answer) = call_with(
+            &store,
+            &signers(&rotating),
+            keyed(&body(&shipment, "p2", "IN_TRANSIT"), "demo-1", DEMO_PREVIOUS),
+        )
+        .await;
+        assert_eq!((status, answer["applied"].clone()), (200, json!(true)), "{answer}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! - [`relay`]: publishes outbox messages to EventBridge and Step Functions.
 //! - [`http`]: API Gateway v2 requests in, responses out; errors mapped to status codes once.
 //! - [`task`]: Step Functions task errors with stable names for the ASL's Retry/Catch.
+//! - [`secrets`]: a Secrets Manager secret's current value, errors mapped by reaction.
 //! - [`runtime`]: what every `main` does first (tracing, config, SDK clients) and last (run).
 //! - [`metering`]: per-invocation cost lines (handler time, requests, capacity) when asked for.
 #![forbid(unsafe_code)]
@@ -14,6 +15,7 @@ pub mod http;
 pub mod metering;
 pub mod relay;
 pub mod runtime;
+pub mod secrets;
 pub mod task;
 
 pub use dynamo::DynamoStore;

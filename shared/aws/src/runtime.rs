@@ -58,24 +58,31 @@ pub fn sfn_client(config: &aws_config::SdkConfig) -> aws_sdk_sfn::Client {
     client!(aws_sdk_sfn, config)
 }
 
+/// The Secrets Manager client secrets are read with.
+pub fn secretsmanager_client(config: &aws_config::SdkConfig) -> aws_sdk_secretsmanager::Client {
+    client!(aws_sdk_secretsmanager, config)
+}
+
 /// The table every store reads and writes (`OMS_TABLE_NAME`).
 pub async fn dynamo_store(config: &aws_config::SdkConfig) -> Result<crate::DynamoStore, Error> {
     Ok(crate::DynamoStore::new(dynamodb_client(config), env("OMS_TABLE_NAME")?))
 }
 
+/// A positive number of seconds from the environment variable `name`, `default` when unset.
+pub fn seconds(name: &str, default: chrono::Duration) -> Result<chrono::Duration, Error> {
+    match std::env::var(name) {
+        Ok(value) => match value.parse::<i64>() {
+            Ok(seconds) if seconds > 0 => Ok(chrono::Duration::seconds(seconds)),
+            _ => Err(format!("{name} must be a positive number of seconds, not {value:?}").into()),
+        },
+        Err(_) => Ok(default),
+    }
+}
+
 /// How long an order held at `ALLOCATED` keeps its reservation (`OMS_RESERVATION_TIMEOUT_SECONDS`,
 /// default 15 minutes).
 pub fn reservation_timeout() -> Result<chrono::Duration, Error> {
-    match std::env::var("OMS_RESERVATION_TIMEOUT_SECONDS") {
-        Ok(value) => match value.parse::<i64>() {
-            Ok(seconds) if seconds > 0 => Ok(chrono::Duration::seconds(seconds)),
-            _ => {
-                Err(format!("OMS_RESERVATION_TIMEOUT_SECONDS must be a positive number of seconds, not {value:?}")
-                    .into())
-            }
-        },
-        Err(_) => Ok(chrono::Duration::minutes(15)),
-    }
+    seconds("OMS_RESERVATION_TIMEOUT_SECONDS", chrono::Duration::minutes(15))
 }
 
 /// What every function starts with: JSON logs, the SDK configuration and the store, built once
