@@ -1,11 +1,13 @@
 """Playing the warehouse and the carrier for a running local stack, so an order can be followed to
-COMPLETED by hand: `./dev warehouse <order_id>` puts the WMS events on the bus, `./dev carrier
+COMPLETED by hand: `./dev warehouse <order_id>` puts the WMS events on the integration bus, `./dev carrier
 <shipment_id> <status>` posts a signed TMS callback.
 
 Building the events and the signature is pure (unit tested in tests/tooling/test_simulate.py);
 only `warehouse` and `carrier` talk to the stack. Everything is sent the way the real systems send
-it (events of source `wms` on the bus, the webhook through the gateway), so the functions run
-exactly as they do for the e2e tests.
+it (events of source `wms` on the integration bus, signed with the local WMS's access key so
+they carry its account; the webhook through the gateway), so the functions run exactly as they
+do for the e2e tests. The WMS acts only for tenants that registered it (`./dev demo` does for
+`demo`).
 """
 
 from __future__ import annotations
@@ -160,6 +162,7 @@ class Target:
     api_url: str
     aws_endpoint: str
     region: str
+    # Where the WMS puts its events: the integration bus.
     event_bus: str
     jwt_secret: str
     tms_secret: str
@@ -199,7 +202,7 @@ def running_target() -> Target:
     try:
         return Target(api_url=env["OMS_API_URL"], aws_endpoint=env["OMS_AWS_ENDPOINT"],
                       region=env.get("AWS_REGION", settings.region),
-                      event_bus=env["OMS_EVENT_BUS_NAME"],
+                      event_bus=env["OMS_INTEGRATION_BUS_NAME"],
                       jwt_secret=env.get("OMS_JWT_SECRET", settings.jwt_secret),
                       tms_secret=env.get("OMS_TMS_WEBHOOK_SECRET", settings.tms_webhook_secret),
                       admin_token=env["OMS_DEV_TOKEN_ADMIN"])
@@ -237,16 +240,21 @@ def get_order(target: Target, tenant: str, order_id: str) -> dict[str, Any]:
     return body
 
 
-def _events_client(target: Target) -> Any:
+def wms_events_client(aws_endpoint: str, region: str) -> Any:
+    """An EventBridge client acting as the local WMS: what it puts carries the WMS's account."""
     import boto3
 
-    return boto3.client("events", endpoint_url=target.aws_endpoint, region_name=target.region,
-                        aws_access_key_id=config.DUMMY_ACCESS_KEY,
+    return boto3.client("events", endpoint_url=aws_endpoint, region_name=region,
+                        aws_access_key_id=config.LOCAL_WMS_ACCESS_KEY,
                         aws_secret_access_key=config.DUMMY_SECRET_KEY)
 
 
+def _events_client(target: Target) -> Any:
+    return wms_events_client(target.aws_endpoint, target.region)
+
+
 def send_to_bus(client: Any, bus: str, events: list[Event]) -> None:
-    """Puts the WMS's events on the bus one by one, in order, as the WMS does."""
+    """Puts the WMS's events on the (integration) bus one by one, in order, as the WMS does."""
     for detail_type, detail in events:
         try:
             answer = client.put_events(Entries=[{
