@@ -1,5 +1,8 @@
 """Fixtures for end-to-end tests: they drive the running local stack the way a client would
-(HTTP through the local gateway, events on the bus) and assert on what a client can see.
+(HTTP through the local gateway, the WMS's events on the integration bus, channel orders on the
+intake queue) and assert on what a client can see. Every test's fresh tenant has registered the
+local WMS and channel connector (`tenant`); a test of an unregistered sender makes a tenant of
+its own.
 
 `./dev test` brings the stack up and exports its addresses (OMS_API_URL, ...). Run alone, the
 session starts the stack itself with `./dev up --detach` and stops it afterwards.
@@ -25,6 +28,8 @@ STACK_ENV = ROOT / ".local" / "run" / "stack.env"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tools.local import config as local  # noqa: E402
+from tools.local.demo import integration_calls  # noqa: E402
 from tools.local.event_schemas import validate_detail  # noqa: E402
 
 
@@ -101,10 +106,22 @@ class Api:
         raise AssertionError(f"order {order_id} stayed {order and order['status']}, expected one of {statuses}")
 
 
+def register_integrations(tenant: str) -> None:
+    """The tenant's admin lets the local WMS and channel connector act for it (as `./dev demo`
+    does for `demo`)."""
+    admin = Api(tenant, "admin")
+    for path, body in integration_calls():
+        response = admin.put(path, body)
+        assert response.status_code == 200, f"PUT {path}: {response.status_code} {response.text[:300]}"
+
+
 @pytest.fixture
 def tenant() -> str:
-    """A tenant of its own for each test: a fresh key space in the shared table."""
-    return f"e2e-{uuid.uuid4().hex[:12]}"
+    """A tenant of its own for each test: a fresh key space in the shared table, whose
+    integrations are the local WMS and channel connector."""
+    name = f"e2e-{uuid.uuid4().hex[:12]}"
+    register_integrations(name)
+    return name
 
 
 @pytest.fixture
@@ -202,17 +219,26 @@ def tenant_items(dynamodb, tenant: str) -> list[dict]:
 
 # -- the outside world: warehouse events, carrier callbacks, queues ------------------------------
 
-def aws(service: str):
+def aws(service: str, access_key: str = "test"):
+    """A client of the local AWS; `access_key` picks who calls (`local.LOCAL_WMS_ACCESS_KEY`,
+    `local.LOCAL_CHANNEL_ACCESS_KEY`: the harness stamps their identity on what they send)."""
     return boto3.client(service, endpoint_url=os.environ["OMS_AWS_ENDPOINT"], region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test")
+                        aws_access_key_id=access_key, aws_secret_access_key="test")
+
+
+def channel_sqs():
+    """SQS as the local channel connector: its messages carry its `SenderId`."""
+    return aws("sqs", local.LOCAL_CHANNEL_ACCESS_KEY)
 
 
 def wms(tenant: str, detail_type: str, event_id: str, **detail) -> None:
-    """A warehouse event on the bus, as the WMS sends it."""
+    """A warehouse event on the integration bus, as the (local) WMS sends it."""
     detail = {"tenant_id": tenant, "event_id": event_id, **detail}
     validate_detail("wms", detail_type, detail)
-    aws("events").put_events(Entries=[{"Source": "wms", "DetailType": detail_type, "Detail": json.dumps(detail),
-                                       "EventBusName": os.environ["OMS_EVENT_BUS_NAME"]}])
+    answer = aws("events", local.LOCAL_WMS_ACCESS_KEY).put_events(Entries=[{
+        "Source": "wms", "DetailType": detail_type, "Detail": json.dumps(detail),
+        "EventBusName": os.environ["OMS_INTEGRATION_BUS_NAME"]}])
+    assert answer["FailedEntryCount"] == 0, answer
 
 
 def sign(body: str, at: int | None = None, secret: str | None = None) -> str:

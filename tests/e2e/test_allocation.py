@@ -5,9 +5,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
-
-from conftest import order_body, tenant_items
+from conftest import order_body, tenant_items, wms
 
 
 def test_the_seeds_manual_flow_600_from_a_warehouse_and_400_from_a_port(admin, sales, catalog, dynamodb, tenant):
@@ -73,13 +71,8 @@ def test_30_parallel_orders_for_12_units_then_5_more_serve_the_5_oldest_backorde
 
 
 def test_a_warehouse_count_on_the_bus_sets_on_hand_once_and_a_late_older_one_is_ignored(admin, sales, catalog, tenant):
-    events = boto3.client("events", endpoint_url=os.environ["OMS_AWS_ENDPOINT"], region_name="us-east-1",
-                          aws_access_key_id="test", aws_secret_access_key="test")
-
     def count(on_hand, at, event_id):
-        detail = {"tenant_id": tenant, "event_id": event_id, "hub_id": "HCM", "sku": "PP-H1", "on_hand": on_hand, "occurred_at": at}
-        events.put_events(Entries=[{"Source": "wms", "DetailType": "StockAdjusted", "Detail": json.dumps(detail),
-                                    "EventBusName": os.environ["OMS_EVENT_BUS_NAME"]}])
+        wms(tenant, "StockAdjusted", event_id, hub_id="HCM", sku="PP-H1", on_hand=on_hand, occurred_at=at)
 
     count("80", "2026-11-22T10:00:00Z", "c1")
     count("80", "2026-11-22T10:00:00Z", "c1")

@@ -5,9 +5,7 @@ import json
 import os
 import time
 
-import boto3
-
-from conftest import Api, events_of, order_body
+from conftest import Api, channel_sqs, events_of, order_body
 
 
 def _stock(api: Api, sku: str, hub: str) -> dict:
@@ -81,8 +79,7 @@ def test_holds_and_listing(admin, sales, catalog, tenant):
 
 def test_a_channel_order_on_the_queue_becomes_one_order(admin, catalog, tenant):
     admin.put("/skus/PP-H1", {"name": "PP Homopolymer", "unit": "KG", "list_price": "32000", "channel_items": {"shopee": "SP-1"}})
-    sqs = boto3.client("sqs", endpoint_url=os.environ["OMS_AWS_ENDPOINT"], region_name="us-east-1",
-                       aws_access_key_id="test", aws_secret_access_key="test")
+    sqs = channel_sqs()
     queue = sqs.get_queue_url(QueueName=f"{os.environ.get('OMS_STACK_NAME', 'oms-local')}-ChannelOrdersQueue")["QueueUrl"]
     message = {"tenant_id": tenant, "channel": "shopee", "channel_order_id": "SO-42",
                "customer": {"id": "buyer-1", "name": "Lan", "delivery_address": {"line1": "1 Hue", "city": "Hue", "country": "VN"}},

@@ -7,17 +7,11 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
 import pytest
 
-from conftest import Api, order_body, tenant_items
+from conftest import Api, channel_sqs, order_body, tenant_items
 
 ROLES = ["sales", "sales_manager", "admin", "dispatcher"]
-
-
-def _sqs():
-    return boto3.client("sqs", endpoint_url=os.environ["OMS_AWS_ENDPOINT"], region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test")
 
 
 def _queue_url(sqs, logical_id: str) -> str:
@@ -146,7 +140,7 @@ def test_bad_input_gets_its_4xx_and_writes_nothing(sales, catalog, dynamodb, ten
 
 def test_intake_takes_a_channel_order_once_and_dead_letters_a_poison_message(admin, catalog, tenant):
     admin.put("/skus/PP-H1", {"name": "PP", "unit": "KG", "list_price": "32000", "channel_items": {"lazada": "LZ-1"}})
-    sqs = _sqs()
+    sqs = channel_sqs()
     queue, dlq = _queue_url(sqs, "ChannelOrdersQueue"), _queue_url(sqs, "ChannelOrdersDeadLetterQueue")
 
     def channel_order(n):

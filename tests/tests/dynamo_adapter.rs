@@ -1,5 +1,5 @@
-//! The DynamoDB adapter against DynamoDB Local: conditional writes, tenant isolation,
-//! idempotency and reservations under concurrency.
+//! The DynamoDB adapter against DynamoDB Local: conditional writes, tenant isolation (of orders
+//! and of integrations' registrations), idempotency and reservations under concurrency.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -128,6 +128,25 @@ async fn one_tenant_cannot_read_another_tenants_order_by_id() {
     let intruder = actor(&theirs, Role::Admin);
     assert!(matches!(get_order(&store, &intruder, &id).await, Err(AppError::NotFound("order"))));
     assert!(get_order(&store, &actor(&mine, Role::Admin), &id).await.is_ok());
+}
+
+#[tokio::test]
+async fn an_integration_registered_by_one_tenant_acts_for_that_tenant_only() {
+    use oms_domain::integrations::{IntegrationInput, IntegrationKind};
+    use oms_domain::usecases::integrations::{admit, list, register, revoke};
+    let store = store().await;
+    let (mine, theirs) = (fresh_tenant(), fresh_tenant());
+    let (admin, now) = (actor(&mine, Role::Admin), Utc::now());
+    let input = IntegrationInput { name: "HP WMS".into() };
+    register(&store, &admin, "wms", "111122223333", input, now).await.unwrap();
+    let wms = IntegrationKind::Wms;
+    admit(&store, wms, Some("111122223333"), &mine, &[], now).await.unwrap();
+    assert!(matches!(admit(&store, wms, Some("111122223333"), &theirs, &[], now).await, Err(AppError::Forbidden(_))));
+    assert_eq!(list(&store, &admin).await.unwrap()[0].name, "HP WMS");
+    assert!(list(&store, &actor(&theirs, Role::Admin)).await.unwrap().is_empty());
+    revoke(&store, &admin, "wms", "111122223333").await.unwrap();
+    assert!(matches!(revoke(&store, &admin, "wms", "111122223333").await, Err(AppError::NotFound(_))));
+    assert!(admit(&store, wms, Some("111122223333"), &mine, &[], now).await.is_err());
 }
 
 #[tokio::test]

@@ -35,7 +35,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
-from . import config, invoke, metering, simulate, stack
+from . import config, demo, invoke, metering, simulate, stack
 from .config import LOCAL, LOGS, ROOT
 from .provision import client
 from .template import LocalStack
@@ -94,6 +94,8 @@ class Bench:
     def __post_init__(self) -> None:
         self.dynamodb = client("dynamodb", self.settings)
         self.events = client("events", self.settings)
+        # The bench's warehouse is the local WMS, registered for the bench tenant below.
+        self.wms_events = simulate.wms_events_client(self.target.aws_endpoint, self.target.region)
         self.sfn = client("stepfunctions", self.settings)
         self.sqs = client("sqs", self.settings)
         self.token = self.target.token_for(self.tenant)
@@ -113,7 +115,10 @@ class Bench:
         return answer
 
     def set_up_tenant(self, units: int) -> None:
-        """Hubs, SKUs and enough stock for every order the run places (not counted)."""
+        """Hubs, SKUs, enough stock for every order the run places, and the local WMS as the
+        tenant's (not counted)."""
+        for path, body in demo.integration_calls():
+            self.api("PUT", path, body)
         for hub_id, hub in HUBS.items():
             self.api("PUT", f"/hubs/{hub_id}", hub)
         for sku, spec in SKUS.items():
@@ -148,7 +153,7 @@ class Bench:
 
     def play_warehouse(self, order: dict[str, Any], run_id: str) -> None:
         events = simulate.warehouse_events(_plain(order), self.tenant, run_id)
-        simulate.send_to_bus(self.events, self.target.event_bus, events)
+        simulate.send_to_bus(self.wms_events, self.target.event_bus, events)
         self.count(events=len(events))
 
     def play_carrier(self, shipment_id: str, status: str) -> None:

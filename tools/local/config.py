@@ -27,6 +27,22 @@ ACCOUNT_ID = "123456789012"
 DUMMY_ACCESS_KEY = "test"
 DUMMY_SECRET_KEY = "test"
 DEMO_TENANT = "demo"
+
+# The local stand-ins for the integrations (README "Registering integrations"). In AWS the
+# identity of whoever puts an event or sends a message is stamped on it by AWS (the event's
+# `account`, the message's `SenderId`); locally the harness stamps these from the caller's
+# access key id (moto only reads 20-character keys), so the registry check runs for real.
+# Anyone else (the functions, the tests' own clients) stays moto's default account.
+LOCAL_WMS_ACCESS_KEY = "AKIALOCALWMS00000001"
+LOCAL_WMS_ACCOUNT = "111122223333"
+LOCAL_CHANNEL_ACCESS_KEY = "AKIALOCALCHANNEL0001"
+LOCAL_CHANNEL_SENDER_ID = "AIDALOCALCHANNEL0001"
+# access key id -> (the `account` of its events, the `SenderId` of its messages): the WMS is an
+# account of its own; the connector an IAM user of the OMS's account.
+LOCAL_SENDERS = {
+    LOCAL_WMS_ACCESS_KEY: (LOCAL_WMS_ACCOUNT, LOCAL_WMS_ACCOUNT),
+    LOCAL_CHANNEL_ACCESS_KEY: (ACCOUNT_ID, LOCAL_CHANNEL_SENDER_ID),
+}
 ROLES = ("sales", "sales_manager", "admin", "dispatcher")
 
 # The local stack's tenant signing key for the TMS webhook (`./dev carrier --key demo-local-1`).

@@ -1,4 +1,5 @@
-"""Demo data for tenant `demo`: hubs, SKUs of a plastics trader and stock, through the HTTP API.
+"""Demo data for tenant `demo`: hubs, SKUs of a plastics trader and stock, and the local WMS and
+channel connector registered as its integrations, through the HTTP API.
 
 Every call is a PUT of the full state, so loading twice changes nothing. Loading needs the
 `inventory-api` function; when it is missing or failing, `load` says so and the stack stays up.
@@ -10,6 +11,8 @@ import json
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+
+from .config import LOCAL_CHANNEL_SENDER_ID, LOCAL_WMS_ACCOUNT
 
 HUBS = {
     "HCM-WH1": {"name": "Ho Chi Minh City Warehouse 1", "type": "WAREHOUSE",
@@ -33,6 +36,19 @@ SKUS = {
     "ABS-750": {"name": "ABS Resin 750 (imported)", "unit": "KG", "list_price": "1.85",
                 "currency": "USD", "tax_rate": "0.10", "low_stock_threshold": "200"},
 }
+
+# The local stand-ins for the tenant's integrations (config.LOCAL_SENDERS): `./dev warehouse` and
+# the bench put WMS events as the first, channel orders sent with the second key are the second's.
+INTEGRATIONS = {
+    ("wms", LOCAL_WMS_ACCOUNT): {"name": "Local WMS (./dev warehouse)"},
+    ("channel", LOCAL_CHANNEL_SENDER_ID): {"name": "Local channel connector"},
+}
+
+
+def integration_calls() -> list[tuple[str, dict[str, object]]]:
+    """The PUTs that register the local integrations for the caller's tenant."""
+    return [(f"/integrations/{kind}/{principal}", body) for (kind, principal), body in INTEGRATIONS.items()]
+
 
 # on_hand in KG per (hub, sku)
 STOCK = {
@@ -80,6 +96,7 @@ def load(api_url: str, admin_token: str) -> DemoResult:
     calls += [(f"/hubs/{hub}", body) for hub, body in HUBS.items()]
     calls += [(f"/skus/{sku}", body) for sku, body in SKUS.items()]
     calls += [(f"/inventory/{hub}/{sku}", {"on_hand": qty}) for (hub, sku), qty in STOCK.items()]
+    calls += integration_calls()
     for path, body in calls:
         status, text = _put(api_url, admin_token, path, body)
         if status != 200:
@@ -91,5 +108,5 @@ def load(api_url: str, admin_token: str) -> DemoResult:
                 hint = " (the template declares no such route)"
             return DemoResult(False, f"PUT /v1{path} -> {status or 'no answer'}: "
                                      f"{text[:300]}{hint}")
-    return DemoResult(True, f"{len(HUBS)} hubs, {len(SKUS)} SKUs, {len(STOCK)} stock levels "
-                            f"for tenant demo")
+    return DemoResult(True, f"{len(HUBS)} hubs, {len(SKUS)} SKUs, {len(STOCK)} stock levels, "
+                            f"{len(INTEGRATIONS)} integrations for tenant demo")

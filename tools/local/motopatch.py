@@ -24,6 +24,10 @@
    `EXECUTION_INPUT_MAX_BYTES`; SQS measures a message as AWS does (UTF-8 bytes of the body plus
    its attributes' names, types and values; moto counts the body's characters) against the
    queue's `MaximumMessageSize`, and a batch's total against moto's own 1 MiB (AWS's since 2025).
+6. Who sent it (`install_senders`): AWS stamps the sender's identity on what it delivers — the
+   `account` of an event, the `SenderId` of a message — and the OMS checks it against its
+   registry of integrations. moto stamps its default account and sender id on everything; here a
+   request signed with one of `config.LOCAL_SENDERS`' access keys gets that sender's identity.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import base64
 import copy
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -40,7 +45,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from . import destinations, invoke, transform
-from .config import ACCOUNT_ID
+from .config import ACCOUNT_ID, LOCAL_SENDERS
 from .template import AsyncInvokeConfig, LocalStack
 
 log = logging.getLogger("moto-bridge")
@@ -226,6 +231,9 @@ def install(bridge: Bridge) -> Callable[[], None]:
             return
         if not self.event_pattern.matches_event(original_event):
             return
+        account = getattr(_sender, "account", None)
+        if account:
+            original_event["account"] = account
         ours = [t for t in self.targets if str(t.get("Arn", "")).split(":")[2:3] in
                 (["lambda"], ["states"])]
         others = [t for t in self.targets if t not in ours]
@@ -270,8 +278,10 @@ def install(bridge: Bridge) -> Callable[[], None]:
     sfn_task.StateTaskServiceSfn._normalise_response = normalise_response
 
     undo_limits = install_limits()
+    undo_senders = install_senders()
 
     def undo() -> None:
+        undo_senders()
         undo_limits()
         LambdaSimpleBackend.invoke = original_invoke
         Rule.send_to_targets = original_send
@@ -398,6 +408,55 @@ def install_limits() -> Callable[[], None]:
         StepFunctionsParserBackend.start_execution = original_parser_start
         SQSBackend.send_message = original_send
         SQSBackend.send_message_batch = original_send_batch
+
+    return undo
+
+
+# The identity of the request being served: moto serves each request on its own thread and
+# delivers an event to its rules (and a message to its queue) within it.
+_sender = threading.local()
+
+
+def install_senders() -> Callable[[], None]:
+    """Stamp the identity of a `LOCAL_SENDERS` caller on its events and messages (see 6 above);
+    returns a function that undoes it."""
+    from moto.events.responses import EventsHandler
+    from moto.sqs.models import SQSBackend
+    from moto.sqs.responses import SQSResponse
+
+    def as_sender(original: Callable[..., Any]) -> Callable[..., Any]:
+        def handler(self: Any, *args: Any, **kwargs: Any) -> Any:
+            _sender.account, _sender.sender_id = LOCAL_SENDERS.get(self.get_access_key(), (None, None))
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                _sender.account = _sender.sender_id = None
+
+        return handler
+
+    originals = {
+        (EventsHandler, "put_events"): EventsHandler.put_events,
+        (SQSResponse, "send_message"): SQSResponse.send_message,
+        (SQSResponse, "send_message_batch"): SQSResponse.send_message_batch,
+    }
+    for (cls, name), original in originals.items():
+        setattr(cls, name, as_sender(original))
+
+    original_backend_send = SQSBackend.send_message
+
+    def send_message(self: Any, *args: Any, **kwargs: Any) -> Any:
+        message = original_backend_send(self, *args, **kwargs)
+        sender_id = getattr(_sender, "sender_id", None)
+        if sender_id and hasattr(message, "sender_id"):
+            message.sender_id = sender_id
+        return message
+
+    SQSBackend.send_message = send_message
+
+    def undo() -> None:
+        SQSBackend.send_message = original_backend_send
+        for (cls, name), original in originals.items():
+            setattr(cls, name, original)
 
     return undo
 

@@ -1,12 +1,14 @@
 """Playing the warehouse and the carrier for a running local stack, so an order can be followed to
-COMPLETED by hand: `./dev warehouse <order_id>` puts the WMS events on the bus, `./dev carrier
+COMPLETED by hand: `./dev warehouse <order_id>` puts the WMS events on the integration bus, `./dev carrier
 <shipment_id> <status> [--key <key id>]` posts a signed TMS callback (with the deployment-wide
 secret, or a tenant key read from the stack's signing key set in Secrets Manager).
 
 Building the events and the signature is pure (unit tested in tests/tooling/test_simulate.py);
 only `warehouse` and `carrier` talk to the stack. Everything is sent the way the real systems send
-it (events of source `wms` on the bus, the webhook through the gateway), so the functions run
-exactly as they do for the e2e tests.
+it (events of source `wms` on the integration bus, signed with the local WMS's access key so
+they carry its account; the webhook through the gateway), so the functions run exactly as they
+do for the e2e tests. The WMS acts only for tenants that registered it (`./dev demo` does for
+`demo`).
 """
 
 from __future__ import annotations
@@ -182,6 +184,7 @@ class Target:
     api_url: str
     aws_endpoint: str
     region: str
+    # Where the WMS puts its events: the integration bus.
     event_bus: str
     jwt_secret: str
     tms_secret: str
@@ -222,7 +225,7 @@ def running_target() -> Target:
     try:
         return Target(api_url=env["OMS_API_URL"], aws_endpoint=env["OMS_AWS_ENDPOINT"],
                       region=env.get("AWS_REGION", settings.region),
-                      event_bus=env["OMS_EVENT_BUS_NAME"],
+                      event_bus=env["OMS_INTEGRATION_BUS_NAME"],
                       jwt_secret=env.get("OMS_JWT_SECRET", settings.jwt_secret),
                       tms_secret=env.get("OMS_TMS_WEBHOOK_SECRET", settings.tms_webhook_secret),
                       admin_token=env["OMS_DEV_TOKEN_ADMIN"],
@@ -269,8 +272,17 @@ def _client(target: Target, service: str) -> Any:
                         aws_secret_access_key=config.DUMMY_SECRET_KEY)
 
 
+def wms_events_client(aws_endpoint: str, region: str) -> Any:
+    """An EventBridge client acting as the local WMS: what it puts carries the WMS's account."""
+    import boto3
+
+    return boto3.client("events", endpoint_url=aws_endpoint, region_name=region,
+                        aws_access_key_id=config.LOCAL_WMS_ACCESS_KEY,
+                        aws_secret_access_key=config.DUMMY_SECRET_KEY)
+
+
 def _events_client(target: Target) -> Any:
-    return _client(target, "events")
+    return wms_events_client(target.aws_endpoint, target.region)
 
 
 def read_key(target: Target, key_id: str) -> str:
@@ -287,7 +299,7 @@ def read_key(target: Target, key_id: str) -> str:
 
 
 def send_to_bus(client: Any, bus: str, events: list[Event]) -> None:
-    """Puts the WMS's events on the bus one by one, in order, as the WMS does."""
+    """Puts the WMS's events on the (integration) bus one by one, in order, as the WMS does."""
     for detail_type, detail in events:
         try:
             answer = client.put_events(Entries=[{

@@ -239,14 +239,19 @@ class LocalStack:
 
     def test_environment(self) -> dict[str, str]:
         """The OMS_* names the functions see, plus every queue's URL (`EventTapQueue` ->
-        OMS_EVENT_TAP_QUEUE_URL, `WmsEventsDeadLetterQueue` -> OMS_WMS_EVENTS_DEAD_LETTER_QUEUE_URL)
-        and state machine's ARN (`ReservationHoldStateMachine` ->
-        OMS_RESERVATION_HOLD_STATE_MACHINE_ARN), for tests and developers."""
+        OMS_EVENT_TAP_QUEUE_URL, `WmsEventsDeadLetterQueue` -> OMS_WMS_EVENTS_DEAD_LETTER_QUEUE_URL),
+        state machine's ARN (`ReservationHoldStateMachine` ->
+        OMS_RESERVATION_HOLD_STATE_MACHINE_ARN) and the integration bus's name
+        (OMS_INTEGRATION_BUS_NAME), for tests and developers."""
         env = {k: v for k, v in self.function_environment().items() if k.startswith("OMS_")}
         for queue in self.queues:
             env[f"OMS_{_snake(queue.logical_id)}_URL"] = queue.url
         for machine in self.state_machines:
             env[f"OMS_{_snake(machine.logical_id)}_ARN"] = machine.arn
+        for bus in self.buses:
+            # The OMS bus is the relay's OMS_EVENT_BUS_NAME already.
+            if bus.logical_id == "IntegrationEventBus":
+                env["OMS_INTEGRATION_BUS_NAME"] = bus.name
         return env
 
 
@@ -279,6 +284,7 @@ class _Builder:
         self.path = path
         self.doc = cfn.load_template(path)
         self.resources: dict[str, dict[str, Any]] = self.doc.get("Resources") or {}
+        self._implicit_roles()
         self.stack = LocalStack(settings=settings, template_path=path)
         self.region = settings.region
         self.resolver = cfn.Resolver(
@@ -298,6 +304,18 @@ class _Builder:
         )
         self.stack.resolver = self.resolver
         self._names: dict[str, str] = {}
+
+    def _implicit_roles(self) -> None:
+        """SAM gives a function without `Role` a role of its own, `<LogicalId>Role`, which the
+        template may reference (a bus policy naming the relay's role); declared here so Ref and
+        GetAtt resolve. IAM is not emulated, so the role is only a name."""
+        for logical_id, resource in list(self.resources.items()):
+            if resource.get("Type") == "AWS::Serverless::Function" and \
+                    "Role" not in (resource.get("Properties") or {}):
+                role: dict[str, Any] = {"Type": "AWS::IAM::Role", "Properties": {}}
+                if "Condition" in resource:
+                    role["Condition"] = resource["Condition"]
+                self.resources.setdefault(f"{logical_id}Role", role)
 
     # -- parameters, names, Ref/GetAtt ------------------------------------------------------
 
@@ -391,6 +409,8 @@ class _Builder:
             # secret, so Ref can be known before the secret exists.
             arn = self._arn("secretsmanager", f"secret:{name}")
             values = {None: arn, "Id": arn}
+        elif rtype == "AWS::IAM::Role":
+            values = {None: name, "Arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"}
         elif rtype in ("AWS::Serverless::HttpApi", "AWS::ApiGatewayV2::Api"):
             values = {None: "local", "ApiEndpoint": self.settings.gateway_url}
         else:

@@ -1,14 +1,17 @@
-//! Each message is one channel order. A message that cannot be taken in is reported as a batch
-//! item failure (the rest of the batch still goes through); the queue retries it and, after its
-//! redrive policy's receive count, moves it to the dead-letter queue. The reason is logged with
-//! the message id.
+//! Each message is one channel order, taken in only when its sender (the `SenderId` SQS stamps
+//! on it) is registered as a channel connector of the order's tenant. A message that cannot be
+//! taken in is reported as a batch item failure (the rest of the batch still goes through); the
+//! queue retries it and, after its redrive policy's receive count, moves it to the dead-letter
+//! queue. The reason is logged with the message id.
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
 use oms_aws::http::decode;
 use oms_domain::AppError;
+use oms_domain::integrations::IntegrationKind;
 use oms_domain::ports::Store;
-use oms_domain::usecases::intake::{Ingested, ingest};
+use oms_domain::usecases::intake::{ChannelOrder, Ingested, ingest};
+use oms_domain::usecases::integrations::admit;
 
 pub async fn handle<S: Store>(store: &S, event: SqsEvent, now: DateTime<Utc>) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
@@ -18,7 +21,10 @@ pub async fn handle<S: Store>(store: &S, event: SqsEvent, now: DateTime<Utc>) ->
             let body = record.body.as_deref().unwrap_or_default();
             let value = serde_json::from_str(body)
                 .map_err(|e| AppError::invalid_with_code("malformed_body", "body", format!("not JSON: {e}")))?;
-            ingest(store, decode(value)?, now).await
+            let order: ChannelOrder = decode(value)?;
+            let sender = record.attributes.get("SenderId").map(String::as_str);
+            admit(store, IntegrationKind::Channel, sender, &order.tenant_id, &[], now).await?;
+            ingest(store, order, now).await
         }
         .await;
         match result {
@@ -38,7 +44,7 @@ pub async fn handle<S: Store>(store: &S, event: SqsEvent, now: DateTime<Utc>) ->
 #[cfg(test)]
 mod tests {
     use oms_domain::inventory::SkuInput;
-    use oms_domain::memory::MemoryStore;
+    use oms_domain::memory::{MemoryStore, fixtures};
     use oms_domain::ports::{CatalogStore, OrderQuery, OrderStore};
     use oms_domain::{Currency, Sku, TenantId};
     use serde_json::Value;
@@ -66,6 +72,7 @@ mod tests {
                 .await
                 .unwrap();
         }
+        fixtures::register_sample_integrations(&store, &tenant).await;
         store
     }
 
@@ -101,5 +108,29 @@ mod tests {
             let _ = runtime.block_on(handle(&store, serde_json::from_value(event).unwrap(), Utc::now()));
             Ok(())
         });
+    }
+
+    #[tokio::test]
+    async fn a_connector_is_taken_at_its_word_only_for_its_own_tenants() {
+        let store = store().await;
+        let other = TenantId::parse("other").unwrap();
+        fixtures::register_sample_integrations(&store, &other).await;
+        let mut event: Value = serde_json::from_str(SAMPLE).unwrap();
+        let good = event["Records"][0].clone();
+        let mut stranger = good.clone();
+        stranger["messageId"] = "stranger".into();
+        stranger["attributes"]["SenderId"] = "AIDASOMEONEELSE0001:session".into();
+        let mut anonymous = good.clone();
+        anonymous["messageId"] = "anonymous".into();
+        anonymous["attributes"].as_object_mut().unwrap().remove("SenderId");
+        event["Records"] = Value::Array(vec![stranger, anonymous]);
+
+        let response = handle(&store, serde_json::from_value(event).unwrap(), Utc::now()).await;
+        let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+        assert_eq!(failed, ["stranger", "anonymous"]);
+        for tenant in [TenantId::parse("demo").unwrap(), other] {
+            let orders = store.list_orders(&tenant, &OrderQuery { limit: 10, ..Default::default() }).await.unwrap();
+            assert!(orders.items.is_empty(), "no order made in {tenant}");
+        }
     }
 }

@@ -1,10 +1,12 @@
-//! Routes hub, SKU and stock requests to their use cases.
+//! Routes hub, SKU and stock requests, and the tenant's registry of integrations, to their use
+//! cases.
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use chrono::{DateTime, Utc};
 use oms_aws::http::{self, ApiResponse};
 use oms_domain::inventory::{StockFilter, StockLevel};
-use oms_domain::ports::{CatalogStore, StockStore};
+use oms_domain::ports::{CatalogStore, IntegrationStore, StockStore};
+use oms_domain::usecases::integrations;
 use oms_domain::usecases::inventory as uc;
 use oms_domain::{AppError, HubId, Sku};
 use serde::Serialize;
@@ -23,7 +25,7 @@ fn views(levels: &[StockLevel]) -> Vec<StockView<'_>> {
 
 pub async fn handle<S>(store: &S, event: ApiGatewayV2httpRequest, now: DateTime<Utc>) -> ApiGatewayV2httpResponse
 where
-    S: CatalogStore + StockStore,
+    S: CatalogStore + StockStore + IntegrationStore,
 {
     http::respond(event, |req| async move {
         let actor = &req.actor;
@@ -50,6 +52,16 @@ where
                         .map_err(|e: AppError| e.within("query"))?,
                 };
                 ApiResponse::items(&views(&uc::list_stock(store, actor, filter).await?))
+            }
+            "GET /v1/integrations" => ApiResponse::items(&integrations::list(store, actor).await?),
+            "PUT /v1/integrations/{kind}/{principal}" => {
+                let (kind, principal) = (req.path_text("kind")?, req.path_text("principal")?);
+                ApiResponse::ok(&integrations::register(store, actor, &kind, &principal, req.json()?, now).await?)
+            }
+            "DELETE /v1/integrations/{kind}/{principal}" => {
+                let (kind, principal) = (req.path_text("kind")?, req.path_text("principal")?);
+                integrations::revoke(store, actor, &kind, &principal).await?;
+                ApiResponse::ok(&serde_json::json!({"kind": kind, "principal": principal, "revoked": true}))
             }
             other => Err(http::unknown_route(other)),
         }
@@ -84,6 +96,35 @@ mod tests {
     const LIST_STOCK: &str = include_str!("../../../events/http/list-stock.json");
     const LIST_HUBS: &str = include_str!("../../../events/http/list-hubs.json");
     const LIST_SKUS: &str = include_str!("../../../events/http/list-skus.json");
+    const PUT_INTEGRATION: &str = include_str!("../../../events/http/put-integration.json");
+
+    #[tokio::test]
+    async fn an_admin_registers_lists_and_revokes_the_tenants_integrations() {
+        let store = MemoryStore::new();
+        let (status, registered) = call(&store, PUT_INTEGRATION, |_| {}).await;
+        assert_eq!(
+            (status, registered["kind"].as_str(), registered["name"].as_str()),
+            (200, Some("wms"), Some("Hai Phong WMS"))
+        );
+        let route = |e: &mut Value, key: &str| {
+            e["routeKey"] = key.into();
+            e["requestContext"]["routeKey"] = key.into();
+        };
+        let list = |e: &mut Value| {
+            route(e, "GET /v1/integrations");
+            e["body"] = Value::Null;
+        };
+        let (_, listed) = call(&store, PUT_INTEGRATION, list).await;
+        assert_eq!(listed["items"][0]["principal"], "111122223333");
+        let as_sales = |e: &mut Value| e["requestContext"]["authorizer"]["jwt"]["claims"]["role"] = "sales".into();
+        assert_eq!(call(&store, PUT_INTEGRATION, as_sales).await.0, 403);
+        let bad_principal = |e: &mut Value| e["pathParameters"]["principal"] = "a#b".into();
+        assert_eq!(call(&store, PUT_INTEGRATION, bad_principal).await.0, 400);
+        let revoke = |e: &mut Value| route(e, "DELETE /v1/integrations/{kind}/{principal}");
+        assert_eq!(call(&store, PUT_INTEGRATION, revoke).await.0, 200);
+        assert_eq!(call(&store, PUT_INTEGRATION, revoke).await.0, 404, "nothing left to revoke");
+        assert_eq!(call(&store, PUT_INTEGRATION, list).await.1["items"], serde_json::json!([]));
+    }
 
     #[tokio::test]
     async fn an_admin_sets_up_hubs_skus_and_stock_and_anyone_reads_them() {
@@ -142,7 +183,7 @@ mod tests {
         let store = MemoryStore::new();
         runtime.block_on(call(&store, PUT_HUB, |_| {}));
         runtime.block_on(call(&store, PUT_SKU, |_| {}));
-        for sample in [PUT_HUB, PUT_SKU, PUT_STOCK, ADJUST_STOCK] {
+        for sample in [PUT_HUB, PUT_SKU, PUT_STOCK, ADJUST_STOCK, PUT_INTEGRATION] {
             oms_domain::arbitrary::check_mutations(oms_domain::arbitrary::body_of(sample), 32, |body| {
                 let (status, answer) = runtime.block_on(call(&store, sample, |e| e["body"] = body.to_string().into()));
                 (status < 500).then_some(()).ok_or_else(|| format!("{body} -> {status} {answer}"))

@@ -1,14 +1,16 @@
 //! Two triggers, one use case: an EventBridge event (`detail-type` present) is the warehouse's
-//! `ReturnReceived` — a refusal fails the invocation with the reason, so Lambda's retries and the
-//! dead-letter queue keep it for a person; anything else is the HTTP route, answered with a
-//! status code.
+//! `ReturnReceived`, applied only when its sender is registered for the event's tenant — a
+//! refusal fails the invocation with the reason, so Lambda's retries and the dead-letter queue
+//! keep it for a person; anything else is the HTTP route, answered with a status code.
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
 use oms_aws::http::{self, ApiRequest, ApiResponse};
+use oms_aws::inbound::admit_event;
 use oms_aws::task::TaskError;
 use oms_domain::AppError;
+use oms_domain::integrations::IntegrationKind;
 use oms_domain::ports::Store;
 use oms_domain::usecases::returns::{receive_return, return_received};
 use oms_domain::usecases::wms::Applied;
@@ -30,6 +32,7 @@ async fn warehouse<S: Store>(store: &S, event: EventBridgeEvent, now: DateTime<U
         let unknown = format!("no handler for {}", event.detail_type);
         return Err(AppError::invalid("detail-type", unknown).into());
     }
+    admit_event(store, IntegrationKind::Wms, &event, now).await?;
     match return_received(store, http::decode(event.detail)?, now).await? {
         Applied::Changed => tracing::info!(id = ?event.id, "return received"),
         Applied::Ignored => tracing::info!(id = ?event.id, "repeat; ignored"),
@@ -79,6 +82,7 @@ mod tests {
             create_return(&store, &manager, &order.order_id, rma.unwrap(), None, Utc::now()).await.unwrap().order;
         let return_id = order.returns[0].return_id.clone();
         let order = approve_return(&store, &manager, &return_id, None, Utc::now()).await.unwrap().order;
+        fixtures::register_sample_integrations(&store, &order.tenant_id).await;
         (store, order, return_id)
     }
 
@@ -153,5 +157,18 @@ mod tests {
             let _ = runtime.block_on(handle(&store, event, Utc::now()));
             Ok(())
         });
+    }
+
+    #[tokio::test]
+    async fn a_receipt_from_a_sender_not_registered_for_the_tenant_changes_nothing() {
+        let (store, order, return_id) = approved_return().await;
+        let mut event: Value = serde_json::from_str(EVENT).unwrap();
+        event["detail"]["return_id"] = return_id.into();
+        event["account"] = "999988887777".into();
+        let err = handle(&store, event, Utc::now()).await.unwrap_err();
+        assert_eq!(err.name(), "Forbidden");
+        assert!(err.0.to_string().contains("999988887777 is not registered for tenant demo"), "{}", err.0);
+        let now = store.get_order(&order.tenant_id, &order.order_id).await.unwrap().unwrap();
+        assert_eq!(now.version, order.version, "nothing applied");
     }
 }

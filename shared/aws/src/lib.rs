@@ -2,6 +2,7 @@
 //!
 //! - [`dynamo`]: the single-table DynamoDB store (every port of `oms_domain::ports`).
 //! - [`relay`]: publishes outbox messages to EventBridge and Step Functions.
+//! - [`inbound`]: what integrations send in is checked against the registry of integrations.
 //! - [`http`]: API Gateway v2 requests in, responses out; errors mapped to status codes once.
 //! - [`task`]: Step Functions task errors with stable names for the ASL's Retry/Catch.
 //! - [`secrets`]: a Secrets Manager secret's current value, errors mapped by reaction.
@@ -12,6 +13,7 @@
 
 pub mod dynamo;
 pub mod http;
+pub mod inbound;
 pub mod metering;
 pub mod relay;
 pub mod runtime;

@@ -20,6 +20,8 @@ impl TaskError {
     /// - `OrderNotPlaceable`: the order no longer awaits this step (cancelled, done); stop.
     /// - `Retryable`: a dependency was throttled or unreachable; retry with backoff.
     /// - `InvalidInput`: the task input is wrong; retrying cannot help.
+    /// - `Forbidden`: the sender may not do this (an integration acting for a tenant it is not
+    ///   registered for); retrying cannot help.
     /// - `Unexpected`: a bug or unknown failure.
     pub fn name(&self) -> &'static str {
         match &self.0 {
@@ -32,10 +34,8 @@ impl TaskError {
             AppError::Invalid { .. } | AppError::Unprocessable { .. } | AppError::PayloadTooLarge { .. } => {
                 "InvalidInput"
             }
-            AppError::Unauthenticated
-            | AppError::Forbidden(_)
-            | AppError::PreconditionFailed { .. }
-            | AppError::Unexpected(_) => "Unexpected",
+            AppError::Forbidden(_) => "Forbidden",
+            AppError::Unauthenticated | AppError::PreconditionFailed { .. } | AppError::Unexpected(_) => "Unexpected",
         }
     }
 }
@@ -65,6 +65,7 @@ mod tests {
         assert_eq!(name(AppError::conflict("concurrent_update", "x")), "Retryable");
         assert_eq!(name(AppError::Unavailable("throttled".into())), "Retryable");
         assert_eq!(name(AppError::invalid("x", "y")), "InvalidInput");
+        assert_eq!(name(AppError::Forbidden("not registered".into())), "Forbidden");
         assert_eq!(name(AppError::unexpected("boom")), "Unexpected");
         let asl = include_str!("../../../statemachines/order-placement.asl.json");
         for matched in ["PlanStale", "OrderNotPlaceable", "Retryable"] {

@@ -57,6 +57,9 @@ pub enum Action {
     CreateReturn,
     /// Approve, reject, receive and close returns.
     ManageReturns,
+    /// Register, list and remove the integrations (WMS, channel connectors) that may act for the
+    /// tenant.
+    ManageIntegrations,
 }
 
 /// An authenticated caller.
@@ -87,7 +90,7 @@ impl Actor {
             CreateOrder | CreateReturn => matches!(self.role, Sales | SalesManager | Admin),
             ReadOrders | ReadInventory => true,
             ApprovePrice => self.role == SalesManager,
-            ManageOrders | WriteInventory => self.role == Admin,
+            ManageOrders | WriteInventory | ManageIntegrations => self.role == Admin,
             Ship => self.role == Dispatcher,
             ManageReturns => matches!(self.role, SalesManager | Admin),
         }
@@ -131,6 +134,7 @@ mod tests {
             (Ship, [false, false, false, true]),
             (CreateReturn, [true, true, true, false]),
             (ManageReturns, [false, true, true, false]),
+            (ManageIntegrations, [false, false, true, false]),
         ];
         for (action, allowed) in table {
             for (role, expected) in [Sales, SalesManager, Admin, Dispatcher].into_iter().zip(allowed) {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod fulfillment;
 pub mod ids;
+pub mod integrations;
 pub mod inventory;
 pub mod limits;
 #[cfg(any(test, feature = "memory"))]

@@ -11,11 +11,12 @@ use rust_decimal::Decimal;
 use crate::error::{ConflictOn, StoreError};
 use crate::events::OutboxMessage;
 use crate::ids::{HubId, OrderId, Sku, TenantId};
+use crate::integrations::{Integration, IntegrationKind, Principal};
 use crate::inventory::{Hub, MoveKind, SkuRecord, StockChange, StockFilter, StockLevel, StockMove};
 use crate::order::{Order, StatusChange};
 use crate::ports::{
-    CatalogStore, Counter, IdempotencyRecord, Lookup, OrderPage, OrderQuery, OrderStore, OrderSummary, OrderWrite,
-    ShipmentRef, StockStore,
+    CatalogStore, Counter, IdempotencyRecord, IntegrationStore, Lookup, OrderPage, OrderQuery, OrderStore,
+    OrderSummary, OrderWrite, ShipmentRef, StockStore,
 };
 use crate::usecases::orders::matches_query;
 
@@ -34,6 +35,7 @@ struct State {
     loads: BTreeMap<(TenantId, NaiveDate, HubId), u32>,
     counted_at: BTreeMap<(TenantId, HubId, Sku), chrono::DateTime<chrono::Utc>>,
     outbox: Vec<OutboxMessage>,
+    integrations: BTreeMap<(TenantId, IntegrationKind, Principal), Integration>,
 }
 
 /// Every port, in memory.
@@ -428,6 +430,24 @@ pub mod fixtures {
         Actor { sub: format!("{role:?}-user").to_lowercase(), tenant_id: tenant.clone(), role }
     }
 
+    /// The sender of the samples in `events/wms/` (their `account`) and `events/sqs/` (their
+    /// `SenderId`): the local WMS and channel connector.
+    pub const SAMPLE_WMS: &str = "111122223333";
+    /// See [`SAMPLE_WMS`].
+    pub const SAMPLE_CHANNEL: &str = "AIDALOCALCHANNEL0001";
+
+    /// Lets the samples' senders act for `tenant`, as its admin would.
+    pub async fn register_sample_integrations(store: &MemoryStore, tenant: &TenantId) {
+        use crate::integrations::IntegrationInput;
+        use crate::usecases::integrations::register;
+        let admin = as_role(tenant, Role::Admin);
+        let now = chrono::Utc::now();
+        for (kind, principal) in [("wms", SAMPLE_WMS), ("channel", SAMPLE_CHANNEL)] {
+            let input = IntegrationInput { name: format!("local {kind}") };
+            register(store, &admin, kind, principal, input, now).await.expect("registered");
+        }
+    }
+
     /// An order of `quantity` of `sku` (one line, `L1`) allocated manually at `hub` and shipped
     /// from there by a dispatcher in one shipment. The store needs the catalog and the stock
     /// ([`MemoryStore::with_catalog`]).
@@ -454,5 +474,36 @@ pub mod fixtures {
             .await
             .expect("shipped")
             .order
+    }
+}
+
+impl IntegrationStore for MemoryStore {
+    async fn get_integration(
+        &self,
+        tenant: &TenantId,
+        kind: IntegrationKind,
+        principal: &Principal,
+    ) -> Result<Option<Integration>, StoreError> {
+        Ok(self.state.lock().unwrap().integrations.get(&(tenant.clone(), kind, principal.clone())).cloned())
+    }
+
+    async fn put_integration(&self, integration: &Integration) -> Result<(), StoreError> {
+        let key = (integration.tenant_id.clone(), integration.kind, integration.principal.clone());
+        self.state.lock().unwrap().integrations.insert(key, integration.clone());
+        Ok(())
+    }
+
+    async fn delete_integration(
+        &self,
+        tenant: &TenantId,
+        kind: IntegrationKind,
+        principal: &Principal,
+    ) -> Result<bool, StoreError> {
+        Ok(self.state.lock().unwrap().integrations.remove(&(tenant.clone(), kind, principal.clone())).is_some())
+    }
+
+    async fn list_integrations(&self, tenant: &TenantId) -> Result<Vec<Integration>, StoreError> {
+        let state = self.state.lock().unwrap();
+        Ok(state.integrations.iter().filter(|((t, _, _), _)| t == tenant).map(|(_, i)| i.clone()).collect())
     }
 }

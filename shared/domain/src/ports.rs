@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::StoreError;
 use crate::events::OutboxMessage;
 use crate::ids::{HubId, OrderId, Sku, TenantId};
+use crate::integrations::{Integration, IntegrationKind, Principal};
 use crate::inventory::{Hub, SkuRecord, StockChange, StockFilter, StockLevel, StockMove};
 use crate::limits::{MAX_EVENT_BYTES, MAX_ORDER_BYTES};
 use crate::money::Currency;
@@ -373,7 +374,31 @@ pub trait StockStore: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// Every port at once: what functions wire and most use cases need.
-pub trait Store: OrderStore + CatalogStore + StockStore {}
+/// The registry of integrations: which principals may act for a tenant (see
+/// [`crate::integrations`]).
+pub trait IntegrationStore: Send + Sync {
+    /// The tenant's registration of this principal as this kind, if any.
+    fn get_integration(
+        &self,
+        tenant: &TenantId,
+        kind: IntegrationKind,
+        principal: &Principal,
+    ) -> impl Future<Output = Result<Option<Integration>, StoreError>> + Send;
+    /// Creates or replaces a registration.
+    fn put_integration(&self, integration: &Integration) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Removes a registration; `false` when there was none.
+    fn delete_integration(
+        &self,
+        tenant: &TenantId,
+        kind: IntegrationKind,
+        principal: &Principal,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Every registration of the tenant, by kind and principal.
+    fn list_integrations(&self, tenant: &TenantId)
+    -> impl Future<Output = Result<Vec<Integration>, StoreError>> + Send;
+}
 
-impl<T: OrderStore + CatalogStore + StockStore> Store for T {}
+/// Every port at once: what functions wire and most use cases need.
+pub trait Store: OrderStore + CatalogStore + StockStore + IntegrationStore {}
+
+impl<T: OrderStore + CatalogStore + StockStore + IntegrationStore> Store for T {}

@@ -6,6 +6,7 @@
 //! are escaped so a `#` in them cannot forge a key.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use oms_domain::integrations::{IntegrationKind, Principal};
 use oms_domain::ports::Counter;
 use oms_domain::{HubId, OrderId, Sku, TenantId};
 
@@ -150,6 +151,16 @@ pub fn hubs_pk(t: &TenantId) -> String {
 /// Sort key of a hub.
 pub fn hub_sk(hub: &HubId) -> String {
     format!("HUB#{hub}")
+}
+
+/// The integrations registered for a tenant share a partition (a handful per tenant); an
+/// inbound event's check is one read of its sender's item.
+pub fn integrations_pk(t: &TenantId) -> String {
+    format!("{}#INTEGRATIONS", tenant(t))
+}
+/// Sort key of the registration of `principal` as `kind`.
+pub fn integration_sk(kind: IntegrationKind, principal: &Principal) -> String {
+    format!("INTEGRATION#{}#{}", kind.as_str(), seg(principal.as_str()))
 }
 
 /// Which SKU a channel's item id maps to.

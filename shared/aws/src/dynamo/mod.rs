@@ -16,6 +16,7 @@
 mod chunks;
 #[cfg(any(test, feature = "faults"))]
 mod faults;
+mod integrations;
 pub mod keys;
 mod listing;
 mod parked;

@@ -6,6 +6,7 @@ pub mod create_order;
 pub mod effects;
 pub mod idempotency;
 pub mod intake;
+pub mod integrations;
 pub mod inventory;
 pub mod orders;
 pub mod placement;
