@@ -142,7 +142,11 @@ def test_parked_relay_messages_raise_an_alarm_and_the_relay_writes_nothing_else(
     stream = relay["Events"]["TableStream"]["Properties"]
     assert stream["MaximumRecordAgeInSeconds"] == -1
     statements = [s for p in relay["Policies"] if "Statement" in p for s in p["Statement"]]
-    assert [s["Action"] for s in statements] == ["dynamodb:PutItem"]
+    writes = [s for s in statements if s["Action"] in ("dynamodb:PutItem", "dynamodb:UpdateItem",
+                                                        "dynamodb:DeleteItem")]
+    assert [s["Action"] for s in writes] == ["dynamodb:PutItem"]
+    parked = writes[0]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+    assert parked == ["T#*#PARKED#*", "PARKED#*"], "parked items only"
     assert not any("DynamoDBCrudPolicy" in p for p in relay["Policies"])
     alarm = resources["ParkedEventsAlarm"]["Properties"]
     assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == ("OMS", "ParkedEvents", "Sum")

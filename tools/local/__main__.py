@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status", help="what runs, on which ports")
     sub.add_parser("test", help="fmt, clippy, cfn-lint, asl-validator, unit, stack, adapter, "
                                 "pytest")
+    sub.add_parser("checkov", help="checkov on the template, held to infra/checkov-baseline.yaml")
     sub.add_parser("demo", help="(re)load the demo data into the running stack")
     p_wh = sub.add_parser("warehouse", help="play the WMS: accept, pick, pack and ship an order's "
                                             "open fulfillment requests on the running stack")
@@ -83,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
             return simulate.warehouse(args.order_id, args.tenant, args.hub)
         tenant = args.tenant or (None if args.key else "demo")
         return simulate.carrier(args.shipment_id, args.status, tenant, args.key)
+    if args.command == "checkov":
+        from . import scan
+
+        return scan.main()
     if args.command == "test":
         from . import testrun
 

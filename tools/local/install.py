@@ -3,7 +3,8 @@
 Standard library only: it runs with the machine's python3 before the venv exists. Each step is
 skipped when its stamp (a hash of its requirement files) matches: the Python venv with the pinned
 tools/local/requirements.txt, the npm packages of tools/local/package.json (+ lock) under
-.local/node, and a Java runtime for DynamoDB Local (apt-get when missing).
+.local/node, cargo-deny (built from crates.io into .local/cargo), and a Java runtime for DynamoDB
+Local (apt-get when missing).
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ LOCAL = ROOT / ".local"
 VENV = LOCAL / "venv"
 NODE = LOCAL / "node"
 STAMPS = LOCAL / "stamps"
+CARGO_ROOT = LOCAL / "cargo"
+# cargo-deny for licenses, bans and sources (deny.toml); compiled from crates.io, ~6 min on 2 cores.
+CARGO_DENY_VERSION = "0.20.2"
+CARGO_DENY = CARGO_ROOT / "bin" / "cargo-deny"
 
 
 def say(message: str) -> None:
@@ -91,6 +96,20 @@ def node_tools() -> None:
     say(f"npm packages ready in {time.monotonic() - started:.0f} s")
 
 
+def cargo_tools() -> None:
+    digest = _digest(extra=f"cargo-deny {CARGO_DENY_VERSION}")
+    if CARGO_DENY.exists() and _stamp_ok("cargo", digest):
+        return
+    started = time.monotonic()
+    say(f"building cargo-deny {CARGO_DENY_VERSION} into {CARGO_ROOT} (once; several minutes)")
+    # Its own lock file (--locked) and a target dir of its own, kept out of the workspace's.
+    _run(["cargo", "install", "cargo-deny", "--version", CARGO_DENY_VERSION, "--locked",
+          "--root", str(CARGO_ROOT), "--target-dir", str(LOCAL / "cargo-build")])
+    shutil.rmtree(LOCAL / "cargo-build", ignore_errors=True)
+    _stamp("cargo", digest)
+    say(f"cargo-deny ready in {time.monotonic() - started:.0f} s")
+
+
 def java() -> None:
     if shutil.which("java"):
         return
@@ -111,6 +130,7 @@ def main() -> int:
     LOCAL.mkdir(exist_ok=True)
     python_tools()
     node_tools()
+    cargo_tools()
     java()
     return 0
 

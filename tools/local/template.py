@@ -22,8 +22,10 @@ from .config import ACCOUNT_ID, Settings
 
 FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 STATE_MACHINE_TYPES = ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine")
+# Nothing to emulate: permissions are not enforced locally, logs go to .local/run/logs, and an
+# alarm watches CloudWatch metrics the local stack does not produce.
 IGNORED_TYPES = ("AWS::SQS::QueuePolicy", "AWS::IAM::Role", "AWS::IAM::Policy",
-                 "AWS::Lambda::Permission", "AWS::Logs::LogGroup")
+                 "AWS::Lambda::Permission", "AWS::Logs::LogGroup", "AWS::CloudWatch::Alarm")
 _NAME_PROPERTY = {
     "AWS::DynamoDB::Table": "TableName",
     "AWS::SQS::Queue": "QueueName",

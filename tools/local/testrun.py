@@ -16,6 +16,7 @@ from typing import Any
 
 from . import config, stack
 from .config import NODE, ROOT, VENV
+from .install import CARGO_DENY
 from .template import LocalStack
 
 
@@ -68,6 +69,11 @@ def run() -> int:
         _step("clippy", ["cargo", "clippy", "--workspace", "--all-targets", "--",
                          "-D", "warnings"], env)
         _step("cfn-lint", [str(venv_bin / "cfn-lint"), str(config.load().template)], env)
+        _step("checkov (baseline infra/checkov-baseline.yaml)",
+              [str(venv_bin / "python"), "-m", "tools.local", "checkov"], env)
+        # Advisories need the RustSec database's git repository, which is not reachable here
+        # (deny.toml says more); licenses, bans and sources need only the lock file.
+        _step("cargo deny", [str(CARGO_DENY), "deny", "check", "licenses", "bans", "sources"], env)
         machines = sorted((ROOT / "statemachines").glob("*.asl.json"))
         if machines:
             argv = [str(asl_validator)]
