@@ -175,6 +175,31 @@ def test_functions_with_a_narrow_key_space_are_held_to_it(function):
         assert not any("#ORDER#" in k or "#OUTBOX#" in k for k in keys), "the catalog only"
 
 
+def may(function: str, action: str, key: str) -> bool:
+    """Whether a statement of `function` allows `action` on an item whose partition key matches
+    `key` (a pattern as the statements write them)."""
+    return any(f"dynamodb:{action}" in as_list(s["Action"])
+               and (leading_keys(s) is None or key in leading_keys(s))
+               for s in table_statements(function))
+
+
+@pytest.mark.parametrize("function", ["WmsEventsFunction", "ReturnReceiveFunction", "ChannelIntakeFunction"])
+def test_what_admits_integration_input_may_read_the_registry(function):
+    # The check runs before anything else of an event or message (usecases::integrations::admit):
+    # without this read every inbound event would be refused in AWS, though not locally, where
+    # IAM is not enforced.
+    assert may(function, "GetItem", "T#*#INTEGRATIONS")
+
+
+def test_only_the_admins_api_manages_the_registry():
+    for action in ("Query", "PutItem", "DeleteItem"):
+        assert may("InventoryApiFunction", action, "T#*#INTEGRATIONS"), action
+    writers = {f for f in TABLE_USERS for a in ("PutItem", "DeleteItem")
+               if any(f"dynamodb:{a}" in as_list(s["Action"])
+                      and "T#*#INTEGRATIONS" in (leading_keys(s) or []) for s in table_statements(f))}
+    assert writers == {"InventoryApiFunction"}
+
+
 # -- limits -----------------------------------------------------------------------------------
 
 def test_the_http_api_is_throttled_and_the_webhook_more_tightly():
