@@ -76,7 +76,10 @@ def test_function_binaries_come_from_the_build_metadata(real_stack):
     binaries = {fn.logical_id: fn.binary for fn in real_stack.functions}
     assert binaries["CreateOrderFunction"] == "create-order"
     assert binaries["OutboxRelayFunction"] == "outbox-relay"
-    assert real_stack.binaries_by_function_name()["oms-local-OrdersApiFunction"] == "orders-api"
+    by_name = real_stack.binaries_by_function_name()
+    assert by_name["oms-local-OrdersApiFunction"] == "orders-api"
+    assert by_name["oms-local-ShipmentsApiFunction"] == "shipments-api"
+    assert by_name["oms-local-ReturnsApiFunction"] == "returns-api"
 
 
 def test_functions_run_on_the_architecture_of_the_globals(real_stack):
@@ -115,6 +118,10 @@ def test_routes_come_from_http_api_events_with_the_default_authorizer(real_stack
     assert routes["GET /v1/orders/{id}"].binary == "orders-api"
     assert routes["POST /v1/orders"].binary == "create-order"
     assert routes["PUT /v1/inventory/{hub_id}/{sku}"].binary == "inventory-api"
+    assert routes["POST /v1/orders/{id}/shipments"].binary == "shipments-api"
+    assert routes["GET /v1/shipments/{shipment_id}"].binary == "shipments-api"
+    assert routes["POST /v1/orders/{id}/returns"].binary == "returns-api"
+    assert routes["POST /v1/returns/{return_id}/receive"].binary == "return-receive"
     # Every route but the TMS webhook (signed by the TMS, checked by the function) needs a JWT.
     assert [r.route_key for r in real_stack.routes if not r.authorized] == ["POST /v1/webhooks/tms"]
     (authorizer,) = real_stack.authorizers
