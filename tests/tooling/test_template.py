@@ -128,6 +128,21 @@ def test_routes_come_from_http_api_events_with_the_default_authorizer(real_stack
     assert (authorizer.issuer, authorizer.audience) == ("https://auth.example.com/", ["oms"])
 
 
+def test_every_function_with_http_routes_holds_them_to_its_route_enum():
+    # The Rust side (oms_aws::routes::template) compares a function's HttpApi events with its
+    # enum; this makes sure no function serving routes goes without that test.
+    from tools.local.config import ROOT
+    resources = cfn.load_template(ROOT / "infra" / "template.yaml")["Resources"]
+    http_binaries = {r["Metadata"]["BuildProperties"]["Binary"] for r in resources.values()
+                     if any(e["Type"] == "HttpApi"
+                            for e in ((r.get("Properties") or {}).get("Events") or {}).values())}
+    assert {"orders-api", "shipments-api", "returns-api", "tms-webhook"} <= http_binaries
+    for binary in sorted(http_binaries):
+        handler = (ROOT / "functions" / binary / "src" / "handler.rs").read_text(encoding="utf-8")
+        assert "oms_aws::http_routes!" in handler, binary
+        assert "assert_routes_agree::<Route>(template, env!(\"CARGO_PKG_NAME\")" in handler, binary
+
+
 def test_outbox_stream_mapping(real_stack):
     (source,) = real_stack.stream_sources
     assert (source.binary, source.table) == ("outbox-relay", "oms-local-OmsTable")
