@@ -76,7 +76,10 @@ def test_function_binaries_come_from_the_build_metadata(real_stack):
     binaries = {fn.logical_id: fn.binary for fn in real_stack.functions}
     assert binaries["CreateOrderFunction"] == "create-order"
     assert binaries["OutboxRelayFunction"] == "outbox-relay"
-    assert real_stack.binaries_by_function_name()["oms-local-OrdersApiFunction"] == "orders-api"
+    by_name = real_stack.binaries_by_function_name()
+    assert by_name["oms-local-OrdersApiFunction"] == "orders-api"
+    assert by_name["oms-local-ShipmentsApiFunction"] == "shipments-api"
+    assert by_name["oms-local-ReturnsApiFunction"] == "returns-api"
 
 
 def test_functions_run_on_the_architecture_of_the_globals(real_stack):
@@ -115,10 +118,29 @@ def test_routes_come_from_http_api_events_with_the_default_authorizer(real_stack
     assert routes["GET /v1/orders/{id}"].binary == "orders-api"
     assert routes["POST /v1/orders"].binary == "create-order"
     assert routes["PUT /v1/inventory/{hub_id}/{sku}"].binary == "inventory-api"
+    assert routes["POST /v1/orders/{id}/shipments"].binary == "shipments-api"
+    assert routes["GET /v1/shipments/{shipment_id}"].binary == "shipments-api"
+    assert routes["POST /v1/orders/{id}/returns"].binary == "returns-api"
+    assert routes["POST /v1/returns/{return_id}/receive"].binary == "return-receive"
     # Every route but the TMS webhook (signed by the TMS, checked by the function) needs a JWT.
     assert [r.route_key for r in real_stack.routes if not r.authorized] == ["POST /v1/webhooks/tms"]
     (authorizer,) = real_stack.authorizers
     assert (authorizer.issuer, authorizer.audience) == ("https://auth.example.com/", ["oms"])
+
+
+def test_every_function_with_http_routes_holds_them_to_its_route_enum():
+    # The Rust side (oms_aws::routes::template) compares a function's HttpApi events with its
+    # enum; this makes sure no function serving routes goes without that test.
+    from tools.local.config import ROOT
+    resources = cfn.load_template(ROOT / "infra" / "template.yaml")["Resources"]
+    http_binaries = {r["Metadata"]["BuildProperties"]["Binary"] for r in resources.values()
+                     if any(e["Type"] == "HttpApi"
+                            for e in ((r.get("Properties") or {}).get("Events") or {}).values())}
+    assert {"orders-api", "shipments-api", "returns-api", "tms-webhook"} <= http_binaries
+    for binary in sorted(http_binaries):
+        handler = (ROOT / "functions" / binary / "src" / "handler.rs").read_text(encoding="utf-8")
+        assert "oms_aws::http_routes!" in handler, binary
+        assert "assert_routes_agree::<Route>(template, env!(\"CARGO_PKG_NAME\")" in handler, binary
 
 
 def test_outbox_stream_mapping(real_stack):

@@ -85,6 +85,8 @@ EXPECTED_ACTIONS = {
     "CreateOrderFunction": {"GetItem", "BatchGetItem", "UpdateItem", "PutItem"},
     "ChannelIntakeFunction": {"GetItem", "BatchGetItem", "UpdateItem", "PutItem"},
     "OrdersApiFunction": {"GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"},
+    "ShipmentsApiFunction": {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"},
+    "ReturnsApiFunction": {"GetItem", "PutItem", "UpdateItem"},
     "ReturnReceiveFunction": {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"},
     "TmsWebhookFunction": {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"},
     "InventoryApiFunction": {"GetItem", "BatchGetItem", "Query", "PutItem", "DeleteItem"},
@@ -166,7 +168,8 @@ def test_the_unauthenticated_webhook_reaches_only_shipments_orders_and_the_stock
 
 @pytest.mark.parametrize("function", ["InventoryApiFunction", "AssignHubFunction",
                                       "CreateOrderFunction", "ChannelIntakeFunction",
-                                      "OutboxRelayFunction"])
+                                      "OutboxRelayFunction", "ShipmentsApiFunction",
+                                      "ReturnsApiFunction"])
 def test_functions_with_a_narrow_key_space_are_held_to_it(function):
     for statement in table_statements(function):
         assert leading_keys(statement), f"{function}: {statement}"

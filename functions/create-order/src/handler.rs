@@ -4,21 +4,34 @@
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use chrono::{DateTime, Utc};
 use oms_aws::http::{self, ApiResponse};
+use oms_aws::routes::Routes;
 use oms_domain::ports::Store;
 use oms_domain::usecases::{CreateOrderRequest, create_order};
+
+oms_aws::http_routes! {
+    /// The route of `create-order`.
+    pub enum Route {
+        /// Create an order (a draft, or submitted with `"submit": true`).
+        CreateOrder => "POST /v1/orders",
+    }
+}
 
 pub async fn handle<S>(store: &S, event: ApiGatewayV2httpRequest, now: DateTime<Utc>) -> ApiGatewayV2httpResponse
 where
     S: Store,
 {
     http::respond(event, |req| async move {
-        let body = req.json_value()?;
-        let idempotency = req.idempotency_key(&body)?;
-        let request: CreateOrderRequest = http::decode(body)?;
-        let created = create_order(store, &req.actor, request, idempotency, now).await?;
-        let response =
-            ApiResponse::created(&created.order)?.header("location", format!("/v1/orders/{}", created.order.order_id));
-        Ok(if created.replayed { response.header("idempotent-replayed", "true") } else { response })
+        match Route::parse(&req.route)? {
+            Route::CreateOrder => {
+                let body = req.json_value()?;
+                let idempotency = req.idempotency_key(&body)?;
+                let request: CreateOrderRequest = http::decode(body)?;
+                let created = create_order(store, &req.actor, request, idempotency, now).await?;
+                let location = format!("/v1/orders/{}", created.order.order_id);
+                let response = ApiResponse::created(&created.order)?.header("location", location);
+                Ok(if created.replayed { response.header("idempotent-replayed", "true") } else { response })
+            }
+        }
     })
     .await
 }
@@ -36,6 +49,12 @@ mod tests {
     use super::*;
 
     const FIXTURE: &str = include_str!("../../../events/http/create-order.json");
+
+    #[test]
+    fn the_template_routes_here_what_the_enum_serves_and_every_route_has_a_sample() {
+        let template = include_str!("../../../infra/template.yaml");
+        oms_aws::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), &[FIXTURE]);
+    }
 
     async fn store_with_catalog() -> MemoryStore {
         let store = MemoryStore::new();

@@ -4,12 +4,37 @@
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use chrono::{DateTime, Utc};
 use oms_aws::http::{self, ApiResponse};
+use oms_aws::routes::Routes;
 use oms_domain::inventory::{StockFilter, StockLevel};
 use oms_domain::ports::{CatalogStore, IntegrationStore, StockStore};
 use oms_domain::usecases::integrations;
 use oms_domain::usecases::inventory as uc;
 use oms_domain::{AppError, HubId, Sku};
 use serde::Serialize;
+
+oms_aws::http_routes! {
+    /// The routes of `inventory-api`.
+    pub enum Route {
+        /// Create or replace a hub (admin).
+        PutHub => "PUT /v1/hubs/{hub_id}",
+        /// The tenant's hubs.
+        ListHubs => "GET /v1/hubs",
+        /// Create or replace a SKU (admin).
+        PutSku => "PUT /v1/skus/{sku}",
+        /// The tenant's SKUs.
+        ListSkus => "GET /v1/skus",
+        /// Set or adjust a hub's stock of a SKU (admin).
+        PutStock => "PUT /v1/inventory/{hub_id}/{sku}",
+        /// Stock levels, by SKU and/or hub.
+        ListStock => "GET /v1/inventory",
+        /// The tenant's registered integrations (admin).
+        ListIntegrations => "GET /v1/integrations",
+        /// Register an integration (admin).
+        PutIntegration => "PUT /v1/integrations/{kind}/{principal}",
+        /// Revoke an integration (admin).
+        DeleteIntegration => "DELETE /v1/integrations/{kind}/{principal}",
+    }
+}
 
 /// A stock level as clients see it, with `available` spelled out.
 #[derive(Serialize)]
@@ -29,20 +54,16 @@ where
 {
     http::respond(event, |req| async move {
         let actor = &req.actor;
-        match req.route.as_str() {
-            "PUT /v1/hubs/{hub_id}" => {
-                ApiResponse::ok(&uc::put_hub(store, actor, req.path("hub_id")?, req.json()?, now).await?)
-            }
-            "GET /v1/hubs" => ApiResponse::items(&uc::list_hubs(store, actor).await?),
-            "PUT /v1/skus/{sku}" => {
-                ApiResponse::ok(&uc::put_sku(store, actor, req.path("sku")?, req.json()?, now).await?)
-            }
-            "GET /v1/skus" => ApiResponse::items(&uc::list_skus(store, actor).await?),
-            "PUT /v1/inventory/{hub_id}/{sku}" => {
+        match Route::parse(&req.route)? {
+            Route::PutHub => ApiResponse::ok(&uc::put_hub(store, actor, req.path("hub_id")?, req.json()?, now).await?),
+            Route::ListHubs => ApiResponse::items(&uc::list_hubs(store, actor).await?),
+            Route::PutSku => ApiResponse::ok(&uc::put_sku(store, actor, req.path("sku")?, req.json()?, now).await?),
+            Route::ListSkus => ApiResponse::items(&uc::list_skus(store, actor).await?),
+            Route::PutStock => {
                 let level = uc::change_stock(store, actor, req.path("hub_id")?, req.path("sku")?, req.json()?).await?;
                 ApiResponse::ok(&views(std::slice::from_ref(&level))[0])
             }
-            "GET /v1/inventory" => {
+            Route::ListStock => {
                 let filter = StockFilter {
                     sku: req.query("sku").map(Sku::parse).transpose().map_err(|e: AppError| e.within("query"))?,
                     hub_id: req
@@ -53,17 +74,16 @@ where
                 };
                 ApiResponse::items(&views(&uc::list_stock(store, actor, filter).await?))
             }
-            "GET /v1/integrations" => ApiResponse::items(&integrations::list(store, actor).await?),
-            "PUT /v1/integrations/{kind}/{principal}" => {
+            Route::ListIntegrations => ApiResponse::items(&integrations::list(store, actor).await?),
+            Route::PutIntegration => {
                 let (kind, principal) = (req.path_text("kind")?, req.path_text("principal")?);
                 ApiResponse::ok(&integrations::register(store, actor, &kind, &principal, req.json()?, now).await?)
             }
-            "DELETE /v1/integrations/{kind}/{principal}" => {
+            Route::DeleteIntegration => {
                 let (kind, principal) = (req.path_text("kind")?, req.path_text("principal")?);
                 integrations::revoke(store, actor, &kind, &principal).await?;
                 ApiResponse::ok(&serde_json::json!({"kind": kind, "principal": principal, "revoked": true}))
             }
-            other => Err(http::unknown_route(other)),
         }
     })
     .await
@@ -97,6 +117,27 @@ mod tests {
     const LIST_HUBS: &str = include_str!("../../../events/http/list-hubs.json");
     const LIST_SKUS: &str = include_str!("../../../events/http/list-skus.json");
     const PUT_INTEGRATION: &str = include_str!("../../../events/http/put-integration.json");
+    const LIST_INTEGRATIONS: &str = include_str!("../../../events/http/list-integrations.json");
+    const DELETE_INTEGRATION: &str = include_str!("../../../events/http/delete-integration.json");
+    /// A sample of every route.
+    const SAMPLES: &[&str] = &[
+        PUT_HUB,
+        LIST_HUBS,
+        PUT_SKU,
+        LIST_SKUS,
+        PUT_STOCK,
+        ADJUST_STOCK,
+        LIST_STOCK,
+        PUT_INTEGRATION,
+        LIST_INTEGRATIONS,
+        DELETE_INTEGRATION,
+    ];
+
+    #[test]
+    fn the_template_routes_here_what_the_enum_serves_and_every_route_has_a_sample() {
+        let template = include_str!("../../../infra/template.yaml");
+        oms_aws::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), SAMPLES);
+    }
 
     #[tokio::test]
     async fn an_admin_registers_lists_and_revokes_the_tenants_integrations() {
@@ -106,24 +147,28 @@ mod tests {
             (status, registered["kind"].as_str(), registered["name"].as_str()),
             (200, Some("wms"), Some("Hai Phong WMS"))
         );
-        let route = |e: &mut Value, key: &str| {
-            e["routeKey"] = key.into();
-            e["requestContext"]["routeKey"] = key.into();
-        };
-        let list = |e: &mut Value| {
-            route(e, "GET /v1/integrations");
-            e["body"] = Value::Null;
-        };
-        let (_, listed) = call(&store, PUT_INTEGRATION, list).await;
+        let (_, listed) = call(&store, LIST_INTEGRATIONS, |_| {}).await;
         assert_eq!(listed["items"][0]["principal"], "111122223333");
         let as_sales = |e: &mut Value| e["requestContext"]["authorizer"]["jwt"]["claims"]["role"] = "sales".into();
         assert_eq!(call(&store, PUT_INTEGRATION, as_sales).await.0, 403);
+        assert_eq!(call(&store, LIST_INTEGRATIONS, as_sales).await.0, 403);
+        assert_eq!(call(&store, DELETE_INTEGRATION, as_sales).await.0, 403);
         let bad_principal = |e: &mut Value| e["pathParameters"]["principal"] = "a#b".into();
         assert_eq!(call(&store, PUT_INTEGRATION, bad_principal).await.0, 400);
-        let revoke = |e: &mut Value| route(e, "DELETE /v1/integrations/{kind}/{principal}");
-        assert_eq!(call(&store, PUT_INTEGRATION, revoke).await.0, 200);
-        assert_eq!(call(&store, PUT_INTEGRATION, revoke).await.0, 404, "nothing left to revoke");
-        assert_eq!(call(&store, PUT_INTEGRATION, list).await.1["items"], serde_json::json!([]));
+        let (status, revoked) = call(&store, DELETE_INTEGRATION, |_| {}).await;
+        assert_eq!((status, revoked["revoked"].as_bool()), (200, Some(true)));
+        assert_eq!(call(&store, DELETE_INTEGRATION, |_| {}).await.0, 404, "nothing left to revoke");
+        assert_eq!(call(&store, LIST_INTEGRATIONS, |_| {}).await.1["items"], serde_json::json!([]));
+    }
+
+    #[tokio::test]
+    async fn a_route_the_function_does_not_serve_is_a_500_not_a_client_error() {
+        let store = MemoryStore::new();
+        let other = |e: &mut Value| {
+            e["routeKey"] = "GET /v1/orders".into();
+            e["requestContext"]["routeKey"] = "GET /v1/orders".into();
+        };
+        assert_eq!(call(&store, LIST_HUBS, other).await.0, 500);
     }
 
     #[tokio::test]

@@ -1,20 +1,45 @@
-//! Routes every order request but create to its use case.
+//! The order routes but create: reads, edits, the lifecycle actions, holds and manual
+//! allocation. Shipments and returns have functions of their own (`shipments-api`,
+//! `returns-api`).
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use chrono::{DateTime, Utc};
 use oms_aws::http::{self, ApiRequest, ApiResponse};
-use oms_domain::order::Order;
+use oms_aws::routes::Routes;
 use oms_domain::ports::Store;
-use oms_domain::usecases::Changed;
 use oms_domain::usecases::orders::{
     allocate_line, cancel_order, confirm_allocation, decide_price, edit_order, get_order, list_orders, order_history,
     parse_order_query, place_hold, release_hold, submit_order,
 };
-use oms_domain::usecases::returns::{
-    approve_return, close_return, confirm_refund, create_return, get_return, reject_return,
-};
-use oms_domain::usecases::shipping::{Reporter, ShipmentStatusRequest, create_shipment, get_shipment, report_shipment};
 use oms_domain::{AppError, OrderId};
+
+oms_aws::http_routes! {
+    /// The routes of `orders-api`.
+    pub enum Route {
+        /// `GET /v1/orders?status=&customer_id=&from=&to=&q=&limit=&cursor=`.
+        ListOrders => "GET /v1/orders",
+        /// One order.
+        GetOrder => "GET /v1/orders/{id}",
+        /// Its status history.
+        GetOrderHistory => "GET /v1/orders/{id}/history",
+        /// An edit under `If-Match`.
+        EditOrder => "PATCH /v1/orders/{id}",
+        /// Submit a draft.
+        SubmitOrder => "POST /v1/orders/{id}/submit",
+        /// A sales manager's decision on the prices.
+        ApprovePrice => "POST /v1/orders/{id}/approve-price",
+        /// Cancel (admin).
+        CancelOrder => "POST /v1/orders/{id}/cancel",
+        /// Place a hold.
+        PlaceHold => "POST /v1/orders/{id}/holds",
+        /// Release a hold.
+        ReleaseHold => "POST /v1/orders/{id}/holds/{hold_id}/release",
+        /// Manual allocation of a line.
+        AllocateLine => "POST /v1/orders/{id}/allocations",
+        /// Confirm a manual allocation.
+        ConfirmAllocation => "POST /v1/orders/{id}/confirm-allocation",
+    }
+}
 
 pub async fn handle<S: Store>(
     store: &S,
@@ -24,134 +49,62 @@ pub async fn handle<S: Store>(
     http::respond(event, |req| route(store, req, now)).await
 }
 
-/// The order with its version as the ETag (what `If-Match` sends back).
-fn order_response(order: &Order) -> Result<ApiResponse, AppError> {
-    Ok(ApiResponse::ok(order)?.header("etag", format!("\"{}\"", order.version)))
-}
-
-fn changed_response(changed: Changed) -> Result<ApiResponse, AppError> {
-    let response = order_response(&changed.order)?;
-    Ok(if changed.replayed { response.header("idempotent-replayed", "true") } else { response })
-}
-
-/// 201 with the order, and where the document it made lives.
-fn created_response(order: &Order, location: String) -> Result<ApiResponse, AppError> {
-    Ok(ApiResponse::created(order)?.header("etag", format!("\"{}\"", order.version)).header("location", location))
-}
-
-fn return_response(order: &Order, return_id: &str) -> Result<ApiResponse, AppError> {
-    ApiResponse::ok(&order.return_view(return_id).ok_or(AppError::NotFound("return"))?)
-}
-
-fn shipment_response(order: &Order, shipment_id: &str) -> Result<ApiResponse, AppError> {
-    ApiResponse::ok(&order.shipment_view(shipment_id).ok_or(AppError::NotFound("shipment"))?)
-}
-
 async fn route<S: Store>(store: &S, req: ApiRequest, now: DateTime<Utc>) -> Result<ApiResponse, AppError> {
     let actor = &req.actor;
-    match req.route.as_str() {
-        "GET /v1/orders" => {
+    // Read first on every route that names an order, so a bad id is the answer before anything else.
+    let order_id = || req.path::<OrderId>("id");
+    match Route::parse(&req.route)? {
+        Route::ListOrders => {
             let query = parse_order_query(|name| req.query(name))?;
-            return ApiResponse::ok(&list_orders(store, actor, query).await?);
+            ApiResponse::ok(&list_orders(store, actor, query).await?)
         }
-        "GET /v1/shipments/{shipment_id}" => {
-            let shipment_id = req.path_text("shipment_id")?;
-            return shipment_response(&get_shipment(store, actor, &shipment_id).await?, &shipment_id);
-        }
-        "GET /v1/returns/{return_id}" => {
-            let return_id = req.path_text("return_id")?;
-            return return_response(&get_return(store, actor, &return_id).await?, &return_id);
-        }
-        "POST /v1/returns/{return_id}/approve"
-        | "POST /v1/returns/{return_id}/reject"
-        | "POST /v1/returns/{return_id}/confirm-refund"
-        | "POST /v1/returns/{return_id}/close" => {
-            let return_id = req.path_text("return_id")?;
-            let body = req.optional_json_value()?;
-            let key = req.idempotency_key(&body)?;
-            let changed = match req.route.rsplit('/').next() {
-                Some("approve") => approve_return(store, actor, &return_id, key, now).await?,
-                Some("reject") => reject_return(store, actor, &return_id, http::decode(body)?, key, now).await?,
-                Some("confirm-refund") => {
-                    confirm_refund(store, actor, &return_id, http::decode(body)?, key, now).await?
-                }
-                _ => close_return(store, actor, &return_id, key, now).await?,
-            };
-            return return_response(&changed.order, &return_id);
-        }
-        "POST /v1/shipments/{shipment_id}/status" => {
-            let shipment_id = req.path_text("shipment_id")?;
-            let request: ShipmentStatusRequest = req.json()?;
-            let reporter = Reporter::Dispatcher(actor.clone());
-            let changed = report_shipment(store, reporter, &shipment_id, request.into_report(now)?, now).await?;
-            return shipment_response(&changed.order, &shipment_id);
-        }
-        _ => {}
-    }
-    let id: OrderId = req.path("id")?;
-    match req.route.as_str() {
-        "GET /v1/orders/{id}" => order_response(&get_order(store, actor, &id).await?),
-        "GET /v1/orders/{id}/history" => ApiResponse::items(&order_history(store, actor, &id).await?),
-        "PATCH /v1/orders/{id}" => {
+        Route::GetOrder => ApiResponse::order(&get_order(store, actor, &order_id()?).await?),
+        Route::GetOrderHistory => ApiResponse::items(&order_history(store, actor, &order_id()?).await?),
+        Route::EditOrder => {
+            let id = order_id()?;
             let version = req.if_match()?;
-            order_response(&edit_order(store, actor, &id, version, req.json()?, now).await?)
+            ApiResponse::order(&edit_order(store, actor, &id, version, req.json()?, now).await?)
         }
-        "POST /v1/orders/{id}/submit" => {
+        Route::SubmitOrder => {
+            let id = order_id()?;
             let key = req.idempotency_key(&req.optional_json_value()?)?;
-            changed_response(submit_order(store, actor, &id, key, now).await?)
+            ApiResponse::changed(&submit_order(store, actor, &id, key, now).await?)
         }
-        "POST /v1/orders/{id}/approve-price" => {
+        Route::ApprovePrice => {
+            let id = order_id()?;
             let body = req.json_value()?;
             let key = req.idempotency_key(&body)?;
-            changed_response(decide_price(store, actor, &id, http::decode(body)?, key, now).await?)
+            ApiResponse::changed(&decide_price(store, actor, &id, http::decode(body)?, key, now).await?)
         }
-        "POST /v1/orders/{id}/cancel" => {
+        Route::CancelOrder => {
+            let id = order_id()?;
             let body = req.json_value()?;
             let key = req.idempotency_key(&body)?;
-            changed_response(cancel_order(store, actor, &id, http::decode(body)?, key, now).await?)
+            ApiResponse::changed(&cancel_order(store, actor, &id, http::decode(body)?, key, now).await?)
         }
-        "POST /v1/orders/{id}/holds" => {
+        Route::PlaceHold => {
+            let id = order_id()?;
             let body = req.json_value()?;
             let key = req.idempotency_key(&body)?;
-            changed_response(place_hold(store, actor, &id, http::decode(body)?, key, now).await?)
+            ApiResponse::changed(&place_hold(store, actor, &id, http::decode(body)?, key, now).await?)
         }
-        "POST /v1/orders/{id}/allocations" => {
-            let body = req.json_value()?;
-            let key = req.idempotency_key(&body)?;
-            changed_response(allocate_line(store, actor, &id, http::decode(body)?, key, now).await?)
-        }
-        "POST /v1/orders/{id}/confirm-allocation" => {
+        Route::ReleaseHold => {
+            let id = order_id()?;
+            let hold_id = req.path_text("hold_id")?;
             let key = req.idempotency_key(&req.optional_json_value()?)?;
-            changed_response(confirm_allocation(store, actor, &id, key, now).await?)
+            ApiResponse::changed(&release_hold(store, actor, &id, &hold_id, key, now).await?)
         }
-        "POST /v1/orders/{id}/holds/{hold_id}/release" => {
-            let hold_id: String = req.path_text("hold_id")?;
+        Route::AllocateLine => {
+            let id = order_id()?;
+            let body = req.json_value()?;
+            let key = req.idempotency_key(&body)?;
+            ApiResponse::changed(&allocate_line(store, actor, &id, http::decode(body)?, key, now).await?)
+        }
+        Route::ConfirmAllocation => {
+            let id = order_id()?;
             let key = req.idempotency_key(&req.optional_json_value()?)?;
-            changed_response(release_hold(store, actor, &id, &hold_id, key, now).await?)
+            ApiResponse::changed(&confirm_allocation(store, actor, &id, key, now).await?)
         }
-        "POST /v1/orders/{id}/shipments" => {
-            let body = req.json_value()?;
-            let key = req.idempotency_key(&body)?;
-            let changed = create_shipment(store, actor, &id, http::decode(body)?, key, now).await?;
-            if changed.replayed {
-                return changed_response(changed);
-            }
-            let shipment = changed.order.shipments.last().ok_or_else(|| AppError::unexpected("no shipment made"))?;
-            let location = format!("/v1/shipments/{}", shipment.shipment_id);
-            created_response(&changed.order, location)
-        }
-        "POST /v1/orders/{id}/returns" => {
-            let body = req.json_value()?;
-            let key = req.idempotency_key(&body)?;
-            let changed = create_return(store, actor, &id, http::decode(body)?, key, now).await?;
-            if changed.replayed {
-                return changed_response(changed);
-            }
-            let rma = changed.order.returns.last().ok_or_else(|| AppError::unexpected("no return made"))?;
-            let location = format!("/v1/returns/{}", rma.return_id);
-            created_response(&changed.order, location)
-        }
-        other => Err(http::unknown_route(other)),
     }
 }
 
@@ -208,6 +161,25 @@ mod tests {
     const CANCEL: &str = include_str!("../../../events/http/cancel-order.json");
     const HOLD: &str = include_str!("../../../events/http/place-hold.json");
     const RELEASE: &str = include_str!("../../../events/http/release-hold.json");
+    const ALLOCATE: &str = include_str!("../../../events/http/allocate-line.json");
+    const CONFIRM: &str = include_str!("../../../events/http/confirm-allocation.json");
+    /// A sample of every route.
+    const SAMPLES: &[&str] = &[GET, HISTORY, LIST, EDIT, SUBMIT, APPROVE, CANCEL, HOLD, RELEASE, ALLOCATE, CONFIRM];
+
+    #[test]
+    fn the_template_routes_here_what_the_enum_serves_and_every_route_has_a_sample() {
+        let template = include_str!("../../../infra/template.yaml");
+        oms_aws::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), SAMPLES);
+    }
+
+    #[tokio::test]
+    async fn a_route_the_function_does_not_serve_is_a_500_not_a_client_error() {
+        let store = MemoryStore::new();
+        let mut event: Value = serde_json::from_str(GET).unwrap();
+        event["routeKey"] = "GET /v1/shipments/{shipment_id}".into();
+        event["requestContext"]["routeKey"] = "GET /v1/shipments/{shipment_id}".into();
+        assert_eq!(call(&store, serde_json::from_value(event).unwrap()).await.0, 500);
+    }
 
     async fn call(store: &MemoryStore, event: ApiGatewayV2httpRequest) -> (i64, Value) {
         let response = handle(store, event, Utc::now()).await;
@@ -244,14 +216,26 @@ mod tests {
     }
 
     async fn new_order(store: &MemoryStore, who: (&str, &str, &str), quoted: &str, submit: bool) -> String {
+        new_order_with(store, who, quoted, submit, json!({})).await
+    }
+
+    /// An order of 10 PP at `quoted`, with the fields of `extra` on top.
+    async fn new_order_with(
+        store: &MemoryStore,
+        who: (&str, &str, &str),
+        quoted: &str,
+        submit: bool,
+        extra: Value,
+    ) -> String {
         let actor =
             Actor { sub: who.2.into(), tenant_id: TenantId::parse(who.0).unwrap(), role: Role::parse(who.1).unwrap() };
-        let body = json!({
+        let mut body = json!({
             "customer": {"id": "C1", "name": "Nhua ABC", "delivery_address": {"line1": "1 Le Loi", "city": "HCM", "country": "VN"}},
             "external_reference": "PO-77",
             "lines": [{"sku": "PP", "quantity": "10", "quoted_unit_price": quoted}],
             "submit": submit
         });
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
         let created =
             create_order(store, &actor, serde_json::from_value(body).unwrap(), None, Utc::now()).await.unwrap();
         created.order.order_id.to_string()
@@ -445,9 +429,29 @@ mod tests {
         assert_eq!(call(&store, request(&paged.to_string(), "", MANAGER, None, &[])).await.0, 400);
     }
 
+    #[tokio::test]
+    async fn an_admin_allocates_a_manual_order_by_hand_then_confirms_it() {
+        let store = store_with_stock("30").await;
+        let id = new_order_with(&store, SALES, "100", true, json!({"allocation": "manual"})).await;
+        assert_eq!(call(&store, request(CONFIRM, &id, ADMIN, None, &[])).await.0, 409, "nothing allocated yet");
+        let six = json!({"order_line_id": "L1", "hub_id": "HCM", "quantity": "6"});
+        assert_eq!(call(&store, request(ALLOCATE, &id, SALES, Some(six.clone()), &[])).await.0, 403);
+        let (status, order) = call(&store, request(ALLOCATE, &id, ADMIN, Some(six), &[])).await;
+        assert_eq!((status, order["lines"][0]["allocated"].as_str()), (200, Some("6")), "{order}");
+        let five = json!({"order_line_id": "L1", "hub_id": "HCM", "quantity": "5"});
+        let (status, error) = call(&store, request(ALLOCATE, &id, ADMIN, Some(five), &[])).await;
+        assert_eq!((status, error["error"]["code"].as_str()), (409, Some("over_allocation")));
+        let four = json!({"order_line_id": "L1", "hub_id": "HCM", "quantity": "4"});
+        call(&store, request(ALLOCATE, &id, ADMIN, Some(four), &[("idempotency-key", "allocate-4")])).await;
+        let (status, order) = call(&store, request(CONFIRM, &id, ADMIN, None, &[])).await;
+        assert_eq!((status, order["status"].as_str()), (200, Some("IN_FULFILLMENT")), "{order}");
+        let tenant = TenantId::parse(TENANT).unwrap();
+        let stock = store.stock_for_skus(&tenant, &[Sku::parse("PP").unwrap()]).await.unwrap();
+        assert_eq!(stock[0].reserved.to_string(), "10");
+    }
+
     #[test]
     fn arbitrary_bodies_are_answered_never_a_crash_or_a_500() {
-        const ALLOCATE: &str = include_str!("../../../events/http/allocate-line.json");
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let store = runtime.block_on(store_with_stock("100"));
         let draft = runtime.block_on(new_order(&store, SALES, "90", false));

@@ -1,4 +1,4 @@
-//! `orders-api`: order reads over HTTP.
+//! `orders-api`: the order routes but create (reads, edits, lifecycle actions, holds, manual allocation).
 
 #![recursion_limit = "256"]
 

@@ -8,6 +8,7 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
 use oms_aws::http::{self, ApiRequest, ApiResponse};
 use oms_aws::inbound::admit_event;
+use oms_aws::routes::Routes;
 use oms_aws::task::TaskError;
 use oms_domain::AppError;
 use oms_domain::integrations::IntegrationKind;
@@ -15,6 +16,14 @@ use oms_domain::ports::Store;
 use oms_domain::usecases::returns::{receive_return, return_received};
 use oms_domain::usecases::wms::Applied;
 use serde_json::Value;
+
+oms_aws::http_routes! {
+    /// The HTTP route of `return-receive` (its other trigger is the warehouse's event).
+    pub enum Route {
+        /// A counter clerk records returned goods.
+        ReceiveReturn => "POST /v1/returns/{return_id}/receive",
+    }
+}
 
 pub async fn handle<S: Store>(store: &S, payload: Value, now: DateTime<Utc>) -> Result<Value, TaskError> {
     let unreadable = |e: serde_json::Error| TaskError(AppError::invalid("event", format!("not a known trigger: {e}")));
@@ -46,11 +55,15 @@ async fn counter<S: Store>(
     now: DateTime<Utc>,
 ) -> ApiGatewayV2httpResponse {
     http::respond(request, |req: ApiRequest| async move {
-        let return_id = req.path_text("return_id")?;
-        let body = req.json_value()?;
-        let key = req.idempotency_key(&body)?;
-        let changed = receive_return(store, &req.actor, &return_id, http::decode(body)?, key, now).await?;
-        ApiResponse::ok(&changed.order.return_view(&return_id).ok_or(AppError::NotFound("return"))?)
+        match Route::parse(&req.route)? {
+            Route::ReceiveReturn => {
+                let return_id = req.path_text("return_id")?;
+                let body = req.json_value()?;
+                let key = req.idempotency_key(&body)?;
+                let changed = receive_return(store, &req.actor, &return_id, http::decode(body)?, key, now).await?;
+                ApiResponse::ok(&changed.order.return_view(&return_id).ok_or(AppError::NotFound("return"))?)
+            }
+        }
     })
     .await
 }
@@ -69,6 +82,12 @@ mod tests {
 
     const EVENT: &str = include_str!("../../../events/wms/return-received.json");
     const ROUTE: &str = include_str!("../../../events/http/receive-return.json");
+
+    #[test]
+    fn the_template_routes_here_what_the_enum_serves_and_every_route_has_a_sample() {
+        let template = include_str!("../../../infra/template.yaml");
+        oms_aws::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), &[ROUTE]);
+    }
 
     /// 10 KG shipped from H1 of tenant `demo`, and an approved return of 4 of them.
     async fn approved_return() -> (MemoryStore, Order, String) {

@@ -8,6 +8,7 @@
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use chrono::{DateTime, Utc};
 use oms_aws::http::{self, ApiResponse, SignedRequest};
+use oms_aws::routes::Routes;
 use oms_domain::ports::Store;
 use oms_domain::shipment::{ShipmentReport, ShipmentStatus};
 use oms_domain::usecases::shipping::{Reporter, report_shipment};
@@ -15,6 +16,14 @@ use oms_domain::{AppError, TenantId};
 use serde::Deserialize;
 
 use crate::keys::{KeySource, Signers};
+
+oms_aws::http_routes! {
+    /// The route of `tms-webhook`.
+    pub enum Route {
+        /// The carrier's signed status callback (no JWT).
+        TmsCallback => "POST /v1/webhooks/tms",
+    }
+}
 
 /// The callback body (SPEC). `tenant_id` is optional: a TMS that sends it only reaches that
 /// tenant's shipments.
@@ -45,6 +54,17 @@ async fn receive<S: Store, K: KeySource>(
     now: DateTime<Utc>,
 ) -> Result<ApiResponse, AppError> {
     let request = SignedRequest::from_event(event)?;
+    match Route::parse(&request.route)? {
+        Route::TmsCallback => callback(store, signers, request, now).await,
+    }
+}
+
+async fn callback<S: Store, K: KeySource>(
+    store: &S,
+    signers: &Signers<K>,
+    request: SignedRequest,
+    now: DateTime<Utc>,
+) -> Result<ApiResponse, AppError> {
     let key_tenant = signers.authenticate(request.header("x-tms-signature"), &request.body, now).await?;
     let callback: Callback = request.json()?;
     let tenant_id = match (key_tenant, callback.tenant_id) {
@@ -93,6 +113,12 @@ mod tests {
 
     const SECRET: &[u8] = b"oms-local-tms-secret";
     const SAMPLE: &str = include_str!("../../../events/http/tms-webhook.json");
+
+    #[test]
+    fn the_template_routes_here_what_the_enum_serves_and_every_route_has_a_sample() {
+        let template = include_str!("../../../infra/template.yaml");
+        oms_aws::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), &[SAMPLE]);
+    }
     const DEMO_KEY: &[u8] = b"demo-tms-key-two-000";
     const DEMO_PREVIOUS: &[u8] = b"demo-tms-key-one-000";
     const ACME_KEY: &[u8] = b"acme-tms-key-one-000";

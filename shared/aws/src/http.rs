@@ -12,7 +12,8 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::http::{HeaderMap, HeaderValue};
 use base64::Engine;
-use oms_domain::usecases::IdempotencyKey;
+use oms_domain::order::Order;
+use oms_domain::usecases::{Changed, IdempotencyKey};
 use oms_domain::{Actor, AppError, Role, TenantId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -36,13 +37,10 @@ pub struct ApiRequest {
 impl ApiRequest {
     /// Decodes the event and authenticates the caller from the authorizer's claims.
     pub fn from_event(event: ApiGatewayV2httpRequest) -> Result<Self, AppError> {
+        let route = route_key(&event);
         let claims = event.request_context.authorizer.and_then(|a| a.jwt).map(|jwt| jwt.claims).unwrap_or_default();
         let actor = actor_from_claims(&claims)?;
-        let route = event
-            .request_context
-            .route_key
-            .or(event.route_key)
-            .ok_or_else(|| AppError::unexpected("the request has no routeKey"))?;
+        let route = route?;
         let body = text_body(event.body, event.is_base64_encoded)?;
         let query = event.query_string_parameters.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
         Ok(Self { route, actor, path_parameters: event.path_parameters, query, headers: event.headers, body })
@@ -121,6 +119,18 @@ impl ApiRequest {
     }
 }
 
+/// `"<METHOD> <path template>"` of the route API Gateway matched (what [`Routes::parse`] reads).
+///
+/// [`Routes::parse`]: crate::routes::Routes::parse
+fn route_key(event: &ApiGatewayV2httpRequest) -> Result<String, AppError> {
+    event
+        .request_context
+        .route_key
+        .clone()
+        .or_else(|| event.route_key.clone())
+        .ok_or_else(|| AppError::unexpected("the request has no routeKey"))
+}
+
 /// The body as text: API Gateway base64-encodes bodies it does not take for text.
 fn text_body(body: Option<String>, base64_encoded: bool) -> Result<Option<String>, AppError> {
     match body {
@@ -138,6 +148,8 @@ fn text_body(body: Option<String>, base64_encoded: bool) -> Result<Option<String
 /// headers and the body exactly as sent.
 #[derive(Debug)]
 pub struct SignedRequest {
+    /// `"<METHOD> <path template>"`, e.g. `POST /v1/webhooks/tms`.
+    pub route: String,
     headers: HeaderMap,
     /// The raw body, what the signature covers.
     pub body: String,
@@ -146,11 +158,12 @@ pub struct SignedRequest {
 impl SignedRequest {
     /// Decodes the event; a body over the size limit is refused before anything reads it.
     pub fn from_event(event: ApiGatewayV2httpRequest) -> Result<Self, AppError> {
+        let route = route_key(&event)?;
         let body = text_body(event.body, event.is_base64_encoded)?.unwrap_or_default();
         if body.len() > MAX_BODY_BYTES {
             return Err(AppError::PayloadTooLarge { limit: MAX_BODY_BYTES });
         }
-        Ok(Self { headers: event.headers, body })
+        Ok(Self { route, headers: event.headers, body })
     }
 
     /// A header (names are case-insensitive).
@@ -217,6 +230,22 @@ impl ApiResponse {
     fn with_status(status: u16, body: &impl Serialize) -> Result<Self, AppError> {
         let body = serde_json::to_value(body).map_err(|e| AppError::Unexpected(e.into()))?;
         Ok(Self { status, body, headers: Vec::new() })
+    }
+
+    /// 200 with an order, its version as the `ETag` (what `If-Match` sends back).
+    pub fn order(order: &Order) -> Result<Self, AppError> {
+        Ok(Self::ok(order)?.header("etag", format!("\"{}\"", order.version)))
+    }
+
+    /// 200 with a changed order; a replayed request says so (`Idempotent-Replayed: true`).
+    pub fn changed(changed: &Changed) -> Result<Self, AppError> {
+        let response = Self::order(&changed.order)?;
+        Ok(if changed.replayed { response.header("idempotent-replayed", "true") } else { response })
+    }
+
+    /// 201 with the order a document was made in, and where that document lives.
+    pub fn created_in(order: &Order, location: String) -> Result<Self, AppError> {
+        Ok(Self::created(order)?.header("etag", format!("\"{}\"", order.version)).header("location", location))
     }
 
     /// Adds a header.

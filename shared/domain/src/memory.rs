@@ -448,10 +448,16 @@ pub mod fixtures {
         }
     }
 
-    /// An order of `quantity` of `sku` (one line, `L1`) allocated manually at `hub` and shipped
-    /// from there by a dispatcher in one shipment. The store needs the catalog and the stock
+    /// An order of `quantity` of `sku` (one line, `L1`) allocated manually at `hub` and sent to
+    /// it (`IN_FULFILLMENT`), ready to ship. The store needs the catalog and the stock
     /// ([`MemoryStore::with_catalog`]).
-    pub async fn shipped_order(store: &MemoryStore, tenant: &TenantId, hub: &str, sku: &str, quantity: &str) -> Order {
+    pub async fn allocated_order(
+        store: &MemoryStore,
+        tenant: &TenantId,
+        hub: &str,
+        sku: &str,
+        quantity: &str,
+    ) -> Order {
         use crate::usecases::orders::{allocate_line, confirm_allocation};
         let admin = as_role(tenant, Role::Admin);
         let now = chrono::Utc::now();
@@ -466,11 +472,16 @@ pub mod fixtures {
         allocate_line(store, &admin, &id, serde_json::from_value(line).expect("valid"), None, now)
             .await
             .expect("allocated");
-        confirm_allocation(store, &admin, &id, None, now).await.expect("confirmed");
+        confirm_allocation(store, &admin, &id, None, now).await.expect("confirmed").order
+    }
+
+    /// An [`allocated_order`] shipped whole from `hub` by a dispatcher in one shipment.
+    pub async fn shipped_order(store: &MemoryStore, tenant: &TenantId, hub: &str, sku: &str, quantity: &str) -> Order {
+        let id = allocated_order(store, tenant, hub, sku, quantity).await.order_id;
         let ship = json!({"type": "INTERNAL", "lines": [{"order_line_id": "L1", "quantity": quantity, "hub_id": hub}]});
         let dispatcher = as_role(tenant, Role::Dispatcher);
         let ship = serde_json::from_value(ship).expect("valid");
-        crate::usecases::shipping::create_shipment(store, &dispatcher, &id, ship, None, now)
+        crate::usecases::shipping::create_shipment(store, &dispatcher, &id, ship, None, chrono::Utc::now())
             .await
             .expect("shipped")
             .order
