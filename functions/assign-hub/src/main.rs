@@ -4,9 +4,10 @@
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use oms_aws::runtime;
-use oms_aws::task::TaskError;
 use oms_domain::placement::RoutingWeights;
-use oms_domain::usecases::placement::{PlacementRequest, plan};
+use oms_domain::usecases::placement::PlacementRequest;
+
+mod handler;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
@@ -17,7 +18,7 @@ async fn main() -> Result<(), Error> {
         Err(_) => RoutingWeights::default(),
     };
     runtime::run(service_fn(move |event: LambdaEvent<PlacementRequest>| async move {
-        plan(store, &event.payload, weights).await.map_err(TaskError::from)
+        handler::handle(store, event.payload, weights).await
     }))
     .await
 }

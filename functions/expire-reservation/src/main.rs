@@ -5,15 +5,16 @@
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use oms_aws::runtime;
-use oms_aws::task::TaskError;
-use oms_domain::usecases::placement::{PlacementRequest, expire};
+use oms_domain::usecases::placement::PlacementRequest;
+
+mod handler;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let (_, store) = runtime::start().await?;
     let timeout = runtime::reservation_timeout()?;
     runtime::run(service_fn(move |event: LambdaEvent<PlacementRequest>| async move {
-        expire(store, &event.payload, timeout, chrono::Utc::now()).await.map_err(TaskError::from)
+        handler::handle(store, event.payload, timeout, chrono::Utc::now()).await
     }))
     .await
 }

@@ -4,8 +4,10 @@
 
 use aws_lambda_events::dynamodb::Event;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use oms_aws::relay::{AwsPublisher, handle};
+use oms_aws::relay::AwsPublisher;
 use oms_aws::runtime;
+
+mod handler;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
@@ -17,7 +19,7 @@ async fn main() -> Result<(), Error> {
     );
     let publisher = &publisher;
     runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
-        Ok::<_, Error>(handle(store, publisher, event.payload).await)
+        Ok::<_, Error>(handler::handle(store, store, publisher, event.payload).await)
     }))
     .await
 }

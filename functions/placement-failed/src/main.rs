@@ -4,14 +4,15 @@
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use oms_aws::runtime;
-use oms_aws::task::TaskError;
-use oms_domain::usecases::placement::{PlacementFailure, record_failure};
+use oms_domain::usecases::placement::PlacementFailure;
+
+mod handler;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let (_, store) = runtime::start().await?;
     runtime::run(service_fn(move |event: LambdaEvent<PlacementFailure>| async move {
-        record_failure(store, &event.payload, chrono::Utc::now()).await.map_err(TaskError::from)
+        handler::handle(store, event.payload, chrono::Utc::now()).await
     }))
     .await
 }

@@ -56,7 +56,19 @@ fn summarize(repairs: &[Repair]) -> Summary {
 
 #[cfg(test)]
 mod tests {
+    use aws_lambda_events::eventbridge::EventBridgeEvent;
+
     use super::*;
+
+    const SAMPLE: &str = include_str!("../../../events/scheduled/reconcile-reservations.json");
+
+    #[test]
+    fn the_schedule_sample_is_the_event_the_function_is_invoked_with() {
+        // The trigger carries nothing the run reads; the run itself is DynamoDB's work, tested
+        // against DynamoDB Local (`reconcile_reservations` in tests/tests/dynamo_adapter.rs).
+        let event: EventBridgeEvent = serde_json::from_str(SAMPLE).unwrap();
+        assert_eq!((event.source.as_str(), event.detail_type.as_str()), ("aws.events", "Scheduled Event"));
+    }
 
     #[test]
     fn a_record_that_could_not_be_settled_counts_as_found_and_failed() {

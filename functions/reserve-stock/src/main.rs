@@ -4,15 +4,15 @@
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use oms_aws::runtime;
-use oms_aws::task::TaskError;
 use oms_domain::placement::PlacementPlan;
-use oms_domain::usecases::placement::reserve;
+
+mod handler;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let (_, store) = runtime::start().await?;
     runtime::run(service_fn(move |event: LambdaEvent<PlacementPlan>| async move {
-        reserve(store, &event.payload, chrono::Utc::now()).await.map_err(TaskError::from)
+        handler::handle(store, event.payload, chrono::Utc::now()).await
     }))
     .await
 }

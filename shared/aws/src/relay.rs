@@ -490,14 +490,16 @@ pub async fn relay<P: Publisher, K: Parking>(
     }
 }
 
-/// Handles a stream batch: derives the messages and delivers them in order.
-pub async fn handle<C: CatalogStore + StockStore + Parking, P: Publisher>(
+/// Handles a stream batch: derives the messages (reading stock and thresholds from `store`) and
+/// delivers them in order, parking what can never be delivered in `parking`.
+pub async fn handle<C: CatalogStore + StockStore, K: Parking, P: Publisher>(
     store: &C,
+    parking: &K,
     publisher: &P,
     event: StreamEvent,
 ) -> DynamoDbEventResponse {
     let (records, stopped_at) = messages(store, stream_items(event)).await;
-    let response = relay(publisher, store, records).await;
+    let response = relay(publisher, parking, records).await;
     match stopped_at {
         Some(sequence) if response.batch_item_failures.is_empty() => failure(sequence),
         _ => response,
@@ -582,32 +584,40 @@ impl Publisher for AwsPublisher {
     }
 }
 
-#[cfg(test)]
-mod tests {
+/// Stand-ins for EventBridge, Step Functions and the parking store, for tests of the relay and
+/// of the function that runs it (feature `fakes`).
+#[cfg(any(test, feature = "fakes"))]
+pub mod fakes {
     use std::collections::HashSet;
     use std::sync::Mutex;
 
-    use chrono::Utc;
-    use oms_domain::events::DomainEvent;
-    use oms_domain::{OrderId, OrderStatus, TenantId};
+    use oms_domain::StoreError;
+    use oms_domain::events::{EventEnvelope, Workflow};
 
-    use super::*;
+    use super::{EventEntry, Outcome, ParkedMessage, Parking, Publisher};
 
     /// EventBridge as far as limits go: a request over 10 entries or 256 KB (counted here on
     /// its own, the way AWS documents it, not with [`entry_size`]) fails as a whole, as AWS
     /// fails it. Entries it is told to refuse or to throttle come back with that outcome.
     #[derive(Default)]
-    struct Bus {
-        published: Mutex<Vec<String>>,
-        requests: Mutex<Vec<(usize, usize)>>,
-        started: Mutex<Vec<String>>,
-        refuse: HashSet<String>,
-        throttle: HashSet<String>,
-        refuse_starts: bool,
+    pub struct Bus {
+        /// The `event_id`s accepted, in order.
+        pub published: Mutex<Vec<String>>,
+        /// Each `PutEvents` request: its entries and bytes.
+        pub requests: Mutex<Vec<(usize, usize)>>,
+        /// The execution names started, in order.
+        pub started: Mutex<Vec<String>>,
+        /// `event_id`s it refuses for their content.
+        pub refuse: HashSet<String>,
+        /// `event_id`s it throttles.
+        pub throttle: HashSet<String>,
+        /// Whether it refuses every workflow start.
+        pub refuse_starts: bool,
     }
 
     impl Bus {
-        fn published(&self) -> Vec<String> {
+        /// The `event_id`s accepted, in order.
+        pub fn published(&self) -> Vec<String> {
             self.published.lock().unwrap().clone()
         }
     }
@@ -650,9 +660,11 @@ mod tests {
 
     /// A parking store that records what it is given, or fails every write.
     #[derive(Default)]
-    struct Lot {
-        parked: Mutex<Vec<ParkedMessage>>,
-        broken: bool,
+    pub struct Lot {
+        /// What was parked, in order.
+        pub parked: Mutex<Vec<ParkedMessage>>,
+        /// Whether every write fails (DynamoDB down).
+        pub broken: bool,
     }
 
     impl Parking for Lot {
@@ -664,6 +676,18 @@ mod tests {
             Ok(())
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use chrono::Utc;
+    use oms_domain::events::DomainEvent;
+    use oms_domain::{OrderId, OrderStatus, TenantId};
+
+    use super::fakes::{Bus, Lot};
+    use super::*;
 
     /// An event whose serialized envelope is about `size` bytes.
     fn event(n: usize, size: usize) -> (String, Outgoing) {

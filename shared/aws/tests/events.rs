@@ -1,6 +1,8 @@
 //! Every sample in `events/` is a real trigger of some function: parse each with the type its
 //! function receives, so the samples (also used with `cargo lambda invoke --data-file`) cannot
-//! rot. A new folder must be claimed here.
+//! rot. A new folder must be claimed here. And every sample outside `events/http/` is run
+//! through its function's handler by a test in `functions/<name>/src/handler.rs`, which loads it
+//! with `include_str!`: a sample no handler test loads fails here.
 
 use std::path::{Path, PathBuf};
 
@@ -53,7 +55,7 @@ fn every_sample_event_parses_as_its_trigger() {
                     request.optional_json_value().unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
                 }
             }
-            ("placement", "assign-hub") => {
+            ("placement", "assign-hub" | "request-fulfillment" | "expire-reservation") => {
                 serde_json::from_str::<PlacementRequest>(&text).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
             }
             ("placement", "placement-failed") => {
@@ -112,4 +114,40 @@ fn every_sample_event_parses_as_its_trigger() {
             _ => panic!("{}: no test knows this kind of sample; claim it here", path.display()),
         }
     }
+}
+
+/// The folders whose samples are checked against the handler tests below. `http/` samples are
+/// the HTTP functions' own (their routes' tests load them).
+const HANDLER_TESTED: &[&str] = &["bus", "http", "placement", "scheduled", "sqs", "stream", "wms"];
+
+#[test]
+fn every_sample_is_loaded_by_a_handler_test() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut loaded = std::collections::BTreeSet::new();
+    for function in std::fs::read_dir(root.join("functions")).unwrap() {
+        let source = function.unwrap().path().join("src/handler.rs");
+        let Ok(text) = std::fs::read_to_string(&source) else {
+            panic!("{}: every function has a handler.rs", source.display());
+        };
+        const LOAD: &str = "include_str!(\"../../../events/";
+        for (at, _) in text.match_indices(LOAD) {
+            let path = &text[at + LOAD.len()..];
+            loaded.insert(path[..path.find('"').unwrap()].to_owned());
+        }
+    }
+    let mut listed: Vec<String> = Vec::new();
+    for folder in std::fs::read_dir(root.join("events")).unwrap() {
+        let folder = folder.unwrap().path();
+        let name = folder.file_name().unwrap().to_str().unwrap().to_owned();
+        if !folder.is_dir() || name == "schemas" {
+            continue;
+        }
+        assert!(HANDLER_TESTED.contains(&name.as_str()), "events/{name}/: claim it in HANDLER_TESTED");
+        for file in samples(&folder) {
+            listed.push(format!("{name}/{}", file.strip_prefix(&folder).unwrap().display()));
+        }
+    }
+    assert!(listed.len() >= 14, "expected the samples under events/: {listed:?}");
+    let unloaded: Vec<&String> = listed.iter().filter(|s| !loaded.contains(*s)).collect();
+    assert!(unloaded.is_empty(), "samples no handler test loads: {unloaded:?}");
 }

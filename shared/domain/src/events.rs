@@ -7,18 +7,24 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{LineId, OrderId, TenantId};
-use crate::inventory::StockMove;
-use crate::order::{Hold, Order, OrderLine, PriceApproval, StatusChange};
-use crate::placement::PlannedReservation;
-use crate::pricing::{LineTotals, OrderTotals};
-use crate::shipment::{Shipment, ShipmentStatus};
+use crate::ids::{HubId, OrderId, Sku, TenantId};
+use crate::money::Currency;
+use crate::order::{Order, StatusChange};
+use crate::shipment::ShipmentStatus;
 use crate::status::OrderStatus;
+
+#[cfg(test)]
+mod schema_tests;
+pub mod wire;
+
+pub use wire::{BackorderedLine, InvoiceLine, OrderedLine};
 
 /// The `source` of every event the OMS emits.
 pub const EVENT_SOURCE: &str = "oms";
 
-/// A domain event. The variant name is the EventBridge `detail-type`.
+/// A domain event, as published: every field is an id, an amount, a status or a [`wire`] struct,
+/// never a domain struct (see [`wire`] for why). The variant name is the EventBridge
+/// `detail-type`; each has one constructor below that builds it from the aggregate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum DomainEvent {
@@ -33,9 +39,9 @@ pub enum DomainEvent {
         /// `DRAFT`, or where submitting it right away took it.
         status: OrderStatus,
         /// The customer as ordered.
-        customer: crate::order::Customer,
+        customer: wire::Customer,
         /// Currency of every amount.
-        currency: crate::money::Currency,
+        currency: Currency,
         /// The customer's own reference.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         external_reference: Option<String>,
@@ -50,7 +56,7 @@ pub enum DomainEvent {
         /// What was ordered.
         lines: Vec<OrderedLine>,
         /// The order's money.
-        totals: OrderTotals,
+        totals: wire::OrderTotals,
     },
     /// An order left DRAFT.
     OrderSubmitted {
@@ -83,7 +89,7 @@ pub enum DomainEvent {
         /// Its number.
         order_number: String,
         /// The per-line comparison.
-        approval: PriceApproval,
+        approval: wire::PriceApproval,
     },
     /// An order's details were edited.
     OrderModified {
@@ -103,7 +109,7 @@ pub enum DomainEvent {
         /// Why.
         reason: String,
         /// The reservations given back.
-        released: Vec<StockMove>,
+        released: Vec<wire::StockMove>,
     },
     /// A hold was placed on an order.
     OrderHoldPlaced {
@@ -112,7 +118,7 @@ pub enum DomainEvent {
         /// Its number.
         order_number: String,
         /// The hold.
-        hold: Hold,
+        hold: wire::Hold,
     },
     /// A hold was released.
     OrderHoldReleased {
@@ -121,7 +127,7 @@ pub enum DomainEvent {
         /// Its number.
         order_number: String,
         /// The hold.
-        hold: Hold,
+        hold: wire::Hold,
         /// Whether other holds remain.
         still_on_hold: bool,
     },
@@ -134,15 +140,15 @@ pub enum DomainEvent {
         /// Its number.
         order_number: String,
         /// The warehouse.
-        hub_id: crate::ids::HubId,
+        hub_id: HubId,
         /// What to pick.
-        lines: Vec<crate::fulfillment::FulfillmentLine>,
+        lines: Vec<wire::FulfillmentLine>,
         /// The customer's name.
         customer_name: String,
         /// Where it goes.
-        ship_to: crate::order::Address,
+        ship_to: wire::Address,
         /// Who to call.
-        contact: crate::order::Contact,
+        contact: wire::Contact,
     },
     /// A warehouse request was withdrawn (the order was cancelled).
     FulfillmentCancelled {
@@ -151,7 +157,7 @@ pub enum DomainEvent {
         /// The order.
         order_id: OrderId,
         /// The warehouse.
-        hub_id: crate::ids::HubId,
+        hub_id: HubId,
         /// Why.
         reason: String,
     },
@@ -162,13 +168,13 @@ pub enum DomainEvent {
         /// Its number.
         order_number: String,
         /// The shipment, in full.
-        shipment: Box<Shipment>,
+        shipment: Box<wire::Shipment>,
         /// The customer's name.
         customer_name: String,
         /// Where it goes.
-        ship_to: crate::order::Address,
+        ship_to: wire::Address,
         /// Who to call.
-        contact: crate::order::Contact,
+        contact: wire::Contact,
     },
     /// A shipment moved on (carrier callback or dispatcher).
     ShipmentStatusChanged {
@@ -195,13 +201,13 @@ pub enum DomainEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         external_reference: Option<String>,
         /// The customer as ordered.
-        customer: crate::order::Customer,
+        customer: wire::Customer,
         /// Currency of every amount.
-        currency: crate::money::Currency,
+        currency: Currency,
         /// What was sold, line by line.
         lines: Vec<InvoiceLine>,
         /// The order's money.
-        totals: OrderTotals,
+        totals: wire::OrderTotals,
         /// The shipments that delivered it.
         shipment_ids: Vec<String>,
     },
@@ -216,7 +222,7 @@ pub enum DomainEvent {
         /// The customer's name.
         customer_name: String,
         /// What comes back to which hub.
-        lines: Vec<crate::returns::ReturnLine>,
+        lines: Vec<wire::ReturnLine>,
     },
     /// Money to give back for a received return: a credit memo for accounting to pay.
     RefundRequested {
@@ -230,16 +236,16 @@ pub enum DomainEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         external_reference: Option<String>,
         /// The customer as ordered.
-        customer: crate::order::Customer,
+        customer: wire::Customer,
         /// The credit memo.
-        refund: crate::returns::Refund,
+        refund: wire::Refund,
     },
     /// Available stock of a SKU at a hub fell under the SKU's low-stock threshold.
     InventoryLow {
         /// The hub.
-        hub_id: crate::ids::HubId,
+        hub_id: HubId,
         /// The SKU.
-        sku: crate::ids::Sku,
+        sku: Sku,
         /// Available now.
         available: Decimal,
         /// The threshold it fell under.
@@ -249,9 +255,9 @@ pub enum DomainEvent {
     /// orders for it can be placed again.
     StockReplenished {
         /// The hub.
-        hub_id: crate::ids::HubId,
+        hub_id: HubId,
         /// The SKU.
-        sku: crate::ids::Sku,
+        sku: Sku,
         /// Available now.
         available: Decimal,
     },
@@ -262,7 +268,7 @@ pub enum DomainEvent {
         /// Its number.
         order_number: String,
         /// What was reserved where.
-        reservations: Vec<PlannedReservation>,
+        reservations: Vec<wire::Reservation>,
     },
     /// Some or all of an order waits for stock.
     OrderBackordered {
@@ -275,81 +281,31 @@ pub enum DomainEvent {
     },
 }
 
-/// A line waiting for stock.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BackorderedLine {
-    /// The line.
-    pub line_id: LineId,
-    /// Its SKU.
-    pub sku: crate::ids::Sku,
-    /// How much waits.
-    pub backordered: Decimal,
-}
-
-/// A line as `OrderCreated` tells it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderedLine {
-    /// The line.
-    pub line_id: LineId,
-    /// Its SKU.
-    pub sku: crate::ids::Sku,
-    /// Ordered quantity.
-    pub quantity: Decimal,
-    /// Unit of measure.
-    pub unit: String,
-    /// The price that applies per unit (approved, else quoted).
-    pub unit_price: Decimal,
-    /// What the line costs the customer, tax included.
-    pub gross: Decimal,
-}
-
-/// A line as accounting invoices it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InvoiceLine {
-    /// The line.
-    pub line_id: LineId,
-    /// Its SKU.
-    pub sku: crate::ids::Sku,
-    /// The product's name.
-    pub name: String,
-    /// Unit of measure.
-    pub unit: String,
-    /// Ordered.
-    pub quantity: Decimal,
-    /// Delivered.
-    pub delivered: Decimal,
-    /// Cancelled.
-    pub cancelled: Decimal,
-    /// The price charged per unit (approved, else quoted).
-    pub unit_price: Decimal,
-    /// Shipping charged per unit.
-    pub shipping_unit_cost: Decimal,
-    /// Tax rate applied.
-    pub tax_rate: Decimal,
-    /// The line's money, rounded.
-    pub totals: LineTotals,
-}
-
-impl InvoiceLine {
-    /// The invoice view of an order line.
-    pub fn of(line: &OrderLine) -> Self {
-        Self {
-            line_id: line.line_id.clone(),
-            sku: line.sku.clone(),
-            name: line.name.clone(),
-            unit: line.unit.clone(),
-            quantity: line.quantity,
-            delivered: line.delivered,
-            cancelled: line.cancelled,
-            unit_price: line.unit_price(),
-            shipping_unit_cost: line.shipping_unit_cost,
-            tax_rate: line.tax_rate,
-            totals: line.totals,
-        }
-    }
-}
-
 impl DomainEvent {
+    /// Every `detail-type`, in declaration order: the list the schema test and the tooling check
+    /// against `events/schemas/oms/`.
+    pub const DETAIL_TYPES: [&'static str; 19] = [
+        "OrderCreated",
+        "OrderSubmitted",
+        "OrderStatusChanged",
+        "PriceApprovalRequested",
+        "OrderModified",
+        "OrderCancelled",
+        "OrderHoldPlaced",
+        "OrderHoldReleased",
+        "FulfillmentRequested",
+        "FulfillmentCancelled",
+        "ShipmentCreated",
+        "ShipmentStatusChanged",
+        "OrderCompleted",
+        "ReturnApproved",
+        "RefundRequested",
+        "InventoryLow",
+        "StockReplenished",
+        "StockReserved",
+        "OrderBackordered",
+    ];
+
     /// The EventBridge `detail-type`.
     pub fn detail_type(&self) -> &'static str {
         match self {
@@ -381,25 +337,23 @@ impl DomainEvent {
             order_id: order.order_id.clone(),
             order_number: order.order_number.clone(),
             status: order.status,
-            customer: order.customer.clone(),
+            customer: (&order.customer).into(),
             currency: order.currency,
             external_reference: order.external_reference.clone(),
             channel: order.channel.clone(),
             channel_order_id: order.channel_order_id.clone(),
             created_by: order.created_by.clone(),
-            lines: order
-                .lines
-                .iter()
-                .map(|l| OrderedLine {
-                    line_id: l.line_id.clone(),
-                    sku: l.sku.clone(),
-                    quantity: l.quantity,
-                    unit: l.unit.clone(),
-                    unit_price: l.unit_price(),
-                    gross: l.totals.gross,
-                })
-                .collect(),
-            totals: order.totals,
+            lines: order.lines.iter().map(Into::into).collect(),
+            totals: (&order.totals).into(),
+        }
+    }
+
+    /// `OrderSubmitted`: the order just left DRAFT for `order.status`.
+    pub fn order_submitted(order: &Order) -> Self {
+        Self::OrderSubmitted {
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            status: order.status,
         }
     }
 
@@ -413,6 +367,186 @@ impl DomainEvent {
             reason: change.reason.clone(),
             actor: change.actor.clone(),
         }
+    }
+
+    /// `PriceApprovalRequested` for the order's approval request.
+    pub fn price_approval_requested(order: &Order, approval: &crate::order::PriceApproval) -> Self {
+        Self::PriceApprovalRequested {
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            approval: approval.into(),
+        }
+    }
+
+    /// `OrderModified`: the names of the fields an edit changed.
+    pub fn order_modified(order: &Order, fields: &[&str]) -> Self {
+        Self::OrderModified {
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+        }
+    }
+
+    /// `OrderCancelled`, with the reservations the cancellation gave back.
+    pub fn order_cancelled(order: &Order, reason: &str, released: &[crate::inventory::StockMove]) -> Self {
+        Self::OrderCancelled {
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            reason: reason.to_owned(),
+            released: released.iter().map(Into::into).collect(),
+        }
+    }
+
+    /// `OrderHoldPlaced`.
+    pub fn hold_placed(order: &Order, hold: &crate::order::Hold) -> Self {
+        Self::OrderHoldPlaced {
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            hold: hold.into(),
+        }
+    }
+
+    /// `OrderHoldReleased`, once the order no longer counts `hold` among its active ones.
+    pub fn hold_released(order: &Order, hold: &crate::order::Hold) -> Self {
+        Self::OrderHoldReleased {
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            hold: hold.into(),
+            still_on_hold: order.on_hold,
+        }
+    }
+
+    /// `FulfillmentRequested`: a warehouse request, with where the goods go.
+    pub fn fulfillment_requested(order: &Order, request: &crate::fulfillment::FulfillmentRequest) -> Self {
+        Self::FulfillmentRequested {
+            fulfillment_request_id: request.fulfillment_request_id.clone(),
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            hub_id: request.hub_id.clone(),
+            lines: request.lines.iter().map(Into::into).collect(),
+            customer_name: order.customer.name.clone(),
+            ship_to: (&order.customer.delivery_address).into(),
+            contact: (&order.customer.contact).into(),
+        }
+    }
+
+    /// `FulfillmentCancelled`: a warehouse request withdrawn.
+    pub fn fulfillment_cancelled(
+        order: &Order,
+        request: &crate::fulfillment::FulfillmentRequest,
+        reason: &str,
+    ) -> Self {
+        Self::FulfillmentCancelled {
+            fulfillment_request_id: request.fulfillment_request_id.clone(),
+            order_id: order.order_id.clone(),
+            hub_id: request.hub_id.clone(),
+            reason: reason.to_owned(),
+        }
+    }
+
+    /// `ShipmentCreated`, for the TMS.
+    pub fn shipment_created(order: &Order, shipment: &crate::shipment::Shipment) -> Self {
+        Self::ShipmentCreated {
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            shipment: Box::new(shipment.into()),
+            customer_name: order.customer.name.clone(),
+            ship_to: (&order.customer.delivery_address).into(),
+            contact: (&order.customer.contact).into(),
+        }
+    }
+
+    /// `ShipmentStatusChanged`: `shipment_id` went from `from` to what `report` says.
+    pub fn shipment_status_changed(
+        order: &Order,
+        shipment_id: &str,
+        from: ShipmentStatus,
+        report: &crate::shipment::ShipmentReport,
+    ) -> Self {
+        Self::ShipmentStatusChanged {
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            shipment_id: shipment_id.to_owned(),
+            from,
+            to: report.status,
+            reported_at: report.occurred_at,
+        }
+    }
+
+    /// `OrderCompleted`: the accounting hand-off, with the shipments that delivered the order.
+    pub fn order_completed(order: &Order) -> Self {
+        Self::OrderCompleted {
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            external_reference: order.external_reference.clone(),
+            customer: (&order.customer).into(),
+            currency: order.currency,
+            lines: order.lines.iter().map(Into::into).collect(),
+            totals: (&order.totals).into(),
+            shipment_ids: order.shipments.iter().filter(|s| s.is_live()).map(|s| s.shipment_id.clone()).collect(),
+        }
+    }
+
+    /// `ReturnApproved`: what the warehouse should expect, and where.
+    pub fn return_approved(order: &Order, rma: &crate::returns::Return) -> Self {
+        Self::ReturnApproved {
+            return_id: rma.return_id.clone(),
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            customer_name: order.customer.name.clone(),
+            lines: rma.lines.iter().map(Into::into).collect(),
+        }
+    }
+
+    /// `RefundRequested`: the credit memo of a received return.
+    pub fn refund_requested(order: &Order, return_id: &str, refund: &crate::returns::Refund) -> Self {
+        Self::RefundRequested {
+            return_id: return_id.to_owned(),
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            external_reference: order.external_reference.clone(),
+            customer: (&order.customer).into(),
+            refund: refund.into(),
+        }
+    }
+
+    /// `InventoryLow`: the level's available stock fell under `threshold`.
+    pub fn inventory_low(level: &crate::inventory::StockLevel, threshold: Decimal) -> Self {
+        Self::InventoryLow {
+            hub_id: level.hub_id.clone(),
+            sku: level.sku.clone(),
+            available: level.available(),
+            threshold,
+        }
+    }
+
+    /// `StockReplenished`: the level's available stock went up.
+    pub fn stock_replenished(level: &crate::inventory::StockLevel) -> Self {
+        Self::StockReplenished { hub_id: level.hub_id.clone(), sku: level.sku.clone(), available: level.available() }
+    }
+
+    /// `StockReserved`: what was reserved for the order, where.
+    pub fn stock_reserved(order: &Order, reservations: &[crate::placement::PlannedReservation]) -> Self {
+        Self::StockReserved {
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            reservations: reservations.iter().map(Into::into).collect(),
+        }
+    }
+
+    /// `OrderBackordered` when any line of the order waits for stock, else nothing.
+    pub fn order_backordered(order: &Order) -> Option<Self> {
+        let lines: Vec<BackorderedLine> = order
+            .lines
+            .iter()
+            .filter(|l| !l.backordered.is_zero())
+            .map(|l| BackorderedLine { line_id: l.line_id.clone(), sku: l.sku.clone(), backordered: l.backordered })
+            .collect();
+        (!lines.is_empty()).then(|| Self::OrderBackordered {
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            lines,
+        })
     }
 }
 

@@ -370,19 +370,10 @@ pub fn stock_signals(
     let now = after.available();
     let mut signals = Vec::new();
     if now > was && now > Decimal::ZERO {
-        signals.push(DomainEvent::StockReplenished {
-            hub_id: after.hub_id.clone(),
-            sku: after.sku.clone(),
-            available: now,
-        });
+        signals.push(DomainEvent::stock_replenished(after));
     }
     if threshold > Decimal::ZERO && was >= threshold && now < threshold {
-        signals.push(DomainEvent::InventoryLow {
-            hub_id: after.hub_id.clone(),
-            sku: after.sku.clone(),
-            available: now,
-            threshold,
-        });
+        signals.push(DomainEvent::inventory_low(after, threshold));
     }
     signals
 }

@@ -53,9 +53,16 @@ impl MemoryStore {
     /// A store with one warehouse `hub` and one SKU `sku` (KG, list price 32,000 VND) for
     /// `tenant`, `on_hand` of it in stock: where handler tests start.
     pub async fn with_catalog(tenant: &TenantId, hub: &str, sku: &str, on_hand: Decimal) -> Self {
+        let store = Self::new();
+        store.stock(tenant, hub, sku, on_hand).await;
+        store
+    }
+
+    /// Puts warehouse `hub` and SKU `sku` (KG, list price 32,000 VND) for `tenant`, as new, and
+    /// sets `on_hand` of it at that hub.
+    pub async fn stock(&self, tenant: &TenantId, hub: &str, sku: &str, on_hand: Decimal) {
         use crate::inventory::{HubInput, HubType, Location, SkuInput};
         use crate::ports::{CatalogStore, StockStore};
-        let store = Self::new();
         let now = chrono::Utc::now();
         let (hub, sku) = (HubId::parse(hub).expect("a hub id"), Sku::parse(sku).expect("a SKU"));
         let hub_input = HubInput {
@@ -66,7 +73,7 @@ impl MemoryStore {
             performance_score: Decimal::new(9, 1),
             active: true,
         };
-        store.put_hub(tenant, &hub_input.into_hub(hub.clone(), now).expect("a valid hub")).await.expect("put hub");
+        self.put_hub(tenant, &hub_input.into_hub(hub.clone(), now).expect("a valid hub")).await.expect("put hub");
         let sku_input = SkuInput {
             name: sku.to_string(),
             unit: "KG".into(),
@@ -77,9 +84,8 @@ impl MemoryStore {
             channel_items: Default::default(),
             stock_shards: None,
         };
-        store.put_sku(tenant, &sku_input.into_sku(sku.clone(), now).expect("a valid SKU")).await.expect("put SKU");
-        store.change_stock(tenant, &hub, &sku, StockChange::Set(on_hand)).await.expect("set stock");
-        store
+        self.put_sku(tenant, &sku_input.into_sku(sku.clone(), now).expect("a valid SKU")).await.expect("put SKU");
+        self.change_stock(tenant, &hub, &sku, StockChange::Set(on_hand)).await.expect("set stock");
     }
 
     /// Everything written to the outbox so far, oldest first.
@@ -446,6 +452,53 @@ pub mod fixtures {
             let input = IntegrationInput { name: format!("local {kind}") };
             register(store, &admin, kind, principal, input, now).await.expect("registered");
         }
+    }
+
+    /// The tenant the samples in `events/` belong to.
+    pub const SAMPLE_TENANT: &str = "demo";
+
+    /// A store with what the samples in `events/` name for [`SAMPLE_TENANT`]: warehouses
+    /// `HCM-WH1` and `HN-WH2`, SKUs `PP-H1` and `HDPE-F2`, `on_hand` of each SKU at each hub, and
+    /// the samples' senders registered.
+    pub async fn sample_store(on_hand: rust_decimal::Decimal) -> MemoryStore {
+        let (store, tenant) = (MemoryStore::new(), TenantId::parse(SAMPLE_TENANT).expect("a tenant"));
+        for hub in ["HCM-WH1", "HN-WH2"] {
+            for sku in ["PP-H1", "HDPE-F2"] {
+                store.stock(&tenant, hub, sku, on_hand).await;
+            }
+        }
+        register_sample_integrations(&store, &tenant).await;
+        store
+    }
+
+    /// The order the samples in `events/placement/` are about, in a [`sample_store`]: 100
+    /// `PP-H1` (`L1`) and 25.5 `HDPE-F2` (`L2`), submitted, waiting for automatic placement.
+    /// The samples' `order_id` is a placeholder: tests put this order's id in its place.
+    pub async fn placement_order(store: &MemoryStore) -> Order {
+        let tenant = TenantId::parse(SAMPLE_TENANT).expect("a tenant");
+        let request = serde_json::from_value(json!({
+            "customer": {"id": "CUST-001", "name": "Cong ty Nhua ABC",
+                         "delivery_address": {"line1": "12 Nguyen Hue", "city": "Ho Chi Minh City", "country": "VN"}},
+            "lines": [{"sku": "PP-H1", "quantity": "100"}, {"sku": "HDPE-F2", "quantity": "25.5"}],
+            "submit": true
+        }))
+        .expect("a valid order");
+        let sales = as_role(&tenant, Role::Sales);
+        crate::usecases::create_order(store, &sales, request, None, chrono::Utc::now()).await.expect("created").order
+    }
+
+    /// [`placement_order`] placed by the placement tasks' use cases: `ALLOCATED`, its stock
+    /// reserved, not yet sent to its warehouses.
+    pub async fn placed_order(store: &MemoryStore) -> Order {
+        use crate::usecases::placement::{PlacementRequest, plan, reserve};
+        let order = placement_order(store).await;
+        let request = PlacementRequest { tenant_id: order.tenant_id.clone(), order_id: order.order_id.clone() };
+        let plan = plan(store, &request, Default::default()).await.expect("planned");
+        reserve(store, &plan, chrono::Utc::now()).await.expect("reserved");
+        crate::ports::OrderStore::get_order(store, &order.tenant_id, &order.order_id)
+            .await
+            .expect("read")
+            .expect("the order")
     }
 
     /// An order of `quantity` of `sku` (one line, `L1`) allocated manually at `hub` and sent to

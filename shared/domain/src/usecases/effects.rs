@@ -24,22 +24,9 @@ pub fn after_transition(order: &Order, change: &StatusChange, now: DateTime<Utc>
 /// `OrderSubmitted`, `PriceApprovalRequested` when prices need approval, and what any
 /// transition emits.
 pub fn after_submit(order: &Order, change: &StatusChange, now: DateTime<Utc>) -> Vec<OutboxMessage> {
-    let submitted = DomainEvent::OrderSubmitted {
-        order_id: order.order_id.clone(),
-        order_number: order.order_number.clone(),
-        status: order.status,
-    };
-    let mut messages = vec![event(order, now, submitted)];
+    let mut messages = vec![event(order, now, DomainEvent::order_submitted(order))];
     if let (OrderStatus::PendingPriceApproval, Some(approval)) = (order.status, &order.price_approval) {
-        messages.push(event(
-            order,
-            now,
-            DomainEvent::PriceApprovalRequested {
-                order_id: order.order_id.clone(),
-                order_number: order.order_number.clone(),
-                approval: approval.clone(),
-            },
-        ));
+        messages.push(event(order, now, DomainEvent::price_approval_requested(order, approval)));
     }
     messages.extend(after_transition(order, change, now));
     messages
@@ -59,34 +46,14 @@ pub fn after_dispatch(
 ) -> Vec<OutboxMessage> {
     let mut messages = after_transition(order, change, now);
     for request in requests {
-        messages.push(event(
-            order,
-            now,
-            DomainEvent::FulfillmentRequested {
-                fulfillment_request_id: request.fulfillment_request_id.clone(),
-                order_id: order.order_id.clone(),
-                order_number: order.order_number.clone(),
-                hub_id: request.hub_id.clone(),
-                lines: request.lines.clone(),
-                customer_name: order.customer.name.clone(),
-                ship_to: order.customer.delivery_address.clone(),
-                contact: order.customer.contact.clone(),
-            },
-        ));
+        messages.push(event(order, now, DomainEvent::fulfillment_requested(order, request)));
     }
     messages
 }
 
 /// `ShipmentCreated` for a new shipment, for the TMS.
 pub fn shipment_created(order: &Order, shipment: &crate::shipment::Shipment) -> DomainEvent {
-    DomainEvent::ShipmentCreated {
-        order_id: order.order_id.clone(),
-        order_number: order.order_number.clone(),
-        shipment: Box::new(shipment.clone()),
-        customer_name: order.customer.name.clone(),
-        ship_to: order.customer.delivery_address.clone(),
-        contact: order.customer.contact.clone(),
-    }
+    DomainEvent::shipment_created(order, shipment)
 }
 
 /// The shipment's own event, what each status change of the order emits, and `OrderCompleted`
@@ -102,17 +69,7 @@ pub fn after_shipping(
         messages.extend(after_transition(order, change, now));
     }
     if changes.iter().any(|c| c.to == OrderStatus::Completed) {
-        let completed = DomainEvent::OrderCompleted {
-            order_id: order.order_id.clone(),
-            order_number: order.order_number.clone(),
-            external_reference: order.external_reference.clone(),
-            customer: order.customer.clone(),
-            currency: order.currency,
-            lines: order.lines.iter().map(crate::events::InvoiceLine::of).collect(),
-            totals: order.totals,
-            shipment_ids: order.shipments.iter().filter(|s| s.is_live()).map(|s| s.shipment_id.clone()).collect(),
-        };
-        messages.push(event(order, now, completed));
+        messages.push(event(order, now, DomainEvent::order_completed(order)));
     }
     messages
 }

@@ -206,21 +206,9 @@ pub async fn cancel_order<S: Store>(
         let cancellation = order.cancel(&reason, actor, now)?;
         let mut outbox = effects::after_transition(order, &cancellation.change, now);
         for request in &cancellation.withdrawn {
-            let withdrawn = DomainEvent::FulfillmentCancelled {
-                fulfillment_request_id: request.fulfillment_request_id.clone(),
-                order_id: order.order_id.clone(),
-                hub_id: request.hub_id.clone(),
-                reason: reason.clone(),
-            };
-            outbox.push(order_event(order, now, withdrawn));
+            outbox.push(order_event(order, now, DomainEvent::fulfillment_cancelled(order, request, &reason)));
         }
-        let cancelled = DomainEvent::OrderCancelled {
-            order_id: order.order_id.clone(),
-            order_number: order.order_number.clone(),
-            reason: reason.clone(),
-            released: cancellation.released.clone(),
-        };
-        outbox.push(order_event(order, now, cancelled));
+        outbox.push(order_event(order, now, DomainEvent::order_cancelled(order, &reason, &cancellation.released)));
         Ok(Effects {
             history: vec![cancellation.change],
             outbox,
@@ -263,11 +251,7 @@ pub async fn place_hold<S: Store>(
     let reason = crate::inventory::non_empty_text("reason", request.reason, 500)?;
     change_order(store, actor, id, Action::ManageOrders, key, now, |order| {
         let hold = order.place_hold(&code, &reason, actor, now)?.clone();
-        let placed = DomainEvent::OrderHoldPlaced {
-            order_id: order.order_id.clone(),
-            order_number: order.order_number.clone(),
-            hold,
-        };
+        let placed = DomainEvent::hold_placed(order, &hold);
         Ok(Effects { outbox: vec![order_event(order, now, placed)], ..Effects::default() })
     })
     .await
@@ -284,12 +268,7 @@ pub async fn release_hold<S: Store>(
 ) -> Result<Changed, AppError> {
     change_order(store, actor, id, Action::ManageOrders, key, now, |order| {
         let hold = order.release_hold(hold_id, actor, now)?.clone();
-        let released = DomainEvent::OrderHoldReleased {
-            order_id: order.order_id.clone(),
-            order_number: order.order_number.clone(),
-            hold,
-            still_on_hold: order.on_hold,
-        };
+        let released = DomainEvent::hold_released(order, &hold);
         let mut effects = Effects { outbox: vec![order_event(order, now, released)], ..Effects::default() };
         // The last hold gone, the order continues where the hold stopped it: placed again if
         // its reservation expired meanwhile, or on to its warehouses if it is allocated.
@@ -427,11 +406,7 @@ pub async fn edit_order<S: Store>(
     }
     order.reprice()?;
     order.touch(now);
-    let modified = DomainEvent::OrderModified {
-        order_id: order.order_id.clone(),
-        order_number: order.order_number.clone(),
-        fields: changed.iter().map(|f| (*f).to_owned()).collect(),
-    };
+    let modified = DomainEvent::order_modified(&order, &changed);
     let outbox = vec![order_event(&order, now, modified)];
     match commit(store, actor, None, OrderWrite::update(order, if_match, vec![], outbox), &[], now).await {
         Ok(changed) => Ok(changed.order),
@@ -537,16 +512,13 @@ pub async fn allocate_line<S: Store>(
     }
     change_order(store, actor, id, Action::ManageOrders, key, now, |order| {
         let reserve = order.allocate_manually(&request.order_line_id, &request.hub_id, request.quantity, now)?;
-        let reserved = DomainEvent::StockReserved {
-            order_id: order.order_id.clone(),
-            order_number: order.order_number.clone(),
-            reservations: vec![crate::placement::PlannedReservation {
-                line_id: request.order_line_id.clone(),
-                sku: reserve.sku.clone(),
-                hub_id: reserve.hub_id.clone(),
-                quantity: reserve.quantity,
-            }],
+        let reservation = crate::placement::PlannedReservation {
+            line_id: request.order_line_id.clone(),
+            sku: reserve.sku.clone(),
+            hub_id: reserve.hub_id.clone(),
+            quantity: reserve.quantity,
         };
+        let reserved = DomainEvent::stock_reserved(order, &[reservation]);
         Ok(Effects { outbox: vec![order_event(order, now, reserved)], moves: vec![reserve], ..Effects::default() })
     })
     .await

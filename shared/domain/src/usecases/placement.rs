@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::Actor;
 use crate::error::{AppError, StoreError};
-use crate::events::{BackorderedLine, DomainEvent, EventEnvelope, OutboxMessage};
+use crate::events::{DomainEvent, EventEnvelope, OutboxMessage};
 use crate::fulfillment::Dispatch;
 use crate::ids::{OrderId, Sku, TenantId};
 use crate::inventory::StockMove;
@@ -94,25 +94,9 @@ where
     let event = |e| OutboxMessage::Event(EventEnvelope::new(tenant.clone(), now, e));
     let mut outbox = effects::after_transition(&order, &change, now);
     if !plan.reservations.is_empty() {
-        outbox.push(event(DomainEvent::StockReserved {
-            order_id: order.order_id.clone(),
-            order_number: order.order_number.clone(),
-            reservations: plan.reservations.clone(),
-        }));
+        outbox.push(event(DomainEvent::stock_reserved(&order, &plan.reservations)));
     }
-    let backordered: Vec<BackorderedLine> = order
-        .lines
-        .iter()
-        .filter(|l| !l.backordered.is_zero())
-        .map(|l| BackorderedLine { line_id: l.line_id.clone(), sku: l.sku.clone(), backordered: l.backordered })
-        .collect();
-    if !backordered.is_empty() {
-        outbox.push(event(DomainEvent::OrderBackordered {
-            order_id: order.order_id.clone(),
-            order_number: order.order_number.clone(),
-            lines: backordered,
-        }));
-    }
+    outbox.extend(DomainEvent::order_backordered(&order).map(event));
 
     let result = PlacementResult { order_id: order.order_id.clone(), status: order.status, version: order.version };
     let moves: Vec<StockMove> =

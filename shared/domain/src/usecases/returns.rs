@@ -102,13 +102,7 @@ pub async fn approve_return<S: Store>(
 ) -> Result<Changed, AppError> {
     change_return(store, actor, return_id, Action::ManageReturns, key, now, |order| {
         let rma = order.decide_return(return_id, true, None, now)?.clone();
-        let approved = DomainEvent::ReturnApproved {
-            return_id: rma.return_id,
-            order_id: order.order_id.clone(),
-            order_number: order.order_number.clone(),
-            customer_name: order.customer.name.clone(),
-            lines: rma.lines,
-        };
+        let approved = DomainEvent::return_approved(order, &rma);
         Ok(Effects { outbox: vec![order_event(order, now, approved)], ..Effects::default() })
     })
     .await
@@ -173,18 +167,8 @@ async fn receive<S: Store>(
         let rma = order.return_of(return_id).expect("just received");
         let outbox = rma
             .refund
-            .clone()
-            .map(|refund| {
-                let requested = DomainEvent::RefundRequested {
-                    return_id: return_id.to_owned(),
-                    order_id: order.order_id.clone(),
-                    order_number: order.order_number.clone(),
-                    external_reference: order.external_reference.clone(),
-                    customer: order.customer.clone(),
-                    refund,
-                };
-                order_event(order, now, requested)
-            })
+            .as_ref()
+            .map(|refund| order_event(order, now, DomainEvent::refund_requested(order, return_id, refund)))
             .into_iter()
             .collect();
         Ok(Effects { outbox, moves: StockMove::net(moves), ..Effects::default() })

@@ -213,14 +213,7 @@ pub async fn report_shipment<S: Store>(
         let Some(change) = order.report_shipment(shipment_id, report.clone(), &actor, now)? else {
             return Ok(Effects::default());
         };
-        let moved = DomainEvent::ShipmentStatusChanged {
-            order_id: order.order_id.clone(),
-            order_number: order.order_number.clone(),
-            shipment_id: shipment_id.to_owned(),
-            from,
-            to: report.status,
-            reported_at: report.occurred_at,
-        };
+        let moved = DomainEvent::shipment_status_changed(order, shipment_id, from, &report);
         Ok(shipping_effects(order, change, moved, now))
     })
     .await
