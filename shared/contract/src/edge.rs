@@ -16,6 +16,7 @@ pub(crate) const SAMPLES: &[(&str, &str)] = &[
     ("confirm-allocation", include_str!("../../../events/http/confirm-allocation.json")),
     ("create-order", include_str!("../../../events/http/create-order.json")),
     ("edit-order", include_str!("../../../events/http/edit-order.json")),
+    ("get-openapi", include_str!("../../../events/http/get-openapi.json")),
     ("get-order-history", include_str!("../../../events/http/get-order-history.json")),
     ("get-order", include_str!("../../../events/http/get-order.json")),
     ("list-hubs", include_str!("../../../events/http/list-hubs.json")),
