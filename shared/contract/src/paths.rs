@@ -2,7 +2,6 @@
 //! request body and the responses particular to the route (the edge's own statuses are added by
 //! the `edge` module). The functions are never called; their doc comments are the operations'
 //! summaries.
-#![allow(clippy::missing_const_for_fn)]
 
 use oms_domain::integrations::{Integration, IntegrationInput, IntegrationKind, Principal};
 use oms_domain::inventory::{Hub, HubInput, SkuInput, SkuRecord, StockInput};
