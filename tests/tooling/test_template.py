@@ -122,8 +122,11 @@ def test_routes_come_from_http_api_events_with_the_default_authorizer(real_stack
     assert routes["GET /v1/shipments/{shipment_id}"].binary == "shipments-api"
     assert routes["POST /v1/orders/{id}/returns"].binary == "returns-api"
     assert routes["POST /v1/returns/{return_id}/receive"].binary == "return-receive"
-    # Every route but the TMS webhook (signed by the TMS, checked by the function) needs a JWT.
-    assert [r.route_key for r in real_stack.routes if not r.authorized] == ["POST /v1/webhooks/tms"]
+    # Every route needs a JWT but the TMS webhook (signed by the TMS, checked by the function)
+    # and the API's OpenAPI document (public, and it holds no data).
+    assert {r.route_key for r in real_stack.routes if not r.authorized} == {
+        "POST /v1/webhooks/tms", "GET /v1/openapi.json"}
+    assert routes["GET /v1/openapi.json"].binary == "api-docs"
     (authorizer,) = real_stack.authorizers
     assert (authorizer.issuer, authorizer.audience) == ("https://auth.example.com/", ["oms"])
 

@@ -8,6 +8,7 @@ use crate::ids::TenantId;
 
 /// A caller's role, from the JWT `role` claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Creates and edits their own orders.

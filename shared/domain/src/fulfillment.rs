@@ -20,6 +20,7 @@ use crate::status::OrderStatus;
 
 /// Where a fulfillment request is at the warehouse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FulfillmentStatus {
     /// Sent to the WMS.
@@ -58,6 +59,7 @@ impl FulfillmentStatus {
 
 /// A line of a fulfillment request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FulfillmentLine {
     /// The order line.
     pub order_line_id: LineId,
@@ -80,6 +82,7 @@ pub struct FulfillmentLine {
 
 /// Work for one warehouse.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FulfillmentRequest {
     /// `<order_id>-F<n>`.
     pub fulfillment_request_id: String,

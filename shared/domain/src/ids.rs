@@ -22,6 +22,22 @@ fn validate(field: &str, value: &str, max: usize) -> Result<(), AppError> {
     Ok(())
 }
 
+/// [`is_id_char`] as a JSON Schema pattern, for the OpenAPI document.
+#[cfg(feature = "openapi")]
+const ID_PATTERN: &str = "^[A-Za-z0-9._:-]+$";
+
+/// A string of 1 to `max` characters matching `pattern`: what a validated id accepts, said in
+/// the schema so that clients (and the API fuzzer) send ids the edge takes.
+#[cfg(feature = "openapi")]
+pub(crate) fn text_schema(pattern: &str, max: usize) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .min_length(Some(1))
+        .max_length(Some(max))
+        .pattern(Some(pattern))
+        .into()
+}
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $field:literal, $max:literal) => {
         $(#[$doc])*
@@ -61,6 +77,16 @@ macro_rules! id_type {
                 f.write_str(&self.0)
             }
         }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                text_schema(ID_PATTERN, $max)
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
     };
 }
 

@@ -29,6 +29,7 @@ const MAX_NAME: usize = 200;
 
 /// What kind of system an integration is; a principal registered as one kind is not another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum IntegrationKind {
     /// A warehouse system: events of source `wms` on the integration bus.
@@ -102,6 +103,16 @@ impl TryFrom<String> for Principal {
     }
 }
 
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Principal {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::ids::text_schema("^[A-Za-z0-9_.-]+$", MAX_PRINCIPAL)
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Principal {}
+
 impl From<Principal> for String {
     fn from(value: Principal) -> Self {
         value.0
@@ -116,6 +127,7 @@ impl std::fmt::Display for Principal {
 
 /// One principal allowed to act for one tenant as one kind of integration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Integration {
     /// The tenant it may act for.
     pub tenant_id: TenantId,
@@ -133,6 +145,7 @@ pub struct Integration {
 
 /// What `PUT /v1/integrations/{kind}/{principal}` takes.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IntegrationInput {
     /// What people call it.

@@ -16,6 +16,7 @@ use crate::quantity::{non_negative_quantity, quantity_delta};
 
 /// What kind of stock location a hub is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum HubType {
     /// A warehouse that picks, packs and ships.
@@ -29,6 +30,7 @@ pub enum HubType {
 /// A point on the map (WGS84 degrees). Floats are fine here: distances rank hubs, they are not
 /// money.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Location {
     /// Latitude, -90..=90.
@@ -49,6 +51,7 @@ impl Location {
 
 /// A place stock is held and shipped from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Hub {
     /// The hub's code.
     pub hub_id: HubId,
@@ -71,6 +74,7 @@ pub struct Hub {
 
 /// The body of `PUT /hubs/{hub_id}`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HubInput {
     /// Display name.
@@ -115,6 +119,7 @@ impl HubInput {
 
 /// A product the OMS sells.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SkuRecord {
     /// The SKU code.
     pub sku: Sku,
@@ -143,6 +148,7 @@ pub struct SkuRecord {
 
 /// The body of `PUT /skus/{sku}`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SkuInput {
     /// Display name.
@@ -258,6 +264,7 @@ pub fn non_empty_text(field: &str, value: String, max: usize) -> Result<String, 
 
 /// Stock of one SKU at one hub.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StockLevel {
     /// The hub.
     pub hub_id: HubId,
@@ -398,6 +405,7 @@ pub enum StockChange {
 
 /// The body of `PUT /inventory/{hub_id}/{sku}`: exactly one of the two fields.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StockInput {
     /// New on-hand quantity.

@@ -30,6 +30,21 @@ pub enum Currency {
     Gbp,
 }
 
+/// The ISO codes, the only strings a currency travels as.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Currency {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Currency::ALL.iter().map(|(_, code, _)| *code)))
+            .description(Some("ISO 4217 code"))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Currency {}
+
 impl Currency {
     const ALL: [(Currency, &'static str, u32); 7] = [
         (Currency::Vnd, "VND", 0),

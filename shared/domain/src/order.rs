@@ -16,6 +16,7 @@ use crate::status::OrderStatus;
 
 /// How an order may be split and shipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FulfillmentPolicy {
     /// Ship only when everything can ship, from one hub; reserve nothing until then.
@@ -29,6 +30,7 @@ pub enum FulfillmentPolicy {
 
 /// Who reserves stock for the order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AllocationMode {
     /// The placement workflow, on submit.
@@ -40,6 +42,7 @@ pub enum AllocationMode {
 
 /// Where the order goes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Address {
     /// Street and number.
@@ -67,6 +70,7 @@ pub struct Address {
 
 /// Who to call about the delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
     /// Contact name.
@@ -82,6 +86,7 @@ pub struct Contact {
 
 /// The customer as they were when the order was taken (a snapshot, not a reference).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Customer {
     /// The customer's id in the CRM.
@@ -97,6 +102,7 @@ pub struct Customer {
 
 /// Stock reserved for a line at one hub.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Allocation {
     /// The hub holding the reservation.
     pub hub_id: HubId,
@@ -106,6 +112,7 @@ pub struct Allocation {
 
 /// One product line of an order, with its running quantities.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderLine {
     /// Unique within the order.
     pub line_id: LineId,
@@ -183,6 +190,7 @@ impl OrderLine {
 
 /// Whether a hold still applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HoldStatus {
     /// Stops the order from going to a warehouse or shipping.
@@ -193,6 +201,7 @@ pub enum HoldStatus {
 
 /// A hold on an order (`payment_hold`, `fraud`, `manual`, ...).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Hold {
     /// `H1`, `H2`, ... within the order.
     pub hold_id: String,
@@ -216,6 +225,7 @@ pub struct Hold {
 
 /// A line whose quote is under list price, as the approver sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PriceComparison {
     /// The line.
     pub line_id: LineId,
@@ -233,6 +243,7 @@ pub struct PriceComparison {
 
 /// A sales manager's answer to a price approval request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PriceDecision {
     /// Approved or rejected.
     pub approved: bool,
@@ -247,6 +258,7 @@ pub struct PriceDecision {
 
 /// A request for a sales manager to approve below-list prices or an order-level discount.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PriceApproval {
     /// Who submitted.
     pub requested_by: String,
@@ -275,6 +287,7 @@ pub struct Cancellation {
 
 /// An order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Order {
     /// Owner.
     pub tenant_id: TenantId,
@@ -342,6 +355,7 @@ pub struct Order {
 
 /// One entry of an order's status history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusChange {
     /// The order.
     pub order_id: OrderId,

@@ -177,6 +177,7 @@ pub const MAX_PAGE: usize = 100;
 
 /// An order as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderSummary {
     /// Id.
     pub order_id: OrderId,
@@ -220,6 +221,7 @@ impl OrderSummary {
 
 /// One page of orders, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderPage {
     /// The orders.
     pub items: Vec<OrderSummary>,

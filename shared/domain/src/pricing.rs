@@ -14,6 +14,7 @@ use crate::money::Currency;
 
 /// A line's money, rounded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LineTotals {
     /// Unit price x quantity.
     pub products: Decimal,
@@ -29,6 +30,7 @@ pub struct LineTotals {
 
 /// An order's money, rounded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderTotals {
     /// Sum of line products.
     pub products: Decimal,

@@ -28,6 +28,7 @@ use crate::status::OrderStatus;
 
 /// Where a return is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReturnStatus {
     /// Asked for; waits for a manager.
@@ -46,6 +47,7 @@ pub enum ReturnStatus {
 
 /// What happens to received goods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Disposition {
     /// Back into sellable stock at the hub.
@@ -58,6 +60,7 @@ pub enum Disposition {
 
 /// One line of a return.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReturnLine {
     /// The order line.
     pub order_line_id: LineId,
@@ -87,6 +90,7 @@ pub struct ReturnLine {
 
 /// A refund line: the accepted quantity at the charged price, with its tax.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefundLine {
     /// The order line.
     pub order_line_id: LineId,
@@ -108,6 +112,7 @@ pub struct RefundLine {
 
 /// The money a return gives back: a credit memo.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Refund {
     /// Currency.
     pub currency: Currency,
@@ -131,6 +136,7 @@ pub struct Refund {
 
 /// A return merchandise authorization.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Return {
     /// `RMA-YYYYMMDD-NNNN`, unique per tenant.
     pub return_id: String,
@@ -157,6 +163,7 @@ pub struct Return {
 
 /// A line of a return to create.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReturnLineRequest {
     /// The order line.
@@ -169,6 +176,7 @@ pub struct ReturnLineRequest {
 
 /// What the warehouse found for one line.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReceivedLine {
     /// The order line.
@@ -185,6 +193,7 @@ pub struct ReceivedLine {
 
 /// A return as its own resource: with the order it returns.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderReturn {
     /// The order.
     pub order_id: crate::ids::OrderId,

@@ -25,6 +25,7 @@ use crate::status::OrderStatus;
 
 /// Who carries it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ShipmentType {
     /// The tenant's own transport, planned in the TMS.
@@ -35,6 +36,7 @@ pub enum ShipmentType {
 
 /// Where a shipment is on its way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ShipmentStatus {
     /// Left the hub; not yet planned by the carrier.
@@ -84,6 +86,7 @@ impl ShipmentStatus {
 
 /// Outer dimensions of a package, in centimetres.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Dimensions {
     /// Length.
@@ -96,6 +99,7 @@ pub struct Dimensions {
 
 /// A package as the warehouse packed it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Package {
     /// The warehouse's package number.
@@ -141,6 +145,7 @@ impl Package {
 
 /// What a shipment carries of one order line, from one hub.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShipmentLine {
     /// The order line.
     pub order_line_id: LineId,
@@ -156,6 +161,7 @@ pub struct ShipmentLine {
 
 /// One status report about a shipment, as received.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TrackingEvent {
     /// The status reported.
     pub status: ShipmentStatus,
@@ -172,6 +178,7 @@ pub struct TrackingEvent {
 
 /// Goods on their way to the customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Shipment {
     /// `SHP-YYYYMMDD-NNNN`, unique across tenants.
     pub shipment_id: String,
@@ -222,6 +229,7 @@ impl Shipment {
 
 /// A shipment as its own resource: with the order it ships.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderShipment {
     /// The order.
     pub order_id: crate::ids::OrderId,
@@ -236,6 +244,7 @@ pub struct OrderShipment {
 
 /// One line of a shipment to make: how much of an order line leaves which hub.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ShipLine {
     /// The order line.

@@ -30,6 +30,7 @@ const MAX_PRICE_SCALE: u32 = 6;
 
 /// The body of `POST /orders`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrderRequest {
     /// Customer snapshot.
@@ -63,6 +64,7 @@ pub struct CreateOrderRequest {
 
 /// One line of `POST /orders` (and of `PATCH`'s `lines`).
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LineRequest {
     /// The product.

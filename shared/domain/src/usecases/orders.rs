@@ -155,6 +155,7 @@ pub async fn submit_order<S: Store>(
 
 /// The body of `POST /orders/{id}/approve-price`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PriceDecisionRequest {
     /// Approve (true) or reject (false).
@@ -186,6 +187,7 @@ pub async fn decide_price<S: Store>(
 
 /// The body of `POST /orders/{id}/cancel`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CancelRequest {
     /// Why.
@@ -221,6 +223,7 @@ pub async fn cancel_order<S: Store>(
 
 /// The body of `POST /orders/{id}/holds`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HoldRequest {
     /// `payment_hold`, `fraud`, `manual`, ...: lower-case letters, digits and `_`.
@@ -285,6 +288,7 @@ pub async fn release_hold<S: Store>(
 
 /// The customer fields `PATCH` may change.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CustomerPatch {
     /// Name (only while lines are editable).
@@ -297,6 +301,7 @@ pub struct CustomerPatch {
 
 /// The body of `PATCH /orders/{id}`: the fields present are replaced.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OrderPatch {
     /// Replaces every line (only in DRAFT / PRICE_REJECTED).
@@ -484,6 +489,7 @@ pub fn matches_query(order: &crate::ports::OrderSummary, external_reference: Opt
 
 /// The body of `POST /orders/{id}/allocations`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AllocationRequest {
     /// The line.

@@ -20,6 +20,7 @@ use crate::usecases::wms::Applied;
 
 /// The body of `POST /orders/{id}/returns`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReturnRequest {
     /// What comes back, and why.
@@ -86,6 +87,7 @@ where
 
 /// The body of `POST /returns/{id}/reject`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RejectReturnRequest {
     /// Why.
@@ -126,6 +128,7 @@ pub async fn reject_return<S: Store>(
 
 /// The body of `POST /returns/{id}/receive` (a counter clerk) and the lines of `ReturnReceived`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReceiveRequest {
     /// What was received and found, per line.
@@ -208,6 +211,7 @@ pub async fn return_received<S: Store>(
 
 /// The body of `POST /returns/{id}/confirm-refund`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmRefundRequest {
     /// The payment's reference (bank transfer, card refund id).

@@ -99,6 +99,7 @@ pub async fn warehouse_report<S: Store>(
 
 /// The body of `POST /orders/{id}/shipments`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ShipmentRequest {
     /// What leaves which hub.
@@ -222,6 +223,7 @@ pub async fn report_shipment<S: Store>(
 /// The body of `POST /shipments/{id}/status` (a dispatcher reporting for a carrier without a
 /// callback).
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ShipmentStatusRequest {
     /// `ASSIGNED`, `IN_TRANSIT`, `DELIVERED` or `CANCELLED`.

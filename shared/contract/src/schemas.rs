@@ -1,0 +1,171 @@
+//! Bodies the edge builds itself rather than a domain type: the error shape (`oms_aws::http::
+//! error_response`), the `{"items": [...]}` lists (`ApiResponse::items`), and the few answers a
+//! handler assembles in place. Each mirrors the code named on it; the fuzzer's response-schema
+//! check (tests/e2e/test_api_fuzz.py) holds them to what the stack answers.
+
+use std::borrow::Cow;
+
+use oms_domain::TenantId;
+use oms_domain::integrations::IntegrationKind;
+use oms_domain::inventory::StockLevel;
+use oms_domain::shipment::ShipmentStatus;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
+
+/// An error: `{"error": {"code", "message", "field"?}}`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"error": {"code": "invalid_request", "message": "lines must not be empty", "field": "lines"}}))]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// The error's detail.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: `invalid_request`, `not_found`, `not_editable`, `over_return`, ...
+    pub code: String,
+    /// For people.
+    pub message: String,
+    /// The offending field or parameter (for 400s that can name one), e.g. `lines[1].quantity`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+macro_rules! error_response {
+    ($(#[$doc:meta])* $name:ident, $description:literal) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl<'s> utoipa::ToResponse<'s> for $name {
+            fn response() -> (&'s str, RefOr<Response>) {
+                let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+                let response = ResponseBuilder::new().description($description).content("application/json", content);
+                (stringify!($name), response.build().into())
+            }
+        }
+    };
+}
+
+error_response!(
+    /// 400.
+    BadRequest,
+    "The request is malformed or a field is invalid (`field` names it)"
+);
+error_response!(
+    /// 401.
+    Unauthorized,
+    "No valid credentials (a missing or invalid token; for the webhook, a missing, stale or wrong signature)"
+);
+error_response!(
+    /// 403.
+    Forbidden,
+    "The caller's role may not do this"
+);
+error_response!(
+    /// 404.
+    NotFound,
+    "No such resource for this caller (another tenant's, or a colleague's for sales, answers the same)"
+);
+error_response!(
+    /// 409.
+    Conflict,
+    "The resource's state does not allow it now (`code` says why: not_editable, on_hold, over_shipment, ...)"
+);
+error_response!(
+    /// 412.
+    PreconditionFailed,
+    "`If-Match` names a version that is no longer current"
+);
+error_response!(
+    /// 413.
+    PayloadTooLarge,
+    "The body is over 256 KB"
+);
+error_response!(
+    /// 422.
+    Unprocessable,
+    "Understood but refused: an `Idempotency-Key` reused with another request, or a change the store rejects"
+);
+error_response!(
+    /// 503.
+    Unavailable,
+    "A dependency is unavailable; retry after `Retry-After`"
+);
+
+/// A list: `{"items": [...]}` (`oms_aws::http::ApiResponse::items`).
+#[derive(Serialize, ToSchema)]
+pub struct Items<T: ToSchema> {
+    /// The items.
+    pub items: Vec<T>,
+}
+
+/// A stock level as inventory-api answers it: the level, with `available` spelled out
+/// (inventory-api's `StockView`).
+#[derive(Serialize, ToSchema)]
+pub struct StockView {
+    /// The level.
+    #[serde(flatten)]
+    pub level: StockLevel,
+    /// `on_hand - reserved`.
+    pub available: Decimal,
+}
+
+/// What `DELETE /v1/integrations/{kind}/{principal}` answers.
+#[derive(Serialize, ToSchema)]
+pub struct Revoked {
+    /// The kind.
+    pub kind: IntegrationKind,
+    /// The principal.
+    pub principal: String,
+    /// Always true.
+    pub revoked: bool,
+}
+
+/// The carrier's callback (tms-webhook's `Callback`; `events/schemas/tms`).
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TmsCallback {
+    /// The TMS's id of this report (1 to 200 characters): a repeat changes nothing.
+    pub event_id: String,
+    /// The shipment.
+    pub shipment_id: String,
+    /// `ASSIGNED`, `IN_TRANSIT`, `DELIVERED` or `CANCELLED`.
+    pub status: ShipmentStatus,
+    /// When it happened.
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+    /// The TMS's order id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tms_order_id: Option<String>,
+    /// When given, only this tenant's shipments are reached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<TenantId>,
+}
+
+/// What the webhook answers.
+#[derive(Serialize, ToSchema)]
+pub struct CallbackAnswer {
+    /// The shipment.
+    pub shipment_id: String,
+    /// Its status now.
+    pub status: Option<ShipmentStatus>,
+    /// False for a repeat or a late report that changed nothing.
+    pub applied: bool,
+}
+
+/// The OpenAPI document (any JSON object; this one).
+pub struct Document;
+
+impl utoipa::PartialSchema for Document {
+    fn schema() -> RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new().description(Some("An OpenAPI 3.1 document")).into()
+    }
+}
+
+impl ToSchema for Document {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("OpenApiDocument")
+    }
+}
