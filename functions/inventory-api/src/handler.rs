@@ -5,12 +5,11 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use chrono::{DateTime, Utc};
 use oms_aws::http::{self, ApiResponse};
 use oms_aws::routes::Routes;
-use oms_domain::inventory::{StockFilter, StockLevel};
+use oms_domain::inventory::{StockFilter, StockLevel, StockView};
 use oms_domain::ports::{CatalogStore, IntegrationStore, StockStore};
 use oms_domain::usecases::integrations;
 use oms_domain::usecases::inventory as uc;
 use oms_domain::{AppError, HubId, Sku};
-use serde::Serialize;
 
 oms_aws::http_routes! {
     /// The routes of `inventory-api`.
@@ -36,16 +35,8 @@ oms_aws::http_routes! {
     }
 }
 
-/// A stock level as clients see it, with `available` spelled out.
-#[derive(Serialize)]
-struct StockView<'a> {
-    #[serde(flatten)]
-    level: &'a StockLevel,
-    available: rust_decimal::Decimal,
-}
-
-fn views(levels: &[StockLevel]) -> Vec<StockView<'_>> {
-    levels.iter().map(|level| StockView { level, available: level.available() }).collect()
+fn views(levels: Vec<StockLevel>) -> Vec<StockView> {
+    levels.into_iter().map(StockView::from).collect()
 }
 
 pub async fn handle<S>(store: &S, event: ApiGatewayV2httpRequest, now: DateTime<Utc>) -> ApiGatewayV2httpResponse
@@ -61,7 +52,7 @@ where
             Route::ListSkus => ApiResponse::items(&uc::list_skus(store, actor).await?),
             Route::PutStock => {
                 let level = uc::change_stock(store, actor, req.path("hub_id")?, req.path("sku")?, req.json()?).await?;
-                ApiResponse::ok(&views(std::slice::from_ref(&level))[0])
+                ApiResponse::ok(&StockView::from(level))
             }
             Route::ListStock => {
                 let filter = StockFilter {
@@ -72,7 +63,7 @@ where
                         .transpose()
                         .map_err(|e: AppError| e.within("query"))?,
                 };
-                ApiResponse::items(&views(&uc::list_stock(store, actor, filter).await?))
+                ApiResponse::items(&views(uc::list_stock(store, actor, filter).await?))
             }
             Route::ListIntegrations => ApiResponse::items(&integrations::list(store, actor).await?),
             Route::PutIntegration => {
@@ -81,8 +72,7 @@ where
             }
             Route::DeleteIntegration => {
                 let (kind, principal) = (req.path_text("kind")?, req.path_text("principal")?);
-                integrations::revoke(store, actor, &kind, &principal).await?;
-                ApiResponse::ok(&serde_json::json!({"kind": kind, "principal": principal, "revoked": true}))
+                ApiResponse::ok(&integrations::revoke(store, actor, &kind, &principal).await?)
             }
         }
     })

@@ -9,11 +9,10 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use chrono::{DateTime, Utc};
 use oms_aws::http::{self, ApiResponse, SignedRequest};
 use oms_aws::routes::Routes;
+use oms_domain::AppError;
 use oms_domain::ports::Store;
 use oms_domain::shipment::{ShipmentReport, ShipmentStatus};
-use oms_domain::usecases::shipping::{Reporter, report_shipment};
-use oms_domain::{AppError, TenantId};
-use serde::Deserialize;
+use oms_domain::usecases::shipping::{CallbackAnswer, CarrierCallback, Reporter, report_shipment};
 
 use crate::keys::{KeySource, Signers};
 
@@ -23,19 +22,6 @@ oms_aws::http_routes! {
         /// The carrier's signed status callback (no JWT).
         TmsCallback => "POST /v1/webhooks/tms",
     }
-}
-
-/// The callback body (SPEC). `tenant_id` is optional: a TMS that sends it only reaches that
-/// tenant's shipments.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Callback {
-    event_id: String,
-    shipment_id: String,
-    status: ShipmentStatus,
-    occurred_at: DateTime<Utc>,
-    tms_order_id: Option<String>,
-    tenant_id: Option<TenantId>,
 }
 
 pub async fn handle<S: Store, K: KeySource>(
@@ -66,7 +52,7 @@ async fn callback<S: Store, K: KeySource>(
     now: DateTime<Utc>,
 ) -> Result<ApiResponse, AppError> {
     let key_tenant = signers.authenticate(request.header("x-tms-signature"), &request.body, now).await?;
-    let callback: Callback = request.json()?;
+    let callback: CarrierCallback = request.json()?;
     let tenant_id = match (key_tenant, callback.tenant_id) {
         (Some(key), Some(claimed)) if key != claimed => return Err(AppError::NotFound("shipment")),
         (key, claimed) => key.or(claimed),
@@ -90,11 +76,7 @@ async fn callback<S: Store, K: KeySource>(
         other => other,
     })?;
     let status = changed.order.shipment(&callback.shipment_id).map(|s| s.status);
-    ApiResponse::ok(&serde_json::json!({
-        "shipment_id": callback.shipment_id,
-        "status": status,
-        "applied": !changed.replayed,
-    }))
+    ApiResponse::ok(&CallbackAnswer { shipment_id: callback.shipment_id, status, applied: !changed.replayed })
 }
 
 #[cfg(test)]
@@ -177,7 +159,7 @@ mod tests {
 
     /// An order of 10 KG shipped from hub H1 of tenant `demo` by a dispatcher.
     async fn shipped() -> (MemoryStore, Order, String) {
-        let tenant = TenantId::parse("demo").unwrap();
+        let tenant = oms_domain::TenantId::parse("demo").unwrap();
         let store = MemoryStore::with_catalog(&tenant, "H1", "PP-H1", "10".parse().unwrap()).await;
         let order = fixtures::shipped_order(&store, &tenant, "H1", "PP-H1", "10").await;
         let shipment_id = order.shipments[0].shipment_id.clone();

@@ -3,8 +3,8 @@
 //! the `edge` module). The functions are never called; their doc comments are the operations'
 //! summaries.
 
-use oms_domain::integrations::{Integration, IntegrationInput, IntegrationKind, Principal};
-use oms_domain::inventory::{Hub, HubInput, SkuInput, SkuRecord, StockInput};
+use oms_domain::integrations::{Integration, IntegrationInput, IntegrationKind, Principal, Revoked};
+use oms_domain::inventory::{Hub, HubInput, SkuInput, SkuRecord, StockInput, StockView};
 use oms_domain::order::StatusChange;
 use oms_domain::ports::OrderPage;
 use oms_domain::returns::OrderReturn;
@@ -12,13 +12,10 @@ use oms_domain::shipment::OrderShipment;
 use oms_domain::usecases::CreateOrderRequest;
 use oms_domain::usecases::orders::{AllocationRequest, CancelRequest, HoldRequest, OrderPatch, PriceDecisionRequest};
 use oms_domain::usecases::returns::{ConfirmRefundRequest, ReceiveRequest, RejectReturnRequest, ReturnRequest};
-use oms_domain::usecases::shipping::{ShipmentRequest, ShipmentStatusRequest};
+use oms_domain::usecases::shipping::{CallbackAnswer, CarrierCallback, ShipmentRequest, ShipmentStatusRequest};
 use oms_domain::{HubId, Order, OrderId, OrderStatus, Sku};
 
-use crate::schemas::{
-    CallbackAnswer, Conflict, Document, Items, NotFound, PreconditionFailed, Revoked, StockView, TmsCallback,
-    Unauthorized, Unprocessable,
-};
+use crate::schemas::{Conflict, Document, Items, NotFound, PreconditionFailed, Unauthorized, Unprocessable};
 
 /// Create an order (and submit it with `"submit": true`).
 #[utoipa::path(
@@ -331,7 +328,7 @@ pub fn close_return() {}
 #[utoipa::path(
     post, path = "/v1/webhooks/tms", tag = "shipments", operation_id = "tmsCallback",
     security(("tms_signature" = [])),
-    request_body = TmsCallback,
+    request_body = CarrierCallback,
     responses(
         (status = 200, description = "Applied, or a repeat / late report that changed nothing (`applied: false`)", body = CallbackAnswer),
         (status = 401, response = Unauthorized),

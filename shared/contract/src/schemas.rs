@@ -1,15 +1,10 @@
 //! Bodies the edge builds itself rather than a domain type: the error shape (`oms_aws::http::
-//! error_response`), the `{"items": [...]}` lists (`ApiResponse::items`), and the few answers a
-//! handler assembles in place. Each mirrors the code named on it; the fuzzer's response-schema
-//! check (tests/e2e/test_api_fuzz.py) holds them to what the stack answers.
+//! error_response`) and the `{"items": [...]}` lists (`ApiResponse::items`). Each mirrors the code
+//! named on it; the fuzzer's response-schema check (tests/e2e/test_api_fuzz.py) holds them to
+//! what the stack answers. Every other body is the domain type the handler encodes or decodes.
 
 use std::borrow::Cow;
 
-use oms_domain::TenantId;
-use oms_domain::integrations::IntegrationKind;
-use oms_domain::inventory::StockLevel;
-use oms_domain::shipment::ShipmentStatus;
-use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
@@ -100,59 +95,6 @@ error_response!(
 pub struct Items<T: ToSchema> {
     /// The items.
     pub items: Vec<T>,
-}
-
-/// A stock level as inventory-api answers it: the level, with `available` spelled out
-/// (inventory-api's `StockView`).
-#[derive(Serialize, ToSchema)]
-pub struct StockView {
-    /// The level.
-    #[serde(flatten)]
-    pub level: StockLevel,
-    /// `on_hand - reserved`.
-    pub available: Decimal,
-}
-
-/// What `DELETE /v1/integrations/{kind}/{principal}` answers.
-#[derive(Serialize, ToSchema)]
-pub struct Revoked {
-    /// The kind.
-    pub kind: IntegrationKind,
-    /// The principal.
-    pub principal: String,
-    /// Always true.
-    pub revoked: bool,
-}
-
-/// The carrier's callback (tms-webhook's `Callback`; `events/schemas/tms`).
-#[derive(Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TmsCallback {
-    /// The TMS's id of this report (1 to 200 characters): a repeat changes nothing.
-    pub event_id: String,
-    /// The shipment.
-    pub shipment_id: String,
-    /// `ASSIGNED`, `IN_TRANSIT`, `DELIVERED` or `CANCELLED`.
-    pub status: ShipmentStatus,
-    /// When it happened.
-    pub occurred_at: chrono::DateTime<chrono::Utc>,
-    /// The TMS's order id.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tms_order_id: Option<String>,
-    /// When given, only this tenant's shipments are reached.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tenant_id: Option<TenantId>,
-}
-
-/// What the webhook answers.
-#[derive(Serialize, ToSchema)]
-pub struct CallbackAnswer {
-    /// The shipment.
-    pub shipment_id: String,
-    /// Its status now.
-    pub status: Option<ShipmentStatus>,
-    /// False for a repeat or a late report that changed nothing.
-    pub applied: bool,
 }
 
 /// The OpenAPI document (any JSON object; this one).

@@ -143,6 +143,18 @@ pub struct Integration {
     pub registered_by: String,
 }
 
+/// What `DELETE /v1/integrations/{kind}/{principal}` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Revoked {
+    /// The kind.
+    pub kind: IntegrationKind,
+    /// The principal.
+    pub principal: String,
+    /// Always true: a registration that was not there is a 404.
+    pub revoked: bool,
+}
+
 /// What `PUT /v1/integrations/{kind}/{principal}` takes.
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

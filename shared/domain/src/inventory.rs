@@ -262,6 +262,25 @@ pub fn non_empty_text(field: &str, value: String, max: usize) -> Result<String, 
     Ok(value)
 }
 
+/// A stock level as clients see it (`GET /v1/inventory`, `PUT /v1/inventory/...`): the level,
+/// with `available` spelled out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StockView {
+    /// The level.
+    #[serde(flatten)]
+    pub level: StockLevel,
+    /// `on_hand - reserved`.
+    pub available: Decimal,
+}
+
+impl From<StockLevel> for StockView {
+    fn from(level: StockLevel) -> Self {
+        let available = level.available();
+        Self { level, available }
+    }
+}
+
 /// Stock of one SKU at one hub.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

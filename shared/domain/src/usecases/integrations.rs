@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::access::{Action, Actor};
 use crate::error::AppError;
 use crate::ids::TenantId;
-use crate::integrations::{Integration, IntegrationInput, IntegrationKind, Principal, check_not_in_future};
+use crate::integrations::{Integration, IntegrationInput, IntegrationKind, Principal, Revoked, check_not_in_future};
 use crate::ports::IntegrationStore;
 
 /// Lets `principal` act for the admin's tenant as `kind` (replacing the name of an existing
@@ -33,11 +33,11 @@ pub async fn revoke<S: IntegrationStore>(
     actor: &Actor,
     kind: &str,
     principal: &str,
-) -> Result<(), AppError> {
+) -> Result<Revoked, AppError> {
     actor.authorize(Action::ManageIntegrations)?;
     let (kind, principal) = (IntegrationKind::parse(kind)?, Principal::parse(principal)?);
     if store.delete_integration(&actor.tenant_id, kind, &principal).await? {
-        Ok(())
+        Ok(Revoked { kind, principal: principal.as_str().to_owned(), revoked: true })
     } else {
         Err(AppError::NotFound("integration"))
     }

@@ -4,7 +4,7 @@
 //! the same order wins; a repeat or a late report writes nothing.
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::access::{Action, Actor};
 use crate::error::AppError;
@@ -95,6 +95,40 @@ pub async fn warehouse_report<S: Store>(
         other => other,
     })?;
     Ok(Applied::from(&changed))
+}
+
+/// The carrier's callback (`POST /v1/webhooks/tms`, SPEC; `events/schemas/tms`). `tenant_id` is
+/// optional: a TMS that sends it only reaches that tenant's shipments.
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CarrierCallback {
+    /// The TMS's id of this report: a repeat changes nothing.
+    pub event_id: String,
+    /// The shipment.
+    pub shipment_id: String,
+    /// `ASSIGNED`, `IN_TRANSIT`, `DELIVERED` or `CANCELLED`.
+    pub status: ShipmentStatus,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// The TMS's order id.
+    #[serde(default)]
+    pub tms_order_id: Option<String>,
+    /// When given, only this tenant's shipments are reached.
+    #[serde(default)]
+    pub tenant_id: Option<TenantId>,
+}
+
+/// What the webhook answers a callback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CallbackAnswer {
+    /// The shipment.
+    pub shipment_id: String,
+    /// Its status now.
+    pub status: Option<ShipmentStatus>,
+    /// False for a repeat or a late report that changed nothing.
+    pub applied: bool,
 }
 
 /// The body of `POST /orders/{id}/shipments`.
