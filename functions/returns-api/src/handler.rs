@@ -109,6 +109,8 @@ mod tests {
     use oms_domain::usecases::returns::receive_return;
     use serde_json::json;
 
+    use oms_aws::routes::template::sample_request as request;
+
     use super::*;
 
     const CREATE: &str = include_str!("../../../events/http/create-return.json");
@@ -124,27 +126,6 @@ mod tests {
     fn the_template_routes_here_what_the_enum_serves_and_every_route_has_a_sample() {
         let template = include_str!("../../../infra/template.yaml");
         oms_aws::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), SAMPLES);
-    }
-
-    /// A sample with its path parameter `name` set to `value`, as `role` (or the sample's own),
-    /// with `body` (then without the sample's `Idempotency-Key`: another body is another request).
-    fn request(
-        sample: &str,
-        name: &str,
-        value: &str,
-        role: Option<&str>,
-        body: Option<Value>,
-    ) -> ApiGatewayV2httpRequest {
-        let mut event: Value = serde_json::from_str(sample).unwrap();
-        event["pathParameters"][name] = value.into();
-        if let Some(role) = role {
-            event["requestContext"]["authorizer"]["jwt"]["claims"]["role"] = role.into();
-        }
-        if let Some(body) = body {
-            event["body"] = body.to_string().into();
-            event["headers"].as_object_mut().unwrap().remove("idempotency-key");
-        }
-        serde_json::from_value(event).unwrap()
     }
 
     async fn call(store: &MemoryStore, event: ApiGatewayV2httpRequest) -> (i64, Value, ApiGatewayV2httpResponse) {

@@ -144,6 +144,30 @@ pub mod template {
         Some(routes)
     }
 
+    /// A sample request (`events/http`) with its path parameter `name` set to `value`, as `role`
+    /// (or the sample's own), with `body` (then without the sample's `Idempotency-Key`: another
+    /// body is another request). For the functions' handler tests.
+    pub fn sample_request(
+        sample: &str,
+        name: &str,
+        value: &str,
+        role: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> aws_lambda_events::apigw::ApiGatewayV2httpRequest {
+        let mut event: serde_json::Value = serde_json::from_str(sample).expect("a sample is JSON");
+        event["pathParameters"][name] = value.into();
+        if let Some(role) = role {
+            event["requestContext"]["authorizer"]["jwt"]["claims"]["role"] = role.into();
+        }
+        if let Some(body) = body {
+            event["body"] = body.to_string().into();
+            if let Some(headers) = event["headers"].as_object_mut() {
+                headers.remove("idempotency-key");
+            }
+        }
+        serde_json::from_value(event).expect("a sample is an API Gateway request")
+    }
+
     /// Panics unless the template's `HttpApi` routes for `binary`, the routes of `R` and the
     /// route keys of `samples` (API Gateway events, as in `events/http`) are one set: every
     /// route the template sends is served and every served route is sent, and every route has a
