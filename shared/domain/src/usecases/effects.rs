@@ -51,11 +51,6 @@ pub fn after_dispatch(
     messages
 }
 
-/// `ShipmentCreated` for a new shipment, for the TMS.
-pub fn shipment_created(order: &Order, shipment: &crate::shipment::Shipment) -> DomainEvent {
-    DomainEvent::shipment_created(order, shipment)
-}
-
 /// The shipment's own event, what each status change of the order emits, and `OrderCompleted`
 /// (the accounting hand-off) when the order completed.
 pub fn after_shipping(

@@ -15,7 +15,7 @@ use crate::inventory::StockMove;
 use crate::order::Order;
 use crate::ports::{Counter, Lookup, Store};
 use crate::shipment::{NewShipment, Package, ShipLine, ShipmentChange, ShipmentReport, ShipmentStatus, ShipmentType};
-use crate::usecases::effects::{after_shipping, shipment_created};
+use crate::usecases::effects::after_shipping;
 use crate::usecases::idempotency::{Changed, IdempotencyKey, replay_if_seen};
 use crate::usecases::orders::{Effects, change_order, get_order};
 use crate::usecases::wms::Applied;
@@ -84,7 +84,7 @@ pub async fn warehouse_report<S: Store>(
         else {
             return Ok(Effects::default());
         };
-        let created = shipment_created(order, shipment);
+        let created = DomainEvent::shipment_created(order, shipment);
         let mut effects = shipping_effects(order, change, created, now);
         effects.lookups = shipment_id.iter().cloned().map(Lookup::Shipment).collect();
         Ok(effects)
@@ -189,7 +189,7 @@ pub async fn create_shipment<S: Store>(
     let shipment_id = store.next_number(Counter::Shipments, now.date_naive()).await?;
     change_order(store, actor, id, Action::Ship, key, now, |order| {
         let change = order.ship(new(&shipment_id), actor, now)?;
-        let created = shipment_created(order, order.shipment(&shipment_id).expect("just shipped"));
+        let created = DomainEvent::shipment_created(order, order.shipment(&shipment_id).expect("just shipped"));
         let mut effects = shipping_effects(order, change, created, now);
         effects.lookups = vec![Lookup::Shipment(shipment_id.clone())];
         Ok(effects)
