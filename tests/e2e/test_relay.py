@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from conftest import order_body, tenant_items, validate_detail
 
-# shared/domain/src/usecases/create_order.rs MAX_LINES: the biggest order there is.
+# shared/domain/src/kernel/limits.rs MAX_LINES: the biggest order there is.
 MAX_LINES = 250
 ORDERS = 10
 

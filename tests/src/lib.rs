@@ -6,8 +6,9 @@
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use chrono::Utc;
 use oms_aws::DynamoStore;
-use oms_domain::inventory::{Hub, HubType, Location, SkuRecord, StockChange};
+use oms_domain::catalog::{Hub, HubType, Location, SkuRecord};
 use oms_domain::ports::{CatalogStore, StockStore};
+use oms_domain::stock::StockChange;
 use oms_domain::{Actor, Currency, HubId, Role, Sku, TenantId};
 use rust_decimal::Decimal;
 

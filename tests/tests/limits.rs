@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Utc;
-use oms_domain::limits::{MAX_LINES, MAX_ORDER_BYTES};
+use oms_domain::kernel::limits::{MAX_LINES, MAX_ORDER_BYTES};
 use oms_domain::ports::{OrderStore, OrderWrite};
 use oms_domain::usecases::create_order;
 use oms_domain::{Currency, Order, Role, StoreError};

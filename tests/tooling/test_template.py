@@ -132,7 +132,7 @@ def test_routes_come_from_http_api_events_with_the_default_authorizer(real_stack
 
 
 def test_every_function_with_http_routes_holds_them_to_its_route_enum():
-    # The Rust side (oms_aws::routes::template) compares a function's HttpApi events with its
+    # The Rust side (oms_aws::edge::routes::template) compares a function's HttpApi events with its
     # enum; this makes sure no function serving routes goes without that test.
     from tools.local.config import ROOT
     resources = cfn.load_template(ROOT / "infra" / "template.yaml")["Resources"]

@@ -4,8 +4,8 @@
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::http::HeaderValue;
-use oms_aws::http;
-use oms_aws::routes::Routes;
+use oms_aws::edge::http;
+use oms_aws::edge::routes::Routes;
 
 oms_aws::http_routes! {
     /// The route of `api-docs`.
@@ -46,7 +46,7 @@ mod tests {
     #[test]
     fn the_template_routes_here_what_the_enum_serves_and_every_route_has_a_sample() {
         let template = include_str!("../../../infra/template.yaml");
-        oms_aws::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), &[SAMPLE]);
+        oms_aws::edge::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), &[SAMPLE]);
     }
 
     #[test]

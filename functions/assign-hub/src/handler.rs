@@ -1,9 +1,9 @@
 //! The placement workflow's planning task: which hubs serve which lines of an order waiting for
 //! placement, from a stock snapshot. Errors carry the names the ASL's Retry/Catch match.
 
-use oms_aws::task::TaskError;
-use oms_domain::placement::{PlacementPlan, RoutingWeights};
+use oms_aws::edge::task::TaskError;
 use oms_domain::ports::Store;
+use oms_domain::routing::{PlacementPlan, RoutingWeights};
 use oms_domain::usecases::placement::{PlacementRequest, plan};
 
 pub async fn handle<S: Store>(

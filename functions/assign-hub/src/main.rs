@@ -3,8 +3,8 @@
 #![recursion_limit = "256"]
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use oms_aws::runtime;
-use oms_domain::placement::RoutingWeights;
+use oms_aws::edge::runtime;
+use oms_domain::routing::RoutingWeights;
 use oms_domain::usecases::placement::PlacementRequest;
 
 mod handler;

@@ -6,11 +6,11 @@
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
-use oms_aws::http::decode;
+use oms_aws::edge::http::decode;
 use oms_domain::AppError;
 use oms_domain::integrations::IntegrationKind;
 use oms_domain::ports::Store;
-use oms_domain::usecases::intake::{ChannelOrder, Ingested, ingest};
+use oms_domain::usecases::channel_intake::{ChannelOrder, Ingested, ingest};
 use oms_domain::usecases::integrations::admit;
 
 pub async fn handle<S: Store>(store: &S, event: SqsEvent, now: DateTime<Utc>) -> SqsBatchResponse {
@@ -43,7 +43,7 @@ pub async fn handle<S: Store>(store: &S, event: SqsEvent, now: DateTime<Utc>) ->
 
 #[cfg(test)]
 mod tests {
-    use oms_domain::inventory::SkuInput;
+    use oms_domain::catalog::SkuInput;
     use oms_domain::memory::{MemoryStore, fixtures};
     use oms_domain::ports::{CatalogStore, OrderQuery, OrderStore};
     use oms_domain::{Currency, Sku, TenantId};

@@ -4,7 +4,7 @@
 
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use oms_aws::runtime;
+use oms_aws::edge::runtime;
 
 mod handler;
 

@@ -3,8 +3,8 @@
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use chrono::{DateTime, Utc};
-use oms_aws::http::{self, ApiResponse};
-use oms_aws::routes::Routes;
+use oms_aws::edge::http::{self, ApiResponse};
+use oms_aws::edge::routes::Routes;
 use oms_domain::ports::Store;
 use oms_domain::usecases::{CreateOrderRequest, create_order};
 
@@ -39,8 +39,8 @@ where
 #[cfg(test)]
 mod tests {
     use aws_lambda_events::encodings::Body;
+    use oms_domain::catalog::SkuInput;
     use oms_domain::events::OutboxMessage;
-    use oms_domain::inventory::SkuInput;
     use oms_domain::memory::MemoryStore;
     use oms_domain::ports::CatalogStore;
     use oms_domain::{Currency, Sku, TenantId};
@@ -53,7 +53,7 @@ mod tests {
     #[test]
     fn the_template_routes_here_what_the_enum_serves_and_every_route_has_a_sample() {
         let template = include_str!("../../../infra/template.yaml");
-        oms_aws::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), &[FIXTURE]);
+        oms_aws::edge::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), &[FIXTURE]);
     }
 
     async fn store_with_catalog() -> MemoryStore {

@@ -3,7 +3,7 @@
 //! unless the hold was released meanwhile (then nothing changes).
 
 use chrono::{DateTime, Utc};
-use oms_aws::task::TaskError;
+use oms_aws::edge::task::TaskError;
 use oms_domain::ports::Store;
 use oms_domain::usecases::placement::{ExpiryResult, PlacementRequest, expire};
 
@@ -19,9 +19,9 @@ pub async fn handle<S: Store>(
 #[cfg(test)]
 mod tests {
     use chrono::{Duration, Utc};
-    use oms_domain::inventory::StockFilter;
     use oms_domain::memory::fixtures;
     use oms_domain::ports::StockStore;
+    use oms_domain::stock::StockFilter;
     use oms_domain::usecases::orders::{HoldRequest, place_hold};
     use oms_domain::{Actor, OrderStatus, Role};
 

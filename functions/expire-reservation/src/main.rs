@@ -4,7 +4,7 @@
 #![recursion_limit = "256"]
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use oms_aws::runtime;
+use oms_aws::edge::runtime;
 use oms_domain::usecases::placement::PlacementRequest;
 
 mod handler;

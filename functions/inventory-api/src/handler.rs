@@ -3,12 +3,11 @@
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use chrono::{DateTime, Utc};
-use oms_aws::http::{self, ApiResponse};
-use oms_aws::routes::Routes;
-use oms_domain::inventory::{StockFilter, StockLevel, StockView};
+use oms_aws::edge::http::{self, ApiResponse};
+use oms_aws::edge::routes::Routes;
 use oms_domain::ports::{CatalogStore, IntegrationStore, StockStore};
-use oms_domain::usecases::integrations;
-use oms_domain::usecases::inventory as uc;
+use oms_domain::stock::{StockFilter, StockLevel, StockView};
+use oms_domain::usecases::{catalog as uc, integrations};
 use oms_domain::{AppError, HubId, Sku};
 
 oms_aws::http_routes! {
@@ -126,7 +125,7 @@ mod tests {
     #[test]
     fn the_template_routes_here_what_the_enum_serves_and_every_route_has_a_sample() {
         let template = include_str!("../../../infra/template.yaml");
-        oms_aws::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), SAMPLES);
+        oms_aws::edge::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), SAMPLES);
     }
 
     #[tokio::test]

@@ -4,8 +4,8 @@
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use chrono::{DateTime, Utc};
-use oms_aws::http::{self, ApiRequest, ApiResponse};
-use oms_aws::routes::Routes;
+use oms_aws::edge::http::{self, ApiRequest, ApiResponse};
+use oms_aws::edge::routes::Routes;
 use oms_domain::ports::Store;
 use oms_domain::usecases::orders::{
     allocate_line, cancel_order, confirm_allocation, decide_price, edit_order, get_order, list_orders, order_history,
@@ -111,11 +111,12 @@ async fn route<S: Store>(store: &S, req: ApiRequest, now: DateTime<Utc>) -> Resu
 #[cfg(test)]
 mod tests {
     use aws_lambda_events::encodings::Body;
+    use oms_domain::catalog::{HubInput, HubType, Location, SkuInput};
     use oms_domain::events::OutboxMessage;
-    use oms_domain::inventory::{HubInput, HubType, Location, SkuInput, StockChange};
     use oms_domain::memory::MemoryStore;
-    use oms_domain::placement::RoutingWeights;
     use oms_domain::ports::{CatalogStore, StockStore};
+    use oms_domain::routing::RoutingWeights;
+    use oms_domain::stock::StockChange;
     use oms_domain::usecases::create_order;
     use oms_domain::usecases::placement::{PlacementRequest, plan, reserve};
     use oms_domain::{Actor, Currency, HubId, Role, Sku, TenantId};
@@ -169,7 +170,7 @@ mod tests {
     #[test]
     fn the_template_routes_here_what_the_enum_serves_and_every_route_has_a_sample() {
         let template = include_str!("../../../infra/template.yaml");
-        oms_aws::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), SAMPLES);
+        oms_aws::edge::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), SAMPLES);
     }
 
     #[tokio::test]

@@ -4,7 +4,7 @@
 
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use oms_aws::runtime;
+use oms_aws::edge::runtime;
 
 mod handler;
 

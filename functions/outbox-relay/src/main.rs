@@ -4,8 +4,8 @@
 
 use aws_lambda_events::dynamodb::Event;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use oms_aws::edge::runtime;
 use oms_aws::relay::AwsPublisher;
-use oms_aws::runtime;
 
 mod handler;
 

@@ -3,7 +3,7 @@
 //! left `PENDING_ALLOCATION` meanwhile is left as it is.
 
 use chrono::{DateTime, Utc};
-use oms_aws::task::TaskError;
+use oms_aws::edge::task::TaskError;
 use oms_domain::OrderStatus;
 use oms_domain::ports::Store;
 use oms_domain::usecases::placement::{PlacementFailure, record_failure};

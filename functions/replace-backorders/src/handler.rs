@@ -3,7 +3,7 @@
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
-use oms_aws::task::TaskError;
+use oms_aws::edge::task::TaskError;
 use oms_domain::AppError;
 use oms_domain::events::{DomainEvent, EventEnvelope};
 use oms_domain::ports::Store;

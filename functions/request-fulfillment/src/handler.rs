@@ -3,7 +3,7 @@
 //! reservation timeout it answers with).
 
 use chrono::{DateTime, Utc};
-use oms_aws::task::TaskError;
+use oms_aws::edge::task::TaskError;
 use oms_domain::ports::Store;
 use oms_domain::usecases::placement::{DispatchResult, PlacementRequest, dispatch};
 

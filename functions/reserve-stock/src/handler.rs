@@ -3,9 +3,9 @@
 //! the workflow plans again).
 
 use chrono::{DateTime, Utc};
-use oms_aws::task::TaskError;
-use oms_domain::placement::PlacementPlan;
+use oms_aws::edge::task::TaskError;
 use oms_domain::ports::Store;
+use oms_domain::routing::PlacementPlan;
 use oms_domain::usecases::placement::{PlacementResult, reserve};
 
 pub async fn handle<S: Store>(
@@ -20,9 +20,9 @@ pub async fn handle<S: Store>(
 mod tests {
     use chrono::Utc;
     use oms_domain::OrderStatus;
-    use oms_domain::inventory::StockFilter;
     use oms_domain::memory::fixtures;
     use oms_domain::ports::StockStore;
+    use oms_domain::stock::StockFilter;
 
     use super::*;
 

@@ -6,10 +6,10 @@
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
-use oms_aws::http::{self, ApiRequest, ApiResponse};
-use oms_aws::inbound::admit_event;
-use oms_aws::routes::Routes;
-use oms_aws::task::TaskError;
+use oms_aws::edge::http::{self, ApiRequest, ApiResponse};
+use oms_aws::edge::inbound::admit_event;
+use oms_aws::edge::routes::Routes;
+use oms_aws::edge::task::TaskError;
 use oms_domain::AppError;
 use oms_domain::integrations::IntegrationKind;
 use oms_domain::ports::Store;
@@ -70,10 +70,10 @@ async fn counter<S: Store>(
 
 #[cfg(test)]
 mod tests {
-    use oms_domain::access::{Actor, Role};
-    use oms_domain::inventory::StockFilter;
+    use oms_domain::kernel::access::{Actor, Role};
     use oms_domain::memory::{MemoryStore, fixtures};
     use oms_domain::ports::{OrderStore, StockStore};
+    use oms_domain::stock::StockFilter;
     use oms_domain::usecases::returns::{approve_return, create_return};
     use oms_domain::{Order, TenantId};
     use serde_json::json;
@@ -86,7 +86,7 @@ mod tests {
     #[test]
     fn the_template_routes_here_what_the_enum_serves_and_every_route_has_a_sample() {
         let template = include_str!("../../../infra/template.yaml");
-        oms_aws::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), &[ROUTE]);
+        oms_aws::edge::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), &[ROUTE]);
     }
 
     /// 10 KG shipped from H1 of tenant `demo`, and an approved return of 4 of them.

@@ -4,8 +4,8 @@
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use chrono::{DateTime, Utc};
-use oms_aws::http::{self, ApiRequest, ApiResponse};
-use oms_aws::routes::Routes;
+use oms_aws::edge::http::{self, ApiRequest, ApiResponse};
+use oms_aws::edge::routes::Routes;
 use oms_domain::order::Order;
 use oms_domain::ports::Store;
 use oms_domain::usecases::IdempotencyKey;
@@ -104,12 +104,12 @@ async fn route<S: Store>(store: &S, req: ApiRequest, now: DateTime<Utc>) -> Resu
 mod tests {
     use aws_lambda_events::encodings::Body;
     use oms_domain::TenantId;
-    use oms_domain::access::{Actor, Role};
+    use oms_domain::kernel::access::{Actor, Role};
     use oms_domain::memory::{MemoryStore, fixtures};
     use oms_domain::usecases::returns::receive_return;
     use serde_json::json;
 
-    use oms_aws::routes::template::sample_request as request;
+    use oms_aws::edge::routes::template::sample_request as request;
 
     use super::*;
 
@@ -125,7 +125,7 @@ mod tests {
     #[test]
     fn the_template_routes_here_what_the_enum_serves_and_every_route_has_a_sample() {
         let template = include_str!("../../../infra/template.yaml");
-        oms_aws::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), SAMPLES);
+        oms_aws::edge::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), SAMPLES);
     }
 
     async fn call(store: &MemoryStore, event: ApiGatewayV2httpRequest) -> (i64, Value, ApiGatewayV2httpResponse) {

@@ -3,11 +3,13 @@
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use chrono::{DateTime, Utc};
-use oms_aws::http::{self, ApiRequest, ApiResponse};
-use oms_aws::routes::Routes;
+use oms_aws::edge::http::{self, ApiRequest, ApiResponse};
+use oms_aws::edge::routes::Routes;
 use oms_domain::order::Order;
 use oms_domain::ports::Store;
-use oms_domain::usecases::shipping::{Reporter, ShipmentStatusRequest, create_shipment, get_shipment, report_shipment};
+use oms_domain::usecases::shipments::{
+    Reporter, ShipmentStatusRequest, create_shipment, get_shipment, report_shipment,
+};
 use oms_domain::{AppError, OrderId};
 
 oms_aws::http_routes! {
@@ -70,7 +72,7 @@ mod tests {
     use oms_domain::ports::StockStore;
     use serde_json::{Value, json};
 
-    use oms_aws::routes::template::sample_request as request;
+    use oms_aws::edge::routes::template::sample_request as request;
 
     use super::*;
 
@@ -87,7 +89,7 @@ mod tests {
     #[test]
     fn the_template_routes_here_what_the_enum_serves_and_every_route_has_a_sample() {
         let template = include_str!("../../../infra/template.yaml");
-        oms_aws::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), SAMPLES);
+        oms_aws::edge::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), SAMPLES);
     }
 
     async fn call(store: &MemoryStore, event: ApiGatewayV2httpRequest) -> (i64, Value, ApiGatewayV2httpResponse) {

@@ -7,12 +7,12 @@
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use chrono::{DateTime, Utc};
-use oms_aws::http::{self, ApiResponse, SignedRequest};
-use oms_aws::routes::Routes;
+use oms_aws::edge::http::{self, ApiResponse, SignedRequest};
+use oms_aws::edge::routes::Routes;
 use oms_domain::AppError;
+use oms_domain::order::shipment::{ShipmentReport, ShipmentStatus};
 use oms_domain::ports::Store;
-use oms_domain::shipment::{ShipmentReport, ShipmentStatus};
-use oms_domain::usecases::shipping::{CallbackAnswer, CarrierCallback, Reporter, report_shipment};
+use oms_domain::usecases::shipments::{CallbackAnswer, CarrierCallback, Reporter, report_shipment};
 
 use crate::keys::{KeySource, Signers};
 
@@ -99,7 +99,7 @@ mod tests {
     #[test]
     fn the_template_routes_here_what_the_enum_serves_and_every_route_has_a_sample() {
         let template = include_str!("../../../infra/template.yaml");
-        oms_aws::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), &[SAMPLE]);
+        oms_aws::edge::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), &[SAMPLE]);
     }
     const DEMO_KEY: &[u8] = b"demo-tms-key-two-000";
     const DEMO_PREVIOUS: &[u8] = b"demo-tms-key-one-000";

@@ -47,7 +47,7 @@ pub trait KeySource: Send + Sync {
     fn load(&self) -> impl Future<Output = Result<String, AppError>> + Send;
 }
 
-impl KeySource for oms_aws::secrets::SecretString {
+impl KeySource for oms_aws::edge::secrets::SecretString {
     fn load(&self) -> impl Future<Output = Result<String, AppError>> + Send {
         self.current()
     }

@@ -9,8 +9,8 @@
 
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use oms_aws::runtime;
-use oms_aws::secrets::SecretString;
+use oms_aws::edge::runtime;
+use oms_aws::edge::secrets::SecretString;
 
 mod handler;
 mod keys;

@@ -5,9 +5,9 @@
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
-use oms_aws::http::decode;
-use oms_aws::inbound::admit_event;
-use oms_aws::task::TaskError;
+use oms_aws::edge::http::decode;
+use oms_aws::edge::inbound::admit_event;
+use oms_aws::edge::task::TaskError;
 use oms_domain::AppError;
 use oms_domain::integrations::IntegrationKind;
 use oms_domain::ports::Store;
@@ -37,9 +37,10 @@ pub async fn handle<S: Store>(store: &S, event: EventBridgeEvent, now: DateTime<
 
 #[cfg(test)]
 mod tests {
-    use oms_domain::inventory::{HubInput, HubType, Location, SkuInput, StockFilter};
+    use oms_domain::catalog::{HubInput, HubType, Location, SkuInput};
     use oms_domain::memory::{MemoryStore, fixtures};
     use oms_domain::ports::{CatalogStore, StockStore};
+    use oms_domain::stock::StockFilter;
     use oms_domain::{HubId, Sku, TenantId};
 
     use super::*;

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use aws_lambda_events::dynamodb::Event as StreamEvent;
-use oms_aws::http::{ApiRequest, SignedRequest};
+use oms_aws::edge::http::{ApiRequest, SignedRequest};
 use oms_aws::relay::outbox_records;
-use oms_domain::placement::PlacementPlan;
+use oms_domain::routing::PlacementPlan;
 use oms_domain::usecases::placement::PlacementRequest;
 
 fn samples(dir: &Path) -> Vec<PathBuf> {
@@ -83,7 +83,7 @@ fn every_sample_event_parses_as_its_trigger() {
                 for record in event.records {
                     let body: serde_json::Value = serde_json::from_str(record.body.as_deref().unwrap_or_default())
                         .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
-                    oms_aws::http::decode::<oms_domain::usecases::intake::ChannelOrder>(body)
+                    oms_aws::edge::http::decode::<oms_domain::usecases::channel_intake::ChannelOrder>(body)
                         .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
                 }
             }
@@ -91,7 +91,7 @@ fn every_sample_event_parses_as_its_trigger() {
                 let event: aws_lambda_events::eventbridge::EventBridgeEvent =
                     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
                 assert_eq!(event.source, "wms");
-                use oms_aws::http::decode;
+                use oms_aws::edge::http::decode;
                 use oms_domain::usecases::wms;
                 let parsed = match event.detail_type.as_str() {
                     "StockAdjusted" => decode::<wms::StockAdjusted>(event.detail).map(drop),

@@ -1,4 +1,4 @@
-//! What every route shares because it passes the same edge (`oms_aws::http`), added to each
+//! What every route shares because it passes the same edge (`oms_aws::edge::http`), added to each
 //! operation from what the operation takes, so no route can forget one: 400 when it has
 //! parameters or a body, 413 with a body (over 256 KB), 401 and 403 behind the JWT (a missing
 //! token, an unknown or `system` role), 503 everywhere (a dependency down). And each route's

@@ -158,7 +158,7 @@ mod tests {
         let template = include_str!("../../../infra/template.yaml");
         let binaries = template.lines().filter_map(|l| l.trim().strip_prefix("Binary: "));
         let in_template: std::collections::BTreeSet<String> = binaries
-            .flat_map(|binary| oms_aws::routes::template::http_routes(template, binary).unwrap_or_default())
+            .flat_map(|binary| oms_aws::edge::routes::template::http_routes(template, binary).unwrap_or_default())
             .collect();
         let documented: std::collections::BTreeSet<String> =
             routes().into_iter().map(|(method, path)| format!("{method} {path}")).collect();

@@ -3,16 +3,17 @@
 //! the `edge` module). The functions are never called; their doc comments are the operations'
 //! summaries.
 
+use oms_domain::catalog::{Hub, HubInput, SkuInput, SkuRecord};
 use oms_domain::integrations::{Integration, IntegrationInput, IntegrationKind, Principal, Revoked};
-use oms_domain::inventory::{Hub, HubInput, SkuInput, SkuRecord, StockInput, StockView};
 use oms_domain::order::StatusChange;
+use oms_domain::order::returns::OrderReturn;
+use oms_domain::order::shipment::OrderShipment;
 use oms_domain::ports::OrderPage;
-use oms_domain::returns::OrderReturn;
-use oms_domain::shipment::OrderShipment;
+use oms_domain::stock::{StockInput, StockView};
 use oms_domain::usecases::CreateOrderRequest;
 use oms_domain::usecases::orders::{AllocationRequest, CancelRequest, HoldRequest, OrderPatch, PriceDecisionRequest};
 use oms_domain::usecases::returns::{ConfirmRefundRequest, ReceiveRequest, RejectReturnRequest, ReturnRequest};
-use oms_domain::usecases::shipping::{CallbackAnswer, CarrierCallback, ShipmentRequest, ShipmentStatusRequest};
+use oms_domain::usecases::shipments::{CallbackAnswer, CarrierCallback, ShipmentRequest, ShipmentStatusRequest};
 use oms_domain::{HubId, Order, OrderId, OrderStatus, Sku};
 
 use crate::schemas::{Conflict, Document, Items, NotFound, PreconditionFailed, Unauthorized, Unprocessable};

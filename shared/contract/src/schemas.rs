@@ -1,4 +1,4 @@
-//! Bodies the edge builds itself rather than a domain type: the error shape (`oms_aws::http::
+//! Bodies the edge builds itself rather than a domain type: the error shape (`oms_aws::edge::http::
 //! error_response`) and the `{"items": [...]}` lists (`ApiResponse::items`). Each mirrors the code
 //! named on it; the fuzzer's response-schema check (tests/e2e/test_api_fuzz.py) holds them to
 //! what the stack answers. Every other body is the domain type the handler encodes or decodes.
@@ -90,7 +90,7 @@ error_response!(
     "A dependency is unavailable; retry after `Retry-After`"
 );
 
-/// A list: `{"items": [...]}` (`oms_aws::http::ApiResponse::items`).
+/// A list: `{"items": [...]}` (`oms_aws::edge::http::ApiResponse::items`).
 #[derive(Serialize, ToSchema)]
 pub struct Items<T: ToSchema> {
     /// The items.

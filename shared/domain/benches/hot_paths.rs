@@ -12,12 +12,13 @@ use chrono::{DateTime, TimeZone, Utc};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use rust_decimal::Decimal;
 
-use oms_domain::fulfillment::{Dispatch, ReportedLine, WarehouseReport};
-use oms_domain::inventory::{Hub, HubType, Location, SkuRecord, StockLevel};
+use oms_domain::catalog::{Hub, HubType, Location, SkuRecord};
+use oms_domain::order::fulfillment::{Dispatch, ReportedLine, WarehouseReport};
+use oms_domain::order::shipment::Package;
 use oms_domain::order::{Address, AllocationMode, Contact, Customer, FulfillmentPolicy};
-use oms_domain::placement::{HubLoads, PlannedReservation, RoutingWeights, plan_reservations, rank_hubs};
-use oms_domain::shipment::Package;
-use oms_domain::usecases::create_order::{CreateOrderRequest, LineRequest};
+use oms_domain::routing::{HubLoads, PlannedReservation, RoutingWeights, plan_reservations, rank_hubs};
+use oms_domain::stock::StockLevel;
+use oms_domain::usecases::orders::{CreateOrderRequest, LineRequest};
 use oms_domain::{Actor, Currency, HubId, Order, OrderStatus, Role, Sku, TenantId};
 
 /// SplitMix64: a small seeded generator, so the inputs are random-looking but the same each run.
@@ -299,7 +300,7 @@ fn routing(c: &mut Criterion) {
 
 // ---------------------------------------------------------------------------------------------
 // wms/apply_event: `Order::record_warehouse_report`, what `wms-events` applies to the order for
-// a PickCompleted / ShipCompleted (usecases::shipping::warehouse_report; the use case calls it
+// a PickCompleted / ShipCompleted (usecases::shipments::warehouse_report; the use case calls it
 // once more on a trial copy before a ShipCompleted, to refuse before taking a shipment number).
 
 /// An IN_FULFILLMENT order of 10 lines sent to two hubs: lines 1-6 all at HUB-A, lines 7-10

@@ -15,8 +15,8 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::AppError;
-use crate::ids::TenantId;
+use crate::kernel::error::AppError;
+use crate::kernel::ids::TenantId;
 
 /// How far ahead of the OMS's clock an integration's `occurred_at` (or event time) may be: clocks
 /// drift, but an event from the future is a mistake or a forgery.
@@ -106,7 +106,7 @@ impl TryFrom<String> for Principal {
 #[cfg(feature = "openapi")]
 impl utoipa::PartialSchema for Principal {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        crate::ids::text_schema("^[A-Za-z0-9_.-]+$", MAX_PRINCIPAL)
+        crate::kernel::ids::text_schema("^[A-Za-z0-9_.-]+$", MAX_PRINCIPAL)
     }
 }
 

@@ -6,32 +6,23 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod access;
 #[cfg(any(test, feature = "memory"))]
 pub mod arbitrary;
-pub mod error;
+pub mod catalog;
 pub mod events;
-pub mod fulfillment;
-pub mod ids;
 pub mod integrations;
-pub mod inventory;
-pub mod limits;
+pub mod kernel;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
-pub mod money;
 pub mod order;
-pub mod placement;
 pub mod ports;
-pub mod pricing;
-pub mod quantity;
-pub mod returns;
-pub mod shipment;
-pub mod status;
+pub mod routing;
+pub mod stock;
 pub mod usecases;
 
-pub use access::{Action, Actor, Role};
-pub use error::{AppError, ConflictOn, StoreError};
-pub use ids::{HubId, LineId, OrderId, Sku, TenantId};
-pub use money::Currency;
+pub use kernel::access::{Action, Actor, Role};
+pub use kernel::error::{AppError, ConflictOn, StoreError};
+pub use kernel::ids::{HubId, LineId, OrderId, Sku, TenantId};
+pub use kernel::money::Currency;
+pub use order::status::OrderStatus;
 pub use order::{Order, OrderLine};
-pub use status::OrderStatus;

@@ -10,15 +10,16 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::error::StoreError;
+use crate::catalog::{Hub, SkuRecord};
 use crate::events::OutboxMessage;
-use crate::ids::{HubId, OrderId, Sku, TenantId};
 use crate::integrations::{Integration, IntegrationKind, Principal};
-use crate::inventory::{Hub, SkuRecord, StockChange, StockFilter, StockLevel, StockMove};
-use crate::limits::{MAX_EVENT_BYTES, MAX_ORDER_BYTES};
-use crate::money::Currency;
+use crate::kernel::error::StoreError;
+use crate::kernel::ids::{HubId, OrderId, Sku, TenantId};
+use crate::kernel::limits::{MAX_EVENT_BYTES, MAX_ORDER_BYTES};
+use crate::kernel::money::Currency;
+use crate::order::status::OrderStatus;
 use crate::order::{Order, StatusChange};
-use crate::status::OrderStatus;
+use crate::stock::{StockChange, StockFilter, StockLevel, StockMove};
 
 /// A state change of one order, written atomically.
 #[derive(Debug, Clone)]
@@ -313,7 +314,7 @@ pub trait CatalogStore: Send + Sync {
         &self,
         tenant: &TenantId,
         day: NaiveDate,
-    ) -> impl Future<Output = Result<crate::placement::HubLoads, StoreError>> + Send;
+    ) -> impl Future<Output = Result<crate::routing::HubLoads, StoreError>> + Send;
     /// Counts one more order sent to each of `hubs` on `day`.
     fn count_dispatches(
         &self,

@@ -26,7 +26,7 @@
 
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 use chrono::{DateTime, Duration, Utc};
-use oms_domain::inventory::{MoveKind, StockMove};
+use oms_domain::stock::{MoveKind, StockMove};
 use oms_domain::{ConflictOn, OrderId, StoreError, TenantId};
 use rust_decimal::Decimal;
 

@@ -34,8 +34,8 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use oms_domain::catalog::{Hub, SkuRecord};
 use oms_domain::events::OutboxMessage;
-use oms_domain::inventory::{Hub, SkuRecord};
 use oms_domain::order::{Order, StatusChange};
 use oms_domain::ports::{
     CatalogStore, Counter, IdempotencyRecord, Lookup, OrderPage, OrderQuery, OrderStore, OrderWrite, ShipmentRef,
@@ -473,11 +473,7 @@ impl CatalogStore for DynamoStore {
         self.get(keys::hubs_pk(tenant), &keys::hub_sk(hub_id)).await?.map(from_item).transpose()
     }
 
-    async fn hub_loads(
-        &self,
-        tenant: &TenantId,
-        day: NaiveDate,
-    ) -> Result<oms_domain::placement::HubLoads, StoreError> {
+    async fn hub_loads(&self, tenant: &TenantId, day: NaiveDate) -> Result<oms_domain::routing::HubLoads, StoreError> {
         let items = self.query_all(None, PK, keys::hub_loads_pk(tenant, day), None).await?;
         Ok(items
             .iter()

@@ -11,10 +11,10 @@ use rust_decimal_macros::dec;
 use serde_json::{Value, json};
 
 use super::{DomainEvent, EventEnvelope, OutboxMessage};
-use crate::ids::TenantId;
-use crate::inventory::{MoveKind, StockLevel, StockMove};
+use crate::kernel::ids::TenantId;
 use crate::memory::{MemoryStore, fixtures};
-use crate::shipment::{ShipmentReport, ShipmentStatus};
+use crate::order::shipment::{ShipmentReport, ShipmentStatus};
+use crate::stock::{MoveKind, StockLevel, StockMove};
 
 /// Where a variant stands in [`DomainEvent::DETAIL_TYPES`]. The match is exhaustive on purpose:
 /// a new event does not compile here until this test builds one and it has a place in the list.
@@ -102,7 +102,7 @@ async fn every_event() -> Vec<EventEnvelope> {
     }))
     .unwrap();
     rich.lines[0].backordered = dec!(4);
-    let (hub, sku) = (crate::ids::HubId::parse("HUB1").unwrap(), order.lines[0].sku.clone());
+    let (hub, sku) = (crate::kernel::ids::HubId::parse("HUB1").unwrap(), order.lines[0].sku.clone());
     let approval = serde_json::from_value(json!({
         "requested_by": "sales-user", "requested_at": now, "discount": "1000",
         "lines": [{"line_id": "L1", "sku": "SKU1", "list_unit_price": "32000", "quoted_unit_price": "30000",
@@ -141,7 +141,7 @@ async fn every_event() -> Vec<EventEnvelope> {
             "reported_by": "tms", "recorded_at": now}))
         .unwrap(),
     ];
-    let rma: crate::returns::Return = serde_json::from_value(json!({
+    let rma: crate::order::returns::Return = serde_json::from_value(json!({
         "return_id": "RMA-20261122-0001", "status": "received", "created_by": "sales-user",
         "created_at": now, "updated_at": now,
         "lines": [{"order_line_id": "L1", "sku": "SKU1", "unit": "KG", "hub_id": "HUB1", "quantity": "2",
@@ -157,7 +157,7 @@ async fn every_event() -> Vec<EventEnvelope> {
         StockMove { hub_id: hub.clone(), sku: sku.clone(), quantity: dec!(4), kind: MoveKind::Shipment },
     ];
     let level = StockLevel { hub_id: hub.clone(), sku: sku.clone(), on_hand: dec!(5), reserved: dec!(2) };
-    let reservation = crate::placement::PlannedReservation {
+    let reservation = crate::routing::PlannedReservation {
         line_id: order.lines[0].line_id.clone(),
         sku,
         hub_id: hub,

@@ -17,9 +17,9 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{HubId, LineId, Sku};
-use crate::money::Currency;
-use crate::shipment::ShipmentStatus;
+use crate::kernel::ids::{HubId, LineId, Sku};
+use crate::kernel::money::Currency;
+use crate::order::shipment::ShipmentStatus;
 
 /// The customer as ordered (a snapshot taken with the order).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,8 +121,8 @@ pub struct OrderTotals {
     pub grand_total: Decimal,
 }
 
-impl From<&crate::pricing::OrderTotals> for OrderTotals {
-    fn from(t: &crate::pricing::OrderTotals) -> Self {
+impl From<&crate::order::pricing::OrderTotals> for OrderTotals {
+    fn from(t: &crate::order::pricing::OrderTotals) -> Self {
         Self {
             products: t.products,
             shipping: t.shipping,
@@ -148,8 +148,8 @@ pub struct LineTotals {
     pub gross: Decimal,
 }
 
-impl From<&crate::pricing::LineTotals> for LineTotals {
-    fn from(t: &crate::pricing::LineTotals) -> Self {
+impl From<&crate::order::pricing::LineTotals> for LineTotals {
+    fn from(t: &crate::order::pricing::LineTotals) -> Self {
         Self { products: t.products, shipping: t.shipping, net: t.net, tax: t.tax, gross: t.gross }
     }
 }
@@ -395,8 +395,8 @@ pub struct StockMove {
     pub kind: MoveKind,
 }
 
-impl From<&crate::inventory::StockMove> for StockMove {
-    fn from(m: &crate::inventory::StockMove) -> Self {
+impl From<&crate::stock::StockMove> for StockMove {
+    fn from(m: &crate::stock::StockMove) -> Self {
         Self { hub_id: m.hub_id.clone(), sku: m.sku.clone(), quantity: m.quantity, kind: m.kind.into() }
     }
 }
@@ -420,12 +420,12 @@ impl MoveKind {
     }
 }
 
-impl From<crate::inventory::MoveKind> for MoveKind {
-    fn from(k: crate::inventory::MoveKind) -> Self {
+impl From<crate::stock::MoveKind> for MoveKind {
+    fn from(k: crate::stock::MoveKind) -> Self {
         match k {
-            crate::inventory::MoveKind::Reservation => Self::Reservation,
-            crate::inventory::MoveKind::Shipment => Self::Shipment,
-            crate::inventory::MoveKind::Receipt => Self::Receipt,
+            crate::stock::MoveKind::Reservation => Self::Reservation,
+            crate::stock::MoveKind::Shipment => Self::Shipment,
+            crate::stock::MoveKind::Receipt => Self::Receipt,
         }
     }
 }
@@ -443,8 +443,8 @@ pub struct Reservation {
     pub quantity: Decimal,
 }
 
-impl From<&crate::placement::PlannedReservation> for Reservation {
-    fn from(r: &crate::placement::PlannedReservation) -> Self {
+impl From<&crate::routing::PlannedReservation> for Reservation {
+    fn from(r: &crate::routing::PlannedReservation) -> Self {
         Self { line_id: r.line_id.clone(), sku: r.sku.clone(), hub_id: r.hub_id.clone(), quantity: r.quantity }
     }
 }
@@ -471,8 +471,8 @@ pub struct FulfillmentLine {
     pub shipped: Decimal,
 }
 
-impl From<&crate::fulfillment::FulfillmentLine> for FulfillmentLine {
-    fn from(l: &crate::fulfillment::FulfillmentLine) -> Self {
+impl From<&crate::order::fulfillment::FulfillmentLine> for FulfillmentLine {
+    fn from(l: &crate::order::fulfillment::FulfillmentLine) -> Self {
         Self {
             order_line_id: l.order_line_id.clone(),
             sku: l.sku.clone(),
@@ -523,8 +523,8 @@ pub struct Shipment {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<&crate::shipment::Shipment> for Shipment {
-    fn from(s: &crate::shipment::Shipment) -> Self {
+impl From<&crate::order::shipment::Shipment> for Shipment {
+    fn from(s: &crate::order::shipment::Shipment) -> Self {
         Self {
             shipment_id: s.shipment_id.clone(),
             shipment_type: s.shipment_type.into(),
@@ -553,11 +553,11 @@ pub enum ShipmentType {
     External,
 }
 
-impl From<crate::shipment::ShipmentType> for ShipmentType {
-    fn from(t: crate::shipment::ShipmentType) -> Self {
+impl From<crate::order::shipment::ShipmentType> for ShipmentType {
+    fn from(t: crate::order::shipment::ShipmentType) -> Self {
         match t {
-            crate::shipment::ShipmentType::Internal => Self::Internal,
-            crate::shipment::ShipmentType::External => Self::External,
+            crate::order::shipment::ShipmentType::Internal => Self::Internal,
+            crate::order::shipment::ShipmentType::External => Self::External,
         }
     }
 }
@@ -577,8 +577,8 @@ pub struct ShipmentLine {
     pub quantity: Decimal,
 }
 
-impl From<&crate::shipment::ShipmentLine> for ShipmentLine {
-    fn from(l: &crate::shipment::ShipmentLine) -> Self {
+impl From<&crate::order::shipment::ShipmentLine> for ShipmentLine {
+    fn from(l: &crate::order::shipment::ShipmentLine) -> Self {
         Self {
             order_line_id: l.order_line_id.clone(),
             sku: l.sku.clone(),
@@ -608,8 +608,8 @@ pub struct Package {
     pub label_url: Option<String>,
 }
 
-impl From<&crate::shipment::Package> for Package {
-    fn from(p: &crate::shipment::Package) -> Self {
+impl From<&crate::order::shipment::Package> for Package {
+    fn from(p: &crate::order::shipment::Package) -> Self {
         Self {
             package_number: p.package_number.clone(),
             weight_kg: p.weight_kg,
@@ -651,8 +651,8 @@ pub struct TrackingEvent {
     pub recorded_at: DateTime<Utc>,
 }
 
-impl From<&crate::shipment::TrackingEvent> for TrackingEvent {
-    fn from(t: &crate::shipment::TrackingEvent) -> Self {
+impl From<&crate::order::shipment::TrackingEvent> for TrackingEvent {
+    fn from(t: &crate::order::shipment::TrackingEvent) -> Self {
         Self {
             status: t.status,
             occurred_at: t.occurred_at,
@@ -692,8 +692,8 @@ pub struct ReturnLine {
     pub disposition: Option<Disposition>,
 }
 
-impl From<&crate::returns::ReturnLine> for ReturnLine {
-    fn from(l: &crate::returns::ReturnLine) -> Self {
+impl From<&crate::order::returns::ReturnLine> for ReturnLine {
+    fn from(l: &crate::order::returns::ReturnLine) -> Self {
         Self {
             order_line_id: l.order_line_id.clone(),
             sku: l.sku.clone(),
@@ -721,12 +721,12 @@ pub enum Disposition {
     Repair,
 }
 
-impl From<crate::returns::Disposition> for Disposition {
-    fn from(d: crate::returns::Disposition) -> Self {
+impl From<crate::order::returns::Disposition> for Disposition {
+    fn from(d: crate::order::returns::Disposition) -> Self {
         match d {
-            crate::returns::Disposition::Restock => Self::Restock,
-            crate::returns::Disposition::Dispose => Self::Dispose,
-            crate::returns::Disposition::Repair => Self::Repair,
+            crate::order::returns::Disposition::Restock => Self::Restock,
+            crate::order::returns::Disposition::Dispose => Self::Dispose,
+            crate::order::returns::Disposition::Repair => Self::Repair,
         }
     }
 }
@@ -754,8 +754,8 @@ pub struct Refund {
     pub confirmed_at: Option<DateTime<Utc>>,
 }
 
-impl From<&crate::returns::Refund> for Refund {
-    fn from(r: &crate::returns::Refund) -> Self {
+impl From<&crate::order::returns::Refund> for Refund {
+    fn from(r: &crate::order::returns::Refund) -> Self {
         Self {
             currency: r.currency,
             lines: r.lines.iter().map(Into::into).collect(),
@@ -790,8 +790,8 @@ pub struct RefundLine {
     pub gross: Decimal,
 }
 
-impl From<&crate::returns::RefundLine> for RefundLine {
-    fn from(l: &crate::returns::RefundLine) -> Self {
+impl From<&crate::order::returns::RefundLine> for RefundLine {
+    fn from(l: &crate::order::returns::RefundLine) -> Self {
         Self {
             order_line_id: l.order_line_id.clone(),
             sku: l.sku.clone(),

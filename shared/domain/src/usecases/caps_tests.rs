@@ -5,15 +5,15 @@ use chrono::Utc;
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use crate::access::{Actor, Role};
-use crate::error::AppError;
-use crate::ids::{OrderId, TenantId};
-use crate::limits::{MAX_EXTERNAL_ID, MAX_PACKAGES, MAX_REQUEST_EVENTS, MAX_RETURNS, MAX_SHIPMENTS};
+use crate::kernel::access::{Actor, Role};
+use crate::kernel::error::AppError;
+use crate::kernel::ids::{OrderId, TenantId};
+use crate::kernel::limits::{MAX_EXTERNAL_ID, MAX_PACKAGES, MAX_REQUEST_EVENTS, MAX_RETURNS, MAX_SHIPMENTS};
 use crate::memory::MemoryStore;
 use crate::ports::OrderStore;
 use crate::usecases::orders::{allocate_line, confirm_allocation};
 use crate::usecases::returns::{approve_return, create_return};
-use crate::usecases::shipping::{Reporter, create_shipment, report_shipment};
+use crate::usecases::shipments::{Reporter, create_shipment, report_shipment};
 use crate::usecases::wms::fulfillment_accepted;
 
 fn as_role(tenant: &TenantId, role: Role) -> Actor {
@@ -87,7 +87,7 @@ async fn shipments_and_returns_stop_at_their_caps_and_the_order_stays_writable()
     assert!(matches!(refused, Err(AppError::Conflict { code: "too_many_shipments", .. })), "{refused:?}");
     assert_eq!(version(&store, &tenant, &id).await, before);
     let status =
-        serde_json::from_value::<crate::usecases::shipping::ShipmentStatusRequest>(json!({"status": "IN_TRANSIT"}))
+        serde_json::from_value::<crate::usecases::shipments::ShipmentStatusRequest>(json!({"status": "IN_TRANSIT"}))
             .unwrap()
             .into_report(Utc::now())
             .unwrap();

@@ -5,15 +5,15 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::error::{AppError, ConflictOn, StoreError};
-use crate::fulfillment::{ReportedLine, WarehouseReport};
-use crate::ids::{HubId, Sku, TenantId};
-use crate::inventory::StockChange;
+use crate::kernel::error::{AppError, ConflictOn, StoreError};
+use crate::kernel::ids::{HubId, Sku, TenantId};
+use crate::kernel::quantity::non_negative_quantity;
+use crate::order::fulfillment::{ReportedLine, WarehouseReport};
+use crate::order::shipment::Package;
 use crate::ports::Store;
-use crate::quantity::non_negative_quantity;
-use crate::shipment::Package;
-use crate::usecases::idempotency::Changed;
-use crate::usecases::shipping::warehouse_report;
+use crate::stock::StockChange;
+use crate::usecases::shipments::warehouse_report;
+use crate::usecases::unit_of_work::Changed;
 
 /// `StockAdjusted`: the warehouse counted a SKU at a hub.
 #[derive(Debug, Deserialize)]
@@ -170,9 +170,10 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
-    use crate::inventory::{HubInput, HubType, Location, SkuInput, StockFilter};
+    use crate::catalog::{HubInput, HubType, Location, SkuInput};
     use crate::memory::MemoryStore;
     use crate::ports::{CatalogStore, StockStore};
+    use crate::stock::StockFilter;
 
     async fn store() -> MemoryStore {
         let store = MemoryStore::new();

@@ -1,6 +1,6 @@
 //! The endpoint, the client and the table.
 //!
-//! The client is built from `oms_aws::runtime::aws_config()`, the configuration every function
+//! The client is built from `oms_aws::edge::runtime::aws_config()`, the configuration every function
 //! starts with (retries, timeouts, HTTP client), pointed at the endpoint the benchmark names.
 //! An endpoint is required: these tools write tens of thousands of items and must never reach
 //! a real account because an environment variable was missing.
@@ -51,7 +51,7 @@ impl Target {
     /// A client configured as the functions' is, at this endpoint, counting its requests into
     /// `probe` when given.
     pub async fn client(&self, probe: Option<&Probe>) -> Result<Client, Error> {
-        let sdk = oms_aws::runtime::aws_config().await;
+        let sdk = oms_aws::edge::runtime::aws_config().await;
         if sdk.region().is_none() {
             return Err("set AWS_REGION (any region for DynamoDB Local, e.g. us-east-1)".into());
         }

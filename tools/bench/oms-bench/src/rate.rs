@@ -25,15 +25,14 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use oms_aws::DynamoStore;
 use oms_aws::dynamo::keys;
-use oms_domain::inventory::StockChange;
 use oms_domain::ports::StockStore;
+use oms_domain::stock::StockChange;
 use oms_domain::{HubId, OrderId, Sku, TenantId};
 use serde::Serialize;
 
-use crate::Error;
 use crate::dynamo::{Target, ensure_table, sdk_error};
-use crate::seed;
 use crate::stats::{Latency, ratio};
+use crate::{Error, seed};
 
 /// An item as the SDK sees it.
 type Item = std::collections::HashMap<String, AttributeValue>;

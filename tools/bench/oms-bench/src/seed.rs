@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use oms_aws::DynamoStore;
-use oms_domain::usecases::inventory::put_sku;
+use oms_domain::usecases::catalog::put_sku;
 use oms_domain::usecases::{CreateOrderRequest, IdempotencyKey, create_order};
 use oms_domain::{Actor, Order, Role, Sku, TenantId};
 use serde_json::{Value, json};

@@ -1,0 +1,75 @@
+//! Errors of Step Functions task functions. The ASL matches `errorType` in `Retry`/`Catch`, so
+//! every [`AppError`] maps to one of a few stable names here, and nowhere else.
+
+use lambda_runtime::Diagnostic;
+use oms_domain::AppError;
+
+/// A task failure, reported to Step Functions under a stable name.
+#[derive(Debug)]
+pub struct TaskError(pub AppError);
+
+impl From<AppError> for TaskError {
+    fn from(err: AppError) -> Self {
+        Self(err)
+    }
+}
+
+impl TaskError {
+    /// The `errorType` the ASL matches:
+    /// - `PlanStale`: stock or the order changed under a placement plan; plan again.
+    /// - `OrderNotPlaceable`: the order no longer awaits this step (cancelled, done); stop.
+    /// - `Retryable`: a dependency was throttled or unreachable; retry with backoff.
+    /// - `InvalidInput`: the task input is wrong; retrying cannot help.
+    /// - `Forbidden`: the sender may not do this (an integration acting for a tenant it is not
+    ///   registered for); retrying cannot help.
+    /// - `Unexpected`: a bug or unknown failure.
+    pub fn name(&self) -> &'static str {
+        match &self.0 {
+            AppError::Conflict { code: "plan_stale", .. } => "PlanStale",
+            // The order changed between read and write (a hold, an edit): doing it again reads
+            // the new state.
+            AppError::Conflict { code: "concurrent_update", .. } => "Retryable",
+            AppError::Conflict { .. } | AppError::NotFound(_) => "OrderNotPlaceable",
+            AppError::Unavailable(_) => "Retryable",
+            AppError::Invalid { .. } | AppError::Unprocessable { .. } | AppError::PayloadTooLarge { .. } => {
+                "InvalidInput"
+            }
+            AppError::Forbidden(_) => "Forbidden",
+            AppError::Unauthenticated | AppError::PreconditionFailed { .. } | AppError::Unexpected(_) => "Unexpected",
+        }
+    }
+}
+
+impl From<TaskError> for Diagnostic {
+    fn from(err: TaskError) -> Self {
+        let name = err.name();
+        if name == "Unexpected" {
+            tracing::error!(error = ?err.0, "task failed unexpectedly");
+        } else {
+            tracing::warn!(error_type = name, error = %err.0, "task failed");
+        }
+        Diagnostic { error_type: name.to_owned(), error_message: err.0.to_string() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_names_the_asl_matches() {
+        let name = |e: AppError| TaskError(e).name();
+        assert_eq!(name(AppError::conflict("plan_stale", "x")), "PlanStale");
+        assert_eq!(name(AppError::conflict("not_placeable", "x")), "OrderNotPlaceable");
+        assert_eq!(name(AppError::NotFound("order")), "OrderNotPlaceable");
+        assert_eq!(name(AppError::conflict("concurrent_update", "x")), "Retryable");
+        assert_eq!(name(AppError::Unavailable("throttled".into())), "Retryable");
+        assert_eq!(name(AppError::invalid("x", "y")), "InvalidInput");
+        assert_eq!(name(AppError::Forbidden("not registered".into())), "Forbidden");
+        assert_eq!(name(AppError::unexpected("boom")), "Unexpected");
+        let asl = include_str!("../../../../statemachines/order-placement.asl.json");
+        for matched in ["PlanStale", "OrderNotPlaceable", "Retryable"] {
+            assert!(asl.contains(&format!("\"{matched}\"")), "the ASL must match {matched}");
+        }
+    }
+}

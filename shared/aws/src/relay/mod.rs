@@ -1,0 +1,907 @@
+//! The outbox relay: publishes outbox messages, which the table stream delivers in commit order,
+//! to EventBridge (events) and Step Functions (workflow starts).
+//!
+//! Nothing is dropped. Every message ends one of three ways:
+//! - delivered;
+//! - parked, when it can never be delivered as it is (an event whose entry alone is over
+//!   EventBridge's 256 KB, an entry or start refused for its content, an outbox item that cannot
+//!   be read): written whole as its own item with the reason ([`Parking`]) and counted in the
+//!   `ParkedEvents` alarm metric, and the relay goes on with the records after it;
+//! - left to the stream, when it failed for a reason that passes (throttling, an outage, a
+//!   parking write that failed): the batch stops at that record and reports it, so the stream
+//!   redelivers from there and nothing after it is skipped.
+//!
+//! `PutEvents` requests are built within EventBridge's limits as EventBridge counts them
+//! ([`entry_size`], [`MAX_REQUEST_ENTRIES`], [`MAX_REQUEST_BYTES`]), on the very bytes sent
+//! ([`EventEntry`]), so a burst of big events cannot fail a whole request over and over.
+//!
+//! Delivery is at least once: records before a stop may be published again. Consumers
+//! deduplicate events on `event_id`; a repeated workflow start (Express starts are at least once)
+//! finds the order already placed and ends without doing anything.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::str::FromStr;
+
+use aws_lambda_events::dynamodb::Event as StreamEvent;
+use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use aws_sdk_eventbridge::types::PutEventsRequestEntry;
+use chrono::{DateTime, Utc};
+use oms_domain::events::{EventEnvelope, OutboxMessage, Workflow};
+use oms_domain::ports::{CatalogStore, StockStore};
+use oms_domain::stock::{StockFilter, StockLevel, stock_signals};
+use oms_domain::{HubId, Sku, StoreError, TenantId};
+use rust_decimal::Decimal;
+
+use crate::dynamo::keys;
+use crate::metering;
+
+pub use oms_domain::events::EVENT_SOURCE;
+/// EventBridge's limit of entries per `PutEvents` request.
+pub const MAX_REQUEST_ENTRIES: usize = 10;
+/// EventBridge's limit of a `PutEvents` request's total size (so of one entry too), counted by
+/// [`entry_size`]; the same limit every change's events were checked against when it committed.
+pub const MAX_REQUEST_BYTES: usize = oms_domain::kernel::limits::MAX_EVENT_BYTES;
+/// The alarm metric of messages parked.
+pub const PARKED_METRIC: &str = "ParkedEvents";
+
+/// The size EventBridge counts for a `PutEvents` entry of the OMS (`Time` set, source `oms`, no
+/// `Resources`): one statement of the rule, in the domain, where commits check their events.
+pub fn entry_size(detail_type: &str, detail: &str) -> usize {
+    EventEnvelope::entry_size_of(detail_type, detail)
+}
+
+/// One `PutEvents` entry, the envelope serialized once: its size is counted on the bytes the
+/// publisher sends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventEntry {
+    /// The envelope's `event_id` (for logs).
+    pub event_id: String,
+    /// The entry's `DetailType`.
+    pub detail_type: &'static str,
+    /// The entry's `Detail`: the serialized [`EventEnvelope`].
+    pub detail: String,
+    /// The entry's `Time`.
+    pub time: DateTime<Utc>,
+}
+
+impl EventEntry {
+    /// The entry of an event.
+    pub fn new(envelope: &EventEnvelope) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            event_id: envelope.event_id.clone(),
+            detail_type: envelope.event.detail_type(),
+            detail: serde_json::to_string(envelope)?,
+            time: envelope.occurred_at,
+        })
+    }
+
+    /// Its size as EventBridge counts it.
+    pub fn size(&self) -> usize {
+        entry_size(self.detail_type, &self.detail)
+    }
+}
+
+/// What became of one entry or one workflow start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Delivered.
+    Accepted,
+    /// Not delivered, for a reason that passes: try again later.
+    Retry(String),
+    /// Refused for what it is: it will be refused every time.
+    Rejected(String),
+}
+
+/// Where outbox messages go.
+pub trait Publisher: Sync {
+    /// Puts one request's entries (within [`MAX_REQUEST_ENTRIES`] and [`MAX_REQUEST_BYTES`]);
+    /// one outcome per entry, in order. A request that fails as a whole is a `Retry` of each.
+    fn publish(&self, entries: &[EventEntry]) -> impl Future<Output = Vec<Outcome>> + Send;
+    /// Starts a workflow execution; an execution of that name existing already counts as
+    /// accepted.
+    fn start(&self, workflow: Workflow, name: &str, input: &serde_json::Value) -> impl Future<Output = Outcome> + Send;
+}
+
+/// A message the relay could never deliver, as it is kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParkedMessage {
+    /// Owner, when known (an unreadable item's key may not name one).
+    pub tenant_id: Option<TenantId>,
+    /// The event id or execution name; the stream sequence number of an unreadable item.
+    pub message_id: String,
+    /// The outbox message as JSON (put it back in the outbox to re-drive it), or an unreadable
+    /// item's raw text.
+    pub message: String,
+    /// Why it could not be delivered.
+    pub reason: String,
+    /// The stream record it came in.
+    pub sequence_number: String,
+    /// When it was parked.
+    pub parked_at: DateTime<Utc>,
+}
+
+/// Where undeliverable messages are kept.
+pub trait Parking: Sync {
+    /// Keeps the message; writing it again (a redelivered record) replaces it.
+    fn park(&self, parked: &ParkedMessage) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// A decoded stream record: its sequence number and the outbox message it carries.
+pub type OutboxRecord = (String, OutboxMessage);
+
+/// An outbox item that could not be read: it is parked as it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unreadable {
+    /// The tenant its key names, if it names one.
+    pub tenant_id: Option<TenantId>,
+    /// Its `message` attribute, or the whole item as DynamoDB JSON when that is missing.
+    pub raw: String,
+    /// What is wrong with it.
+    pub error: String,
+}
+
+/// What the relay is to send for one stream record, in order.
+#[derive(Debug, Clone, PartialEq)]
+// Items live for one batch; boxing the message would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum Outgoing {
+    /// A message to deliver.
+    Message(OutboxMessage),
+    /// An outbox item to park.
+    Unreadable(Unreadable),
+}
+
+/// A record of the table stream the relay cares about.
+#[derive(Debug, Clone, PartialEq)]
+// Items live for one batch; boxing the message would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum StreamItem {
+    /// An outbox item: publish its message.
+    Outbox(OutboxMessage),
+    /// An outbox item that cannot be read: park it.
+    Unreadable(Unreadable),
+    /// A stock item changed: tell the world what the change means (see
+    /// [`oms_domain::stock::stock_signals`]).
+    Stock {
+        /// The stream record's id: derived events take their ids from it, so a redelivered
+        /// record publishes the same event ids.
+        record_id: String,
+        /// Owner.
+        tenant_id: TenantId,
+        /// When the change happened.
+        at: DateTime<Utc>,
+        /// The level before (none for a new item).
+        before: Option<StockLevel>,
+        /// The level after.
+        after: StockLevel,
+    },
+}
+
+type Image = HashMap<String, serde_dynamo::AttributeValue>;
+
+fn text(image: &Image, name: &str) -> Option<String> {
+    match image.get(name) {
+        Some(serde_dynamo::AttributeValue::S(text)) => Some(text.clone()),
+        _ => None,
+    }
+}
+
+fn number(image: &Image, name: &str) -> Option<Decimal> {
+    match image.get(name) {
+        Some(serde_dynamo::AttributeValue::N(n)) => Decimal::from_str(n).or_else(|_| Decimal::from_scientific(n)).ok(),
+        _ => None,
+    }
+}
+
+fn stock_level(image: &Image) -> Option<StockLevel> {
+    Some(StockLevel {
+        hub_id: HubId::parse(text(image, "hub_id")?).ok()?,
+        sku: Sku::parse(text(image, "sku")?).ok()?,
+        on_hand: number(image, "on_hand")?,
+        reserved: number(image, "reserved").unwrap_or_default(),
+    })
+}
+
+/// An outbox item's message, or the item as it is when the message cannot be read.
+fn outbox_item(image: &Image) -> StreamItem {
+    let unreadable = |raw: String, error: String| {
+        let tenant_id = text(image, keys::PK).as_deref().and_then(keys::tenant_of);
+        StreamItem::Unreadable(Unreadable { tenant_id, raw, error })
+    };
+    match text(image, "message") {
+        Some(raw) => match serde_json::from_str::<OutboxMessage>(&raw) {
+            Ok(message) => StreamItem::Outbox(message),
+            Err(err) => unreadable(raw, format!("undecodable outbox message: {err}")),
+        },
+        None => {
+            unreadable(serde_json::to_string(image).unwrap_or_default(), "outbox item without a message".to_owned())
+        }
+    }
+}
+
+/// The records of a stream batch the relay acts on, with their sequence numbers. Other records
+/// (the event source mapping filters them out in AWS) are skipped.
+pub fn stream_items(event: StreamEvent) -> Vec<(String, StreamItem)> {
+    event
+        .records
+        .into_iter()
+        .filter_map(|record| {
+            let sequence = record.change.sequence_number.clone().unwrap_or_default();
+            let new: Image = record.change.new_image.into();
+            let item = match text(&new, "entity").as_deref() {
+                Some("OUTBOX") => outbox_item(&new),
+                Some("STOCK") => {
+                    let old: Image = record.change.old_image.into();
+                    let tenant_id = TenantId::parse(text(&new, "tenant_id")?).ok()?;
+                    let at = DateTime::from_timestamp(record.change.approximate_creation_date_time.timestamp(), 0)
+                        .unwrap_or_else(Utc::now);
+                    StreamItem::Stock {
+                        record_id: record.event_id.clone(),
+                        tenant_id,
+                        at,
+                        before: stock_level(&old),
+                        after: stock_level(&new)?,
+                    }
+                }
+                _ => return None,
+            };
+            Some((sequence, item))
+        })
+        .collect()
+}
+
+/// The outbox messages in a stream batch that can be read (what the outbox relay publishes of
+/// it).
+pub fn outbox_records(event: StreamEvent) -> Vec<OutboxRecord> {
+    stream_items(event)
+        .into_iter()
+        .filter_map(|(sequence, item)| match item {
+            StreamItem::Outbox(message) => Some((sequence, message)),
+            StreamItem::Unreadable(_) | StreamItem::Stock { .. } => None,
+        })
+        .collect()
+}
+
+/// Turns stream items into what to send, in order. A stock record is one shard of a hub's
+/// stock: what it means is judged on the hub's total (read now; the shard's own change gives the
+/// total before), against the SKU's low-stock threshold. If a read fails, the items from there
+/// on are left for the stream to redeliver (the sequence number is returned).
+pub async fn messages<C: CatalogStore + StockStore>(
+    store: &C,
+    items: Vec<(String, StreamItem)>,
+) -> (Vec<(String, Outgoing)>, Option<String>) {
+    let mut out = Vec::new();
+    for (sequence, item) in items {
+        match item {
+            StreamItem::Outbox(message) => out.push((sequence, Outgoing::Message(message))),
+            StreamItem::Unreadable(unreadable) => out.push((sequence, Outgoing::Unreadable(unreadable))),
+            StreamItem::Stock { record_id, tenant_id, at, before, after } => {
+                let signals = match stock_meaning(store, &tenant_id, before.as_ref(), &after).await {
+                    Ok(signals) => signals,
+                    Err(err) => {
+                        tracing::warn!(%sequence, %err, "stock lookup failed; the stream will retry");
+                        return (out, Some(sequence));
+                    }
+                };
+                for (n, event) in signals.into_iter().enumerate() {
+                    let envelope = EventEnvelope {
+                        event_id: format!("{record_id}-{n}"),
+                        tenant_id: tenant_id.clone(),
+                        occurred_at: at,
+                        event,
+                    };
+                    out.push((sequence.clone(), Outgoing::Message(OutboxMessage::Event(envelope))));
+                }
+            }
+        }
+    }
+    (out, None)
+}
+
+/// The signals of one shard's change, judged on the hub's totals.
+async fn stock_meaning<C: CatalogStore + StockStore>(
+    store: &C,
+    tenant: &TenantId,
+    before: Option<&StockLevel>,
+    after: &StockLevel,
+) -> Result<Vec<oms_domain::events::DomainEvent>, oms_domain::StoreError> {
+    let filter = StockFilter { sku: Some(after.sku.clone()), hub_id: Some(after.hub_id.clone()) };
+    let total_after = store.list_stock(tenant, &filter).await?.into_iter().next().unwrap_or_else(|| after.clone());
+    let (was_on_hand, was_reserved) = before.map_or((Decimal::ZERO, Decimal::ZERO), |b| (b.on_hand, b.reserved));
+    let total_before = StockLevel {
+        on_hand: total_after.on_hand - (after.on_hand - was_on_hand),
+        reserved: total_after.reserved - (after.reserved - was_reserved),
+        ..total_after.clone()
+    };
+    let fell = total_after.available() < total_before.available();
+    let threshold = if fell {
+        store
+            .get_skus(tenant, std::slice::from_ref(&after.sku))
+            .await?
+            .first()
+            .map(|s| s.low_stock_threshold)
+            .unwrap_or_default()
+    } else {
+        Decimal::ZERO
+    };
+    let existed = before.is_some() || total_before.on_hand > Decimal::ZERO;
+    Ok(stock_signals(existed.then_some(&total_before), &total_after, threshold))
+}
+
+/// The failure response for a record the relay could not get to.
+pub fn failure(sequence: String) -> DynamoDbEventResponse {
+    let mut failure = DynamoDbBatchItemFailure::default();
+    failure.item_identifier = Some(sequence);
+    let mut response = DynamoDbEventResponse::default();
+    response.batch_item_failures.push(failure);
+    response
+}
+
+/// One record's share of the work, prepared before anything is sent.
+enum Step<'a> {
+    /// The event at this index of the entries.
+    Put(usize),
+    /// A workflow to start.
+    Start(Workflow, &'a str, &'a serde_json::Value),
+    /// Undeliverable as it is: park it, for this reason.
+    Park(String),
+}
+
+/// Parks undeliverable messages and counts them.
+struct Parker<'a, K> {
+    parking: &'a K,
+    parked: u64,
+}
+
+impl<K: Parking> Parker<'_, K> {
+    /// Parks a record's message whole; a write that fails stops the batch there.
+    async fn park(&mut self, record: &(String, Outgoing), reason: String) -> Result<(), String> {
+        let (sequence, outgoing) = record;
+        let (tenant_id, message_id, message) = match outgoing {
+            Outgoing::Message(message) => {
+                let id = match message {
+                    OutboxMessage::Event(e) => e.event_id.clone(),
+                    OutboxMessage::StartWorkflow { execution_name, .. } => execution_name.clone(),
+                };
+                let json = serde_json::to_string(message).map_err(|e| format!("parking: {e}"))?;
+                (Some(message.tenant_id().clone()), id, json)
+            }
+            Outgoing::Unreadable(u) => (u.tenant_id.clone(), sequence.clone(), u.raw.clone()),
+        };
+        let parked = ParkedMessage {
+            tenant_id,
+            message_id,
+            message,
+            reason,
+            sequence_number: sequence.clone(),
+            parked_at: Utc::now(),
+        };
+        self.parking.park(&parked).await.map_err(|e| format!("parking failed: {e}"))?;
+        tracing::error!(
+            %sequence,
+            tenant = %parked.tenant_id.as_ref().map(ToString::to_string).unwrap_or_default(),
+            message_id = %parked.message_id,
+            reason = %parked.reason,
+            "undeliverable message parked"
+        );
+        self.parked += 1;
+        Ok(())
+    }
+}
+
+/// What to do with each record, and the events' entries.
+fn plan(records: &[(String, Outgoing)]) -> (Vec<Step<'_>>, Vec<EventEntry>) {
+    let mut steps = Vec::with_capacity(records.len());
+    let mut entries = Vec::new();
+    for (_, outgoing) in records {
+        steps.push(match outgoing {
+            Outgoing::Unreadable(u) => Step::Park(u.error.clone()),
+            Outgoing::Message(OutboxMessage::StartWorkflow { workflow, execution_name, input, .. }) => {
+                Step::Start(*workflow, execution_name, input)
+            }
+            Outgoing::Message(OutboxMessage::Event(envelope)) => match EventEntry::new(envelope) {
+                Ok(entry) if entry.size() > MAX_REQUEST_BYTES => Step::Park(format!(
+                    "the event's PutEvents entry is {} bytes, over EventBridge's {MAX_REQUEST_BYTES}",
+                    entry.size()
+                )),
+                Ok(entry) => {
+                    entries.push(entry);
+                    Step::Put(entries.len() - 1)
+                }
+                Err(err) => Step::Park(format!("the event cannot be serialized: {err}")),
+            },
+        });
+    }
+    (steps, entries)
+}
+
+/// How many of the entries, from the first, make one request within EventBridge's limits (at
+/// least one: each entry is within them alone).
+fn request_len(entries: &[EventEntry]) -> usize {
+    let mut bytes = 0;
+    let fit = entries.iter().take(MAX_REQUEST_ENTRIES).take_while(|e| {
+        bytes += e.size();
+        bytes <= MAX_REQUEST_BYTES
+    });
+    fit.count().max(1)
+}
+
+/// Sends the records in order; stops at the first that failed for a reason that passes, and
+/// returns its index and the reason.
+async fn send<P: Publisher, K: Parking>(
+    publisher: &P,
+    parker: &mut Parker<'_, K>,
+    records: &[(String, Outgoing)],
+) -> Result<(), (usize, String)> {
+    let (steps, entries) = plan(records);
+    let mut i = 0;
+    while i < steps.len() {
+        match &steps[i] {
+            Step::Park(reason) => parker.park(&records[i], reason.clone()).await.map_err(|e| (i, e))?,
+            Step::Start(workflow, name, input) => match publisher.start(*workflow, name, input).await {
+                Outcome::Accepted => {}
+                Outcome::Rejected(reason) => parker.park(&records[i], reason).await.map_err(|e| (i, e))?,
+                Outcome::Retry(reason) => return Err((i, reason)),
+            },
+            Step::Put(first) => {
+                // The events from here up to the next start or park are consecutive entries.
+                let run = steps[i..].iter().take_while(|s| matches!(s, Step::Put(_))).count();
+                let request = &entries[*first..*first + request_len(&entries[*first..*first + run])];
+                let outcomes = publisher.publish(request).await;
+                let missing = std::iter::repeat(Outcome::Retry("EventBridge returned no result".to_owned()));
+                for (k, outcome) in outcomes.into_iter().chain(missing).take(request.len()).enumerate() {
+                    match outcome {
+                        Outcome::Accepted => {}
+                        Outcome::Rejected(reason) => {
+                            parker.park(&records[i + k], reason).await.map_err(|e| (i + k, e))?
+                        }
+                        Outcome::Retry(reason) => return Err((i + k, reason)),
+                    }
+                }
+                i += request.len();
+                continue;
+            }
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// Delivers the records in order, parking what can never be delivered; stops at the first that
+/// failed for a reason that passes, which is reported so the stream redelivers from it.
+pub async fn relay<P: Publisher, K: Parking>(
+    publisher: &P,
+    parking: &K,
+    records: Vec<(String, Outgoing)>,
+) -> DynamoDbEventResponse {
+    let mut parker = Parker { parking, parked: 0 };
+    let result = send(publisher, &mut parker, &records).await;
+    if parker.parked > 0 {
+        metering::report_alarm_metric(PARKED_METRIC, parker.parked);
+    }
+    match result {
+        Ok(()) => DynamoDbEventResponse::default(),
+        Err((index, err)) => {
+            let sequence = records[index].0.clone();
+            tracing::warn!(%sequence, %err, "relay stopped; the stream will retry");
+            failure(sequence)
+        }
+    }
+}
+
+/// Handles a stream batch: derives the messages (reading stock and thresholds from `store`) and
+/// delivers them in order, parking what can never be delivered in `parking`.
+pub async fn handle<C: CatalogStore + StockStore, K: Parking, P: Publisher>(
+    store: &C,
+    parking: &K,
+    publisher: &P,
+    event: StreamEvent,
+) -> DynamoDbEventResponse {
+    let (records, stopped_at) = messages(store, stream_items(event)).await;
+    let response = relay(publisher, parking, records).await;
+    match stopped_at {
+        Some(sequence) if response.batch_item_failures.is_empty() => failure(sequence),
+        _ => response,
+    }
+}
+
+/// EventBridge's per-entry error codes that say the entry itself is wrong: it will be refused
+/// every time. Any other code (throttling, an internal failure, a permission or key being fixed)
+/// is tried again, so a configuration slip does not park every event.
+const REFUSED_ENTRY_CODES: &[&str] = &["MalformedDetail", "InvalidArgument", "ValidationException"];
+
+/// The outcome of one `PutEvents` result entry.
+fn entry_outcome(error_code: Option<&str>, error_message: Option<&str>) -> Outcome {
+    match error_code {
+        None => Outcome::Accepted,
+        Some(code) => {
+            let reason = format!("EventBridge: {code}: {}", error_message.unwrap_or_default());
+            if REFUSED_ENTRY_CODES.contains(&code) { Outcome::Rejected(reason) } else { Outcome::Retry(reason) }
+        }
+    }
+}
+
+/// Publishes to the OMS bus and starts workflows in Step Functions.
+pub struct AwsPublisher {
+    events: aws_sdk_eventbridge::Client,
+    bus: String,
+    sfn: aws_sdk_sfn::Client,
+    order_placement_arn: String,
+}
+
+impl AwsPublisher {
+    /// A publisher to `bus` that starts order placement at `order_placement_arn`.
+    pub fn new(config: &aws_config::SdkConfig, bus: String, order_placement_arn: String) -> Self {
+        Self {
+            events: crate::edge::runtime::eventbridge_client(config),
+            bus,
+            sfn: crate::edge::runtime::sfn_client(config),
+            order_placement_arn,
+        }
+    }
+}
+
+impl Publisher for AwsPublisher {
+    async fn publish(&self, entries: &[EventEntry]) -> Vec<Outcome> {
+        let request = entries
+            .iter()
+            .map(|entry| {
+                PutEventsRequestEntry::builder()
+                    .event_bus_name(&self.bus)
+                    .source(EVENT_SOURCE)
+                    .detail_type(entry.detail_type)
+                    .detail(&entry.detail)
+                    .time(aws_sdk_eventbridge::primitives::DateTime::from_millis(entry.time.timestamp_millis()))
+                    .build()
+            })
+            .collect();
+        match self.events.put_events().set_entries(Some(request)).send().await {
+            // Entries come back in request order.
+            Ok(out) => out.entries().iter().map(|e| entry_outcome(e.error_code(), e.error_message())).collect(),
+            // The request is within the limits, so a failed call is an outage, throttling or a
+            // configuration being fixed: all of it passes.
+            Err(err) => {
+                let reason = aws_sdk_eventbridge::error::DisplayErrorContext(&err).to_string();
+                vec![Outcome::Retry(reason); entries.len()]
+            }
+        }
+    }
+
+    async fn start(&self, workflow: Workflow, name: &str, input: &serde_json::Value) -> Outcome {
+        let arn = match workflow {
+            Workflow::OrderPlacement => &self.order_placement_arn,
+        };
+        let result = self.sfn.start_execution().state_machine_arn(arn).name(name).input(input.to_string()).send().await;
+        let Err(err) = result else { return Outcome::Accepted };
+        let reason = aws_sdk_sfn::error::DisplayErrorContext(&err).to_string();
+        match err.as_service_error() {
+            Some(e) if e.is_execution_already_exists() => Outcome::Accepted,
+            // The input or the name is wrong: the same start is refused every time.
+            Some(e) if e.is_invalid_execution_input() || e.is_invalid_name() => Outcome::Rejected(reason),
+            _ => Outcome::Retry(reason),
+        }
+    }
+}
+
+/// Stand-ins for EventBridge, Step Functions and the parking store, for tests of the relay and
+/// of the function that runs it (feature `fakes`).
+#[cfg(any(test, feature = "fakes"))]
+pub mod fakes {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+
+    use oms_domain::StoreError;
+    use oms_domain::events::{EventEnvelope, Workflow};
+
+    use super::{EventEntry, Outcome, ParkedMessage, Parking, Publisher};
+
+    /// EventBridge as far as limits go: a request over 10 entries or 256 KB (counted here on
+    /// its own, the way AWS documents it, not with [`entry_size`]) fails as a whole, as AWS
+    /// fails it. Entries it is told to refuse or to throttle come back with that outcome.
+    #[derive(Default)]
+    pub struct Bus {
+        /// The `event_id`s accepted, in order.
+        pub published: Mutex<Vec<String>>,
+        /// Each `PutEvents` request: its entries and bytes.
+        pub requests: Mutex<Vec<(usize, usize)>>,
+        /// The execution names started, in order.
+        pub started: Mutex<Vec<String>>,
+        /// `event_id`s it refuses for their content.
+        pub refuse: HashSet<String>,
+        /// `event_id`s it throttles.
+        pub throttle: HashSet<String>,
+        /// Whether it refuses every workflow start.
+        pub refuse_starts: bool,
+    }
+
+    impl Bus {
+        /// The `event_id`s accepted, in order.
+        pub fn published(&self) -> Vec<String> {
+            self.published.lock().unwrap().clone()
+        }
+    }
+
+    impl Publisher for Bus {
+        async fn publish(&self, entries: &[EventEntry]) -> Vec<Outcome> {
+            let bytes: usize = entries.iter().map(|e| 14 + "oms".len() + e.detail_type.len() + e.detail.len()).sum();
+            self.requests.lock().unwrap().push((entries.len(), bytes));
+            if entries.len() > 10 || bytes > 262_144 {
+                let reason = "ValidationException: Total size of the entries in the request is over the limit.";
+                return vec![Outcome::Retry(reason.to_owned()); entries.len()];
+            }
+            let mut published = self.published.lock().unwrap();
+            entries
+                .iter()
+                .map(|entry| {
+                    let envelope: EventEnvelope =
+                        serde_json::from_str(&entry.detail).expect("the detail is an envelope");
+                    let id = envelope.event_id;
+                    if self.refuse.contains(&id) {
+                        Outcome::Rejected("MalformedDetail: Detail is malformed.".to_owned())
+                    } else if self.throttle.contains(&id) {
+                        Outcome::Retry("ThrottlingException: Rate exceeded".to_owned())
+                    } else {
+                        published.push(id);
+                        Outcome::Accepted
+                    }
+                })
+                .collect()
+        }
+
+        async fn start(&self, _: Workflow, name: &str, _: &serde_json::Value) -> Outcome {
+            if self.refuse_starts {
+                return Outcome::Rejected("InvalidExecutionInput".to_owned());
+            }
+            self.started.lock().unwrap().push(name.to_owned());
+            Outcome::Accepted
+        }
+    }
+
+    /// A parking store that records what it is given, or fails every write.
+    #[derive(Default)]
+    pub struct Lot {
+        /// What was parked, in order.
+        pub parked: Mutex<Vec<ParkedMessage>>,
+        /// Whether every write fails (DynamoDB down).
+        pub broken: bool,
+    }
+
+    impl Parking for Lot {
+        async fn park(&self, parked: &ParkedMessage) -> Result<(), StoreError> {
+            if self.broken {
+                return Err(StoreError::Unavailable("DynamoDB is down".into()));
+            }
+            self.parked.lock().unwrap().push(parked.clone());
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use chrono::Utc;
+    use oms_domain::events::DomainEvent;
+    use oms_domain::{OrderId, OrderStatus, TenantId};
+
+    use super::fakes::{Bus, Lot};
+    use super::*;
+
+    /// An event whose serialized envelope is about `size` bytes.
+    fn event(n: usize, size: usize) -> (String, Outgoing) {
+        let mut envelope = EventEnvelope::new(
+            TenantId::parse("t1").unwrap(),
+            Utc::now(),
+            DomainEvent::OrderSubmitted {
+                order_id: OrderId::parse("O1").unwrap(),
+                order_number: "N".repeat(size.saturating_sub(200)),
+                status: OrderStatus::PendingAllocation,
+            },
+        );
+        envelope.event_id = format!("e{n}");
+        (format!("seq-{n}"), Outgoing::Message(OutboxMessage::Event(envelope)))
+    }
+
+    fn start(n: usize) -> (String, Outgoing) {
+        (
+            format!("seq-{n}"),
+            Outgoing::Message(OutboxMessage::StartWorkflow {
+                tenant_id: TenantId::parse("t1").unwrap(),
+                workflow: Workflow::OrderPlacement,
+                execution_name: format!("exec-{n}"),
+                input: serde_json::json!({}),
+            }),
+        )
+    }
+
+    fn ids(range: impl IntoIterator<Item = usize>) -> Vec<String> {
+        range.into_iter().map(|n| format!("e{n}")).collect()
+    }
+
+    fn failed(response: &DynamoDbEventResponse) -> Vec<String> {
+        response.batch_item_failures.iter().map(|f| f.item_identifier.clone().unwrap()).collect()
+    }
+
+    #[test]
+    fn an_entry_is_counted_as_eventbridge_counts_it() {
+        assert_eq!(entry_size("OrderCreated", "{}"), 14 + 3 + 12 + 2);
+        // UTF-8 bytes, not characters.
+        assert_eq!(entry_size("X", "\"đơn\""), 14 + 3 + 1 + 7);
+        let entry = EventEntry::new(match &event(1, 1_000).1 {
+            Outgoing::Message(OutboxMessage::Event(e)) => e,
+            _ => unreachable!(),
+        })
+        .unwrap();
+        assert_eq!(entry.size(), 14 + 3 + "OrderSubmitted".len() + entry.detail.len());
+    }
+
+    #[test]
+    fn a_request_takes_entries_while_they_fit_and_always_at_least_one() {
+        let entry = |size: usize| EventEntry {
+            event_id: String::new(),
+            detail_type: "X",
+            detail: "d".repeat(size - 18),
+            time: Utc::now(),
+        };
+        assert_eq!(request_len(&vec![entry(100); 12]), 10);
+        assert_eq!(request_len(&[entry(131_072), entry(131_072), entry(100)]), 2);
+        assert_eq!(request_len(&[entry(131_072), entry(131_073)]), 1);
+        assert_eq!(request_len(&[entry(MAX_REQUEST_BYTES)]), 1);
+    }
+
+    #[test]
+    fn eventbridge_entry_errors_about_the_entry_are_refusals_the_rest_pass() {
+        assert_eq!(entry_outcome(None, None), Outcome::Accepted);
+        assert!(
+            matches!(entry_outcome(Some("MalformedDetail"), Some("bad")), Outcome::Rejected(r) if r.contains("bad"))
+        );
+        assert!(matches!(entry_outcome(Some("InvalidArgument"), None), Outcome::Rejected(_)));
+        assert!(matches!(entry_outcome(Some("ThrottlingException"), None), Outcome::Retry(_)));
+        assert!(matches!(entry_outcome(Some("InternalFailure"), None), Outcome::Retry(_)));
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_big_events_goes_out_in_order_in_requests_within_the_limits() {
+        let bus = Bus::default();
+        let lot = Lot::default();
+        let mut records: Vec<_> = (0..30).map(|n| event(n, 100_000)).collect();
+        records.insert(15, start(99));
+        records.extend((30..34).map(|n| event(n, 300)));
+        let response = relay(&bus, &lot, records).await;
+        assert!(response.batch_item_failures.is_empty(), "{:?}", failed(&response));
+        assert_eq!(bus.published(), ids(0..34));
+        assert_eq!(*bus.started.lock().unwrap(), vec!["exec-99".to_owned()]);
+        let requests = bus.requests.lock().unwrap();
+        assert!(requests.iter().all(|&(n, bytes)| n <= 10 && bytes <= 262_144), "{requests:?}");
+        // Two 100 KB events per request: 8 requests for the 15 before the start, 8 for the 15
+        // after it, the small ones riding with the last big one.
+        assert_eq!(requests.len(), 16, "{requests:?}");
+        assert!(lot.parked.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_event_over_the_limit_is_parked_and_the_rest_go_out() {
+        let bus = Bus::default();
+        let lot = Lot::default();
+        let records = vec![event(0, 500), event(1, 270_000), event(2, 500), start(3)];
+        let response = relay(&bus, &lot, records).await;
+        assert!(response.batch_item_failures.is_empty());
+        assert_eq!(bus.published(), ids([0, 2]));
+        assert_eq!(*bus.started.lock().unwrap(), vec!["exec-3".to_owned()]);
+        let parked = lot.parked.lock().unwrap();
+        assert_eq!(parked.len(), 1);
+        assert_eq!((parked[0].message_id.as_str(), parked[0].sequence_number.as_str()), ("e1", "seq-1"));
+        assert!(parked[0].reason.contains("over EventBridge's 262144"), "{}", parked[0].reason);
+        assert_eq!(parked[0].tenant_id, Some(TenantId::parse("t1").unwrap()));
+        // Whole: the message can go back in the outbox as it is.
+        match serde_json::from_str(&parked[0].message).unwrap() {
+            OutboxMessage::Event(e) => {
+                assert!(e.event_id == "e1" && serde_json::to_string(&e).unwrap().len() > MAX_REQUEST_BYTES)
+            }
+            OutboxMessage::StartWorkflow { .. } => panic!("parked the wrong message"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_entry_eventbridge_refuses_is_parked_and_the_rest_go_out() {
+        let bus = Bus { refuse: HashSet::from(["e1".to_owned()]), ..Default::default() };
+        let lot = Lot::default();
+        let response = relay(&bus, &lot, (0..4).map(|n| event(n, 500)).collect()).await;
+        assert!(response.batch_item_failures.is_empty());
+        assert_eq!(bus.published(), ids([0, 2, 3]));
+        let parked = lot.parked.lock().unwrap();
+        assert_eq!(parked.iter().map(|p| p.message_id.as_str()).collect::<Vec<_>>(), ["e1"]);
+        assert!(parked[0].reason.contains("MalformedDetail"));
+    }
+
+    #[tokio::test]
+    async fn a_start_step_functions_refuses_is_parked_and_the_rest_go_out() {
+        let bus = Bus { refuse_starts: true, ..Default::default() };
+        let lot = Lot::default();
+        let response = relay(&bus, &lot, vec![start(0), event(1, 500)]).await;
+        assert!(response.batch_item_failures.is_empty());
+        assert_eq!(bus.published(), ids([1]));
+        assert_eq!(lot.parked.lock().unwrap()[0].message_id, "exec-0");
+    }
+
+    #[tokio::test]
+    async fn a_failure_that_passes_stops_the_batch_there_and_reports_that_record() {
+        let bus = Bus { throttle: HashSet::from(["e3".to_owned()]), ..Default::default() };
+        let lot = Lot::default();
+        let mut records: Vec<_> = (0..6).map(|n| event(n, 500)).collect();
+        records.push(start(6));
+        let response = relay(&bus, &lot, records).await;
+        assert_eq!(failed(&response), ["seq-3"]);
+        // The request's later entries may have gone out; they are sent again on redelivery.
+        assert!(bus.published().starts_with(&ids(0..3)));
+        assert!(bus.started.lock().unwrap().is_empty(), "nothing after the failed record is started");
+        assert!(lot.parked.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_parking_write_that_fails_stops_the_batch_at_that_record() {
+        let bus = Bus::default();
+        let lot = Lot { broken: true, ..Default::default() };
+        let records = vec![event(0, 500), event(1, 270_000), event(2, 500)];
+        let response = relay(&bus, &lot, records).await;
+        assert_eq!(failed(&response), ["seq-1"]);
+        assert_eq!(bus.published(), ids([0]));
+    }
+
+    fn outbox_record(sequence: &str, message: &str) -> serde_json::Value {
+        serde_json::json!({
+            "eventID": format!("ev-{sequence}"),
+            "eventName": "INSERT",
+            "eventSource": "aws:dynamodb",
+            "awsRegion": "us-east-1",
+            "dynamodb": {
+                "ApproximateCreationDateTime": 1_700_000_000,
+                "SequenceNumber": sequence,
+                "SizeBytes": 100,
+                "StreamViewType": "NEW_AND_OLD_IMAGES",
+                "Keys": {"PK": {"S": "T#t1#OUTBOX#x"}, "SK": {"S": "OUTBOX"}},
+                "NewImage": {
+                    "PK": {"S": "T#t1#OUTBOX#x"},
+                    "SK": {"S": "OUTBOX"},
+                    "entity": {"S": "OUTBOX"},
+                    "message": {"S": message},
+                },
+            },
+        })
+    }
+
+    #[tokio::test]
+    async fn an_outbox_item_that_cannot_be_read_is_parked_raw_and_the_rest_go_out() {
+        let message = |n: usize| match event(n, 500).1 {
+            Outgoing::Message(m) => serde_json::to_string(&m).unwrap(),
+            Outgoing::Unreadable(_) => unreachable!(),
+        };
+        let stream: StreamEvent = serde_json::from_value(serde_json::json!({"Records": [
+            outbox_record("100", &message(0)),
+            outbox_record("101", "{\"kind\":\"event\",\"broken"),
+            outbox_record("102", &message(2)),
+        ]}))
+        .unwrap();
+        let records: Vec<_> = stream_items(stream)
+            .into_iter()
+            .map(|(sequence, item)| match item {
+                StreamItem::Outbox(message) => (sequence, Outgoing::Message(message)),
+                StreamItem::Unreadable(unreadable) => (sequence, Outgoing::Unreadable(unreadable)),
+                StreamItem::Stock { .. } => unreachable!("no stock records here"),
+            })
+            .collect();
+        let bus = Bus::default();
+        let lot = Lot::default();
+        let response = relay(&bus, &lot, records).await;
+        assert!(response.batch_item_failures.is_empty());
+        assert_eq!(bus.published(), ids([0, 2]));
+        let parked = lot.parked.lock().unwrap();
+        assert_eq!(parked.len(), 1);
+        assert_eq!(parked[0].message, "{\"kind\":\"event\",\"broken");
+        assert_eq!((parked[0].message_id.as_str(), parked[0].sequence_number.as_str()), ("101", "101"));
+        assert_eq!(parked[0].tenant_id, Some(TenantId::parse("t1").unwrap()));
+        assert!(parked[0].reason.contains("undecodable"), "{}", parked[0].reason);
+    }
+}

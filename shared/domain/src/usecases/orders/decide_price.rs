@@ -1,0 +1,42 @@
+//! `POST /v1/orders/{id}/price-approval`: a manager approves or rejects an order's prices.
+
+use crate::kernel::access::{Action, Actor};
+use crate::kernel::error::AppError;
+use crate::kernel::ids::OrderId;
+use crate::ports::Store;
+use crate::usecases::orders::optional_text;
+use crate::usecases::unit_of_work::{self, Changed, Effects, IdempotencyKey, change_order};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+/// The body of `POST /orders/{id}/approve-price`.
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PriceDecisionRequest {
+    /// Approve (true) or reject (false).
+    pub approved: bool,
+    /// Why.
+    pub notes: Option<String>,
+}
+
+/// `POST /orders/{id}/approve-price`.
+pub async fn decide_price<S: Store>(
+    store: &S,
+    actor: &Actor,
+    id: &OrderId,
+    request: PriceDecisionRequest,
+    key: Option<IdempotencyKey>,
+    now: DateTime<Utc>,
+) -> Result<Changed, AppError> {
+    let notes = optional_text("notes", request.notes, 2000)?;
+    change_order(store, actor, id, Action::ApprovePrice, key, now, |order| {
+        let change = order.decide_price(request.approved, notes.clone(), actor, now)?;
+        Ok(Effects {
+            outbox: unit_of_work::after_transition(order, &change, now),
+            history: vec![change],
+            ..Effects::default()
+        })
+    })
+    .await
+}

@@ -1,0 +1,57 @@
+//! The `replace-backorders` task: stock arrived; backordered orders try placement again.
+
+use crate::kernel::access::Actor;
+use crate::kernel::error::{AppError, StoreError};
+use crate::kernel::ids::{OrderId, Sku, TenantId};
+use crate::order::status::OrderStatus;
+use crate::order::{AllocationMode, FulfillmentPolicy};
+use crate::ports::{OrderWrite, Store};
+use crate::usecases::placement::COMPONENT;
+use crate::usecases::unit_of_work;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+/// How many backordered orders one replenishment looks at.
+const BACKORDER_BATCH: usize = 200;
+
+/// Stock of `sku` went up: sends its `BACKORDERED` orders back to placement, oldest first, as
+/// far as the stock now available can serve them (a `ship_complete` order that cannot be served
+/// whole is passed over). Returns the orders re-placed.
+pub async fn replace_backorders<S: Store>(
+    store: &S,
+    tenant: &TenantId,
+    sku: &Sku,
+    now: DateTime<Utc>,
+) -> Result<Vec<OrderId>, AppError> {
+    let levels = store.stock_for_skus(tenant, std::slice::from_ref(sku)).await?;
+    let mut remaining: Decimal = levels.iter().map(|l| l.available().max(Decimal::ZERO)).sum();
+    let actor = Actor::system(tenant.clone(), COMPONENT);
+    let mut replaced = Vec::new();
+    for id in store.backordered_orders(tenant, sku, BACKORDER_BATCH).await? {
+        if remaining <= Decimal::ZERO {
+            break;
+        }
+        let Some(mut order) = store.get_order(tenant, &id).await? else { continue };
+        if order.status != OrderStatus::Backordered || order.allocation != AllocationMode::Auto {
+            continue;
+        }
+        let need: Decimal = order.lines.iter().filter(|l| &l.sku == sku).map(|l| l.unallocated()).sum();
+        if order.fulfillment_policy == FulfillmentPolicy::ShipComplete && need > remaining {
+            continue;
+        }
+        let version = order.version;
+        let change =
+            order.change_status(OrderStatus::PendingAllocation, format!("{sku} back in stock"), &actor, now)?;
+        let outbox = unit_of_work::after_transition(&order, &change, now);
+        match store.save_order(OrderWrite::update(order, version, vec![change], outbox)).await {
+            Ok(()) => {
+                remaining -= need;
+                replaced.push(id);
+            }
+            // Changed meanwhile (cancelled, or re-placed by a concurrent replenishment).
+            Err(StoreError::Conflict(_)) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Ok(replaced)
+}

@@ -1,0 +1,59 @@
+//! The `reserve-stock` task: reserve the planned stock, never more than there is.
+
+use crate::events::{DomainEvent, EventEnvelope, OutboxMessage};
+use crate::kernel::access::Actor;
+use crate::kernel::error::{AppError, StoreError};
+use crate::kernel::ids::OrderId;
+use crate::order::status::OrderStatus;
+use crate::ports::{OrderStore, OrderWrite, StockStore};
+use crate::routing::PlacementPlan;
+use crate::stock::StockMove;
+use crate::usecases::placement::assign_hub::{COMPONENT, not_placeable, plan_stale};
+use crate::usecases::unit_of_work;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What `reserve` reports back to the workflow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlacementResult {
+    /// The order.
+    pub order_id: OrderId,
+    /// `ALLOCATED` or `BACKORDERED`.
+    pub status: OrderStatus,
+    /// The order's version after placement.
+    pub version: u64,
+}
+
+/// Reserves the plan and moves the order to `ALLOCATED` or `BACKORDERED`, atomically.
+pub async fn reserve<S>(store: &S, plan: &PlacementPlan, now: DateTime<Utc>) -> Result<PlacementResult, AppError>
+where
+    S: OrderStore + StockStore,
+{
+    let tenant = &plan.tenant_id;
+    let mut order = store.get_order(tenant, &plan.order_id).await?.ok_or(AppError::NotFound("order"))?;
+    if order.version != plan.order_version {
+        return Err(plan_stale("the order changed since it was planned"));
+    }
+    if !order.status.awaits_allocation() {
+        return Err(not_placeable(order.status));
+    }
+    let actor = Actor::system(tenant.clone(), COMPONENT);
+    let change = order.apply_placement(&plan.reservations, &actor, now)?;
+
+    let event = |e| OutboxMessage::Event(EventEnvelope::new(tenant.clone(), now, e));
+    let mut outbox = unit_of_work::after_transition(&order, &change, now);
+    if !plan.reservations.is_empty() {
+        outbox.push(event(DomainEvent::stock_reserved(&order, &plan.reservations)));
+    }
+    outbox.extend(DomainEvent::order_backordered(&order).map(event));
+
+    let result = PlacementResult { order_id: order.order_id.clone(), status: order.status, version: order.version };
+    let moves: Vec<StockMove> =
+        plan.reservations.iter().map(|r| StockMove::reserve(r.hub_id.clone(), r.sku.clone(), r.quantity)).collect();
+    let write = OrderWrite::update(order, plan.order_version, vec![change], outbox);
+    match store.save_with_stock(write, &StockMove::net(moves)).await {
+        Ok(()) => Ok(result),
+        Err(StoreError::Conflict(on)) => Err(plan_stale(&format!("{on:?}"))),
+        Err(other) => Err(other.into()),
+    }
+}

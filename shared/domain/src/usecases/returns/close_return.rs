@@ -1,0 +1,23 @@
+//! `POST /v1/returns/{id}/close`.
+
+use crate::kernel::access::{Action, Actor};
+use crate::kernel::error::AppError;
+use crate::ports::Store;
+use crate::usecases::returns::change_return;
+use crate::usecases::unit_of_work::{Changed, Effects, IdempotencyKey};
+use chrono::{DateTime, Utc};
+
+/// `POST /returns/{id}/close`.
+pub async fn close_return<S: Store>(
+    store: &S,
+    actor: &Actor,
+    return_id: &str,
+    key: Option<IdempotencyKey>,
+    now: DateTime<Utc>,
+) -> Result<Changed, AppError> {
+    change_return(store, actor, return_id, Action::ManageReturns, key, now, |order| {
+        order.close_return(return_id, now)?;
+        Ok(Effects::default())
+    })
+    .await
+}
