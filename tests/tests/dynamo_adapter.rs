@@ -48,9 +48,9 @@ async fn auto_order_without_workflow(
     body["allocation"] = "auto".into();
     let mut order = create_order(store, &sales, request(&body), None, Utc::now()).await.unwrap().order;
     let version = order.version;
-    let change = order.submit(&sales, Utc::now()).unwrap();
+    let history = order.submit(&sales, Utc::now()).unwrap().history;
     let id = order.order_id.clone();
-    store.save_order(OrderWrite::update(order, version, vec![change], vec![])).await.unwrap();
+    store.save_order(OrderWrite::update(order, version, history, vec![])).await.unwrap();
     id
 }
 

@@ -14,9 +14,8 @@ use crate::kernel::error::AppError;
 use crate::kernel::ids::{HubId, LineId, Sku};
 use crate::kernel::limits::{MAX_LINES, MAX_PACKAGES, MAX_REQUEST_EVENTS, check_external_id, check_list, check_room};
 use crate::kernel::quantity::positive_quantity;
+use crate::order::Order;
 use crate::order::shipment::{NewShipment, Package, ShipLine, ShipmentChange, ShipmentLine, ShipmentType};
-use crate::order::status::OrderStatus;
-use crate::order::{Order, StatusChange};
 
 /// Where a fulfillment request is at the warehouse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -234,70 +233,7 @@ impl FulfillmentRequest {
     }
 }
 
-/// What sending an order to its warehouses did.
-#[derive(Debug)]
-pub enum Dispatch {
-    /// Requests created; the order is `IN_FULFILLMENT`.
-    Sent {
-        /// The status change.
-        change: StatusChange,
-        /// The new requests.
-        requests: Vec<FulfillmentRequest>,
-    },
-    /// An active hold stops it; nothing changed.
-    Held,
-}
-
 impl Order {
-    /// Sends the order's reservations to their hubs: one request per hub, the order to
-    /// `IN_FULFILLMENT`. An order on hold stays where it is.
-    pub fn request_fulfillment(&mut self, actor: &Actor, now: DateTime<Utc>) -> Result<Dispatch, AppError> {
-        if self.status != OrderStatus::Allocated {
-            return Err(AppError::conflict(
-                "not_allocated",
-                format!("an order in {} cannot go to a warehouse", self.status),
-            ));
-        }
-        if self.on_hold {
-            return Ok(Dispatch::Held);
-        }
-        let mut requests: Vec<FulfillmentRequest> = Vec::new();
-        for line in &self.lines {
-            for allocation in &line.allocations {
-                let item = FulfillmentLine {
-                    order_line_id: line.line_id.clone(),
-                    sku: line.sku.clone(),
-                    unit: line.unit.clone(),
-                    quantity: allocation.quantity,
-                    picked: Decimal::ZERO,
-                    packed: Decimal::ZERO,
-                    shipped: Decimal::ZERO,
-                };
-                match requests.iter_mut().find(|r| r.hub_id == allocation.hub_id) {
-                    Some(request) => request.lines.push(item),
-                    None => requests.push(FulfillmentRequest {
-                        fulfillment_request_id: format!(
-                            "{}-F{}",
-                            self.order_id,
-                            self.fulfillment_requests.len() + requests.len() + 1
-                        ),
-                        hub_id: allocation.hub_id.clone(),
-                        status: FulfillmentStatus::Requested,
-                        lines: vec![item],
-                        requested_at: now,
-                        packages: Vec::new(),
-                        applied_events: Vec::new(),
-                    }),
-                }
-            }
-        }
-        let hubs = requests.len();
-        self.fulfillment_requests.extend(requests.iter().cloned());
-        let change =
-            self.change_status(OrderStatus::InFulfillment, format!("sent to {hubs} warehouse(s)"), actor, now)?;
-        Ok(Dispatch::Sent { change, requests })
-    }
-
     /// Applies a warehouse report about one of the order's requests. `None` for a repeated
     /// `event_id`: nothing changes. A status the request is already past (reports arrive out of
     /// order) does not move it back. Quantities add up whatever the order of arrival, so any order of the same
@@ -437,39 +373,27 @@ impl Order {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use rust_decimal_macros::dec;
 
     use super::*;
     use crate::kernel::access::Role;
     use crate::kernel::ids::TenantId;
     use crate::order::Allocation;
+    use crate::order::status::OrderStatus;
     use crate::order::tests::sample_order;
 
     fn admin() -> Actor {
         Actor { sub: "a".into(), tenant_id: TenantId::parse("t1").unwrap(), role: Role::Admin }
     }
 
-    fn allocated() -> Order {
+    pub(crate) fn allocated() -> Order {
         let mut order = sample_order(&[("A", dec!(10), dec!(1), dec!(1)), ("B", dec!(5), dec!(1), dec!(1))]);
         order.status = OrderStatus::Allocated;
         let hub = |h: &str, q| Allocation { hub_id: HubId::parse(h).unwrap(), quantity: q };
         order.lines[0].allocations = vec![hub("H1", dec!(6)), hub("H2", dec!(4))];
         order.lines[1].allocations = vec![hub("H1", dec!(5))];
         order
-    }
-
-    #[test]
-    fn one_request_per_hub_with_its_lines() {
-        let mut order = allocated();
-        let Dispatch::Sent { change, requests } = order.request_fulfillment(&admin(), Utc::now()).unwrap() else {
-            panic!("not held")
-        };
-        assert_eq!(change.to, OrderStatus::InFulfillment);
-        let shape: Vec<_> = requests.iter().map(|r| (r.hub_id.to_string(), r.lines.len())).collect();
-        assert_eq!(shape, [("H1".to_owned(), 2), ("H2".to_owned(), 1)]);
-        assert_eq!(order.fulfillment_requests.len(), 2);
-        assert!(order.request_fulfillment(&admin(), Utc::now()).is_err(), "only once");
     }
 
     fn lines(order: &Order, quantities: &[(usize, Decimal)]) -> Vec<ReportedLine> {
@@ -518,7 +442,7 @@ mod tests {
         let mut order = allocated();
         order.lines[0].allocated = dec!(10);
         order.lines[1].allocated = dec!(5);
-        order.request_fulfillment(&admin(), Utc::now()).unwrap();
+        let _sent = order.request_fulfillment(&admin(), Utc::now()).unwrap();
         order
     }
 
@@ -586,13 +510,9 @@ mod tests {
     }
 
     #[test]
-    fn a_hold_stops_it_and_cancel_withdraws_open_requests() {
+    fn cancel_withdraws_open_requests() {
         let mut order = allocated();
-        order.on_hold = true;
-        assert!(matches!(order.request_fulfillment(&admin(), Utc::now()).unwrap(), Dispatch::Held));
-        assert_eq!((order.status, order.fulfillment_requests.len()), (OrderStatus::Allocated, 0));
-        order.on_hold = false;
-        order.request_fulfillment(&admin(), Utc::now()).unwrap();
+        let _sent = order.request_fulfillment(&admin(), Utc::now()).unwrap();
         order.fulfillment_requests[1].status = FulfillmentStatus::Shipped;
         let cancelled = order.cancel_open_fulfillment();
         assert_eq!(cancelled.len(), 1);

@@ -1,12 +1,22 @@
 //! The order aggregate: customer snapshot, lines with their running quantities, holds, totals,
 //! and the status changes it records. Every mutation goes through a method here, which checks
-//! the lifecycle and returns the [`StatusChange`] to store beside the new state.
+//! the lifecycle. A command (one file each: `cancel.rs`, ...) returns the [`Change`] to commit
+//! beside the new state: the history it recorded and the events it emits, so what a command does
+//! and says is read in its file, with its given/when/then tests beside it.
 
+mod cancel;
+pub mod change;
 pub mod fulfillment;
 pub mod pricing;
+mod request_fulfillment;
 pub mod returns;
 pub mod shipment;
 pub mod status;
+mod submit;
+#[cfg(any(test, feature = "memory"))]
+pub mod testing;
+
+pub use change::Change;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -280,17 +290,6 @@ pub struct PriceApproval {
     pub decision: Option<PriceDecision>,
 }
 
-/// What cancelling an order did.
-#[derive(Debug)]
-pub struct Cancellation {
-    /// The status change.
-    pub change: StatusChange,
-    /// Reservations to give back.
-    pub released: Vec<StockMove>,
-    /// Warehouse requests withdrawn.
-    pub withdrawn: Vec<crate::order::fulfillment::FulfillmentRequest>,
-}
-
 /// An order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -448,37 +447,6 @@ impl Order {
         })
     }
 
-    /// Submits a draft (or a rejected quote): to price approval when any quote is under list
-    /// price, else straight to allocation.
-    pub fn submit(&mut self, actor: &Actor, now: DateTime<Utc>) -> Result<StatusChange, AppError> {
-        if !self.status.lines_editable() {
-            return Err(AppError::conflict(
-                "invalid_transition",
-                format!("an order in {} cannot be submitted", self.status),
-            ));
-        }
-        if self.needs_price_approval() {
-            let lines: Vec<PriceComparison> =
-                self.lines.iter().filter(|l| l.below_list_price()).map(price_comparison).collect();
-            let discount = (self.discount > Decimal::ZERO).then_some(self.discount);
-            let reason = match (lines.is_empty(), discount.is_some()) {
-                (false, true) => "quoted price below list price and an order discount",
-                (true, true) => "order discount",
-                _ => "quoted price below list price",
-            };
-            self.price_approval = Some(PriceApproval {
-                requested_by: actor.sub.clone(),
-                requested_at: now,
-                lines,
-                discount,
-                decision: None,
-            });
-            self.change_status(OrderStatus::PendingPriceApproval, reason, actor, now)
-        } else {
-            self.change_status(OrderStatus::PendingAllocation, "submitted", actor, now)
-        }
-    }
-
     /// A sales manager's decision on the pending price approval: approved quotes become the
     /// lines' approved prices and the order goes on to allocation; rejected, it goes back to the
     /// salesperson (`PRICE_REJECTED`, editable). Nobody decides on an order they created or
@@ -519,25 +487,6 @@ impl Order {
             approval.decision = Some(PriceDecision { approved, notes, decided_by: actor.sub.clone(), decided_at: now });
         }
         self.change_status(to, reason, actor, now)
-    }
-
-    /// Cancels the order (only before anything shipped), giving back every reservation and
-    /// withdrawing open warehouse requests. The caller commits the stock releases with the change.
-    pub fn cancel(&mut self, reason: &str, actor: &Actor, now: DateTime<Utc>) -> Result<Cancellation, AppError> {
-        if self.anything_shipped() || !self.status.can_transition_to(OrderStatus::Cancelled) {
-            return Err(AppError::conflict(
-                "not_cancellable",
-                format!("an order in {} cannot be cancelled", self.status),
-            ));
-        }
-        let released = self.release_allocations();
-        let withdrawn = self.cancel_open_fulfillment();
-        for line in &mut self.lines {
-            line.cancelled = line.quantity - line.shipped;
-            line.backordered = Decimal::ZERO;
-        }
-        let change = self.change_status(OrderStatus::Cancelled, format!("cancelled: {reason}"), actor, now)?;
-        Ok(Cancellation { change, released, withdrawn })
     }
 
     /// Takes every reservation off the lines and returns what to give back to stock.
@@ -650,24 +599,6 @@ impl Order {
     }
 }
 
-fn price_comparison(line: &OrderLine) -> PriceComparison {
-    let difference = line.quoted_unit_price - line.list_unit_price;
-    let percent = if line.list_unit_price.is_zero() {
-        Decimal::ZERO
-    } else {
-        (difference / line.list_unit_price * Decimal::ONE_HUNDRED)
-            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
-    };
-    PriceComparison {
-        line_id: line.line_id.clone(),
-        sku: line.sku.clone(),
-        list_unit_price: line.list_unit_price,
-        quoted_unit_price: line.quoted_unit_price,
-        difference,
-        percent,
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use rust_decimal_macros::dec;
@@ -747,39 +678,13 @@ pub(crate) mod tests {
         order
     }
 
-    fn sales() -> Actor {
-        Actor { sub: "u1".into(), tenant_id: TenantId::parse("t1").unwrap(), role: Role::Sales }
-    }
-
-    #[test]
-    fn submit_goes_to_price_approval_only_when_a_quote_is_under_list() {
-        let mut at_list = sample_order(&[("A", dec!(1), dec!(100), dec!(100))]);
-        let change = at_list.submit(&sales(), Utc::now()).unwrap();
-        assert_eq!(
-            (change.from, change.to, at_list.version),
-            (Some(OrderStatus::Draft), OrderStatus::PendingAllocation, 2)
-        );
-
-        let mut under = sample_order(&[("A", dec!(1), dec!(100), dec!(100)), ("B", dec!(1), dec!(99), dec!(100))]);
-        under.submit(&sales(), Utc::now()).unwrap();
-        assert_eq!(under.status, OrderStatus::PendingPriceApproval);
-
-        let mut discounted = sample_order(&[("A", dec!(1), dec!(100), dec!(100))]);
-        discounted.discount = dec!(5);
-        discounted.reprice().unwrap();
-        let change = discounted.submit(&sales(), Utc::now()).unwrap();
-        assert_eq!((change.to, change.reason.as_str()), (OrderStatus::PendingPriceApproval, "order discount"));
-        let approval = discounted.price_approval.as_ref().unwrap();
-        assert_eq!((approval.discount, approval.lines.len()), (Some(dec!(5)), 0));
-    }
-
     #[test]
     fn nobody_approves_the_prices_of_an_order_they_created_or_submitted() {
         let tenant = TenantId::parse("t1").unwrap();
         let manager = |sub: &str| Actor { sub: sub.into(), tenant_id: tenant.clone(), role: Role::SalesManager };
         // Created by u1 (sample_order), submitted by m1.
         let mut order = sample_order(&[("A", dec!(1), dec!(90), dec!(100))]);
-        order.submit(&manager("m1"), Utc::now()).unwrap();
+        let _submitted = order.submit(&manager("m1"), Utc::now()).unwrap();
         let before = order.clone();
         for who in ["u1", "m1"] {
             let refused = order.decide_price(true, None, &manager(who), Utc::now());
@@ -788,15 +693,6 @@ pub(crate) mod tests {
         }
         let change = order.decide_price(true, None, &manager("m2"), Utc::now()).unwrap();
         assert_eq!(change.to, OrderStatus::PendingAllocation);
-    }
-
-    #[test]
-    fn a_submitted_order_cannot_be_submitted_again_and_stays_unchanged() {
-        let mut order = sample_order(&[("A", dec!(1), dec!(100), dec!(100))]);
-        order.submit(&sales(), Utc::now()).unwrap();
-        let before = order.clone();
-        assert!(matches!(order.submit(&sales(), Utc::now()), Err(AppError::Conflict { .. })));
-        assert_eq!(order, before);
     }
 
     #[test]

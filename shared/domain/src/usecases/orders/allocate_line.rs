@@ -4,8 +4,9 @@ use crate::events::DomainEvent;
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;
 use crate::kernel::ids::OrderId;
+use crate::order::Change;
 use crate::ports::Store;
-use crate::usecases::unit_of_work::{Changed, Effects, IdempotencyKey, change_order, order_event};
+use crate::usecases::unit_of_work::{Changed, IdempotencyKey, change_order};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -48,7 +49,7 @@ pub async fn allocate_line<S: Store>(
             quantity: reserve.quantity,
         };
         let reserved = DomainEvent::stock_reserved(order, &[reservation]);
-        Ok(Effects { outbox: vec![order_event(order, now, reserved)], moves: vec![reserve], ..Effects::default() })
+        Ok(Change { events: vec![reserved], moves: vec![reserve], ..Change::none() })
     })
     .await
 }

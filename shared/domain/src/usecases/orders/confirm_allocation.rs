@@ -3,8 +3,10 @@
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;
 use crate::kernel::ids::OrderId;
+use crate::order::Change;
 use crate::ports::Store;
-use crate::usecases::unit_of_work::{self, Changed, Effects, IdempotencyKey, change_order};
+use crate::usecases::placement::count_dispatches;
+use crate::usecases::unit_of_work::{Changed, IdempotencyKey, change_order};
 use chrono::{DateTime, Utc};
 
 /// `POST /orders/{id}/confirm-allocation`: every line fully allocated, the order goes
@@ -16,15 +18,13 @@ pub async fn confirm_allocation<S: Store>(
     key: Option<IdempotencyKey>,
     now: DateTime<Utc>,
 ) -> Result<Changed, AppError> {
-    change_order(store, actor, id, Action::ManageOrders, key, now, |order| {
+    let changed = change_order(store, actor, id, Action::ManageOrders, key, now, |order| {
         let change = order.confirm_allocation(actor, now)?;
-        let mut effects = Effects {
-            outbox: unit_of_work::after_transition(order, &change, now),
-            history: vec![change],
-            ..Effects::default()
-        };
-        effects.dispatch(order, actor, now)?;
-        Ok(effects)
+        let mut committed = Change::none();
+        committed.status_changed(order, change);
+        Ok(committed.and(order.request_fulfillment(actor, now)?))
     })
-    .await
+    .await?;
+    count_dispatches(store, &actor.tenant_id, &changed.dispatched).await;
+    Ok(changed)
 }

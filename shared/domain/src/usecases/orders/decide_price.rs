@@ -3,9 +3,10 @@
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;
 use crate::kernel::ids::OrderId;
+use crate::order::Change;
 use crate::ports::Store;
 use crate::usecases::orders::optional_text;
-use crate::usecases::unit_of_work::{self, Changed, Effects, IdempotencyKey, change_order};
+use crate::usecases::unit_of_work::{Changed, IdempotencyKey, change_order};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -32,11 +33,10 @@ pub async fn decide_price<S: Store>(
     let notes = optional_text("notes", request.notes, 2000)?;
     change_order(store, actor, id, Action::ApprovePrice, key, now, |order| {
         let change = order.decide_price(request.approved, notes.clone(), actor, now)?;
-        Ok(Effects {
-            outbox: unit_of_work::after_transition(order, &change, now),
-            history: vec![change],
-            ..Effects::default()
-        })
+        let mut committed = Change::none();
+        committed.status_changed(order, change);
+        committed.start_placement = order.awaits_automatic_placement();
+        Ok(committed)
     })
     .await
 }

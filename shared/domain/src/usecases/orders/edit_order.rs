@@ -5,13 +5,13 @@ use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;
 use crate::kernel::ids::OrderId;
 use crate::order::status::OrderStatus;
-use crate::order::{Address, AllocationMode, Contact, FulfillmentPolicy, Order};
-use crate::ports::{OrderWrite, Store};
+use crate::order::{Address, AllocationMode, Change, Contact, FulfillmentPolicy, Order};
+use crate::ports::Store;
 use crate::usecases::orders::{
     LineRequest, build_lines, catalog_for, discount, get_order, optional_text, validated_address, validated_contact,
     validated_lines,
 };
-use crate::usecases::unit_of_work::{commit, load_for, order_event};
+use crate::usecases::unit_of_work::{commit, load_for};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -142,8 +142,8 @@ pub async fn edit_order<S: Store>(
     order.reprice()?;
     order.touch(now);
     let modified = DomainEvent::order_modified(&order, &changed);
-    let outbox = vec![order_event(&order, now, modified)];
-    match commit(store, actor, None, OrderWrite::update(order, if_match, vec![], outbox), &[], now).await {
+    let change = Change { events: vec![modified], ..Change::none() };
+    match commit(store, actor, None, order, Some(if_match), change, now).await {
         Ok(changed) => Ok(changed.order),
         // Someone else changed it between our read and write: the caller's version is stale.
         Err(AppError::Conflict { code: "concurrent_update", .. }) => {

@@ -4,8 +4,9 @@ use crate::events::DomainEvent;
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;
 use crate::kernel::ids::OrderId;
+use crate::order::Change;
 use crate::ports::Store;
-use crate::usecases::unit_of_work::{Changed, Effects, IdempotencyKey, change_order, order_event};
+use crate::usecases::unit_of_work::{Changed, IdempotencyKey, change_order};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -43,7 +44,7 @@ pub async fn place_hold<S: Store>(
     change_order(store, actor, id, Action::ManageOrders, key, now, |order| {
         let hold = order.place_hold(&code, &reason, actor, now)?.clone();
         let placed = DomainEvent::hold_placed(order, &hold);
-        Ok(Effects { outbox: vec![order_event(order, now, placed)], ..Effects::default() })
+        Ok(Change { events: vec![placed], ..Change::none() })
     })
     .await
 }

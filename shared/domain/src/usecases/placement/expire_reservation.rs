@@ -1,11 +1,11 @@
 //! The `expire-reservation` task: a reservation nobody confirmed in time gives its stock back.
 
-use crate::events::DomainEvent;
 use crate::kernel::access::Actor;
 use crate::kernel::error::AppError;
 use crate::kernel::ids::OrderId;
+use crate::order::Change;
 use crate::order::status::OrderStatus;
-use crate::ports::{OrderWrite, Store};
+use crate::ports::Store;
 use crate::stock::StockMove;
 use crate::usecases::placement::assign_hub::{COMPONENT, PlacementRequest};
 use crate::usecases::unit_of_work;
@@ -38,9 +38,12 @@ pub async fn expire<S: Store>(
     let Some((change, released)) = order.expire_reservation(timeout, &actor, now)? else {
         return Ok(ExpiryResult { order_id: order.order_id, expired: false, status: order.status });
     };
-    // Not `effects::after_transition`: the order is on hold, so it is not placed again now.
-    let outbox = vec![unit_of_work::order_event(&order, now, DomainEvent::status_changed(&order, &change))];
+    // No placement start: the order is on hold, so it is not placed again now.
+    let mut committed = Change::none();
+    committed.status_changed(&order, change);
+    committed.moves = StockMove::net(released);
     let result = ExpiryResult { order_id: order.order_id.clone(), expired: true, status: order.status };
-    store.save_with_stock(OrderWrite::update(order, version, vec![change], outbox), &StockMove::net(released)).await?;
+    let (write, moves) = unit_of_work::order_write(order, Some(version), committed, now);
+    store.save_with_stock(write, &moves).await?;
     Ok(result)
 }

@@ -3,8 +3,9 @@
 use crate::kernel::access::Actor;
 use crate::kernel::error::AppError;
 use crate::kernel::ids::{OrderId, TenantId};
+use crate::order::Change;
 use crate::order::status::OrderStatus;
-use crate::ports::{OrderWrite, Store};
+use crate::ports::Store;
 use crate::usecases::placement::COMPONENT;
 use crate::usecases::unit_of_work;
 use chrono::{DateTime, Utc};
@@ -45,8 +46,11 @@ pub async fn record_failure<S: Store>(
     }
     let reason = format!("placement failed ({name}): {cause}");
     let change = order.change_status(OrderStatus::Backordered, reason.trim_end_matches(": "), &actor, now)?;
-    let outbox = unit_of_work::after_transition(&order, &change, now);
+    let mut committed = Change::none();
+    committed.status_changed(&order, change);
+    committed.start_placement = order.awaits_automatic_placement();
     let status = order.status;
-    store.save_order(OrderWrite::update(order, version, vec![change], outbox)).await?;
+    let (write, _) = unit_of_work::order_write(order, Some(version), committed, now);
+    store.save_order(write).await?;
     Ok(status)
 }

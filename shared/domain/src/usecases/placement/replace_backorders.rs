@@ -4,8 +4,8 @@ use crate::kernel::access::Actor;
 use crate::kernel::error::{AppError, StoreError};
 use crate::kernel::ids::{OrderId, Sku, TenantId};
 use crate::order::status::OrderStatus;
-use crate::order::{AllocationMode, FulfillmentPolicy};
-use crate::ports::{OrderWrite, Store};
+use crate::order::{AllocationMode, Change, FulfillmentPolicy};
+use crate::ports::Store;
 use crate::usecases::placement::COMPONENT;
 use crate::usecases::unit_of_work;
 use chrono::{DateTime, Utc};
@@ -42,8 +42,11 @@ pub async fn replace_backorders<S: Store>(
         let version = order.version;
         let change =
             order.change_status(OrderStatus::PendingAllocation, format!("{sku} back in stock"), &actor, now)?;
-        let outbox = unit_of_work::after_transition(&order, &change, now);
-        match store.save_order(OrderWrite::update(order, version, vec![change], outbox)).await {
+        let mut committed = Change::none();
+        committed.status_changed(&order, change);
+        committed.start_placement = order.awaits_automatic_placement();
+        let (write, _) = unit_of_work::order_write(order, Some(version), committed, now);
+        match store.save_order(write).await {
             Ok(()) => {
                 remaining -= need;
                 replaced.push(id);

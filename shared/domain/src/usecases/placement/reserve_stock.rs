@@ -1,11 +1,12 @@
 //! The `reserve-stock` task: reserve the planned stock, never more than there is.
 
-use crate::events::{DomainEvent, EventEnvelope, OutboxMessage};
+use crate::events::DomainEvent;
 use crate::kernel::access::Actor;
 use crate::kernel::error::{AppError, StoreError};
 use crate::kernel::ids::OrderId;
+use crate::order::Change;
 use crate::order::status::OrderStatus;
-use crate::ports::{OrderStore, OrderWrite, StockStore};
+use crate::ports::{OrderStore, StockStore};
 use crate::routing::PlacementPlan;
 use crate::stock::StockMove;
 use crate::usecases::placement::assign_hub::{COMPONENT, not_placeable, plan_stale};
@@ -40,18 +41,20 @@ where
     let actor = Actor::system(tenant.clone(), COMPONENT);
     let change = order.apply_placement(&plan.reservations, &actor, now)?;
 
-    let event = |e| OutboxMessage::Event(EventEnvelope::new(tenant.clone(), now, e));
-    let mut outbox = unit_of_work::after_transition(&order, &change, now);
+    let mut committed = Change::none();
+    committed.status_changed(&order, change);
+    committed.start_placement = order.awaits_automatic_placement();
     if !plan.reservations.is_empty() {
-        outbox.push(event(DomainEvent::stock_reserved(&order, &plan.reservations)));
+        committed.emit(DomainEvent::stock_reserved(&order, &plan.reservations));
     }
-    outbox.extend(DomainEvent::order_backordered(&order).map(event));
+    committed.events.extend(DomainEvent::order_backordered(&order));
 
     let result = PlacementResult { order_id: order.order_id.clone(), status: order.status, version: order.version };
     let moves: Vec<StockMove> =
         plan.reservations.iter().map(|r| StockMove::reserve(r.hub_id.clone(), r.sku.clone(), r.quantity)).collect();
-    let write = OrderWrite::update(order, plan.order_version, vec![change], outbox);
-    match store.save_with_stock(write, &StockMove::net(moves)).await {
+    committed.moves = StockMove::net(moves);
+    let (write, moves) = unit_of_work::order_write(order, Some(plan.order_version), committed, now);
+    match store.save_with_stock(write, &moves).await {
         Ok(()) => Ok(result),
         Err(StoreError::Conflict(on)) => Err(plan_stale(&format!("{on:?}"))),
         Err(other) => Err(other.into()),

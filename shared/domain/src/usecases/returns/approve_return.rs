@@ -3,9 +3,10 @@
 use crate::events::DomainEvent;
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;
+use crate::order::Change;
 use crate::ports::Store;
 use crate::usecases::returns::change_return;
-use crate::usecases::unit_of_work::{Changed, Effects, IdempotencyKey, order_event};
+use crate::usecases::unit_of_work::{Changed, IdempotencyKey};
 use chrono::{DateTime, Utc};
 
 /// `POST /returns/{id}/approve`: `ReturnApproved` tells the warehouse what to expect, where.
@@ -19,7 +20,7 @@ pub async fn approve_return<S: Store>(
     change_return(store, actor, return_id, Action::ManageReturns, key, now, |order| {
         let rma = order.decide_return(return_id, true, None, now)?.clone();
         let approved = DomainEvent::return_approved(order, &rma);
-        Ok(Effects { outbox: vec![order_event(order, now, approved)], ..Effects::default() })
+        Ok(Change { events: vec![approved], ..Change::none() })
     })
     .await
 }

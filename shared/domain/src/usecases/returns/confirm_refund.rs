@@ -2,9 +2,10 @@
 
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;
+use crate::order::Change;
 use crate::ports::Store;
 use crate::usecases::returns::change_return;
-use crate::usecases::unit_of_work::{Changed, Effects, IdempotencyKey};
+use crate::usecases::unit_of_work::{Changed, IdempotencyKey};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -28,7 +29,7 @@ pub async fn confirm_refund<S: Store>(
 ) -> Result<Changed, AppError> {
     change_return(store, actor, return_id, Action::ManageReturns, key, now, |order| {
         order.confirm_refund(return_id, request.reference.clone(), now)?;
-        Ok(Effects::default())
+        Ok(Change::none())
     })
     .await
 }

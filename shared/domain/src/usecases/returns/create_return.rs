@@ -3,10 +3,11 @@
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;
 use crate::kernel::ids::OrderId;
+use crate::order::Change;
 use crate::order::returns::ReturnLineRequest;
 use crate::ports::{Counter, Lookup, Store};
 use crate::usecases::orders::get_order;
-use crate::usecases::unit_of_work::{Changed, Effects, IdempotencyKey, change_order, replay_if_seen};
+use crate::usecases::unit_of_work::{Changed, IdempotencyKey, change_order, replay_if_seen};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -39,7 +40,7 @@ pub async fn create_return<S: Store>(
     let return_id = store.next_number(Counter::Returns(&actor.tenant_id), now.date_naive()).await?;
     change_order(store, actor, id, Action::CreateReturn, key, now, |order| {
         order.request_return(return_id.clone(), &request.lines, actor, now)?;
-        Ok(Effects { lookups: vec![Lookup::Return(return_id.clone())], ..Effects::default() })
+        Ok(Change { lookups: vec![Lookup::Return(return_id.clone())], ..Change::none() })
     })
     .await
 }

@@ -21,10 +21,11 @@ pub use self::reject_return::{RejectReturnRequest, reject_return};
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;
 use crate::kernel::ids::OrderId;
+use crate::order::Change;
 use crate::order::Order;
 use crate::ports::Store;
 use crate::usecases::orders::get_order;
-use crate::usecases::unit_of_work::{Changed, Effects, IdempotencyKey, change_order};
+use crate::usecases::unit_of_work::{Changed, IdempotencyKey, change_order};
 use chrono::{DateTime, Utc};
 
 /// The order a return belongs to, if the actor may see it.
@@ -46,7 +47,7 @@ pub(crate) async fn change_return<S, F>(
 ) -> Result<Changed, AppError>
 where
     S: Store,
-    F: FnMut(&mut Order) -> Result<Effects, AppError>,
+    F: FnMut(&mut Order) -> Result<Change, AppError>,
 {
     actor.authorize(action)?;
     let order_id = order_of_return(store, actor, return_id).await?;

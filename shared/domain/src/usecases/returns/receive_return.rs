@@ -4,11 +4,12 @@ use crate::events::DomainEvent;
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;
 use crate::kernel::ids::TenantId;
+use crate::order::Change;
 use crate::order::returns::ReceivedLine;
 use crate::ports::Store;
 use crate::stock::StockMove;
 use crate::usecases::returns::change_return;
-use crate::usecases::unit_of_work::{Changed, Effects, IdempotencyKey, order_event};
+use crate::usecases::unit_of_work::{Changed, IdempotencyKey};
 use crate::usecases::wms::Applied;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -52,16 +53,16 @@ pub(crate) async fn receive<S: Store>(
 ) -> Result<Changed, AppError> {
     change_return(store, actor, return_id, Action::ManageReturns, key, now, |order| {
         let Some(moves) = order.receive_return(return_id, event_id, lines, now)? else {
-            return Ok(Effects::default());
+            return Ok(Change::none());
         };
         let rma = order.return_of(return_id).expect("just received");
-        let outbox = rma
+        let events = rma
             .refund
             .as_ref()
-            .map(|refund| order_event(order, now, DomainEvent::refund_requested(order, return_id, refund)))
+            .map(|refund| DomainEvent::refund_requested(order, return_id, refund))
             .into_iter()
             .collect();
-        Ok(Effects { outbox, moves: StockMove::net(moves), ..Effects::default() })
+        Ok(Change { events, moves: StockMove::net(moves), ..Change::none() })
     })
     .await
 }

@@ -7,7 +7,7 @@ use crate::kernel::ids::OrderId;
 use crate::order::shipment::{NewShipment, Package, ShipLine, ShipmentType};
 use crate::ports::{Counter, Lookup, Store};
 use crate::usecases::orders::get_order;
-use crate::usecases::shipments::shipping_effects;
+use crate::usecases::shipments::shipping_change;
 use crate::usecases::unit_of_work::{Changed, IdempotencyKey, change_order, replay_if_seen};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -74,9 +74,9 @@ pub async fn create_shipment<S: Store>(
     change_order(store, actor, id, Action::Ship, key, now, |order| {
         let change = order.ship(new(&shipment_id), actor, now)?;
         let created = DomainEvent::shipment_created(order, order.shipment(&shipment_id).expect("just shipped"));
-        let mut effects = shipping_effects(order, change, created, now);
-        effects.lookups = vec![Lookup::Shipment(shipment_id.clone())];
-        Ok(effects)
+        let mut change = shipping_change(order, change, created);
+        change.lookups = vec![Lookup::Shipment(shipment_id.clone())];
+        Ok(change)
     })
     .await
 }

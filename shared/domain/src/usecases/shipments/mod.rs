@@ -16,12 +16,13 @@ use crate::events::DomainEvent;
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;
 use crate::kernel::ids::{OrderId, TenantId};
-use crate::order::Order;
 use crate::order::fulfillment::WarehouseReport;
 use crate::order::shipment::ShipmentChange;
+use crate::order::status::OrderStatus;
+use crate::order::{Change, Order};
 use crate::ports::{Counter, Lookup, Store};
 use crate::stock::StockMove;
-use crate::usecases::unit_of_work::{Effects, after_shipping, change_order};
+use crate::usecases::unit_of_work::change_order;
 use crate::usecases::wms::Applied;
 use chrono::{DateTime, Utc};
 
@@ -42,19 +43,22 @@ fn order_of_request(request_id: &str) -> Result<OrderId, AppError> {
     OrderId::parse(order_id).map_err(|_| unknown_request(request_id))
 }
 
-/// The effects of a shipment change: its stock moves, history, events.
-pub(crate) fn shipping_effects(
-    order: &Order,
-    change: ShipmentChange,
-    event: DomainEvent,
-    now: DateTime<Utc>,
-) -> Effects {
-    Effects {
-        outbox: after_shipping(order, event, &change.changes, now),
-        history: change.changes,
-        moves: StockMove::net(change.moves),
-        ..Effects::default()
+/// What a shipment change commits: the shipment's own event, each status change of the order
+/// (placement when one leaves it awaiting allocation), `OrderCompleted` (the accounting
+/// hand-off) when the order completed, and its stock moves.
+pub(crate) fn shipping_change(order: &Order, shipped: ShipmentChange, event: DomainEvent) -> Change {
+    let mut change = Change::none();
+    change.emit(event);
+    let completed = shipped.changes.iter().any(|c| c.to == OrderStatus::Completed);
+    for status_change in shipped.changes {
+        change.status_changed(order, status_change);
+        change.start_placement |= order.awaits_automatic_placement();
     }
+    if completed {
+        change.emit(DomainEvent::order_completed(order));
+    }
+    change.moves = StockMove::net(shipped.moves);
+    change
 }
 
 /// Applies a warehouse report on a fulfillment request (`FulfillmentAccepted`, `PickCompleted`,
@@ -89,12 +93,12 @@ pub async fn warehouse_report<S: Store>(
         // A repeat changed nothing; accepted, picked and packed change the order but tell no one.
         let (Some(change), Some(shipment)) = (recorded, shipment_id.as_deref().and_then(|id| order.shipment(id)))
         else {
-            return Ok(Effects::default());
+            return Ok(Change::none());
         };
         let created = DomainEvent::shipment_created(order, shipment);
-        let mut effects = shipping_effects(order, change, created, now);
-        effects.lookups = shipment_id.iter().cloned().map(Lookup::Shipment).collect();
-        Ok(effects)
+        let mut change = shipping_change(order, change, created);
+        change.lookups = shipment_id.iter().cloned().map(Lookup::Shipment).collect();
+        Ok(change)
     })
     .await
     .map_err(|e| match e {

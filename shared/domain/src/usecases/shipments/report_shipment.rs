@@ -4,10 +4,11 @@ use crate::events::DomainEvent;
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;
 use crate::kernel::ids::TenantId;
+use crate::order::Change;
 use crate::order::shipment::{ShipmentReport, ShipmentStatus};
 use crate::ports::Store;
-use crate::usecases::shipments::shipping_effects;
-use crate::usecases::unit_of_work::{Changed, Effects, change_order};
+use crate::usecases::shipments::shipping_change;
+use crate::usecases::unit_of_work::{Changed, change_order};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -85,10 +86,10 @@ pub async fn report_shipment<S: Store>(
     change_order(store, &actor, &found.order_id, Action::Ship, None, now, |order| {
         let from = order.shipment(shipment_id).ok_or(AppError::NotFound("shipment"))?.status;
         let Some(change) = order.report_shipment(shipment_id, report.clone(), &actor, now)? else {
-            return Ok(Effects::default());
+            return Ok(Change::none());
         };
         let moved = DomainEvent::shipment_status_changed(order, shipment_id, from, &report);
-        Ok(shipping_effects(order, change, moved, now))
+        Ok(shipping_change(order, change, moved))
     })
     .await
 }
