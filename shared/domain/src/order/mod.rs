@@ -18,6 +18,20 @@ pub mod testing;
 
 pub use change::Change;
 
+// Commands of the fulfillment, shipping, returns and placement steps, one file each.
+mod close_return;
+mod confirm_refund;
+mod decide_return;
+mod expire_reservation;
+mod placement_failed;
+mod receive_return;
+mod record_warehouse_report;
+mod replace_backorders;
+mod report_shipment;
+mod request_return;
+mod reserve;
+mod ship;
+
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -557,31 +571,6 @@ impl Order {
         Ok(&self.holds[index])
     }
 
-    /// Gives back the reservations of an allocated order that has been on hold longer than
-    /// `timeout` since its stock was reserved: back to `PENDING_ALLOCATION`, to be placed again
-    /// when the hold is released. `None` when that does not apply (released meanwhile, sent on,
-    /// not yet due).
-    pub fn expire_reservation(
-        &mut self,
-        timeout: chrono::Duration,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<Option<(StatusChange, Vec<StockMove>)>, AppError> {
-        let due = self.allocated_at.is_some_and(|at| at + timeout <= now);
-        if self.status != OrderStatus::Allocated || !self.on_hold || !due {
-            return Ok(None);
-        }
-        let released = self.release_allocations();
-        for line in &mut self.lines {
-            line.backordered = Decimal::ZERO;
-        }
-        let minutes = timeout.num_minutes();
-        let reason =
-            format!("reservation released after {minutes} min on hold; placed again when the hold is released");
-        let change = self.change_status(OrderStatus::PendingAllocation, reason, actor, now)?;
-        Ok(Some((change, released)))
-    }
-
     /// Whether anything has shipped (after which the delivery details are fixed).
     pub fn anything_shipped(&self) -> bool {
         self.lines.iter().any(|l| l.shipped > Decimal::ZERO)
@@ -705,42 +694,5 @@ pub(crate) mod tests {
             (order.totals.products, order.totals.tax, order.totals.grand_total),
             (dec!(190), dec!(19), dec!(209))
         );
-    }
-}
-
-#[cfg(test)]
-mod expiry_tests {
-    use chrono::Duration;
-    use rust_decimal_macros::dec;
-
-    use super::tests::sample_order;
-    use super::*;
-
-    #[test]
-    fn a_held_reservation_expires_only_when_due() {
-        let admin = Actor { sub: "a".into(), tenant_id: TenantId::parse("t1").unwrap(), role: Role::Admin };
-        let mut order = sample_order(&[("A", dec!(4), dec!(1), dec!(1))]);
-        let reserved_at = Utc::now();
-        order.status = OrderStatus::Allocated;
-        order.allocated_at = Some(reserved_at);
-        order.lines[0].allocations = vec![Allocation { hub_id: HubId::parse("H").unwrap(), quantity: dec!(4) }];
-        order.lines[0].allocated = dec!(4);
-        let timeout = Duration::minutes(15);
-
-        assert!(
-            order.expire_reservation(timeout, &admin, reserved_at + Duration::minutes(16)).unwrap().is_none(),
-            "not held"
-        );
-        order.place_hold("payment_hold", "deposit", &admin, reserved_at).unwrap();
-        assert!(
-            order.expire_reservation(timeout, &admin, reserved_at + Duration::minutes(14)).unwrap().is_none(),
-            "not due"
-        );
-        let (change, released) =
-            order.expire_reservation(timeout, &admin, reserved_at + Duration::minutes(16)).unwrap().unwrap();
-        assert_eq!((change.from, change.to), (Some(OrderStatus::Allocated), OrderStatus::PendingAllocation));
-        assert!(change.reason.contains("on hold"));
-        assert_eq!(released, vec![StockMove::release(HubId::parse("H").unwrap(), Sku::parse("A").unwrap(), dec!(4))]);
-        assert_eq!((order.lines[0].allocated, order.allocated_at), (dec!(0), None));
     }
 }

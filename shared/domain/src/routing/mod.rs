@@ -179,71 +179,12 @@ pub fn plan_reservations(
     plan
 }
 
-impl Order {
-    /// Records the plan's reservations on the lines, backorders the rest, and moves the order to
-    /// `ALLOCATED` or `BACKORDERED` as its fulfillment policy says. The caller commits the
-    /// returned change together with the stock reservations, atomically.
-    pub fn apply_placement(
-        &mut self,
-        reservations: &[PlannedReservation],
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<StatusChange, AppError> {
-        if !self.status.awaits_allocation() {
-            return Err(AppError::conflict(
-                "not_placeable",
-                format!("an order in {} is not awaiting allocation", self.status),
-            ));
-        }
-        for r in reservations {
-            let line = self.line_mut(&r.line_id).filter(|l| l.sku == r.sku).ok_or_else(|| {
-                AppError::invalid("reservations", format!("no line {} with SKU {}", r.line_id, r.sku))
-            })?;
-            if r.quantity <= Decimal::ZERO || r.quantity > line.unallocated() {
-                return Err(AppError::conflict(
-                    "over_allocation",
-                    format!("line {} needs {}, the plan reserves {}", line.line_id, line.unallocated(), r.quantity),
-                ));
-            }
-            match line.allocations.iter_mut().find(|a| a.hub_id == r.hub_id) {
-                Some(existing) => existing.quantity += r.quantity,
-                None => line.allocations.push(Allocation { hub_id: r.hub_id.clone(), quantity: r.quantity }),
-            }
-            line.allocated += r.quantity;
-        }
-        for line in &mut self.lines {
-            line.backordered = line.unallocated();
-        }
-        if !reservations.is_empty() {
-            self.allocated_at = Some(now);
-        }
-
-        let reserved_any = self.lines.iter().any(|l| l.allocated > Decimal::ZERO);
-        let complete = self.lines.iter().all(|l| l.backordered.is_zero());
-        let allocated = match self.fulfillment_policy {
-            FulfillmentPolicy::ShipPartial => reserved_any,
-            FulfillmentPolicy::ShipComplete | FulfillmentPolicy::Backorder => complete,
-        };
-        let (to, reason) = if allocated && complete {
-            (OrderStatus::Allocated, "all quantity reserved".to_owned())
-        } else if allocated {
-            (OrderStatus::Allocated, "reserved what is available; the rest is backordered".to_owned())
-        } else if reserved_any {
-            (OrderStatus::Backordered, format!("partly reserved; {:?} waits for the rest", self.fulfillment_policy))
-        } else {
-            (OrderStatus::Backordered, "no stock available to reserve".to_owned())
-        };
-        self.change_status(to, reason, actor, now)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use rust_decimal_macros::dec;
 
     use super::*;
     use crate::catalog::HubType;
-    use crate::kernel::access::Role;
     use crate::order::tests::sample_order;
 
     fn hub(id: &str, score: Decimal, lat: f64, lon: f64, active: bool) -> Hub {
@@ -261,10 +202,6 @@ mod tests {
 
     fn stock(hub: &str, sku: &str, on_hand: Decimal, reserved: Decimal) -> StockLevel {
         StockLevel { hub_id: HubId::parse(hub).unwrap(), sku: Sku::parse(sku).unwrap(), on_hand, reserved }
-    }
-
-    fn system() -> Actor {
-        Actor { sub: "placement".into(), tenant_id: TenantId::parse("t1").unwrap(), role: Role::System }
     }
 
     fn submitted(lines: &[(&str, Decimal)], policy: FulfillmentPolicy) -> Order {
@@ -362,52 +299,6 @@ mod tests {
             RoutingWeights::default(),
         );
         assert_eq!(plan.iter().map(|r| r.quantity).sum::<Decimal>(), dec!(6));
-    }
-
-    #[test]
-    fn placement_outcome_follows_the_policy() {
-        let cases = [
-            (FulfillmentPolicy::ShipPartial, dec!(3), OrderStatus::Allocated, dec!(7)),
-            (FulfillmentPolicy::ShipPartial, dec!(10), OrderStatus::Allocated, dec!(0)),
-            (FulfillmentPolicy::ShipPartial, dec!(0), OrderStatus::Backordered, dec!(10)),
-            (FulfillmentPolicy::Backorder, dec!(3), OrderStatus::Backordered, dec!(7)),
-            (FulfillmentPolicy::Backorder, dec!(10), OrderStatus::Allocated, dec!(0)),
-            (FulfillmentPolicy::ShipComplete, dec!(0), OrderStatus::Backordered, dec!(10)),
-            (FulfillmentPolicy::ShipComplete, dec!(10), OrderStatus::Allocated, dec!(0)),
-        ];
-        for (policy, available, expected, backordered) in cases {
-            let mut order = submitted(&[("A", dec!(10))], policy);
-            let plan = plan_reservations(
-                &order,
-                &hubs(),
-                &HubLoads::new(),
-                &[stock("HCM", "A", available, dec!(0))],
-                RoutingWeights::default(),
-            );
-            let change = order.apply_placement(&plan, &system(), Utc::now()).unwrap();
-            assert_eq!(change.to, expected, "{policy:?} with {available}");
-            assert_eq!(order.lines[0].backordered, backordered, "{policy:?} with {available}");
-            assert_eq!(order.lines[0].allocated + order.lines[0].backordered, dec!(10));
-        }
-    }
-
-    #[test]
-    fn a_plan_cannot_reserve_more_than_a_line_needs_or_for_an_order_not_awaiting_allocation() {
-        let mut order = submitted(&[("A", dec!(2))], FulfillmentPolicy::ShipPartial);
-        let too_much = [PlannedReservation {
-            line_id: LineId::for_position(0),
-            sku: Sku::parse("A").unwrap(),
-            hub_id: HubId::parse("HCM").unwrap(),
-            quantity: dec!(3),
-        }];
-        assert!(order.apply_placement(&too_much, &system(), Utc::now()).is_err());
-
-        let mut draft = submitted(&[("A", dec!(2))], FulfillmentPolicy::ShipPartial);
-        draft.status = OrderStatus::Draft;
-        assert!(matches!(
-            draft.apply_placement(&[], &system(), Utc::now()),
-            Err(AppError::Conflict { code: "not_placeable", .. })
-        ));
     }
 }
 

@@ -1,14 +1,11 @@
 //! The `reserve-stock` task: reserve the planned stock, never more than there is.
 
-use crate::events::DomainEvent;
 use crate::kernel::access::Actor;
 use crate::kernel::error::{AppError, StoreError};
 use crate::kernel::ids::OrderId;
-use crate::order::Change;
 use crate::order::status::OrderStatus;
 use crate::ports::{OrderStore, StockStore};
 use crate::routing::PlacementPlan;
-use crate::stock::StockMove;
 use crate::usecases::placement::assign_hub::{COMPONENT, not_placeable, plan_stale};
 use crate::usecases::unit_of_work;
 use chrono::{DateTime, Utc};
@@ -39,21 +36,11 @@ where
         return Err(not_placeable(order.status));
     }
     let actor = Actor::system(tenant.clone(), COMPONENT);
-    let change = order.apply_placement(&plan.reservations, &actor, now)?;
-
-    let mut committed = Change::none();
-    committed.status_changed(&order, change);
-    committed.start_placement = order.awaits_automatic_placement();
-    if !plan.reservations.is_empty() {
-        committed.emit(DomainEvent::stock_reserved(&order, &plan.reservations));
-    }
-    committed.events.extend(DomainEvent::order_backordered(&order));
-
+    let change = order.reserve(&plan.reservations, &actor, now)?;
     let result = PlacementResult { order_id: order.order_id.clone(), status: order.status, version: order.version };
-    let moves: Vec<StockMove> =
-        plan.reservations.iter().map(|r| StockMove::reserve(r.hub_id.clone(), r.sku.clone(), r.quantity)).collect();
-    committed.moves = StockMove::net(moves);
-    let (write, moves) = unit_of_work::order_write(order, Some(plan.order_version), committed, now);
+    // Not `unit_of_work::change_order`: a lost race makes the plan stale, and the workflow plans
+    // again from fresh stock rather than this task recomputing an old plan.
+    let (write, moves) = unit_of_work::order_write(order, Some(plan.order_version), change, now);
     match store.save_with_stock(write, &moves).await {
         Ok(()) => Ok(result),
         Err(StoreError::Conflict(on)) => Err(plan_stale(&format!("{on:?}"))),

@@ -1,16 +1,14 @@
 //! `POST /v1/returns/{id}/approve`.
 
-use crate::events::DomainEvent;
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;
-use crate::order::Change;
-use crate::ports::Store;
+use crate::ports::{OrderStore, StockStore};
 use crate::usecases::returns::change_return;
 use crate::usecases::unit_of_work::{Changed, IdempotencyKey};
 use chrono::{DateTime, Utc};
 
 /// `POST /returns/{id}/approve`: `ReturnApproved` tells the warehouse what to expect, where.
-pub async fn approve_return<S: Store>(
+pub async fn approve_return<S: OrderStore + StockStore>(
     store: &S,
     actor: &Actor,
     return_id: &str,
@@ -18,9 +16,7 @@ pub async fn approve_return<S: Store>(
     now: DateTime<Utc>,
 ) -> Result<Changed, AppError> {
     change_return(store, actor, return_id, Action::ManageReturns, key, now, |order| {
-        let rma = order.decide_return(return_id, true, None, now)?.clone();
-        let approved = DomainEvent::return_approved(order, &rma);
-        Ok(Change { events: vec![approved], ..Change::none() })
+        order.approve_return(return_id, now)
     })
     .await
 }
