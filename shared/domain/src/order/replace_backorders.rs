@@ -41,3 +41,57 @@ impl Order {
         Ok(change)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use rust_decimal_macros::dec;
+    use serde_json::json;
+
+    use crate::kernel::access::Actor;
+    use crate::kernel::ids::Sku;
+    use crate::memory::fixtures::{placement_order, sample_store};
+    use crate::order::status::OrderStatus;
+    use crate::order::testing::given;
+    use crate::order::{AllocationMode, FulfillmentPolicy, Order};
+
+    /// The placement order with nothing in stock: `BACKORDERED`, 100 `PP-H1` waiting.
+    async fn backordered() -> Order {
+        let store = sample_store(dec!(0)).await;
+        let order = placement_order(&store).await;
+        let system = Actor::system(order.tenant_id.clone(), "order-placement");
+        given(order).when(|o| o.reserve(&[], &system, Utc::now())).then_status(OrderStatus::Backordered).into_order()
+    }
+
+    #[tokio::test]
+    async fn a_backordered_order_goes_back_to_placement_when_its_stock_returns() {
+        let order = backordered().await;
+        let system = Actor::system(order.tenant_id.clone(), "order-placement");
+        let sku = Sku::parse("PP-H1").unwrap();
+        assert_eq!(order.waits_for(&sku), dec!(100));
+        given(order)
+            .when(|o| o.replace_backorder(&sku, dec!(10), &system, Utc::now()))
+            .then_status(OrderStatus::PendingAllocation)
+            .then_emits(&["OrderStatusChanged"])
+            .then_event("OrderStatusChanged", json!({"from": "BACKORDERED", "reason": "PP-H1 back in stock"}))
+            .then_starts_placement(true);
+    }
+
+    #[tokio::test]
+    async fn what_cannot_be_served_or_is_not_placed_automatically_is_passed_over() {
+        let order = backordered().await;
+        let system = Actor::system(order.tenant_id.clone(), "order-placement");
+        let sku = Sku::parse("PP-H1").unwrap();
+        let mut whole = order.clone();
+        whole.fulfillment_policy = FulfillmentPolicy::ShipComplete;
+        given(whole.clone()).when(|o| o.replace_backorder(&sku, dec!(99), &system, Utc::now())).then_nothing_changes();
+        given(whole)
+            .when(|o| o.replace_backorder(&sku, dec!(100), &system, Utc::now()))
+            .then_status(OrderStatus::PendingAllocation);
+        let mut manual = order.clone();
+        manual.allocation = AllocationMode::Manual;
+        given(manual).when(|o| o.replace_backorder(&sku, dec!(100), &system, Utc::now())).then_nothing_changes();
+        let pending = given(order).when(|o| o.replace_backorder(&sku, dec!(100), &system, Utc::now())).into_order();
+        given(pending).when(|o| o.replace_backorder(&sku, dec!(100), &system, Utc::now())).then_nothing_changes();
+    }
+}

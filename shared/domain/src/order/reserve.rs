@@ -84,3 +84,124 @@ impl Order {
         Ok(change)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use rust_decimal::Decimal;
+    use rust_decimal_macros::dec;
+    use serde_json::json;
+
+    use crate::kernel::access::Actor;
+    use crate::kernel::error::AppError;
+    use crate::kernel::ids::{HubId, LineId, Sku};
+    use crate::memory::fixtures::{placed_order, placement_order, sample_store};
+    use crate::order::status::OrderStatus;
+    use crate::order::testing::given;
+    use crate::order::{FulfillmentPolicy, Order};
+    use crate::routing::PlannedReservation;
+    use crate::stock::StockMove;
+
+    fn placement(order: &Order) -> Actor {
+        Actor::system(order.tenant_id.clone(), "order-placement")
+    }
+
+    /// `quantity` of line `line` (`L1` is `PP-H1`, `L2` is `HDPE-F2`) at `HCM-WH1`.
+    fn at_hcm(line: &str, quantity: Decimal) -> PlannedReservation {
+        let sku = if line == "L1" { "PP-H1" } else { "HDPE-F2" };
+        PlannedReservation {
+            line_id: LineId::parse(line).unwrap(),
+            sku: Sku::parse(sku).unwrap(),
+            hub_id: HubId::parse("HCM-WH1").unwrap(),
+            quantity,
+        }
+    }
+
+    fn reserve(sku: &str, quantity: Decimal) -> StockMove {
+        StockMove::reserve(HubId::parse("HCM-WH1").unwrap(), Sku::parse(sku).unwrap(), quantity)
+    }
+
+    #[tokio::test]
+    async fn a_plan_that_covers_everything_allocates_the_order_and_reserves_the_stock() {
+        let store = sample_store(dec!(1000)).await;
+        let order = placement_order(&store).await;
+        let system = placement(&order);
+        let plan = [at_hcm("L1", dec!(60)), at_hcm("L1", dec!(40)), at_hcm("L2", dec!(25.5))];
+        given(order)
+            .when(|o| o.reserve(&plan, &system, Utc::now()))
+            .then_status(OrderStatus::Allocated)
+            .then_records(&[OrderStatus::Allocated])
+            .then_emits(&["OrderStatusChanged", "StockReserved"])
+            .then_event("OrderStatusChanged", json!({"from": "PENDING_ALLOCATION", "reason": "all quantity reserved"}))
+            .then_event(
+                "StockReserved",
+                json!({"reservations": [
+                    {"line_id": "L1", "hub_id": "HCM-WH1", "quantity": "60"},
+                    {"line_id": "L1", "hub_id": "HCM-WH1", "quantity": "40"},
+                    {"line_id": "L2", "hub_id": "HCM-WH1", "quantity": "25.5"}
+                ]}),
+            )
+            .then_moves(&[reserve("HDPE-F2", dec!(25.5)), reserve("PP-H1", dec!(100))])
+            .then_starts_placement(false)
+            .then_order(|o| {
+                assert_eq!(o.lines[0].allocations.len(), 1, "one allocation per hub");
+                assert!(o.allocated_at.is_some() && o.lines.iter().all(|l| l.backordered.is_zero()));
+            });
+    }
+
+    #[tokio::test]
+    async fn what_the_plan_cannot_cover_is_backordered_as_the_policy_says() {
+        let store = sample_store(dec!(1000)).await;
+        let order = placement_order(&store).await;
+        let system = placement(&order);
+        let cases = [
+            (
+                FulfillmentPolicy::ShipPartial,
+                OrderStatus::Allocated,
+                "reserved what is available; the rest is backordered",
+            ),
+            (FulfillmentPolicy::Backorder, OrderStatus::Backordered, "partly reserved; Backorder waits for the rest"),
+            (
+                FulfillmentPolicy::ShipComplete,
+                OrderStatus::Backordered,
+                "partly reserved; ShipComplete waits for the rest",
+            ),
+        ];
+        for (policy, status, reason) in cases {
+            let mut order = order.clone();
+            order.fulfillment_policy = policy;
+            given(order)
+                .when(|o| o.reserve(&[at_hcm("L1", dec!(100))], &system, Utc::now()))
+                .then_status(status)
+                .then_emits(&["OrderStatusChanged", "StockReserved", "OrderBackordered"])
+                .then_event("OrderStatusChanged", json!({"reason": reason}))
+                .then_event("OrderBackordered", json!({"lines": [{"line_id": "L2", "backordered": "25.5"}]}))
+                .then_moves(&[reserve("PP-H1", dec!(100))]);
+        }
+        given(order)
+            .when(|o| o.reserve(&[], &system, Utc::now()))
+            .then_status(OrderStatus::Backordered)
+            .then_emits(&["OrderStatusChanged", "OrderBackordered"])
+            .then_event("OrderStatusChanged", json!({"reason": "no stock available to reserve"}))
+            .then_moves(&[])
+            .then_order(|o| assert_eq!((o.lines[0].backordered, o.allocated_at), (dec!(100), None)));
+    }
+
+    #[tokio::test]
+    async fn a_plan_reserves_no_more_than_a_line_needs_and_only_for_an_order_awaiting_allocation() {
+        let store = sample_store(dec!(1000)).await;
+        let order = placement_order(&store).await;
+        let system = placement(&order);
+        given(order.clone())
+            .when(|o| o.reserve(&[at_hcm("L1", dec!(101))], &system, Utc::now()))
+            .then_refused(|e| matches!(e, AppError::Conflict { code: "over_allocation", .. }));
+        let mut wrong_sku = at_hcm("L1", dec!(1));
+        wrong_sku.sku = Sku::parse("HDPE-F2").unwrap();
+        given(order)
+            .when(|o| o.reserve(&[wrong_sku], &system, Utc::now()))
+            .then_refused(|e| matches!(e, AppError::Invalid { .. }));
+        given(placed_order(&store).await)
+            .when(|o| o.reserve(&[], &system, Utc::now()))
+            .then_refused(|e| matches!(e, AppError::Conflict { code: "not_placeable", .. }));
+    }
+}
