@@ -9,6 +9,7 @@ mod cancel;
 pub mod change;
 mod confirm_allocation;
 mod decide_price;
+mod edit;
 pub mod fulfillment;
 mod place_hold;
 pub mod pricing;
@@ -22,6 +23,7 @@ mod submit;
 pub mod testing;
 
 pub use change::Change;
+pub use edit::OrderEdit;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
