@@ -4,10 +4,16 @@
 //! beside the new state: the history it recorded and the events it emits, so what a command does
 //! and says is read in its file, with its given/when/then tests beside it.
 
+mod allocate_line;
 mod cancel;
 pub mod change;
+mod confirm_allocation;
+mod decide_price;
+mod edit;
 pub mod fulfillment;
+mod place_hold;
 pub mod pricing;
+mod release_hold;
 mod request_fulfillment;
 pub mod returns;
 pub mod shipment;
@@ -17,6 +23,7 @@ mod submit;
 pub mod testing;
 
 pub use change::Change;
+pub use edit::OrderEdit;
 
 // Commands of the fulfillment, shipping, returns and placement steps, one file each.
 mod close_return;
@@ -461,48 +468,6 @@ impl Order {
         })
     }
 
-    /// A sales manager's decision on the pending price approval: approved quotes become the
-    /// lines' approved prices and the order goes on to allocation; rejected, it goes back to the
-    /// salesperson (`PRICE_REJECTED`, editable). Nobody decides on an order they created or
-    /// submitted (403): the four-eyes rule that makes the approval worth having.
-    pub fn decide_price(
-        &mut self,
-        approved: bool,
-        notes: Option<String>,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<StatusChange, AppError> {
-        if self.status != OrderStatus::PendingPriceApproval {
-            return Err(AppError::conflict(
-                "invalid_transition",
-                format!("an order in {} has no price to approve", self.status),
-            ));
-        }
-        let submitted_by = self.price_approval.as_ref().map(|a| a.requested_by.as_str());
-        if actor.sub == self.created_by || Some(actor.sub.as_str()) == submitted_by {
-            return Err(AppError::Forbidden("nobody approves the prices of an order they created or submitted".into()));
-        }
-        let to = if approved {
-            for line in self.lines.iter_mut().filter(|l| l.below_list_price()) {
-                line.approved_unit_price = Some(line.quoted_unit_price);
-            }
-            self.reprice()?;
-            OrderStatus::PendingAllocation
-        } else {
-            OrderStatus::PriceRejected
-        };
-        let reason = match (&notes, approved) {
-            (Some(n), true) => format!("price approved: {n}"),
-            (Some(n), false) => format!("price rejected: {n}"),
-            (None, true) => "price approved".to_owned(),
-            (None, false) => "price rejected".to_owned(),
-        };
-        if let Some(approval) = &mut self.price_approval {
-            approval.decision = Some(PriceDecision { approved, notes, decided_by: actor.sub.clone(), decided_at: now });
-        }
-        self.change_status(to, reason, actor, now)
-    }
-
     /// Takes every reservation off the lines and returns what to give back to stock.
     pub fn release_allocations(&mut self) -> Vec<StockMove> {
         let mut releases = Vec::new();
@@ -514,61 +479,6 @@ impl Order {
         }
         self.allocated_at = None;
         releases
-    }
-
-    /// Places a hold. Refused once the order is finished or fully shipped, and for a code that
-    /// already has an active hold.
-    pub fn place_hold(
-        &mut self,
-        code: &str,
-        reason: &str,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<&Hold, AppError> {
-        use OrderStatus::*;
-        if matches!(self.status, Shipped | InTransit | Delivered | Completed | Cancelled) {
-            return Err(AppError::conflict(
-                "not_holdable",
-                format!("an order in {} cannot be put on hold", self.status),
-            ));
-        }
-        if self.holds.iter().any(|h| h.code == code && h.status == HoldStatus::Active) {
-            return Err(AppError::conflict("hold_exists", format!("the order already has an active {code} hold")));
-        }
-        crate::kernel::limits::check_room(
-            "too_many_holds",
-            "holds",
-            self.holds.len(),
-            crate::kernel::limits::MAX_HOLDS,
-        )?;
-        self.holds.push(Hold {
-            hold_id: format!("H{}", self.holds.len() + 1),
-            code: code.to_owned(),
-            reason: reason.to_owned(),
-            status: HoldStatus::Active,
-            placed_by: actor.sub.clone(),
-            placed_at: now,
-            released_by: None,
-            released_at: None,
-        });
-        self.on_hold = true;
-        self.touch(now);
-        Ok(self.holds.last().expect("just pushed"))
-    }
-
-    /// Releases an active hold; the order is off hold when none is left.
-    pub fn release_hold(&mut self, hold_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<&Hold, AppError> {
-        let index = self.holds.iter().position(|h| h.hold_id == hold_id).ok_or(AppError::NotFound("hold"))?;
-        let hold = &mut self.holds[index];
-        if hold.status != HoldStatus::Active {
-            return Err(AppError::conflict("hold_released", format!("hold {hold_id} is already released")));
-        }
-        hold.status = HoldStatus::Released;
-        hold.released_by = Some(actor.sub.clone());
-        hold.released_at = Some(now);
-        self.on_hold = self.holds.iter().any(|h| h.status == HoldStatus::Active);
-        self.touch(now);
-        Ok(&self.holds[index])
     }
 
     /// Whether anything has shipped (after which the delivery details are fixed).
@@ -665,23 +575,6 @@ pub(crate) mod tests {
         };
         order.reprice().unwrap();
         order
-    }
-
-    #[test]
-    fn nobody_approves_the_prices_of_an_order_they_created_or_submitted() {
-        let tenant = TenantId::parse("t1").unwrap();
-        let manager = |sub: &str| Actor { sub: sub.into(), tenant_id: tenant.clone(), role: Role::SalesManager };
-        // Created by u1 (sample_order), submitted by m1.
-        let mut order = sample_order(&[("A", dec!(1), dec!(90), dec!(100))]);
-        let _submitted = order.submit(&manager("m1"), Utc::now()).unwrap();
-        let before = order.clone();
-        for who in ["u1", "m1"] {
-            let refused = order.decide_price(true, None, &manager(who), Utc::now());
-            assert!(matches!(refused, Err(AppError::Forbidden(_))), "{who}: {refused:?}");
-            assert_eq!(order, before, "a refused decision changes nothing");
-        }
-        let change = order.decide_price(true, None, &manager("m2"), Utc::now()).unwrap();
-        assert_eq!(change.to, OrderStatus::PendingAllocation);
     }
 
     #[test]

@@ -11,16 +11,12 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Hub, Location};
-use crate::kernel::access::Actor;
-use crate::kernel::error::AppError;
 use crate::kernel::ids::{HubId, LineId, OrderId, Sku, TenantId};
-use crate::order::status::OrderStatus;
-use crate::order::{Allocation, FulfillmentPolicy, Order, StatusChange};
+use crate::order::{FulfillmentPolicy, Order};
 use crate::stock::StockLevel;
 
 /// How much each factor weighs in a hub's score.
@@ -181,10 +177,12 @@ pub fn plan_reservations(
 
 #[cfg(test)]
 mod tests {
+    use chrono::Utc;
     use rust_decimal_macros::dec;
 
     use super::*;
     use crate::catalog::HubType;
+    use crate::order::status::OrderStatus;
     use crate::order::tests::sample_order;
 
     fn hub(id: &str, score: Decimal, lat: f64, lon: f64, active: bool) -> Hub {
@@ -299,108 +297,5 @@ mod tests {
             RoutingWeights::default(),
         );
         assert_eq!(plan.iter().map(|r| r.quantity).sum::<Decimal>(), dec!(6));
-    }
-}
-
-impl Order {
-    /// An admin reserves `quantity` of a line at a hub (B2B: several sources per line). Only for
-    /// orders allocated by hand that still await allocation; never more than the line needs.
-    /// Returns the stock to reserve with the change.
-    pub fn allocate_manually(
-        &mut self,
-        line_id: &LineId,
-        hub_id: &HubId,
-        quantity: Decimal,
-        now: DateTime<Utc>,
-    ) -> Result<crate::stock::StockMove, AppError> {
-        use crate::order::AllocationMode;
-        if self.allocation != AllocationMode::Manual {
-            return Err(AppError::conflict("not_manual", "this order is allocated automatically"));
-        }
-        if !matches!(self.status, OrderStatus::PendingAllocation | OrderStatus::Backordered) {
-            return Err(AppError::conflict(
-                "not_placeable",
-                format!("an order in {} is not awaiting allocation", self.status),
-            ));
-        }
-        let quantity = crate::kernel::quantity::positive_quantity("quantity", quantity)?;
-        let line = self.line_mut(line_id).ok_or(AppError::NotFound("order line"))?;
-        if quantity > line.unallocated() {
-            return Err(AppError::conflict(
-                "over_allocation",
-                format!("line {line_id} needs {} more, not {quantity}", line.unallocated()),
-            ));
-        }
-        match line.allocations.iter_mut().find(|a| &a.hub_id == hub_id) {
-            Some(existing) => existing.quantity += quantity,
-            None => line.allocations.push(Allocation { hub_id: hub_id.clone(), quantity }),
-        }
-        line.allocated += quantity;
-        line.backordered = line.unallocated();
-        let sku = line.sku.clone();
-        self.allocated_at = Some(now);
-        self.touch(now);
-        Ok(crate::stock::StockMove::reserve(hub_id.clone(), sku, quantity))
-    }
-
-    /// Confirms a manual allocation: every line fully allocated, the order `ALLOCATED`.
-    pub fn confirm_allocation(&mut self, actor: &Actor, now: DateTime<Utc>) -> Result<StatusChange, AppError> {
-        if let Some(line) = self.lines.iter().find(|l| l.unallocated() > Decimal::ZERO) {
-            return Err(AppError::conflict(
-                "allocation_incomplete",
-                format!("line {} still needs {} {}", line.line_id, line.unallocated(), line.unit),
-            ));
-        }
-        if !matches!(self.status, OrderStatus::PendingAllocation | OrderStatus::Backordered) {
-            return Err(AppError::conflict(
-                "not_placeable",
-                format!("an order in {} is not awaiting allocation", self.status),
-            ));
-        }
-        self.change_status(OrderStatus::Allocated, "allocation confirmed", actor, now)
-    }
-}
-
-#[cfg(test)]
-mod manual_tests {
-    use rust_decimal_macros::dec;
-
-    use super::*;
-    use crate::kernel::access::Role;
-    use crate::order::AllocationMode;
-    use crate::order::tests::sample_order;
-
-    fn b2b_order() -> Order {
-        let mut order = sample_order(&[("PP", dec!(1000), dec!(23500), dec!(25000))]);
-        order.allocation = AllocationMode::Manual;
-        order.status = OrderStatus::PendingAllocation;
-        order
-    }
-
-    #[test]
-    fn the_seeds_600_plus_400_then_confirm() {
-        let mut order = b2b_order();
-        let line = LineId::for_position(0);
-        let admin = Actor { sub: "a".into(), tenant_id: TenantId::parse("t1").unwrap(), role: Role::Admin };
-        let warehouse = order.allocate_manually(&line, &HubId::parse("WH").unwrap(), dec!(600), Utc::now()).unwrap();
-        assert_eq!(warehouse.quantity, dec!(600));
-        assert!(matches!(
-            order.confirm_allocation(&admin, Utc::now()),
-            Err(AppError::Conflict { code: "allocation_incomplete", .. })
-        ));
-        let too_much = order.allocate_manually(&line, &HubId::parse("PORT").unwrap(), dec!(401), Utc::now());
-        assert!(matches!(too_much, Err(AppError::Conflict { code: "over_allocation", .. })));
-        order.allocate_manually(&line, &HubId::parse("PORT").unwrap(), dec!(400), Utc::now()).unwrap();
-        assert_eq!(order.lines[0].allocations.len(), 2);
-        assert_eq!(order.confirm_allocation(&admin, Utc::now()).unwrap().to, OrderStatus::Allocated);
-    }
-
-    #[test]
-    fn automatic_orders_are_not_allocated_by_hand() {
-        let mut order = b2b_order();
-        order.allocation = AllocationMode::Auto;
-        let result =
-            order.allocate_manually(&LineId::for_position(0), &HubId::parse("WH").unwrap(), dec!(1), Utc::now());
-        assert!(matches!(result, Err(AppError::Conflict { code: "not_manual", .. })));
     }
 }
