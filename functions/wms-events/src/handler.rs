@@ -8,12 +8,12 @@ use chrono::{DateTime, Utc};
 use oms_aws::edge::http::decode;
 use oms_aws::edge::inbound::admit_event;
 use oms_aws::edge::task::TaskError;
-use oms_domain::AppError;
 use oms_domain::integrations::IntegrationKind;
 use oms_domain::ports::Store;
 use oms_domain::usecases::wms::{
     Applied, fulfillment_accepted, pack_completed, pick_completed, ship_completed, stock_adjusted,
 };
+use oms_domain::{AppError, InvalidCode};
 
 pub async fn handle<S: Store>(store: &S, event: EventBridgeEvent, now: DateTime<Utc>) -> Result<(), TaskError> {
     admit_event(store, IntegrationKind::Wms, &event, now).await?;
@@ -98,7 +98,11 @@ mod tests {
         fixtures::register_sample_integrations(&store, &TenantId::parse("demo").unwrap()).await;
         for sample in samples {
             let err = handle(&store, serde_json::from_str(sample).unwrap(), Utc::now()).await.unwrap_err();
-            assert!(matches!(err.0, AppError::Invalid { code: "unknown_fulfillment_request", .. }), "{:?}", err.0);
+            assert!(
+                matches!(err.0, AppError::Invalid { code: InvalidCode::UnknownFulfillmentRequest, .. }),
+                "{:?}",
+                err.0
+            );
         }
     }
 
@@ -163,7 +167,7 @@ mod tests {
         let far = now + chrono::Duration::days(3650);
         for forged in [count("999", far, now), count("999", now, far)] {
             let err = handle(&store, forged, now).await.unwrap_err();
-            assert!(matches!(err.0, AppError::Invalid { code: "occurred_in_future", .. }), "{:?}", err.0);
+            assert!(matches!(err.0, AppError::Invalid { code: InvalidCode::OccurredInFuture, .. }), "{:?}", err.0);
         }
         handle(&store, count("7", now, now), now).await.unwrap();
         let level = store.list_stock(&tenant, &StockFilter::default()).await.unwrap();
