@@ -8,12 +8,12 @@ use chrono::{DateTime, Utc};
 use oms_aws::edge::http::decode;
 use oms_aws::edge::inbound::admit_event;
 use oms_aws::edge::task::TaskError;
+use oms_domain::AppError;
 use oms_domain::integrations::IntegrationKind;
 use oms_domain::ports::Store;
 use oms_domain::usecases::wms::{
     Applied, fulfillment_accepted, pack_completed, pick_completed, ship_completed, stock_adjusted,
 };
-use oms_domain::{AppError, InvalidCode};
 
 pub async fn handle<S: Store>(store: &S, event: EventBridgeEvent, now: DateTime<Utc>) -> Result<(), TaskError> {
     admit_event(store, IntegrationKind::Wms, &event, now).await?;
@@ -41,7 +41,7 @@ mod tests {
     use oms_domain::memory::{MemoryStore, fixtures};
     use oms_domain::ports::{CatalogStore, StockStore};
     use oms_domain::stock::StockFilter;
-    use oms_domain::{HubId, Sku, TenantId};
+    use oms_domain::{HubId, InvalidCode, Sku, TenantId};
 
     use super::*;
 
