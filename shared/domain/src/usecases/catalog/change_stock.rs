@@ -1,4 +1,4 @@
-//! `PUT /v1/stock/{hub}/{sku}`: set or adjust on-hand stock.
+//! `PUT /v1/inventory/{hub_id}/{sku}`: set or adjust on-hand stock.
 
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::{AppError, ConflictCode, ConflictOn, StoreError};

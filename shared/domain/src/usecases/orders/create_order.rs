@@ -1,4 +1,4 @@
-//! `POST /orders`: validate, price, persist, and (with `"submit": true`) submit in the same
+//! `POST /v1/orders`: validate, price, persist, and (with `"submit": true`) submit in the same
 //! write. The validation pieces here are shared with `PATCH /orders/{id}`.
 
 use std::collections::{BTreeSet, HashMap};

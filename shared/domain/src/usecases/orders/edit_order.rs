@@ -1,4 +1,4 @@
-//! `PATCH /v1/orders/{id}`: change a draft's customer, addresses, lines or terms.
+//! `PATCH /v1/orders/{id}`: change an order's lines and terms (while they are editable), customer and notes.
 
 use crate::events::DomainEvent;
 use crate::kernel::access::{Action, Actor};

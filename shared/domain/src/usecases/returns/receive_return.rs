@@ -1,4 +1,4 @@
-//! `POST /v1/returns/{id}/receive` and the warehouse's `ReturnReceived` (the `return-receive` function): goods back, restocked, refund owed.
+//! `POST /v1/returns/{return_id}/receive` and the warehouse's `ReturnReceived` (the `return-receive` function): goods back, restocked, refund owed.
 
 use crate::events::DomainEvent;
 use crate::kernel::access::{Action, Actor};
