@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Hub, Location};
 use crate::kernel::access::Actor;
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode};
 use crate::kernel::ids::{HubId, LineId, OrderId, Sku, TenantId};
 use crate::order::status::OrderStatus;
 use crate::order::{Allocation, FulfillmentPolicy, Order, StatusChange};
@@ -191,7 +191,7 @@ impl Order {
     ) -> Result<StatusChange, AppError> {
         if !self.status.awaits_allocation() {
             return Err(AppError::conflict(
-                "not_placeable",
+                ConflictCode::NotPlaceable,
                 format!("an order in {} is not awaiting allocation", self.status),
             ));
         }
@@ -201,7 +201,7 @@ impl Order {
             })?;
             if r.quantity <= Decimal::ZERO || r.quantity > line.unallocated() {
                 return Err(AppError::conflict(
-                    "over_allocation",
+                    ConflictCode::OverAllocation,
                     format!("line {} needs {}, the plan reserves {}", line.line_id, line.unallocated(), r.quantity),
                 ));
             }
@@ -406,7 +406,7 @@ mod tests {
         draft.status = OrderStatus::Draft;
         assert!(matches!(
             draft.apply_placement(&[], &system(), Utc::now()),
-            Err(AppError::Conflict { code: "not_placeable", .. })
+            Err(AppError::Conflict { code: ConflictCode::NotPlaceable, .. })
         ));
     }
 }
