@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use crate::events::DomainEvent;
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode};
 use crate::kernel::ids::{HubId, LineId};
 use crate::order::status::OrderStatus;
 use crate::order::{Allocation, AllocationMode, Change, Order};
@@ -28,11 +28,11 @@ impl Order {
         now: DateTime<Utc>,
     ) -> Result<Change, AppError> {
         if self.allocation != AllocationMode::Manual {
-            return Err(AppError::conflict("not_manual", "this order is allocated automatically"));
+            return Err(AppError::conflict(ConflictCode::NotManual, "this order is allocated automatically"));
         }
         if !matches!(self.status, OrderStatus::PendingAllocation | OrderStatus::Backordered) {
             return Err(AppError::conflict(
-                "not_placeable",
+                ConflictCode::NotPlaceable,
                 format!("an order in {} is not awaiting allocation", self.status),
             ));
         }
@@ -40,7 +40,7 @@ impl Order {
         let line = self.line_mut(line_id).ok_or(AppError::NotFound("order line"))?;
         if quantity > line.unallocated() {
             return Err(AppError::conflict(
-                "over_allocation",
+                ConflictCode::OverAllocation,
                 format!("line {line_id} needs {} more, not {quantity}", line.unallocated()),
             ));
         }
@@ -68,7 +68,7 @@ pub(crate) mod tests {
     use rust_decimal_macros::dec;
     use serde_json::json;
 
-    use crate::kernel::error::AppError;
+    use crate::kernel::error::{AppError, ConflictCode};
     use crate::kernel::ids::{HubId, LineId, Sku};
     use crate::order::status::OrderStatus;
     use crate::order::testing::given;
@@ -110,7 +110,7 @@ pub(crate) mod tests {
         let order = given(b2b_order()).when(|o| o.allocate_line(&line, &hub("WH"), dec!(600), Utc::now())).into_order();
         let order = given(order)
             .when(|o| o.allocate_line(&line, &hub("PORT"), dec!(401), Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "over_allocation", .. }))
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::OverAllocation, .. }))
             .into_order();
         given(order)
             .when(|o| o.allocate_line(&line, &hub("PORT"), dec!(400), Utc::now()))
@@ -123,7 +123,7 @@ pub(crate) mod tests {
         order.allocation = AllocationMode::Auto;
         given(order)
             .when(|o| o.allocate_line(&LineId::for_position(0), &hub("WH"), dec!(1), Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "not_manual", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::NotManual, .. }));
     }
 
     #[test]

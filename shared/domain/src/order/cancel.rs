@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 
 use crate::events::DomainEvent;
 use crate::kernel::access::Actor;
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode};
 use crate::order::status::OrderStatus;
 use crate::order::{Change, Order};
 use crate::stock::StockMove;
@@ -19,7 +19,7 @@ impl Order {
     pub fn cancel(&mut self, reason: &str, actor: &Actor, now: DateTime<Utc>) -> Result<Change, AppError> {
         if self.anything_shipped() || !self.status.can_transition_to(OrderStatus::Cancelled) {
             return Err(AppError::conflict(
-                "not_cancellable",
+                ConflictCode::NotCancellable,
                 format!("an order in {} cannot be cancelled", self.status),
             ));
         }
@@ -48,7 +48,7 @@ mod tests {
     use serde_json::json;
 
     use crate::kernel::access::Role;
-    use crate::kernel::error::AppError;
+    use crate::kernel::error::{AppError, ConflictCode};
     use crate::kernel::ids::{HubId, Sku, TenantId};
     use crate::memory::MemoryStore;
     use crate::memory::fixtures::{allocated_order, placed_order, placement_order, sample_store, shipped_order};
@@ -122,6 +122,6 @@ mod tests {
         let admin = actor(&order, Role::Admin);
         given(order)
             .when(|o| o.cancel("too late", &admin, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "not_cancellable", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::NotCancellable, .. }));
     }
 }

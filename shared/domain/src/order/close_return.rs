@@ -29,7 +29,7 @@ mod tests {
     use chrono::Utc;
     use rust_decimal_macros::dec;
 
-    use crate::kernel::error::AppError;
+    use crate::kernel::error::{AppError, ConflictCode};
     use crate::order::returns::given_returns::{approved, found, received, shipped};
     use crate::order::returns::{Disposition, ReturnStatus};
     use crate::order::testing::given;
@@ -39,7 +39,7 @@ mod tests {
         let received = received(shipped().await);
         given(received.clone())
             .when(|o| o.close_return("R1", Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "return_status", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::ReturnStatus, .. }));
         let refunded = given(received).when(|o| o.confirm_refund("R1", "BANK-77".into(), Utc::now())).into_order();
         given(refunded)
             .when(|o| o.close_return("R1", Utc::now()))

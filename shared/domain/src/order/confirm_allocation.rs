@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use crate::kernel::access::Actor;
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode};
 use crate::order::status::OrderStatus;
 use crate::order::{Change, Order};
 
@@ -20,13 +20,13 @@ impl Order {
     pub fn confirm_allocation(&mut self, actor: &Actor, now: DateTime<Utc>) -> Result<Change, AppError> {
         if let Some(line) = self.lines.iter().find(|l| l.unallocated() > Decimal::ZERO) {
             return Err(AppError::conflict(
-                "allocation_incomplete",
+                ConflictCode::AllocationIncomplete,
                 format!("line {} still needs {} {}", line.line_id, line.unallocated(), line.unit),
             ));
         }
         if !matches!(self.status, OrderStatus::PendingAllocation | OrderStatus::Backordered) {
             return Err(AppError::conflict(
-                "not_placeable",
+                ConflictCode::NotPlaceable,
                 format!("an order in {} is not awaiting allocation", self.status),
             ));
         }
@@ -44,7 +44,7 @@ mod tests {
     use serde_json::json;
 
     use crate::kernel::access::Role;
-    use crate::kernel::error::AppError;
+    use crate::kernel::error::{AppError, ConflictCode};
     use crate::kernel::ids::{HubId, LineId};
     use crate::order::Order;
     use crate::order::allocate_line::tests::b2b_order;
@@ -98,6 +98,6 @@ mod tests {
         let admin = actor(&order, Role::Admin);
         given(order)
             .when(|o| o.confirm_allocation(&admin, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "allocation_incomplete", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::AllocationIncomplete, .. }));
     }
 }

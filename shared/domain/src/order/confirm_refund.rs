@@ -37,7 +37,7 @@ mod tests {
     use chrono::Utc;
     use rust_decimal_macros::dec;
 
-    use crate::kernel::error::AppError;
+    use crate::kernel::error::{AppError, ConflictCode};
     use crate::order::returns::ReturnStatus;
     use crate::order::returns::given_returns::{approved, received, shipped};
     use crate::order::testing::given;
@@ -59,6 +59,6 @@ mod tests {
     async fn no_refund_is_confirmed_before_the_goods_are_received() {
         given(approved(shipped().await, dec!(2)))
             .when(|o| o.confirm_refund("R1", "BANK-77".into(), Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "return_status", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::ReturnStatus, .. }));
     }
 }

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::kernel::access::Actor;
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode};
 use crate::order::status::OrderStatus;
 use crate::order::{Change, Order, PriceDecision};
 
@@ -28,7 +28,7 @@ impl Order {
     ) -> Result<Change, AppError> {
         if self.status != OrderStatus::PendingPriceApproval {
             return Err(AppError::conflict(
-                "invalid_transition",
+                ConflictCode::InvalidTransition,
                 format!("an order in {} has no price to approve", self.status),
             ));
         }
@@ -69,7 +69,7 @@ mod tests {
     use serde_json::json;
 
     use crate::kernel::access::{Actor, Role};
-    use crate::kernel::error::AppError;
+    use crate::kernel::error::{AppError, ConflictCode};
     use crate::order::Order;
     use crate::order::status::OrderStatus;
     use crate::order::testing::given;
@@ -139,6 +139,6 @@ mod tests {
         let m2 = manager(&order, "m2");
         given(order)
             .when(|o| o.decide_price(true, None, &m2, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "invalid_transition", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::InvalidTransition, .. }));
     }
 }

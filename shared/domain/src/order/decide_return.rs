@@ -46,7 +46,7 @@ mod tests {
     use rust_decimal_macros::dec;
     use serde_json::json;
 
-    use crate::kernel::error::AppError;
+    use crate::kernel::error::{AppError, ConflictCode};
     use crate::order::returns::ReturnStatus;
     use crate::order::returns::given_returns::{requested, shipped};
     use crate::order::testing::given;
@@ -66,7 +66,7 @@ mod tests {
             .into_order();
         given(approved)
             .when(|o| o.approve_return("R1", Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "return_status", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::ReturnStatus, .. }));
     }
 
     #[tokio::test]

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use crate::events::DomainEvent;
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode};
 use crate::order::status::OrderStatus;
 use crate::order::{Address, AllocationMode, Change, Contact, FulfillmentPolicy, Order, OrderLine};
 
@@ -73,7 +73,7 @@ impl Order {
             && !self.status.lines_editable()
         {
             return Err(AppError::conflict(
-                "not_editable",
+                ConflictCode::NotEditable,
                 format!("{field} cannot change once the order is {}", self.status),
             ));
         }
@@ -81,7 +81,7 @@ impl Order {
             && (self.anything_shipped() || matches!(self.status, OrderStatus::Cancelled | OrderStatus::Completed))
         {
             return Err(AppError::conflict(
-                "not_editable",
+                ConflictCode::NotEditable,
                 format!("{field} cannot change once the order has shipped or closed"),
             ));
         }
@@ -141,7 +141,7 @@ mod tests {
     use serde_json::json;
 
     use super::OrderEdit;
-    use crate::kernel::error::AppError;
+    use crate::kernel::error::{AppError, ConflictCode};
     use crate::kernel::ids::TenantId;
     use crate::memory::MemoryStore;
     use crate::memory::fixtures::{placement_order, sample_store, shipped_order};
@@ -186,7 +186,7 @@ mod tests {
         given(submitted)
             .when(|o| o.edit(OrderEdit { discount: Some(dec!(1)), ..OrderEdit::default() }, Utc::now()))
             .then_refused(
-                |e| matches!(e, AppError::Conflict { code: "not_editable", message } if message.contains("discount")),
+                |e| matches!(e, AppError::Conflict { code: ConflictCode::NotEditable, message } if message.contains("discount")),
             );
     }
 
@@ -197,7 +197,7 @@ mod tests {
         let order = shipped_order(&store, &tenant, "HCM-01", "PP-001", "10").await;
         given(order)
             .when(|o| o.edit(OrderEdit { notes: Some(None), ..OrderEdit::default() }, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "not_editable", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::NotEditable, .. }));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, InvalidCode};
 use crate::kernel::ids::{HubId, LineId, Sku};
 use crate::kernel::limits::{MAX_LINES, check_list};
 use crate::kernel::quantity::positive_quantity;
@@ -194,7 +194,7 @@ impl FulfillmentRequest {
             let quantity = positive_quantity(&format!("lines[{i}].quantity"), r.quantity)?;
             let line = lines.iter_mut().find(|l| l.order_line_id == r.order_line_id).ok_or_else(|| {
                 AppError::invalid_with_code(
-                    "unknown_line",
+                    InvalidCode::UnknownLine,
                     format!("lines[{i}].order_line_id"),
                     format!("fulfillment request {} has no line {}", self.fulfillment_request_id, r.order_line_id),
                 )
@@ -203,7 +203,7 @@ impl FulfillmentRequest {
             let done = stage.of(line);
             if *done + quantity > requested {
                 return Err(AppError::invalid_with_code(
-                    "over_requested",
+                    InvalidCode::OverRequested,
                     format!("lines[{i}].quantity"),
                     format!(
                         "{} of {} for line {}: {} already, {requested} requested",

@@ -44,7 +44,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::kernel::access::{Actor, Role};
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode};
 use crate::kernel::ids::{HubId, LineId, OrderId, Sku, TenantId};
 use crate::kernel::money::Currency;
 use crate::order::pricing::{LineTotals, OrderTotals, PriceInputs, order_totals, price_line};
@@ -454,7 +454,8 @@ impl Order {
         now: DateTime<Utc>,
     ) -> Result<StatusChange, AppError> {
         let from = self.status;
-        self.status = from.transition_to(to).map_err(|e| AppError::conflict("invalid_transition", e.to_string()))?;
+        self.status =
+            from.transition_to(to).map_err(|e| AppError::conflict(ConflictCode::InvalidTransition, e.to_string()))?;
         self.touch(now);
         Ok(StatusChange {
             order_id: self.order_id.clone(),

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::events::DomainEvent;
 use crate::kernel::access::Actor;
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode};
 use crate::order::status::OrderStatus;
 use crate::order::{Change, Hold, HoldStatus, Order};
 
@@ -25,15 +25,18 @@ impl Order {
         use OrderStatus::*;
         if matches!(self.status, Shipped | InTransit | Delivered | Completed | Cancelled) {
             return Err(AppError::conflict(
-                "not_holdable",
+                ConflictCode::NotHoldable,
                 format!("an order in {} cannot be put on hold", self.status),
             ));
         }
         if self.holds.iter().any(|h| h.code == code && h.status == HoldStatus::Active) {
-            return Err(AppError::conflict("hold_exists", format!("the order already has an active {code} hold")));
+            return Err(AppError::conflict(
+                ConflictCode::HoldExists,
+                format!("the order already has an active {code} hold"),
+            ));
         }
         crate::kernel::limits::check_room(
-            "too_many_holds",
+            ConflictCode::TooManyHolds,
             "holds",
             self.holds.len(),
             crate::kernel::limits::MAX_HOLDS,
@@ -64,7 +67,7 @@ mod tests {
     use serde_json::json;
 
     use crate::kernel::access::Role;
-    use crate::kernel::error::AppError;
+    use crate::kernel::error::{AppError, ConflictCode};
     use crate::kernel::ids::TenantId;
     use crate::memory::MemoryStore;
     use crate::memory::fixtures::{placed_order, sample_store, shipped_order};
@@ -97,7 +100,7 @@ mod tests {
         let held = given(order).when(|o| o.place_hold("fraud", "check", &admin, Utc::now())).into_order();
         given(held)
             .when(|o| o.place_hold("fraud", "again", &admin, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "hold_exists", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::HoldExists, .. }));
     }
 
     #[tokio::test]
@@ -108,6 +111,6 @@ mod tests {
         let admin = actor(&order, Role::Admin);
         given(order)
             .when(|o| o.place_hold("manual", "too late", &admin, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "not_holdable", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::NotHoldable, .. }));
     }
 }

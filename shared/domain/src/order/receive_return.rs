@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use crate::events::DomainEvent;
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode, InvalidCode};
 use crate::kernel::ids::LineId;
 use crate::kernel::limits::{MAX_LINES, check_external_id, check_list};
 use crate::kernel::money::Currency;
@@ -57,14 +57,14 @@ impl Order {
             }
             let line = lines.iter_mut().find(|l| l.order_line_id == r.order_line_id).ok_or_else(|| {
                 AppError::invalid_with_code(
-                    "unknown_line",
+                    InvalidCode::UnknownLine,
                     at("order_line_id"),
                     format!("return {return_id} has no line {}", r.order_line_id),
                 )
             })?;
             if line.received + got > line.quantity {
                 return Err(AppError::conflict(
-                    "over_receipt",
+                    ConflictCode::OverReceipt,
                     format!(
                         "line {} of return {return_id}: {got} received, {} approved",
                         r.order_line_id, line.quantity
@@ -156,7 +156,7 @@ mod tests {
     use rust_decimal_macros::dec;
     use serde_json::json;
 
-    use crate::kernel::error::AppError;
+    use crate::kernel::error::{AppError, ConflictCode};
     use crate::kernel::ids::{HubId, Sku};
     use crate::kernel::money::Currency;
     use crate::order::returns::given_returns::{approved, found, requested, shipped};
@@ -170,12 +170,12 @@ mod tests {
         let receipt = found(dec!(3), dec!(1), Disposition::Restock);
         given(requested(order.clone(), dec!(4)))
             .when(|o| o.receive_return("R1", Some("e1"), &receipt, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "return_status", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::ReturnStatus, .. }));
         let too_many = found(dec!(4), dec!(1), Disposition::Restock);
         let approved = approved(order, dec!(4));
         given(approved.clone())
             .when(|o| o.receive_return("R1", Some("e0"), &too_many, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "over_receipt", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::OverReceipt, .. }));
         let received = given(approved)
             .when(|o| o.receive_return("R1", Some("e1"), &receipt, Utc::now()))
             .then_emits(&["RefundRequested"])

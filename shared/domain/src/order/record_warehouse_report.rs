@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::kernel::access::Actor;
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode, InvalidCode};
 use crate::kernel::limits::{MAX_PACKAGES, MAX_REQUEST_EVENTS, check_external_id, check_list, check_room};
 use crate::order::fulfillment::{FulfillmentStatus, Stage, WarehouseReport};
 use crate::order::shipment::{NewShipment, ShipLine, ShipmentType};
@@ -37,14 +37,14 @@ impl Order {
             return Ok(Change::none());
         }
         check_room(
-            "too_many_events",
+            ConflictCode::TooManyEvents,
             "warehouse events on this request",
             request.applied_events.len(),
             MAX_REQUEST_EVENTS,
         )?;
         if matches!(request.status, FulfillmentStatus::Cancelled | FulfillmentStatus::Failed) {
             return Err(AppError::conflict(
-                "request_closed",
+                ConflictCode::RequestClosed,
                 format!("fulfillment request {request_id} was withdrawn or failed; it takes no more reports"),
             ));
         }
@@ -109,7 +109,7 @@ impl Order {
     fn request_index(&self, request_id: &str) -> Result<usize, AppError> {
         self.fulfillment_requests.iter().position(|r| r.fulfillment_request_id == request_id).ok_or_else(|| {
             AppError::invalid_with_code(
-                "unknown_fulfillment_request",
+                InvalidCode::UnknownFulfillmentRequest,
                 "fulfillment_request_id",
                 format!("no fulfillment request {request_id}"),
             )
@@ -135,7 +135,7 @@ mod tests {
     use serde_json::json;
 
     use crate::kernel::access::Actor;
-    use crate::kernel::error::AppError;
+    use crate::kernel::error::{AppError, ConflictCode, InvalidCode};
     use crate::kernel::ids::{HubId, LineId, Sku};
     use crate::memory::fixtures::{placed_order, sample_store};
     use crate::order::Order;
@@ -324,14 +324,14 @@ mod tests {
         let too_much = WarehouseReport::Picked { lines: lines(&[("L1", dec!(41))]) };
         given(order.clone())
             .when(|o| o.record_warehouse_report(&f2, "x1", too_much, None, &wms, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Invalid { code: "over_requested", .. }));
+            .then_refused(|e| matches!(e, AppError::Invalid { code: InvalidCode::OverRequested, .. }));
         let other_hubs_line = WarehouseReport::Picked { lines: lines(&[("L2", dec!(1))]) };
         given(order.clone())
             .when(|o| o.record_warehouse_report(&f2, "x2", other_hubs_line, None, &wms, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Invalid { code: "unknown_line", .. }));
+            .then_refused(|e| matches!(e, AppError::Invalid { code: InvalidCode::UnknownLine, .. }));
         given(order.clone())
             .when(|o| o.record_warehouse_report("NOPE-F9", "x3", WarehouseReport::Accepted, None, &wms, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Invalid { code: "unknown_fulfillment_request", .. }));
+            .then_refused(|e| matches!(e, AppError::Invalid { code: InvalidCode::UnknownFulfillmentRequest, .. }));
         let no_carrier = WarehouseReport::Shipped {
             lines: lines(&[("L1", dec!(40))]),
             packages: vec![],
@@ -351,7 +351,7 @@ mod tests {
         withdrawn.fulfillment_requests[1].status = FulfillmentStatus::Cancelled;
         given(withdrawn)
             .when(|o| o.record_warehouse_report(&f2, "x1", WarehouseReport::Accepted, None, &wms, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "request_closed", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::RequestClosed, .. }));
         let mut held = order;
         held.on_hold = true;
         given(held)
@@ -365,6 +365,6 @@ mod tests {
                     Utc::now(),
                 )
             })
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "on_hold", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::OnHold, .. }));
     }
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use crate::events::DomainEvent;
 use crate::kernel::access::Actor;
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode};
 use crate::order::status::OrderStatus;
 use crate::order::{Change, HoldStatus, Order};
 
@@ -21,7 +21,7 @@ impl Order {
         let index = self.holds.iter().position(|h| h.hold_id == hold_id).ok_or(AppError::NotFound("hold"))?;
         let hold = &mut self.holds[index];
         if hold.status != HoldStatus::Active {
-            return Err(AppError::conflict("hold_released", format!("hold {hold_id} is already released")));
+            return Err(AppError::conflict(ConflictCode::HoldReleased, format!("hold {hold_id} is already released")));
         }
         hold.status = HoldStatus::Released;
         hold.released_by = Some(actor.sub.clone());
@@ -48,7 +48,7 @@ mod tests {
     use serde_json::json;
 
     use crate::kernel::access::Role;
-    use crate::kernel::error::AppError;
+    use crate::kernel::error::{AppError, ConflictCode};
     use crate::memory::fixtures::{placed_order, placement_order, sample_store};
     use crate::order::Order;
     use crate::order::status::OrderStatus;
@@ -113,7 +113,7 @@ mod tests {
         let released = given(order).when(|o| o.release_hold("H1", &admin, Utc::now())).into_order();
         given(released)
             .when(|o| o.release_hold("H1", &admin, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "hold_released", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::HoldReleased, .. }));
         given(held(placed_order(&store).await, &[]))
             .when(|o| o.release_hold("H9", &admin, Utc::now()))
             .then_refused(|e| matches!(e, AppError::NotFound("hold")));

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 
 use crate::events::DomainEvent;
 use crate::kernel::access::Actor;
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode};
 use crate::order::fulfillment::{FulfillmentLine, FulfillmentRequest, FulfillmentStatus};
 use crate::order::status::OrderStatus;
 use crate::order::{Change, Order};
@@ -23,7 +23,7 @@ impl Order {
     pub fn request_fulfillment(&mut self, actor: &Actor, now: DateTime<Utc>) -> Result<Change, AppError> {
         if self.status != OrderStatus::Allocated {
             return Err(AppError::conflict(
-                "not_allocated",
+                ConflictCode::NotAllocated,
                 format!("an order in {} cannot go to a warehouse", self.status),
             ));
         }
@@ -80,7 +80,7 @@ mod tests {
     use serde_json::json;
 
     use crate::kernel::access::Role;
-    use crate::kernel::error::AppError;
+    use crate::kernel::error::{AppError, ConflictCode};
     use crate::order::fulfillment::tests::allocated;
     use crate::order::status::OrderStatus;
     use crate::order::testing::{actor, given};
@@ -105,7 +105,7 @@ mod tests {
             });
         given(then.into_order())
             .when(|o| o.request_fulfillment(&admin, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "not_allocated", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::NotAllocated, .. }));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use crate::kernel::access::Actor;
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode, InvalidCode};
 use crate::kernel::limits::{MAX_LINES, MAX_RETURNS, check_list, check_room};
 use crate::kernel::quantity::positive_quantity;
 use crate::kernel::text::non_empty_text;
@@ -29,7 +29,7 @@ impl Order {
         use OrderStatus::*;
         if !matches!(self.status, PartiallyShipped | Shipped | InTransit | Delivered | Completed) {
             return Err(AppError::conflict(
-                "not_returnable",
+                ConflictCode::NotReturnable,
                 format!("an order in {} has nothing to return", self.status),
             ));
         }
@@ -37,24 +37,29 @@ impl Order {
             return Err(AppError::invalid("lines", "a return needs at least one line"));
         }
         check_list("lines", requested.len(), MAX_LINES)?;
-        check_room("too_many_returns", "returns", self.returns.len(), MAX_RETURNS)?;
+        check_room(ConflictCode::TooManyReturns, "returns", self.returns.len(), MAX_RETURNS)?;
         let mut lines: Vec<ReturnLine> = Vec::new();
         for (i, r) in requested.iter().enumerate() {
             let quantity = positive_quantity(&format!("lines[{i}].quantity"), r.quantity)?;
             let reason = non_empty_text(&format!("lines[{i}].reason"), r.reason.clone(), 500)?;
             let field = format!("lines[{i}].order_line_id");
-            let unknown =
-                || AppError::invalid_with_code("unknown_line", field.clone(), format!("no line {}", r.order_line_id));
+            let unknown = || {
+                AppError::invalid_with_code(
+                    InvalidCode::UnknownLine,
+                    field.clone(),
+                    format!("no line {}", r.order_line_id),
+                )
+            };
             let line = self.line(&r.order_line_id).ok_or_else(unknown)?;
             let hub_id = self.main_hub_of(&r.order_line_id).ok_or_else(|| {
-                AppError::conflict("over_return", format!("nothing of line {} has shipped", r.order_line_id))
+                AppError::conflict(ConflictCode::OverReturn, format!("nothing of line {} has shipped", r.order_line_id))
             })?;
             let already: Decimal =
                 lines.iter().filter(|l| l.order_line_id == r.order_line_id).map(|l| l.quantity).sum();
             let left = self.returnable(&r.order_line_id) - already;
             if quantity > left {
                 return Err(AppError::conflict(
-                    "over_return",
+                    ConflictCode::OverReturn,
                     format!(
                         "line {} may return {left} more (shipped minus other returns); asked {quantity}",
                         r.order_line_id
@@ -97,7 +102,7 @@ mod tests {
     use rust_decimal_macros::dec;
 
     use crate::kernel::access::Role;
-    use crate::kernel::error::AppError;
+    use crate::kernel::error::{AppError, ConflictCode, InvalidCode};
     use crate::kernel::ids::{HubId, LineId, TenantId};
     use crate::memory::MemoryStore;
     use crate::memory::fixtures::allocated_order;
@@ -134,7 +139,7 @@ mod tests {
         let sales = actor(&order, Role::Sales);
         given(order.clone())
             .when(|o| o.request_return("R2".into(), &ask(dec!(5)), &sales, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "over_return", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::OverReturn, .. }));
         let rejected =
             given(order).when(|o| o.reject_return("R1", "outside the window".into(), Utc::now())).into_order();
         given(rejected)
@@ -150,11 +155,11 @@ mod tests {
         let sales = actor(&order, Role::Sales);
         given(order)
             .when(|o| o.request_return("R1".into(), &ask(dec!(1)), &sales, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "not_returnable", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::NotReturnable, .. }));
         let mut unknown = ask(dec!(1));
         unknown[0].order_line_id = LineId::parse("L9").unwrap();
         given(shipped().await)
             .when(|o| o.request_return("R1".into(), &unknown, &sales, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Invalid { code: "unknown_line", .. }));
+            .then_refused(|e| matches!(e, AppError::Invalid { code: InvalidCode::UnknownLine, .. }));
     }
 }

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 
 use crate::events::DomainEvent;
 use crate::kernel::access::Actor;
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode};
 use crate::order::status::OrderStatus;
 use crate::order::{Allocation, Change, FulfillmentPolicy, Order};
 use crate::routing::PlannedReservation;
@@ -29,7 +29,7 @@ impl Order {
     ) -> Result<Change, AppError> {
         if !self.status.awaits_allocation() {
             return Err(AppError::conflict(
-                "not_placeable",
+                ConflictCode::NotPlaceable,
                 format!("an order in {} is not awaiting allocation", self.status),
             ));
         }
@@ -39,7 +39,7 @@ impl Order {
             })?;
             if r.quantity <= Decimal::ZERO || r.quantity > line.unallocated() {
                 return Err(AppError::conflict(
-                    "over_allocation",
+                    ConflictCode::OverAllocation,
                     format!("line {} needs {}, the plan reserves {}", line.line_id, line.unallocated(), r.quantity),
                 ));
             }
@@ -93,7 +93,7 @@ mod tests {
     use serde_json::json;
 
     use crate::kernel::access::Actor;
-    use crate::kernel::error::AppError;
+    use crate::kernel::error::{AppError, ConflictCode};
     use crate::kernel::ids::{HubId, LineId, Sku};
     use crate::memory::fixtures::{placed_order, placement_order, sample_store};
     use crate::order::status::OrderStatus;
@@ -194,7 +194,7 @@ mod tests {
         let system = placement(&order);
         given(order.clone())
             .when(|o| o.reserve(&[at_hcm("L1", dec!(101))], &system, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "over_allocation", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::OverAllocation, .. }));
         let mut wrong_sku = at_hcm("L1", dec!(1));
         wrong_sku.sku = Sku::parse("HDPE-F2").unwrap();
         given(order)
@@ -202,6 +202,6 @@ mod tests {
             .then_refused(|e| matches!(e, AppError::Invalid { .. }));
         given(placed_order(&store).await)
             .when(|o| o.reserve(&[], &system, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "not_placeable", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::NotPlaceable, .. }));
     }
 }

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode};
 use crate::kernel::ids::{HubId, LineId, Sku};
 use crate::kernel::money::Currency;
 use crate::order::Order;
@@ -203,7 +203,10 @@ pub struct OrderReturn {
 }
 
 pub(super) fn not_now(rma: &Return, what: &str) -> AppError {
-    AppError::conflict("return_status", format!("return {} is {:?}; cannot {what}", rma.return_id, rma.status))
+    AppError::conflict(
+        ConflictCode::ReturnStatus,
+        format!("return {} is {:?}; cannot {what}", rma.return_id, rma.status),
+    )
 }
 
 impl Order {

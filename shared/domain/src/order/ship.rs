@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 
 use crate::events::DomainEvent;
 use crate::kernel::access::Actor;
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode, InvalidCode};
 use crate::kernel::limits::{MAX_LINES, MAX_PACKAGES, MAX_SHIPMENTS, check_external_id, check_list, check_room};
 use crate::kernel::quantity::positive_quantity;
 use crate::order::shipment::{NewShipment, Shipment, ShipmentLine, ShipmentStatus, shipping_change};
@@ -26,10 +26,13 @@ impl Order {
     pub fn ship(&mut self, new: NewShipment, actor: &Actor, now: DateTime<Utc>) -> Result<Change, AppError> {
         use OrderStatus::*;
         if !matches!(self.status, Allocated | InFulfillment | PartiallyShipped | Shipped | InTransit) {
-            return Err(AppError::conflict("not_shippable", format!("an order in {} cannot ship", self.status)));
+            return Err(AppError::conflict(
+                ConflictCode::NotShippable,
+                format!("an order in {} cannot ship", self.status),
+            ));
         }
         if self.on_hold {
-            return Err(AppError::conflict("on_hold", "an active hold stops the order from shipping"));
+            return Err(AppError::conflict(ConflictCode::OnHold, "an active hold stops the order from shipping"));
         }
         if new.lines.is_empty() {
             return Err(AppError::invalid("lines", "a shipment needs at least one line"));
@@ -41,7 +44,7 @@ impl Order {
                 check_external_id(field, value)?;
             }
         }
-        check_room("too_many_shipments", "shipments", self.shipments.len(), MAX_SHIPMENTS)?;
+        check_room(ConflictCode::TooManyShipments, "shipments", self.shipments.len(), MAX_SHIPMENTS)?;
         for (i, package) in new.packages.iter().enumerate() {
             package.validate(&format!("packages[{i}]"))?;
         }
@@ -50,7 +53,7 @@ impl Order {
             let quantity = positive_quantity(&format!("lines[{i}].quantity"), requested.quantity)?;
             let line = self.line(&requested.order_line_id).ok_or_else(|| {
                 AppError::invalid_with_code(
-                    "unknown_line",
+                    InvalidCode::UnknownLine,
                     format!("lines[{i}].order_line_id"),
                     format!("the order has no line {}", requested.order_line_id),
                 )
@@ -65,7 +68,7 @@ impl Order {
             let left = self.shippable(&requested.order_line_id, &requested.hub_id) - already;
             if quantity > left {
                 return Err(AppError::conflict(
-                    "over_shipment",
+                    ConflictCode::OverShipment,
                     format!(
                         "line {} has {left} allocated and not yet shipped at {}; cannot ship {quantity}",
                         requested.order_line_id, requested.hub_id
@@ -119,7 +122,7 @@ mod tests {
     use serde_json::json;
 
     use crate::kernel::access::Role;
-    use crate::kernel::error::AppError;
+    use crate::kernel::error::{AppError, ConflictCode, InvalidCode};
     use crate::kernel::ids::{HubId, LineId, Sku, TenantId};
     use crate::memory::MemoryStore;
     use crate::memory::fixtures::allocated_order;
@@ -179,7 +182,7 @@ mod tests {
         let order = first.into_order();
         given(order.clone())
             .when(|o| o.ship(truck("S2", "H1", dec!(401)), &dispatcher, now))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "over_shipment", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::OverShipment, .. }));
         given(order)
             .when(|o| o.ship(truck("S2", "H1", dec!(400)), &dispatcher, now))
             .then_status(OrderStatus::Shipped)
@@ -196,7 +199,7 @@ mod tests {
         twice.lines.push(twice.lines[0].clone());
         given(order.clone())
             .when(|o| o.ship(twice, &dispatcher, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "over_shipment", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::OverShipment, .. }));
         let mut halves = truck("S1", "H1", dec!(500));
         halves.lines.push(halves.lines[0].clone());
         given(order)
@@ -213,16 +216,16 @@ mod tests {
         held.on_hold = true;
         given(held)
             .when(|o| o.ship(truck("S1", "H1", dec!(1)), &dispatcher, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "on_hold", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::OnHold, .. }));
         let mut unknown = truck("S1", "H1", dec!(1));
         unknown.lines[0].order_line_id = LineId::parse("L9").unwrap();
         given(order.clone())
             .when(|o| o.ship(unknown, &dispatcher, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Invalid { code: "unknown_line", .. }));
+            .then_refused(|e| matches!(e, AppError::Invalid { code: InvalidCode::UnknownLine, .. }));
         let mut pending = order;
         pending.status = OrderStatus::PendingAllocation;
         given(pending)
             .when(|o| o.ship(truck("S1", "H1", dec!(1)), &dispatcher, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "not_shippable", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::NotShippable, .. }));
     }
 }

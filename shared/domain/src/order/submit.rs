@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 
 use crate::events::DomainEvent;
 use crate::kernel::access::Actor;
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode};
 use crate::order::status::OrderStatus;
 use crate::order::{Change, Order, OrderLine, PriceApproval, PriceComparison};
 
@@ -20,7 +20,7 @@ impl Order {
     pub fn submit(&mut self, actor: &Actor, now: DateTime<Utc>) -> Result<Change, AppError> {
         if !self.status.lines_editable() {
             return Err(AppError::conflict(
-                "invalid_transition",
+                ConflictCode::InvalidTransition,
                 format!("an order in {} cannot be submitted", self.status),
             ));
         }
@@ -80,7 +80,7 @@ mod tests {
     use serde_json::json;
 
     use crate::kernel::access::Role;
-    use crate::kernel::error::AppError;
+    use crate::kernel::error::{AppError, ConflictCode};
     use crate::order::AllocationMode;
     use crate::order::status::OrderStatus;
     use crate::order::testing::{actor, given};
@@ -154,6 +154,6 @@ mod tests {
         let submitted = given(order).when(|o| o.submit(&sales, Utc::now())).into_order();
         given(submitted)
             .when(|o| o.submit(&sales, Utc::now()))
-            .then_refused(|e| matches!(e, AppError::Conflict { code: "invalid_transition", .. }));
+            .then_refused(|e| matches!(e, AppError::Conflict { code: ConflictCode::InvalidTransition, .. }));
     }
 }

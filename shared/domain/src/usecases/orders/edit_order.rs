@@ -1,7 +1,7 @@
-//! `PATCH /v1/orders/{id}`: change a draft's customer, addresses, lines or terms.
+//! `PATCH /v1/orders/{id}`: change an order's lines and terms (while they are editable), customer and notes.
 
 use crate::kernel::access::{Action, Actor};
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode};
 use crate::kernel::ids::OrderId;
 use crate::order::{Address, AllocationMode, Contact, FulfillmentPolicy, Order, OrderEdit};
 use crate::ports::{CatalogStore, OrderStore, StockStore};
@@ -90,7 +90,7 @@ pub async fn edit_order<S: OrderStore + CatalogStore + StockStore>(
     match commit(store, actor, None, order, Some(if_match), change, now).await {
         Ok(changed) => Ok(changed.order),
         // Someone else changed it between our read and write: the caller's version is stale.
-        Err(AppError::Conflict { code: "concurrent_update", .. }) => {
+        Err(AppError::Conflict { code: ConflictCode::ConcurrentUpdate, .. }) => {
             let current = get_order(store, actor, id).await?.version;
             Err(AppError::PreconditionFailed { expected: if_match, current })
         }

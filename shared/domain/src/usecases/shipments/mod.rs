@@ -13,7 +13,7 @@ pub use self::get_shipment::get_shipment;
 pub use self::report_shipment::{CallbackAnswer, CarrierCallback, Reporter, ShipmentStatusRequest, report_shipment};
 
 use crate::kernel::access::{Action, Actor};
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, InvalidCode};
 use crate::kernel::ids::{OrderId, TenantId};
 use crate::order::fulfillment::WarehouseReport;
 use crate::ports::{Counter, OrderStore, StockStore};
@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 
 fn unknown_request(request_id: &str) -> AppError {
     AppError::invalid_with_code(
-        "unknown_fulfillment_request",
+        InvalidCode::UnknownFulfillmentRequest,
         "fulfillment_request_id",
         format!("no fulfillment request {request_id}"),
     )
@@ -104,6 +104,6 @@ mod tests {
             }],
         };
         let err = warehouse_report(&store, &tenant, "e1", "01HX-F1", report, Utc::now()).await.unwrap_err();
-        assert!(matches!(err, AppError::Invalid { code: "unknown_fulfillment_request", .. }), "{err}");
+        assert!(matches!(err, AppError::Invalid { code: InvalidCode::UnknownFulfillmentRequest, .. }), "{err}");
     }
 }
