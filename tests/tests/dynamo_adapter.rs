@@ -50,9 +50,9 @@ async fn auto_order_without_workflow(
     let mut body = order_body(sku_code, quantity, false);
     body["allocation"] = "auto".into();
     let mut order = create_order(store, &sales, request(&body), None, Utc::now()).await.unwrap().order;
-    let version = order.version;
+    let version = order.version();
     let history = order.submit(&sales, Utc::now()).unwrap().history;
-    let id = order.order_id.clone();
+    let id = order.order_id().clone();
     store.save_order(OrderWrite::update(order, version, history, vec![])).await.unwrap();
     id
 }
@@ -77,7 +77,8 @@ async fn new_order(store: &DynamoStore, tenant: &TenantId, sku_code: &str, quant
         .await
         .unwrap()
         .order
-        .order_id
+        .order_id()
+        .clone()
 }
 
 #[tokio::test]
@@ -88,10 +89,10 @@ async fn a_created_order_reads_back_whole_with_its_history() {
     let sales = actor(&tenant, Role::Sales);
     let created =
         create_order(&store, &sales, request(&order_body("PP", "1.5", true)), None, Utc::now()).await.unwrap();
-    let read = store.get_order(&tenant, &created.order.order_id).await.unwrap().unwrap();
+    let read = store.get_order(&tenant, created.order.order_id()).await.unwrap().unwrap();
     assert_eq!(read, created.order);
-    assert_eq!(read.totals.grand_total, Decimal::new(52800, 0));
-    let history = store.order_history(&tenant, &read.order_id).await.unwrap();
+    assert_eq!(read.totals().grand_total, Decimal::new(52800, 0));
+    let history = store.order_history(&tenant, read.order_id()).await.unwrap();
     let steps: Vec<_> = history.iter().map(|h| (h.from, h.to)).collect();
     assert_eq!(steps, [(None, OrderStatus::Draft), (Some(OrderStatus::Draft), OrderStatus::PendingAllocation)]);
 }
@@ -107,15 +108,15 @@ async fn a_write_from_a_stale_version_loses_and_writes_nothing() {
     let original = store.get_order(&tenant, &id).await.unwrap().unwrap();
     let (mut first, mut second) = (original.clone(), original.clone());
     let change = first.change_status(OrderStatus::Cancelled, "customer asked", &admin, Utc::now()).unwrap();
-    let write = OrderWrite::update(first, original.version, vec![change], vec![]);
+    let write = OrderWrite::update(first, original.version(), vec![change], vec![]);
     store.save_order(write).await.unwrap();
 
     let change = second.change_status(OrderStatus::Backordered, "stale writer", &admin, Utc::now()).unwrap();
-    let stale = OrderWrite::update(second, original.version, vec![change], vec![]);
+    let stale = OrderWrite::update(second, original.version(), vec![change], vec![]);
     assert!(matches!(store.save_order(stale).await, Err(StoreError::Conflict(ConflictOn::Version))));
 
     let stored = store.get_order(&tenant, &id).await.unwrap().unwrap();
-    assert_eq!((stored.status, stored.version), (OrderStatus::Cancelled, original.version + 1));
+    assert_eq!((stored.status(), stored.version()), (OrderStatus::Cancelled, original.version() + 1));
     let history = store.order_history(&tenant, &id).await.unwrap();
     assert_eq!(history.last().unwrap().reason, "customer asked");
     assert_eq!(history.len(), 3, "the losing write added no history");
@@ -167,8 +168,8 @@ async fn an_idempotency_key_makes_one_order_even_when_requests_race() {
         })
     });
     let results: Vec<_> = join_all(attempts).await.into_iter().map(|r| r.unwrap().unwrap()).collect();
-    let first = &results[0].order.order_id;
-    assert!(results.iter().all(|r| &r.order.order_id == first), "every racer got the same order");
+    let first = results[0].order.order_id();
+    assert!(results.iter().all(|r| r.order.order_id() == first), "every racer got the same order");
     assert_eq!(results.iter().filter(|r| !r.replayed).count(), 1);
     assert_eq!(count_orders(&tenant).await, 1);
 
@@ -256,7 +257,7 @@ async fn race_for_ten_units(store: Arc<DynamoStore>, tenant: TenantId, round: us
     assert!(levels.iter().all(|l| l.reserved <= l.on_hand && l.available().is_zero()));
     let mut allocated = Decimal::ZERO;
     for id in &ids {
-        allocated += store.get_order(&tenant, id).await.unwrap().unwrap().lines[0].allocated;
+        allocated += store.get_order(&tenant, id).await.unwrap().unwrap().lines()[0].allocated;
     }
     assert_eq!(allocated, reserved, "round {round}: the allocations account for every reserved unit");
 }
@@ -388,7 +389,7 @@ mod listing {
             let who = actor(&tenant, Role::Sales);
             let who = if i == 3 { oms_domain::Actor { sub: "colleague".into(), ..who } } else { who };
             let created = create_order(&store, &who, request(&body), None, Utc::now()).await.unwrap();
-            ids.push(created.order.order_id);
+            ids.push(created.order.order_id().clone());
         }
         (store, tenant, ids)
     }
@@ -473,7 +474,9 @@ mod listing {
         for _ in 0..205 {
             let mut body = order_body("PP", "1", false);
             body["customer"]["name"] = "Nhựa Bình Minh".into();
-            created.push(create_order(&store, &who, request(&body), None, Utc::now()).await.unwrap().order.order_id);
+            created.push(
+                create_order(&store, &who, request(&body), None, Utc::now()).await.unwrap().order.order_id().clone(),
+            );
         }
         let newest = OrderQuery { q: Some("nhựa bình".into()), ..query(5) };
         let expected: Vec<_> = created.iter().rev().take(5).cloned().collect();
@@ -487,7 +490,7 @@ mod listing {
         assert_eq!(store.list_orders(&tenant, &search("po-10")).await.unwrap().items.len(), 3);
         assert_eq!(ids(&store.list_orders(&tenant, &search("x-")).await.unwrap()), vec![created[2].clone()]);
         assert_eq!(store.list_orders(&tenant, &search("CÔNG TY C1")).await.unwrap().items.len(), 3);
-        let number = store.get_order(&tenant, &created[1]).await.unwrap().unwrap().order_number;
+        let number = store.get_order(&tenant, &created[1]).await.unwrap().unwrap().order_number().to_owned();
         assert_eq!(
             ids(&store.list_orders(&tenant, &search(&number.to_lowercase())).await.unwrap()),
             vec![created[1].clone()]
@@ -525,7 +528,7 @@ async fn a_reservation_held_past_the_timeout_is_given_back_and_placed_again_on_r
     assert!(history.last().unwrap().reason.contains("reservation released"), "{:?}", history.last());
 
     let released = release_hold(&store, &admin, &id, "H1", None, Utc::now()).await.unwrap();
-    let start = keys::outbox_pk(&tenant, &format!("{id}-v{}", released.order.version));
+    let start = keys::outbox_pk(&tenant, &format!("{id}-v{}", released.order.version()));
     let item = client()
         .await
         .get_item()
@@ -564,7 +567,12 @@ mod big_orders {
             requested.push(json!({"sku": code, "quantity": "1"}));
         }
         body["lines"] = requested.into();
-        create_order(store, &actor(tenant, Role::Sales), request(&body), None, Utc::now()).await.unwrap().order.order_id
+        create_order(store, &actor(tenant, Role::Sales), request(&body), None, Utc::now())
+            .await
+            .unwrap()
+            .order
+            .order_id()
+            .clone()
     }
 
     async fn reserved_total(store: &DynamoStore, tenant: &TenantId) -> Decimal {
@@ -618,7 +626,7 @@ mod big_orders {
         let mut expected: BTreeMap<(String, String), Decimal> = BTreeMap::new();
         for id in orders {
             let order = store.get_order(tenant, id).await.unwrap().unwrap();
-            for line in &order.lines {
+            for line in order.lines() {
                 for allocation in &line.allocations {
                     *expected.entry((allocation.hub_id.to_string(), line.sku.to_string())).or_default() +=
                         allocation.quantity;
@@ -685,7 +693,7 @@ mod big_orders {
         assert_eq!(reserved_total(&store, &tenant).await, Decimal::ZERO, "the first chunk was moved back");
         assert!(records(&tenant, &id).await.is_empty());
         let order = store.get_order(&tenant, &id).await.unwrap().unwrap();
-        assert_eq!(order.status, OrderStatus::PendingAllocation);
+        assert_eq!(order.status(), OrderStatus::PendingAllocation);
 
         // The workflow plans again from fresh stock; the history says what happened.
         assert_eq!(place(&store, &tenant, &id).await, OrderStatus::Allocated);
@@ -713,7 +721,7 @@ mod big_orders {
         assert_eq!(left[0].entity, "RESERVATION_CHUNK");
         assert!(!left[0].moves.is_empty());
         let order = store.get_order(&tenant, &id).await.unwrap().unwrap();
-        assert_eq!(order.status, OrderStatus::PendingAllocation);
+        assert_eq!(order.status(), OrderStatus::PendingAllocation);
         assert_stock_accounted(&store, &tenant, &[&id]).await;
 
         // The same change again, from the same version: a run of its own, with records of its own.
@@ -751,7 +759,7 @@ mod big_orders {
         let cancel = CancelRequest { reason: "customer withdrew".into() };
         let faulty = store.clone().with_faults(failing([2]));
         cancel_order(&faulty, &admin, &b, cancel, None, Utc::now()).await.unwrap();
-        assert_eq!(store.get_order(&cancelling, &b).await.unwrap().unwrap().status, OrderStatus::Cancelled);
+        assert_eq!(store.get_order(&cancelling, &b).await.unwrap().unwrap().status(), OrderStatus::Cancelled);
         let (left_a, left_b) = (records(&reserving, &a).await, records(&cancelling, &b).await);
         assert_eq!((left_a.len(), left_b.len()), (1, 1));
         assert_eq!(left_b[0].entity, "PENDING_RELEASE");
@@ -846,11 +854,11 @@ mod big_orders {
         assert_eq!(faults.transactions(), 1, "the order's transaction came first: nothing ran ahead of it");
         assert_eq!(reserved_total(&store, &tenant).await, Decimal::new(120, 0), "nothing was released");
         assert!(records(&tenant, &id).await.is_empty());
-        assert_eq!(store.get_order(&tenant, &id).await.unwrap().unwrap().status, OrderStatus::Allocated);
+        assert_eq!(store.get_order(&tenant, &id).await.unwrap().unwrap().status(), OrderStatus::Allocated);
         assert_stock_accounted(&store, &tenant, &[&id]).await;
 
         cancel_order(&store, &admin, &id, cancel(), None, Utc::now()).await.unwrap();
-        assert_eq!(store.get_order(&tenant, &id).await.unwrap().unwrap().status, OrderStatus::Cancelled);
+        assert_eq!(store.get_order(&tenant, &id).await.unwrap().unwrap().status(), OrderStatus::Cancelled);
         assert_eq!(reserved_total(&store, &tenant).await, Decimal::ZERO);
         assert!(records(&tenant, &id).await.is_empty());
     }
@@ -871,7 +879,7 @@ async fn when_placement_gives_up_the_order_is_backordered_with_the_reason() {
     };
     assert_eq!(record_failure(&store, &failure, Utc::now()).await.unwrap(), OrderStatus::Backordered);
     let order = store.get_order(&tenant, &id).await.unwrap().unwrap();
-    assert_eq!((order.lines[0].allocated, order.lines[0].backordered), (Decimal::ZERO, Decimal::new(2, 0)));
+    assert_eq!((order.lines()[0].allocated, order.lines()[0].backordered), (Decimal::ZERO, Decimal::new(2, 0)));
     let last = store.order_history(&tenant, &id).await.unwrap().pop().unwrap();
     assert_eq!(last.reason, "placement failed (TooManyReplans): stock kept changing under every plan");
     assert_eq!(

@@ -27,8 +27,8 @@ mod tests {
     /// The sample, about `order` (its `order_id` is a placeholder).
     fn sample_for(order: &Order) -> PlacementRequest {
         let mut request: PlacementRequest = serde_json::from_str(SAMPLE).unwrap();
-        assert_eq!(request.tenant_id, order.tenant_id, "the sample's tenant");
-        request.order_id = order.order_id.clone();
+        assert_eq!(&request.tenant_id, order.tenant_id(), "the sample's tenant");
+        request.order_id = order.order_id().clone();
         request
     }
 
@@ -37,8 +37,8 @@ mod tests {
         let store = fixtures::sample_store("1000".parse().unwrap()).await;
         let order = fixtures::placement_order(&store).await;
         let plan = handle(&store, sample_for(&order), RoutingWeights::default()).await.unwrap();
-        assert_eq!((&plan.order_id, plan.order_version), (&order.order_id, order.version));
-        for line in &order.lines {
+        assert_eq!((&plan.order_id, plan.order_version), (order.order_id(), order.version()));
+        for line in order.lines() {
             let planned: Decimal =
                 plan.reservations.iter().filter(|r| r.line_id == line.line_id).map(|r| r.quantity).sum();
             assert_eq!(planned, line.quantity, "{}", line.line_id);

@@ -27,7 +27,7 @@ where
                 let idempotency = req.idempotency_key(&body)?;
                 let request: CreateOrderRequest = http::decode(body)?;
                 let created = create_order(store, &req.actor, request, idempotency, now).await?;
-                let location = format!("/v1/orders/{}", created.order.order_id);
+                let location = format!("/v1/orders/{}", created.order.order_id());
                 let response = ApiResponse::created(&created.order)?.header("location", location);
                 Ok(if created.replayed { response.header("idempotent-replayed", "true") } else { response })
             }

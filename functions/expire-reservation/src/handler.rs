@@ -33,12 +33,12 @@ mod tests {
     async fn the_sample_gives_back_a_held_orders_stock_once_its_time_is_up() {
         let store = fixtures::sample_store("1000".parse().unwrap()).await;
         let order = fixtures::placed_order(&store).await;
-        let admin = Actor { sub: "admin-user".into(), tenant_id: order.tenant_id.clone(), role: Role::Admin };
+        let admin = Actor { sub: "admin-user".into(), tenant_id: order.tenant_id().clone(), role: Role::Admin };
         let hold = HoldRequest { code: "payment_hold".into(), reason: "awaiting payment".into() };
-        place_hold(&store, &admin, &order.order_id, hold, None, Utc::now()).await.unwrap();
+        place_hold(&store, &admin, order.order_id(), hold, None, Utc::now()).await.unwrap();
         let mut request: PlacementRequest = serde_json::from_str(SAMPLE).unwrap();
-        assert_eq!(request.tenant_id, order.tenant_id, "the sample's tenant");
-        request.order_id = order.order_id.clone();
+        assert_eq!(&request.tenant_id, order.tenant_id(), "the sample's tenant");
+        request.order_id = order.order_id().clone();
         let timeout = Duration::minutes(15);
 
         let early = handle(&store, request.clone(), timeout, Utc::now()).await.unwrap();
@@ -46,7 +46,7 @@ mod tests {
 
         let due = handle(&store, request, timeout, Utc::now() + timeout).await.unwrap();
         assert_eq!((due.expired, due.status), (true, OrderStatus::PendingAllocation));
-        let levels = store.list_stock(&order.tenant_id, &StockFilter::default()).await.unwrap();
+        let levels = store.list_stock(order.tenant_id(), &StockFilter::default()).await.unwrap();
         assert!(levels.iter().all(|l| l.reserved.is_zero()), "{levels:?}");
     }
 }

@@ -239,7 +239,7 @@ mod tests {
         body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
         let created =
             create_order(store, &actor, serde_json::from_value(body).unwrap(), None, Utc::now()).await.unwrap();
-        created.order.order_id.to_string()
+        created.order.order_id().to_string()
     }
 
     async fn place(store: &MemoryStore, id: &str) {

@@ -32,8 +32,8 @@ mod tests {
         let store = fixtures::sample_store("1000".parse().unwrap()).await;
         let order = fixtures::placed_order(&store).await;
         let mut request: PlacementRequest = serde_json::from_str(SAMPLE).unwrap();
-        assert_eq!(request.tenant_id, order.tenant_id, "the sample's tenant");
-        request.order_id = order.order_id.clone();
+        assert_eq!(&request.tenant_id, order.tenant_id(), "the sample's tenant");
+        request.order_id = order.order_id().clone();
 
         let sent = handle(&store, request.clone(), Duration::minutes(15), Utc::now()).await.unwrap();
         assert_eq!((sent.status, sent.held, sent.expires_in_seconds), (OrderStatus::InFulfillment, false, None));
@@ -49,7 +49,7 @@ mod tests {
             .collect();
         requested.sort();
         let mut allocated: Vec<String> =
-            order.lines.iter().flat_map(|l| &l.allocations).map(|a| a.hub_id.to_string()).collect();
+            order.lines().iter().flat_map(|l| &l.allocations).map(|a| a.hub_id.to_string()).collect();
         allocated.sort();
         allocated.dedup();
         assert_eq!(requested, allocated, "one request per hub");

@@ -33,13 +33,13 @@ mod tests {
         let store = fixtures::sample_store("1000".parse().unwrap()).await;
         let order = fixtures::placement_order(&store).await;
         let mut plan: PlacementPlan = serde_json::from_str(SAMPLE).unwrap();
-        assert_eq!(plan.tenant_id, order.tenant_id, "the sample's tenant");
-        (plan.order_id, plan.order_version) = (order.order_id.clone(), order.version);
+        assert_eq!(&plan.tenant_id, order.tenant_id(), "the sample's tenant");
+        (plan.order_id, plan.order_version) = (order.order_id().clone(), order.version());
 
         let placed = handle(&store, plan.clone(), Utc::now()).await.unwrap();
-        assert_eq!((placed.status, placed.version > order.version), (OrderStatus::Allocated, true));
+        assert_eq!((placed.status, placed.version > order.version()), (OrderStatus::Allocated, true));
         let reserved: Vec<String> = store
-            .list_stock(&order.tenant_id, &StockFilter::default())
+            .list_stock(order.tenant_id(), &StockFilter::default())
             .await
             .unwrap()
             .iter()

@@ -73,7 +73,7 @@ async fn route<S: Store>(store: &S, req: ApiRequest, now: DateTime<Utc>) -> Resu
             if changed.replayed {
                 return ApiResponse::changed(&changed);
             }
-            let rma = changed.order.returns.last().ok_or_else(|| AppError::unexpected("no return made"))?;
+            let rma = changed.order.returns().last().ok_or_else(|| AppError::unexpected("no return made"))?;
             return ApiResponse::created_in(&changed.order, format!("/v1/returns/{}", rma.return_id));
         }
         Route::GetReturn => {
@@ -139,7 +139,7 @@ mod tests {
         let tenant = TenantId::parse("demo").unwrap();
         let store = MemoryStore::with_catalog(&tenant, "H1", "PP-H1", "10".parse().unwrap()).await;
         let order = fixtures::shipped_order(&store, &tenant, "H1", "PP-H1", "10").await;
-        (store, order.order_id.to_string())
+        (store, order.order_id().to_string())
     }
 
     /// Opens a return of the sample's 4 KG; its id.

@@ -47,7 +47,7 @@ async fn route<S: Store>(store: &S, req: ApiRequest, now: DateTime<Utc>) -> Resu
             if changed.replayed {
                 return ApiResponse::changed(&changed);
             }
-            let shipment = changed.order.shipments.last().ok_or_else(|| AppError::unexpected("no shipment made"))?;
+            let shipment = changed.order.shipments().last().ok_or_else(|| AppError::unexpected("no shipment made"))?;
             ApiResponse::created_in(&changed.order, format!("/v1/shipments/{}", shipment.shipment_id))
         }
         Route::GetShipment => {
@@ -103,7 +103,7 @@ mod tests {
         let tenant = TenantId::parse("demo").unwrap();
         let store = MemoryStore::with_catalog(&tenant, HUB, SKU, "150".parse().unwrap()).await;
         let order = fixtures::allocated_order(&store, &tenant, HUB, SKU, "100").await;
-        (store, order.order_id.to_string())
+        (store, order.order_id().to_string())
     }
 
     #[tokio::test]
@@ -145,10 +145,10 @@ mod tests {
         let tenant = TenantId::parse("demo").unwrap();
         let store = MemoryStore::with_catalog(&tenant, HUB, SKU, "150".parse().unwrap()).await;
         let order = fixtures::shipped_order(&store, &tenant, HUB, SKU, "100").await;
-        let shipment_id = order.shipments[0].shipment_id.as_str();
+        let shipment_id = order.shipments()[0].shipment_id.as_str();
 
         let (status, view, _) = call(&store, request(GET, "shipment_id", shipment_id, None, None)).await;
-        assert_eq!((status, view["order_id"].as_str()), (200, Some(order.order_id.as_str())), "{view}");
+        assert_eq!((status, view["order_id"].as_str()), (200, Some(order.order_id().as_str())), "{view}");
         assert_eq!((view["status"].as_str(), view["order_status"].as_str()), (Some("CREATED"), Some("SHIPPED")));
         let mut rival: Value = serde_json::from_str(GET).unwrap();
         rival["pathParameters"]["shipment_id"] = shipment_id.into();
@@ -175,7 +175,7 @@ mod tests {
         let (store, id) = runtime.block_on(allocated());
         let tenant = TenantId::parse("demo").unwrap();
         let shipped = runtime.block_on(fixtures::shipped_order(&store, &tenant, HUB, SKU, "50"));
-        let shipment_id = shipped.shipments[0].shipment_id.clone();
+        let shipment_id = shipped.shipments()[0].shipment_id.clone();
         for (sample, name, value) in [(CREATE, "id", id.as_str()), (REPORT, "shipment_id", shipment_id.as_str())] {
             oms_domain::arbitrary::check_mutations(oms_domain::arbitrary::body_of(sample), 32, |body| {
                 let (status, answer, _) =

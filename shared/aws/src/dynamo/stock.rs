@@ -346,16 +346,16 @@ impl StockStore for DynamoStore {
     }
 
     async fn save_with_stock(&self, write: OrderWrite, moves: &[StockMove]) -> Result<(), StoreError> {
-        let tenant = write.order.tenant_id.clone();
-        let seed = write.order.order_id.as_str().bytes().map(usize::from).sum();
+        let tenant = write.order.tenant_id().clone();
+        let seed = write.order.order_id().as_str().bytes().map(usize::from).sum();
         // Netted here too, whatever the caller did: a hub's stock both released and reserved by
         // one change would be two writes of one item (refused in a transaction), or, in a big
         // change, a reservation ahead of the order and a release after it, both for nothing.
         let moves = self.shard_moves(&tenant, &StockMove::net(moves.iter().cloned()), seed).await?;
         let now = Utc::now();
         let order = super::chunks::OrderChange {
-            pk: keys::order_pk(&tenant, &write.order.order_id),
-            order_id: write.order.order_id.clone(),
+            pk: keys::order_pk(&tenant, write.order.order_id()),
+            order_id: write.order.order_id().clone(),
             version: write.expected_version.unwrap_or_default(),
             tenant,
             now,

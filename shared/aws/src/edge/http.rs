@@ -240,7 +240,7 @@ impl ApiResponse {
 
     /// 200 with an order, its version as the `ETag` (what `If-Match` sends back).
     pub fn order(order: &Order) -> Result<Self, AppError> {
-        Ok(Self::ok(order)?.header("etag", format!("\"{}\"", order.version)))
+        Ok(Self::ok(order)?.header("etag", format!("\"{}\"", order.version())))
     }
 
     /// 200 with a changed order; a replayed request says so (`Idempotent-Replayed: true`).
@@ -251,7 +251,7 @@ impl ApiResponse {
 
     /// 201 with the order a document was made in, and where that document lives.
     pub fn created_in(order: &Order, location: String) -> Result<Self, AppError> {
-        Ok(Self::created(order)?.header("etag", format!("\"{}\"", order.version)).header("location", location))
+        Ok(Self::created(order)?.header("etag", format!("\"{}\"", order.version())).header("location", location))
     }
 
     /// Adds a header.

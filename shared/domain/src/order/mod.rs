@@ -311,72 +311,207 @@ pub struct PriceApproval {
     pub decision: Option<PriceDecision>,
 }
 
-/// An order.
+/// An order. Its fields are the crate's: only the commands (one file each in this module) change
+/// them; other crates read them through the accessors below. Serde reads and writes it whole, as
+/// stored and as the API returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Order {
     /// Owner.
-    pub tenant_id: TenantId,
+    pub(crate) tenant_id: TenantId,
     /// Id (ULID).
-    pub order_id: OrderId,
+    pub(crate) order_id: OrderId,
     /// `ORD-YYYYMMDD-NNNN`, unique per tenant.
-    pub order_number: String,
+    pub(crate) order_number: String,
     /// Lifecycle status.
-    pub status: OrderStatus,
+    pub(crate) status: OrderStatus,
     /// Increments on every change; the optimistic lock.
-    pub version: u64,
+    pub(crate) version: u64,
     /// Customer snapshot.
-    pub customer: Customer,
+    pub(crate) customer: Customer,
     /// Currency of every amount.
-    pub currency: Currency,
+    pub(crate) currency: Currency,
     /// How it may be split.
-    pub fulfillment_policy: FulfillmentPolicy,
+    pub(crate) fulfillment_policy: FulfillmentPolicy,
     /// Who allocates.
-    pub allocation: AllocationMode,
+    pub(crate) allocation: AllocationMode,
     /// The customer's own reference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_reference: Option<String>,
+    pub(crate) external_reference: Option<String>,
     /// The sales channel it came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel: Option<String>,
+    pub(crate) channel: Option<String>,
     /// The channel's id for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel_order_id: Option<String>,
+    pub(crate) channel_order_id: Option<String>,
     /// Free text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notes: Option<String>,
+    pub(crate) notes: Option<String>,
     /// Order-level discount amount.
-    pub discount: Decimal,
+    pub(crate) discount: Decimal,
     /// Product lines.
-    pub lines: Vec<OrderLine>,
+    pub(crate) lines: Vec<OrderLine>,
     /// Whether an active hold stops it from going to a warehouse.
-    pub on_hold: bool,
+    pub(crate) on_hold: bool,
     /// Holds, active and released.
     #[serde(default)]
-    pub holds: Vec<Hold>,
+    pub(crate) holds: Vec<Hold>,
     /// The latest price approval request and its decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price_approval: Option<PriceApproval>,
+    pub(crate) price_approval: Option<PriceApproval>,
     /// When stock was last reserved for it (reservations of an order on hold expire).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allocated_at: Option<DateTime<Utc>>,
+    pub(crate) allocated_at: Option<DateTime<Utc>>,
     /// Work sent to warehouses, one request per hub.
     #[serde(default)]
-    pub fulfillment_requests: Vec<crate::order::fulfillment::FulfillmentRequest>,
+    pub(crate) fulfillment_requests: Vec<crate::order::fulfillment::FulfillmentRequest>,
     /// Goods on their way, made by warehouses or dispatchers.
     #[serde(default)]
-    pub shipments: Vec<crate::order::shipment::Shipment>,
+    pub(crate) shipments: Vec<crate::order::shipment::Shipment>,
     /// Returns (RMAs) of shipped goods.
     #[serde(default)]
-    pub returns: Vec<crate::order::returns::Return>,
+    pub(crate) returns: Vec<crate::order::returns::Return>,
     /// Money.
-    pub totals: OrderTotals,
+    pub(crate) totals: OrderTotals,
     /// `sub` of the creator (sales see only their own).
-    pub created_by: String,
+    pub(crate) created_by: String,
     /// Created.
-    pub created_at: DateTime<Utc>,
+    pub(crate) created_at: DateTime<Utc>,
     /// Last change.
-    pub updated_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
+}
+
+/// Read access for other crates: the fields are the aggregate's, changed only by its commands.
+impl Order {
+    /// The owner.
+    pub fn tenant_id(&self) -> &TenantId {
+        &self.tenant_id
+    }
+
+    /// The id (ULID).
+    pub fn order_id(&self) -> &OrderId {
+        &self.order_id
+    }
+
+    /// `ORD-YYYYMMDD-NNNN`, unique per tenant.
+    pub fn order_number(&self) -> &str {
+        &self.order_number
+    }
+
+    /// The lifecycle status.
+    pub fn status(&self) -> OrderStatus {
+        self.status
+    }
+
+    /// The optimistic lock: increments on every change.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The customer snapshot.
+    pub fn customer(&self) -> &Customer {
+        &self.customer
+    }
+
+    /// The currency of every amount.
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+
+    /// How it may be split.
+    pub fn fulfillment_policy(&self) -> FulfillmentPolicy {
+        self.fulfillment_policy
+    }
+
+    /// Who allocates.
+    pub fn allocation(&self) -> AllocationMode {
+        self.allocation
+    }
+
+    /// The customer's own reference.
+    pub fn external_reference(&self) -> Option<&str> {
+        self.external_reference.as_deref()
+    }
+
+    /// The sales channel it came from.
+    pub fn channel(&self) -> Option<&str> {
+        self.channel.as_deref()
+    }
+
+    /// The channel's id for it.
+    pub fn channel_order_id(&self) -> Option<&str> {
+        self.channel_order_id.as_deref()
+    }
+
+    /// Free text.
+    pub fn notes(&self) -> Option<&str> {
+        self.notes.as_deref()
+    }
+
+    /// The order-level discount amount.
+    pub fn discount(&self) -> Decimal {
+        self.discount
+    }
+
+    /// The product lines.
+    pub fn lines(&self) -> &[OrderLine] {
+        &self.lines
+    }
+
+    /// Whether an active hold stops it.
+    pub fn on_hold(&self) -> bool {
+        self.on_hold
+    }
+
+    /// Holds, active and released.
+    pub fn holds(&self) -> &[Hold] {
+        &self.holds
+    }
+
+    /// The latest price approval request and its decision.
+    pub fn price_approval(&self) -> Option<&PriceApproval> {
+        self.price_approval.as_ref()
+    }
+
+    /// When stock was last reserved for it.
+    pub fn allocated_at(&self) -> Option<DateTime<Utc>> {
+        self.allocated_at
+    }
+
+    /// Work sent to warehouses, one request per hub.
+    pub fn fulfillment_requests(&self) -> &[crate::order::fulfillment::FulfillmentRequest] {
+        &self.fulfillment_requests
+    }
+
+    /// Goods on their way.
+    pub fn shipments(&self) -> &[crate::order::shipment::Shipment] {
+        &self.shipments
+    }
+
+    /// Returns (RMAs) of shipped goods.
+    pub fn returns(&self) -> &[crate::order::returns::Return] {
+        &self.returns
+    }
+
+    /// The money.
+    pub fn totals(&self) -> &OrderTotals {
+        &self.totals
+    }
+
+    /// `sub` of the creator.
+    pub fn created_by(&self) -> &str {
+        &self.created_by
+    }
+
+    /// When it was created.
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    /// When it last changed.
+    pub fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
 }
 
 /// One entry of an order's status history.
