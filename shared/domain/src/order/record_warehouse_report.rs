@@ -16,11 +16,12 @@ use crate::order::{Change, Order};
 
 impl Order {
     /// Applies a warehouse report about one of the order's requests. A repeated `event_id`
-    /// changes nothing (an empty change, the version as it was). A status the request is already past (reports arrive out of
-    /// order) does not move it back. Quantities add up whatever the order of arrival, so any order of the same
-    /// reports ends in the same state. Refused, with the reason and nothing applied: an unknown
-    /// request or line, more than requested, a withdrawn request, and shipping on hold.
-    /// `shipment_id` names the shipment a `Shipped` report makes.
+    /// changes nothing (an empty change, the version as it was). A status the request is already
+    /// past (reports arrive out of order) does not move it back. Quantities add up whatever the
+    /// order of arrival, so any order of the same reports ends in the same state. Refused, with
+    /// the reason and nothing applied: an unknown request or line, more than requested, a
+    /// withdrawn request, and shipping on hold. `shipment_id` names the shipment a `Shipped`
+    /// report makes.
     pub fn record_warehouse_report(
         &mut self,
         request_id: &str,

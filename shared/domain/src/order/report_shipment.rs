@@ -2,7 +2,7 @@
 //! Forward-only, so a repeat or a late report changes nothing. What it emits:
 //! `ShipmentStatusChanged`, then `OrderStatusChanged` for each status the order follows its
 //! shipments to (`IN_TRANSIT`, `DELIVERED`, `COMPLETED`), then `OrderCompleted` when it completed
-//! (see [`shipping_change`]). A cancelled shipment puts its goods back at their hubs.
+//! (see `shipping_change`). A cancelled shipment puts its goods back at their hubs.
 
 use chrono::{DateTime, Utc};
 

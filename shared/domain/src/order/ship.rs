@@ -1,7 +1,7 @@
 //! `ship`: goods leave their hubs for the customer, in a shipment a dispatcher makes (B2B trucks
 //! split an order) or a warehouse reports (`ShipCompleted`, see `record_warehouse_report.rs`).
 //! What it emits: `ShipmentCreated`, then `OrderStatusChanged` for each status the order follows
-//! its shipments to (see [`shipping_change`]).
+//! its shipments to (see `shipping_change`).
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;

@@ -12,7 +12,7 @@
 //!
 //! The commands are in their own files: [`Order::ship`] (`ship.rs`, a dispatcher's shipment or a
 //! warehouse's `ShipCompleted`) and [`Order::report_shipment`] (`report_shipment.rs`). Both emit
-//! what [`shipping_change`] says: the shipment's own event, then the order's status changes, then
+//! what `shipping_change` says: the shipment's own event, then the order's status changes, then
 //! `OrderCompleted` when the order completed.
 
 use chrono::{DateTime, Utc};
@@ -279,6 +279,7 @@ pub struct NewShipment {
     /// Packages.
     pub packages: Vec<Package>,
 }
+
 /// What a change of a shipment emits and moves: the shipment's own event first, then
 /// `OrderStatusChanged` for each status the order followed it to, then `OrderCompleted` (the
 /// accounting hand-off) when the order completed. The stock moves are netted per hub and SKU.
@@ -289,6 +290,7 @@ pub(super) fn shipping_change(
     moves: Vec<StockMove>,
 ) -> Change {
     let completed = history.iter().any(|c| c.to == OrderStatus::Completed);
+    // No placement start: a status a shipment moves the order to never awaits allocation.
     let mut change = Change { moves: StockMove::net(moves), ..Change::default() };
     change.emit(shipment_event);
     for step in history {
