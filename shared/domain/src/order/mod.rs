@@ -1,13 +1,15 @@
 //! The order aggregate: customer snapshot, lines with their running quantities, holds, totals,
-//! and the status changes it records. Every mutation goes through a method here, which checks
-//! the lifecycle. A command (one file each: `cancel.rs`, ...) returns the [`Change`] to commit
-//! beside the new state: the history it recorded and the events it emits, so what a command does
-//! and says is read in its file, with its given/when/then tests beside it.
+//! and the status changes it records. Its fields are the crate's; every change goes through a
+//! command, one file each named for it (`cancel.rs`, `submit.rs`, ...), which checks the rules
+//! and returns the [`Change`] to commit beside the new state: the history it recorded and the
+//! events it emits. What a command does and says is read in its file, with its given/when/then
+//! tests (`order::testing`) beside it.
 
 mod allocate_line;
 mod cancel;
 pub mod change;
 mod confirm_allocation;
+mod create;
 mod decide_price;
 mod edit;
 pub mod fulfillment;
@@ -564,20 +566,6 @@ impl Order {
     /// The line with this id, mutably.
     pub fn line_mut(&mut self, line_id: &LineId) -> Option<&mut OrderLine> {
         self.lines.iter_mut().find(|l| &l.line_id == line_id)
-    }
-
-    /// The history entry of the order's creation.
-    pub fn creation_record(&self, actor: &Actor) -> StatusChange {
-        StatusChange {
-            order_id: self.order_id.clone(),
-            from: None,
-            to: self.status,
-            reason: "order created".into(),
-            actor: actor.sub.clone(),
-            role: actor.role,
-            at: self.created_at,
-            version: self.version,
-        }
     }
 
     /// Moves to `to` if the lifecycle allows it, bumping the version; returns the history entry.

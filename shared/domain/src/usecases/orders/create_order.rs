@@ -8,7 +8,6 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use crate::catalog::{Location, SkuRecord};
-use crate::events::DomainEvent;
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::{AppError, InvalidCode};
 use crate::kernel::ids::{LineId, OrderId, Sku, TenantId};
@@ -17,7 +16,7 @@ use crate::kernel::quantity::positive_quantity;
 use crate::kernel::text::{non_empty_text, parse_unit};
 use crate::order::pricing::LineTotals;
 use crate::order::status::OrderStatus;
-use crate::order::{Address, AllocationMode, Change, Contact, Customer, FulfillmentPolicy, Order, OrderLine};
+use crate::order::{Address, AllocationMode, Contact, Customer, FulfillmentPolicy, Order, OrderLine};
 use crate::ports::{CatalogStore, Counter, OrderStore, StockStore};
 use crate::usecases::unit_of_work::{Changed, IdempotencyKey, commit, replay_if_seen};
 
@@ -98,9 +97,7 @@ pub async fn create_order<S: OrderStore + CatalogStore + StockStore>(
     let mut order = request.into_order(actor, &catalog, now)?;
     order.order_number = store.next_number(Counter::Orders(tenant), now.date_naive()).await?;
 
-    // `OrderCreated`, then what submitting emits when it is submitted in the same write.
-    let mut change = Change { history: vec![order.creation_record(actor)], ..Change::none() };
-    change.emit(DomainEvent::order_created(&order));
+    let mut change = order.created(actor);
     if submit {
         change = change.and(order.submit(actor, now)?);
     }
