@@ -7,6 +7,9 @@
 //! Every state change is a single atomic write carrying the new state, its history entries and
 //! its outbox messages, conditional on the version the change was computed from.
 
+#[cfg(feature = "contract")]
+pub mod contract;
+
 use std::future::Future;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -399,7 +402,7 @@ pub trait IntegrationStore: Send + Sync {
         kind: IntegrationKind,
         principal: &Principal,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-    /// Every registration of the tenant, by kind and principal.
+    /// Every registration of the tenant, by kind name (`channel` before `wms`), then principal.
     fn list_integrations(&self, tenant: &TenantId)
     -> impl Future<Output = Result<Vec<Integration>, StoreError>> + Send;
 }

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use futures_util::future::try_join_all;
 use oms_domain::ports::{CatalogStore, OrderWrite, StockStore};
 use oms_domain::stock::{MoveKind, Needs, StockChange, StockFilter, StockLevel, StockMove};
@@ -312,6 +312,12 @@ impl StockStore for DynamoStore {
         change: StockChange,
     ) -> Result<StockLevel, StoreError> {
         let wanted = self.get_skus(tenant, std::slice::from_ref(sku)).await?.first().map_or(1, |s| s.stock_shards);
+        // Count times are kept to the microsecond: a count is judged at the precision it is kept
+        // at, so the same count arriving twice is stale.
+        let change = match change {
+            StockChange::Counted { on_hand, at } => StockChange::Counted { on_hand, at: at.trunc_subsecs(6) },
+            other => other,
+        };
         for _ in 0..REBALANCE_ATTEMPTS {
             let current = self.shards(tenant, sku, hub_id, true).await?;
             let level = StockLevel {

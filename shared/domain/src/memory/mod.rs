@@ -542,6 +542,15 @@ impl IntegrationStore for MemoryStore {
 
     async fn list_integrations(&self, tenant: &TenantId) -> Result<Vec<Integration>, StoreError> {
         let state = self.state.lock().unwrap();
-        Ok(state.integrations.iter().filter(|((t, _, _), _)| t == tenant).map(|(_, i)| i.clone()).collect())
+        let mut found: Vec<Integration> =
+            state.integrations.iter().filter(|((t, _, _), _)| t == tenant).map(|(_, i)| i.clone()).collect();
+        found.sort_by(|a, b| (a.kind.as_str(), &a.principal).cmp(&(b.kind.as_str(), &b.principal)));
+        Ok(found)
     }
+}
+
+/// The port contract suite on this adapter: one test per check.
+#[cfg(test)]
+mod contract {
+    crate::port_contract_tests!(super::MemoryStore::new());
 }
