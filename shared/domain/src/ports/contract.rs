@@ -1,5 +1,6 @@
-//! The port contract suite: what every adapter of [`OrderStore`], [`CatalogStore`],
-//! [`StockStore`] and [`IntegrationStore`] promises, written once against the traits. Each check
+//! The port contract suite: what every adapter of [`OrderStore`](super::OrderStore),
+//! [`CatalogStore`](super::CatalogStore), [`StockStore`](super::StockStore) and
+//! [`IntegrationStore`](super::IntegrationStore) promises, written once against the traits. Each check
 //! is a `pub async fn` taking a store and panicking with what broke; it works in tenants of its
 //! own ([`fresh_tenant`]), so checks can share a store (a DynamoDB table) and run concurrently.
 //!
