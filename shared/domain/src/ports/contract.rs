@@ -20,7 +20,7 @@ use crate::catalog::{Hub, HubType, Location, SkuRecord};
 use crate::events::{DomainEvent, EventEnvelope, OutboxMessage};
 use crate::integrations::{Integration, IntegrationKind, Principal};
 use crate::kernel::access::{Actor, Role};
-use crate::kernel::error::{ConflictOn, StoreError};
+use crate::kernel::error::{ConflictOn, StoreError, TooLarge};
 use crate::kernel::ids::{HubId, OrderId, Sku, TenantId};
 use crate::kernel::limits::MAX_ORDER_BYTES;
 use crate::order::Order;
@@ -416,14 +416,14 @@ pub async fn document_numbers_count_per_tenant_and_day_and_shipments_across_tena
 }
 
 /// A change that would make the order too big to store is refused before anything is written
-/// (`order_too_large`), through every write path, and the stored order stays writable.
+/// (`TooLarge::Order`), through every write path, and the stored order stays writable.
 pub async fn an_order_over_the_size_limit_is_refused_and_the_stored_one_stays<S: Store>(store: &S) {
     let tenant = fresh_tenant();
     let huge = Some("x".repeat(MAX_ORDER_BYTES));
     let mut too_big = order(&tenant, "PP", "C1", "sales-1", Utc::now());
     too_big.notes = huge.clone();
     let too_large =
-        |result: Result<(), StoreError>| matches!(result, Err(StoreError::TooLarge { code: "order_too_large", .. }));
+        |result: Result<(), StoreError>| matches!(result, Err(StoreError::TooLarge { what: TooLarge::Order, .. }));
     assert!(too_large(store.create_order(creation(&too_big)).await));
     assert!(store.get_order(&tenant, &too_big.order_id).await.expect("read").is_none());
 
