@@ -5,8 +5,8 @@
 //! Invariants:
 //! - A route key (`"<METHOD> <path template>"`) is written once, in its function's enum; the
 //!   template declares the same keys for the same function, which each function's tests check
-//!   with `template::http_routes` (feature `template`) (both ways: a route the template sends that the code does not
-//!   serve, and one the code serves that the template never sends, both fail).
+//!   with `template::http_routes` (feature `template`), both ways: a route the template sends
+//!   that the code does not serve, and one the code serves that the template never sends, fail.
 //! - A key the enum does not know is [`http::unknown_route`](crate::edge::http::unknown_route): the
 //!   template and the code disagree, an internal error, never a client's 4xx.
 
