@@ -2,7 +2,8 @@
 `Metrics=emf`): orders go create → COMPLETED as the outside world drives them, and what they
 cost is read back from the functions' own metering lines and the workflows' histories."""
 
-from tools.local import bench, config, simulate
+from tools.bench.pybench import bench
+from tools.local import config, simulate
 from tools.local.template import LocalStack
 
 

@@ -15,7 +15,10 @@ use oms_domain::stock::{StockChange, StockFilter};
 use oms_domain::usecases::orders::get_order;
 use oms_domain::usecases::placement::{PlacementRequest, plan, reserve};
 use oms_domain::usecases::{CreateOrderRequest, IdempotencyKey, create_order};
-use oms_domain::{AppError, ConflictOn, Currency, HubId, OrderId, OrderStatus, Role, StoreError, TenantId};
+use oms_domain::{
+    AppError, ConflictCode, ConflictOn, Currency, HubId, OrderId, OrderStatus, Role, StoreError, TenantId,
+    UnprocessableCode,
+};
 use oms_tests::{actor, client, fresh_tenant, hub, sku, stock, store, table};
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -175,7 +178,7 @@ async fn an_idempotency_key_makes_one_order_even_when_requests_race() {
     let err = create_order(&*store, &actor(&tenant, Role::Sales), request(&changed), Some(reused), Utc::now())
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::Unprocessable { code: "idempotency_key_reused", .. }));
+    assert!(matches!(err, AppError::Unprocessable { code: UnprocessableCode::IdempotencyKeyReused, .. }));
     assert_eq!(count_orders(&tenant).await, 1);
 }
 
@@ -190,7 +193,7 @@ async fn a_duplicate_channel_order_id_is_refused() {
     let sales = actor(&tenant, Role::Sales);
     create_order(&store, &sales, request(&body), None, Utc::now()).await.unwrap();
     let again = create_order(&store, &sales, request(&body), None, Utc::now()).await.unwrap_err();
-    assert!(matches!(again, AppError::Conflict { code: "duplicate_channel_order", .. }));
+    assert!(matches!(again, AppError::Conflict { code: ConflictCode::DuplicateChannelOrder, .. }));
     assert_eq!(count_orders(&tenant).await, 1);
 }
 
@@ -202,7 +205,7 @@ async fn place(store: &DynamoStore, tenant: &TenantId, order_id: &OrderId) -> Or
         let plan = plan(store, &request, RoutingWeights::default()).await.unwrap();
         match reserve(store, &plan, Utc::now()).await {
             Ok(result) => return result.status,
-            Err(AppError::Conflict { code: "plan_stale", .. }) => continue,
+            Err(AppError::Conflict { code: ConflictCode::PlanStale, .. }) => continue,
             Err(other) => panic!("placement failed: {other:?}"),
         }
     }
@@ -678,7 +681,7 @@ mod big_orders {
         store.change_stock(&tenant, &a, &last, StockChange::Set(Decimal::ZERO)).await.unwrap();
 
         let failed = reserve(&store, &plan, Utc::now()).await;
-        assert!(matches!(failed, Err(AppError::Conflict { code: "plan_stale", .. })), "{failed:?}");
+        assert!(matches!(failed, Err(AppError::Conflict { code: ConflictCode::PlanStale, .. })), "{failed:?}");
         assert_eq!(reserved_total(&store, &tenant).await, Decimal::ZERO, "the first chunk was moved back");
         assert!(records(&tenant, &id).await.is_empty());
         let order = store.get_order(&tenant, &id).await.unwrap().unwrap();

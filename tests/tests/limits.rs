@@ -10,7 +10,7 @@ use chrono::Utc;
 use oms_domain::kernel::limits::{MAX_LINES, MAX_ORDER_BYTES};
 use oms_domain::ports::{OrderStore, OrderWrite};
 use oms_domain::usecases::create_order;
-use oms_domain::{Currency, Order, Role, StoreError};
+use oms_domain::{Currency, Order, Role, StoreError, TooLarge};
 use oms_tests::{actor, client, fresh_tenant, sku, store, table};
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -49,7 +49,7 @@ async fn an_order_at_its_size_limit_is_stored_and_past_it_refused_and_it_stays_w
     let mut over = padded_to(&at_limit, MAX_ORDER_BYTES + 1);
     over.version += 1;
     let refused = store.save_order(OrderWrite::update(over, at_limit.version, vec![], vec![])).await;
-    assert!(matches!(refused, Err(StoreError::TooLarge { code: "order_too_large", .. })), "{refused:?}");
+    assert!(matches!(refused, Err(StoreError::TooLarge { what: TooLarge::Order, .. })), "{refused:?}");
     let stored = store.get_order(&tenant, &order.order_id).await.unwrap().unwrap();
     assert_eq!(stored, at_limit, "the refused change wrote nothing");
 
@@ -68,5 +68,5 @@ async fn dynamodbs_own_refusal_of_an_item_too_large_is_the_same_typed_error() {
     ]);
     let err = client().await.put_item().table_name(table()).set_item(Some(item)).send().await.unwrap_err();
     let mapped = oms_aws::dynamo::store_error(err);
-    assert!(matches!(mapped, StoreError::TooLarge { code: "order_too_large", .. }), "{mapped:?}");
+    assert!(matches!(mapped, StoreError::TooLarge { what: TooLarge::Order, .. }), "{mapped:?}");
 }

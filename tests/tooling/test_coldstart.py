@@ -1,6 +1,6 @@
-"""The cold-start bench's mechanics (tools/local/coldstart.py), never its timings: the Runtime API
-stub sees the first poll and holds it, the bootstrap gets Lambda's environment and the function's,
-its memory is read, it is killed and nothing is left running. Against a Python script posing as a
+"""The cold-start bench's mechanics (tools/bench/pybench/coldstart.py), never its timings: the
+Runtime API stub sees the first poll and holds it, the bootstrap gets Lambda's environment and the
+function's, its memory is read, it is killed and nothing is left running. Against a Python script posing as a
 runtime client, and the debug build of tools/bench/hello-lambda (a real lambda_runtime)."""
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tools.local import coldstart, procs
-from tools.local.coldstart import RuntimeApi, Sample, Subject
+from tools.bench.pybench import coldstart
+from tools.bench.pybench.coldstart import RuntimeApi, Sample, Subject
+from tools.local import procs
 
 ROOT = Path(__file__).resolve().parents[2]
 TAG = f"{procs.tag_prefix()}coldstart-test-{os.getpid()}"

@@ -64,7 +64,7 @@ def test_inbound_schemas_refuse_unknown_fields(path: Path):
 
 
 def _detail_types_in_rust() -> list[str]:
-    source = (ROOT / "shared" / "domain" / "src" / "events.rs").read_text()
+    source = (ROOT / "shared" / "domain" / "src" / "events" / "mod.rs").read_text()
     body = source.split("fn detail_type(", 1)[1].split("\n    }\n", 1)[0]
     return re.findall(r'Self::\w+\s*\{\s*\.\.\s*\}\s*=>\s*"(\w+)"', body)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from tools.local import jwt
+from tools.local import tokens
 from tools.local.gateway import Gateway
 from tools.local.template import Route
 
@@ -22,7 +22,7 @@ def gateway(watch_url: str) -> Gateway:
 def bearer(**claims: object) -> list[tuple[str, str]]:
     base = {"sub": "u1", "tenant_id": "t1", "role": "sales", "exp": int(time.time()) + 60}
     base.update(claims)
-    return [("Authorization", f"Bearer {jwt.encode(base, SECRET)}")]
+    return [("Authorization", f"Bearer {tokens.encode(base, SECRET)}")]
 
 
 def test_authorized_request_reaches_the_function_with_claims(fake_watch):
@@ -42,7 +42,7 @@ def test_authorized_request_reaches_the_function_with_claims(fake_watch):
 
 def test_missing_bad_or_expired_tokens_are_401_and_the_function_is_not_called(fake_watch):
     gw = gateway(fake_watch.url)
-    forged = [("Authorization", "Bearer " + jwt.encode({"sub": "u1"}, "other-secret"))]
+    forged = [("Authorization", "Bearer " + tokens.encode({"sub": "u1"}, "other-secret"))]
     for headers in ([], [("Authorization", "Bearer abc.def.ghi")], forged,
                     bearer(exp=int(time.time()) - 10)):
         response = gw.handle("GET", "/v1/orders/O1", headers, b"", "127.0.0.1")

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tools.local import bench_report, metering
+from tools.bench.pybench import bench_report, metering
 
 
 def emf(function: str, handler_us: int, calls: dict, read: float = 0, write: float = 0,

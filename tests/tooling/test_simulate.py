@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tools.local import jwt, simulate
+from tools.local import simulate, tokens
 from tools.local.event_schemas import validate_detail
 from tools.local.simulate import (Target, key_secret, read_stack_env, request_events,
                                   tms_callback, tms_signature, warehouse_events)
@@ -133,9 +133,9 @@ def test_stack_env_is_read_back_as_stack_py_writes_it():
 
 @pytest.mark.parametrize("tenant", ["demo", "acme"])
 def test_the_admin_token_is_minted_for_another_tenant_like_the_dev_one(tenant: str):
-    dev = jwt.dev_token("s3cret", "demo", "admin", "dev-admin", issuer="iss", audience=["aud"])
+    dev = tokens.dev_token("s3cret", "demo", "admin", "dev-admin", issuer="iss", audience=["aud"])
     target = Target("http://api", "http://aws", "us-east-1", "bus", "s3cret", "tms", dev)
-    claims = jwt.decode(target.token_for(tenant), "s3cret")
+    claims = tokens.decode(target.token_for(tenant), "s3cret")
     assert (claims["tenant_id"], claims["role"], claims["iss"], claims["aud"]) == (
         tenant, "admin", "iss", "aud")
 
@@ -175,7 +175,7 @@ class FakeOms:
         port = self.server.server_address[1]
         self.target = Target(f"http://127.0.0.1:{port}/v1", "http://unused", "us-east-1", "bus",
                              "jwt", "tms-secret",
-                             jwt.dev_token("jwt", "demo", "admin", "dev-admin"))
+                             tokens.dev_token("jwt", "demo", "admin", "dev-admin"))
 
     def put_events(self, Entries: list[dict]) -> dict:
         (entry,) = Entries

@@ -93,13 +93,13 @@ def main(argv: list[str] | None = None) -> int:
 
         return testrun.run()
     if args.command == "bench":
-        from . import bench
+        from tools.bench.pybench import bench
 
         phases = set(args.only.split(",")) if args.only else None
         levels = tuple(int(level) for level in args.levels.split(","))
         return bench.run(args.orders, args.concurrency, levels, phases, args.rounds)
     if args.command == "bench-coldstart":
-        from . import coldstart
+        from tools.bench.pybench import coldstart
 
         return coldstart.main(rounds=args.rounds, build=not args.no_build)
     if args.command == "_supervise":

@@ -15,7 +15,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from . import apigw, invoke, jwt
+from . import apigw, invoke, tokens
 from .template import Route
 
 log = logging.getLogger("gateway")
@@ -44,10 +44,10 @@ class Gateway:
         if match.route.authorized:
             authorization = next((v for k, v in headers if k.lower() == "authorization"), None)
             try:
-                verified = jwt.decode(jwt.bearer_token(authorization), self.jwt_secret)
-            except jwt.InvalidToken as exc:
+                verified = tokens.decode(tokens.bearer_token(authorization), self.jwt_secret)
+            except tokens.InvalidToken as exc:
                 return apigw.error_response(401, "unauthorized", str(exc))
-            claims = jwt.stringify_claims(verified)
+            claims = tokens.stringify_claims(verified)
             scope = verified.get("scope")
             if isinstance(scope, str) and scope:
                 scopes = scope.split()

@@ -29,7 +29,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import config, jwt, procs
+from . import config, procs, tokens
 from .config import STACK_ENV_FILE
 from .event_schemas import EventSchemaError, validate_detail
 from .stack import read_state
@@ -193,11 +193,11 @@ class Target:
 
     def token_for(self, tenant: str) -> str:
         """The dev admin token is for tenant `demo`; another tenant gets one like it."""
-        claims = jwt.decode(self.admin_token, self.jwt_secret)
+        claims = tokens.decode(self.admin_token, self.jwt_secret)
         if claims.get("tenant_id") == tenant:
             return self.admin_token
         aud = claims.get("aud")
-        return jwt.dev_token(self.jwt_secret, tenant, "admin", "dev-admin",
+        return tokens.dev_token(self.jwt_secret, tenant, "admin", "dev-admin",
                              issuer=claims.get("iss"),
                              audience=[aud] if isinstance(aud, str) else aud)
 

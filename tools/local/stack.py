@@ -23,7 +23,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from . import config, demo, jwt, procs
+from . import config, demo, procs, tokens
 from .config import (BANNER_FILE, HOST, LOGS, ROOT, RUN, RUN_TAG_VAR, STACK_ENV_FILE,
                      STATE_FILE, TOKENS_FILE, VENV, Settings)
 from .template import LocalStack
@@ -122,7 +122,7 @@ def test_env(settings: Settings, stack: LocalStack) -> dict[str, str]:
 def dev_tokens(settings: Settings, stack: LocalStack) -> dict[str, str]:
     authorizer = stack.authorizers[0] if stack.authorizers else None
     return {
-        role: jwt.dev_token(settings.jwt_secret, config.DEMO_TENANT, role, f"dev-{role}",
+        role: tokens.dev_token(settings.jwt_secret, config.DEMO_TENANT, role, f"dev-{role}",
                             issuer=authorizer.issuer if authorizer else None,
                             audience=authorizer.audience if authorizer else None)
         for role in config.ROLES

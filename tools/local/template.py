@@ -1,42 +1,59 @@
 """The local meaning of infra/template.yaml: every resource the stack needs, resolved.
 
 `LocalStack.from_template` reads the SAM template once and answers, for the local stack: the
-physical name, ARN and URL of each resource, the DynamoDB tables to create, queues, buses, secrets, rules
-(including SAM `EventBridgeRule` events), functions with their merged environment and
-EventInvokeConfig, state machines with substituted definitions, HTTP routes (SAM `HttpApi`
-events) and event source mappings (SAM `DynamoDB` and `SQS` events). Provisioning, the harness,
+physical name, ARN and URL of each resource, the DynamoDB tables to create, queues, buses, secrets, rules,
+functions with their environment and EventInvokeConfig, state machines with substituted
+definitions, HTTP routes and JWT authorizers, and event source mappings. Provisioning, the harness,
 the gateway, the pollers, the banner and the test environment all read this one model; nothing
 is declared twice.
+
+`AWS::Serverless::*` resources are expanded by SAM's own translator (`samtranslator`, what
+CloudFormation runs for the transform), so the model is read from plain CloudFormation: Globals
+merged, `<Function>Role`s, EventInvokeConfig, event source mappings and rules from the functions'
+events, and the HTTP API as an OpenAPI body. What stays here is what the translator does not do:
+local code locations, parameter values, intrinsic functions (`cfn.Resolver`) and local names.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import boto3
+from samtranslator.model.exceptions import InvalidDocumentException
+from samtranslator.parser.parser import Parser as SamParser
+from samtranslator.translator.translator import Translator as SamTranslator
+
 from . import cfn
 from .config import ACCOUNT_ID, Settings
 
-FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
-STATE_MACHINE_TYPES = ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine")
-# Nothing to emulate: permissions are not enforced locally, logs go to .local/run/logs, and an
-# alarm watches CloudWatch metrics the local stack does not produce.
+FUNCTION_TYPES = ("AWS::Lambda::Function",)
+STATE_MACHINE_TYPES = ("AWS::StepFunctions::StateMachine",)
+# Nothing to emulate: permissions are not enforced locally, logs go to .local/run/logs, an
+# alarm watches CloudWatch metrics the local stack does not produce, and the gateway serves the
+# API's routes on one local stage.
 IGNORED_TYPES = ("AWS::SQS::QueuePolicy", "AWS::IAM::Role", "AWS::IAM::Policy",
-                 "AWS::Lambda::Permission", "AWS::Logs::LogGroup", "AWS::CloudWatch::Alarm")
+                 "AWS::Lambda::Permission", "AWS::Logs::LogGroup", "AWS::CloudWatch::Alarm",
+                 "AWS::ApiGatewayV2::Stage")
 _NAME_PROPERTY = {
     "AWS::DynamoDB::Table": "TableName",
     "AWS::SQS::Queue": "QueueName",
     "AWS::Events::EventBus": "Name",
     "AWS::Events::Rule": "Name",
-    "AWS::Serverless::Function": "FunctionName",
     "AWS::Lambda::Function": "FunctionName",
-    "AWS::Serverless::StateMachine": "Name",
     "AWS::StepFunctions::StateMachine": "StateMachineName",
     "AWS::SecretsManager::Secret": "Name",
 }
+# The S3 bucket local code and definition paths are given as, for the translator (it takes
+# nothing else, like CloudFormation after `sam package`); a state machine's definition is read
+# back from the path, a function's code is what `cargo lambda watch` serves.
+_LOCAL_BUCKET = "local-files"
+# The integration URI SAM writes for an HTTP API route names the function it calls.
+_INTEGRATION_FUNCTION = re.compile(r"\$\{([A-Za-z0-9]+)\.Arn\}")
 
 
 @dataclass
@@ -285,13 +302,14 @@ class _Builder:
         self.settings = settings
         self.path = path
         self.doc = cfn.load_template(path)
-        self.resources: dict[str, dict[str, Any]] = self.doc.get("Resources") or {}
-        self._implicit_roles()
         self.stack = LocalStack(settings=settings, template_path=path)
         self.region = settings.region
+        parameters = self._parameters()
+        self.doc = _expand_serverless(self.doc, parameters, self.region)
+        self.resources: dict[str, dict[str, Any]] = self.doc.get("Resources") or {}
         self.resolver = cfn.Resolver(
             self.doc,
-            self._parameters(),
+            parameters,
             {
                 "AWS::StackName": settings.stack_name,
                 "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{ACCOUNT_ID}:stack/"
@@ -306,18 +324,6 @@ class _Builder:
         )
         self.stack.resolver = self.resolver
         self._names: dict[str, str] = {}
-
-    def _implicit_roles(self) -> None:
-        """SAM gives a function without `Role` a role of its own, `<LogicalId>Role`, which the
-        template may reference (a bus policy naming the relay's role); declared here so Ref and
-        GetAtt resolve. IAM is not emulated, so the role is only a name."""
-        for logical_id, resource in list(self.resources.items()):
-            if resource.get("Type") == "AWS::Serverless::Function" and \
-                    "Role" not in (resource.get("Properties") or {}):
-                role: dict[str, Any] = {"Type": "AWS::IAM::Role", "Properties": {}}
-                if "Condition" in resource:
-                    role["Condition"] = resource["Condition"]
-                self.resources.setdefault(f"{logical_id}Role", role)
 
     # -- parameters, names, Ref/GetAtt ------------------------------------------------------
 
@@ -413,7 +419,7 @@ class _Builder:
             values = {None: arn, "Id": arn}
         elif rtype == "AWS::IAM::Role":
             values = {None: name, "Arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"}
-        elif rtype in ("AWS::Serverless::HttpApi", "AWS::ApiGatewayV2::Api"):
+        elif rtype == "AWS::ApiGatewayV2::Api":
             values = {None: "local", "ApiEndpoint": self.settings.gateway_url}
         else:
             values = {None: logical_id}
@@ -426,28 +432,33 @@ class _Builder:
     # -- resources ------------------------------------------------------------------------
 
     def build(self) -> LocalStack:
-        for logical_id in self.resources:
-            if not self._active(logical_id):
-                continue
+        handlers = {
+            "AWS::DynamoDB::Table": self._table,
+            "AWS::SQS::Queue": self._queue,
+            "AWS::Events::EventBus": self._bus,
+            "AWS::SecretsManager::Secret": self._secret,
+            "AWS::Events::Rule": self._rule,
+            "AWS::Lambda::Function": self._function,
+            "AWS::StepFunctions::StateMachine": self._state_machine,
+        }
+        # These attach to functions, tables and queues, so they are read once those are known.
+        attached = {
+            "AWS::Lambda::EventInvokeConfig": self._event_invoke_config,
+            "AWS::Lambda::EventSourceMapping": self._event_source_mapping,
+            "AWS::ApiGatewayV2::Api": self._http_api,
+        }
+        active = [i for i in self.resources if self._active(i)]
+        for logical_id in active:
             rtype = self._type(logical_id)
-            handler = {
-                "AWS::DynamoDB::Table": self._table,
-                "AWS::SQS::Queue": self._queue,
-                "AWS::Events::EventBus": self._bus,
-                "AWS::SecretsManager::Secret": self._secret,
-                "AWS::Events::Rule": self._rule,
-                "AWS::Serverless::Function": self._function,
-                "AWS::Lambda::Function": self._function,
-                "AWS::Serverless::StateMachine": self._state_machine,
-                "AWS::StepFunctions::StateMachine": self._state_machine,
-                "AWS::Serverless::HttpApi": self._http_api,
-            }.get(rtype)
-            if handler is not None:
-                handler(logical_id)
-            elif rtype not in IGNORED_TYPES:
+            if rtype in handlers:
+                handlers[rtype](logical_id)
+            elif rtype not in attached and rtype not in IGNORED_TYPES:
                 self.stack.warnings.append(
                     f"{logical_id}: {rtype} is not emulated locally; skipped")
-        self._events()
+        for logical_id in active:
+            handler = attached.get(self._type(logical_id))
+            if handler is not None:
+                handler(logical_id)
         return self.stack
 
     def _table(self, logical_id: str) -> None:
@@ -548,19 +559,12 @@ class _Builder:
             targets=targets,
         ))
 
-    def _globals(self, kind: str) -> dict[str, Any]:
-        return ((self.doc.get("Globals") or {}).get(kind)) or {}
-
     def _function(self, logical_id: str) -> None:
-        resource = self.resources[logical_id]
         own = self._props(logical_id)
-        glob = self._globals("Function") if self._type(logical_id) == "AWS::Serverless::Function" \
-            else {}
-        variables: dict[str, Any] = {}
-        variables.update(((glob.get("Environment") or {}).get("Variables")) or {})
-        variables.update(((own.get("Environment") or {}).get("Variables")) or {})
+        variables = ((own.get("Environment") or {}).get("Variables")) or {}
         environment = {k: _env_text(v) for k, v in self.resolver.resolve(variables).items()}
-        binary = ((resource.get("Metadata") or {}).get("BuildProperties") or {}).get("Binary")
+        metadata = self.resources[logical_id].get("Metadata") or {}
+        binary = (metadata.get("BuildProperties") or {}).get("Binary")
         if not binary:
             binary = _kebab(logical_id.removesuffix("Function"))
             self.stack.warnings.append(
@@ -571,39 +575,45 @@ class _Builder:
             arn=self._lookup(logical_id, "Arn"),
             binary=str(binary),
             environment=environment,
-            timeout=int(self.resolver.resolve(own.get("Timeout", glob.get("Timeout", 3)))),
-            memory=int(self.resolver.resolve(own.get("MemorySize", glob.get("MemorySize", 128)))),
-            async_config=self._async_config(
-                logical_id, own.get("EventInvokeConfig", glob.get("EventInvokeConfig"))),
-            architecture=str(self.resolver.resolve(
-                own.get("Architectures", glob.get("Architectures", ["x86_64"])))[0]),
+            timeout=int(self.resolver.resolve(own.get("Timeout", 3))),
+            memory=int(self.resolver.resolve(own.get("MemorySize", 128))),
+            architecture=str(self.resolver.resolve(own.get("Architectures", ["x86_64"]))[0]),
         ))
 
-    def _async_config(self, logical_id: str, raw: Any) -> AsyncInvokeConfig:
-        props = self.resolver.resolve(raw or {})
-        on_failure = ((props.get("DestinationConfig") or {}).get("OnFailure")) or {}
-        destination = on_failure.get("Destination")
-        if on_failure and (on_failure.get("Type") != "SQS" or not destination):
-            # SNS, Lambda, EventBridge and S3 destinations, and the queue SAM creates when
-            # Destination is left out, have nothing to land in locally.
+    def _function_of(self, logical_id: str) -> Function | None:
+        """The function a resource's `FunctionName: !Ref <function>` names (as SAM writes it)."""
+        ref = self._props(logical_id).get("FunctionName")
+        fn_id = ref.get("Ref") if isinstance(ref, dict) else None
+        return next((fn for fn in self.stack.functions if fn.logical_id == fn_id), None)
+
+    def _event_invoke_config(self, logical_id: str) -> None:
+        fn = self._function_of(logical_id)
+        if fn is None:
+            self.stack.warnings.append(f"{logical_id}: not for a function of this template; skipped")
+            return
+        props = self.resolver.resolve(self._props(logical_id))
+        destination = (((props.get("DestinationConfig") or {}).get("OnFailure")) or {}).get(
+            "Destination")
+        service = str(destination).split(":")[2] if str(destination).startswith("arn:") else "?"
+        if destination and service != "sqs":
+            # SNS, Lambda, EventBridge and S3 destinations have nothing to land in locally.
             self.stack.warnings.append(
-                f"{logical_id}: EventInvokeConfig OnFailure {on_failure.get('Type')} "
-                f"{destination or '(created by SAM)'} is not emulated; failed async events "
-                "are dropped")
+                f"{fn.logical_id}: EventInvokeConfig OnFailure {service.upper()} {destination} "
+                "is not emulated; failed async events are dropped")
             destination = None
-        return AsyncInvokeConfig(
+        fn.async_config = AsyncInvokeConfig(
             max_retry_attempts=int(props.get("MaximumRetryAttempts", 2)),
             on_failure_arn=str(destination) if destination else None,
         )
 
     def _state_machine(self, logical_id: str) -> None:
         p = self._props(logical_id)
-        if "DefinitionUri" in p:
-            uri = self.resolver.resolve(p["DefinitionUri"])
-            if not isinstance(uri, str):
-                self.stack.warnings.append(f"{logical_id}: DefinitionUri in S3 is not supported")
+        if "DefinitionS3Location" in p:
+            location = self.resolver.resolve(p["DefinitionS3Location"])
+            if location.get("Bucket") != _LOCAL_BUCKET:
+                self.stack.warnings.append(f"{logical_id}: a definition in S3 is not supported")
                 return
-            definition = (self.path.parent / uri).read_text(encoding="utf-8")
+            definition = (self.path.parent / location["Key"]).read_text(encoding="utf-8")
         elif "Definition" in p:
             definition = json.dumps(self.resolver.resolve(p["Definition"]), indent=2)
         elif "DefinitionString" in p:
@@ -618,7 +628,7 @@ class _Builder:
         if leftover:
             self.stack.warnings.append(
                 f"{logical_id}: definition placeholders without a substitution: {leftover}")
-        sm_type = str(self.resolver.resolve(p.get("Type", p.get("StateMachineType", "STANDARD"))))
+        sm_type = str(self.resolver.resolve(p.get("StateMachineType", "STANDARD")))
         self.stack.state_machines.append(StateMachine(
             logical_id=logical_id,
             name=self.name(logical_id),
@@ -628,66 +638,42 @@ class _Builder:
         ))
 
     def _http_api(self, logical_id: str) -> None:
-        auth = self.resolver.resolve(self._props(logical_id).get("Auth") or {})
-        for name, spec in (auth.get("Authorizers") or {}).items():
-            jwt = spec.get("JwtConfiguration") or {}
-            audience = jwt.get("audience") or jwt.get("Audience") or []
+        """Routes and JWT authorizers from the OpenAPI body SAM writes for an HttpApi."""
+        body = self._props(logical_id).get("Body") or {}
+        schemes = ((body.get("components") or {}).get("securitySchemes")) or {}
+        jwt_schemes = set()
+        for name, scheme in schemes.items():
+            authorizer = scheme.get("x-amazon-apigateway-authorizer") or {}
+            if authorizer.get("type") != "jwt":
+                continue
+            jwt_schemes.add(name)
+            jwt = self.resolver.resolve(authorizer.get("jwtConfiguration") or {})
+            audience = jwt.get("audience") or []
             self.stack.authorizers.append(JwtAuthorizer(
                 name=name,
-                issuer=jwt.get("issuer") or jwt.get("Issuer"),
+                issuer=jwt.get("issuer"),
                 audience=[audience] if isinstance(audience, str) else list(audience),
             ))
-
-    # -- SAM events -----------------------------------------------------------------------
-
-    def _events(self) -> None:
-        for logical_id in self.resources:
-            if not self._active(logical_id):
-                continue
-            rtype = self._type(logical_id)
-            if rtype not in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine"):
-                continue
-            for event_id, event in (self._props(logical_id).get("Events") or {}).items():
-                kind = event.get("Type")
-                props = event.get("Properties") or {}
-                if rtype == "AWS::Serverless::Function" and kind == "HttpApi":
-                    self._route(logical_id, props)
-                elif rtype == "AWS::Serverless::Function" and kind == "DynamoDB":
-                    self._stream_source(logical_id, event_id, props)
-                elif rtype == "AWS::Serverless::Function" and kind == "SQS":
-                    self._queue_source(logical_id, event_id, props)
-                elif kind in ("EventBridgeRule", "CloudWatchEvent"):
-                    self._event_rule(logical_id, event_id, props)
-                else:
+        for path, operations in (body.get("paths") or {}).items():
+            for method, operation in operations.items():
+                integration = operation.get("x-amazon-apigateway-integration") or {}
+                uri = integration.get("uri") or {}
+                found = _INTEGRATION_FUNCTION.search(json.dumps(uri))
+                fn = next((f for f in self.stack.functions if found and f.logical_id == found[1]),
+                          None)
+                if fn is None:
                     self.stack.warnings.append(
-                        f"{logical_id}.{event_id}: event type {kind} is not emulated; skipped")
-
-    def _api_default_authorizer(self, api_logical_id: str | None) -> str | None:
-        if api_logical_id is None or api_logical_id not in self.resources:
-            return None
-        auth = self._props(api_logical_id).get("Auth") or {}
-        value = auth.get("DefaultAuthorizer")
-        return str(self.resolver.resolve(value)) if value else None
-
-    def _route(self, fn_id: str, raw: dict[str, Any]) -> None:
-        api_ref = raw.get("ApiId")
-        api_id = api_ref.get("Ref") if isinstance(api_ref, dict) else None
-        props = self.resolver.resolve(raw)
-        method = str(props.get("Method", "ANY")).upper()
-        if method == "X-AMAZON-APIGATEWAY-ANY-METHOD":
-            method = "ANY"
-        path = str(props.get("Path", "$default"))
-        authorizer = (props.get("Auth") or {}).get("Authorizer")
-        if authorizer is None:
-            authorizer = self._api_default_authorizer(api_id)
-        fn = self.stack.function(fn_id)
-        self.stack.routes.append(Route(
-            method=method,
-            path=path,
-            function=fn_id,
-            binary=fn.binary,
-            authorized=authorizer is not None and str(authorizer).upper() != "NONE",
-        ))
+                        f"{logical_id}: {method.upper()} {path} does not call a function of this "
+                        "template; skipped")
+                    continue
+                security = operation.get("security") or []
+                self.stack.routes.append(Route(
+                    method="ANY" if method == "x-amazon-apigateway-any-method" else method.upper(),
+                    path=path,
+                    function=fn.logical_id,
+                    binary=fn.binary,
+                    authorized=any(name in jwt_schemes for req in security for name in req),
+                ))
 
     @staticmethod
     def _filters(props: dict[str, Any]) -> list[dict[str, Any]]:
@@ -697,76 +683,93 @@ class _Builder:
             out.append(json.loads(pattern) if isinstance(pattern, str) else pattern)
         return out
 
-    def _stream_source(self, fn_id: str, event_id: str, raw: dict[str, Any]) -> None:
-        props = self.resolver.resolve(raw)
-        stream_arn = str(props.get("Stream", ""))
-        table = next((t for t in self.stack.tables if stream_arn.startswith(t.arn + "/stream/")),
+    def _event_source_mapping(self, logical_id: str) -> None:
+        fn = self._function_of(logical_id)
+        props = self.resolver.resolve(self._props(logical_id))
+        source_arn = str(props.get("EventSourceArn", ""))
+        table = next((t for t in self.stack.tables if source_arn.startswith(t.arn + "/stream/")),
                      None)
-        if table is None:
+        queue = self.stack.queue_by_arn(source_arn)
+        if fn is None or (table is None and queue is None):
             self.stack.warnings.append(
-                f"{fn_id}.{event_id}: stream {stream_arn} is not a table of this template; skipped")
+                f"{logical_id}: {source_arn} is not a table stream or queue of this template, or "
+                "the function is not; skipped")
             return
-        on_failure = (((props.get("DestinationConfig") or {}).get("OnFailure")) or {})
-        fn = self.stack.function(fn_id)
-        self.stack.stream_sources.append(StreamSource(
-            function=fn_id,
-            binary=fn.binary,
-            event_id=event_id,
-            table=table.name,
-            starting_position=str(props.get("StartingPosition", "LATEST")),
-            batch_size=int(props.get("BatchSize", 100)),
-            max_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
-            bisect_on_error=_as_bool(props.get("BisectBatchOnFunctionError")),
-            report_batch_item_failures="ReportBatchItemFailures" in
-                                       (props.get("FunctionResponseTypes") or []),
-            filters=self._filters(props),
-            on_failure_arn=on_failure.get("Destination"),
-            enabled=_as_bool(props.get("Enabled"), default=True),
-        ))
+        # SAM names the mapping <Function><EventId>.
+        event_id = logical_id.removeprefix(fn.logical_id) or logical_id
+        report_failures = "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or [])
+        enabled = _as_bool(props.get("Enabled"), default=True)
+        if table is not None:
+            on_failure = ((props.get("DestinationConfig") or {}).get("OnFailure")) or {}
+            self.stack.stream_sources.append(StreamSource(
+                function=fn.logical_id,
+                binary=fn.binary,
+                event_id=event_id,
+                table=table.name,
+                starting_position=str(props.get("StartingPosition", "LATEST")),
+                batch_size=int(props.get("BatchSize", 100)),
+                max_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
+                bisect_on_error=_as_bool(props.get("BisectBatchOnFunctionError")),
+                report_batch_item_failures=report_failures,
+                filters=self._filters(props),
+                on_failure_arn=on_failure.get("Destination"),
+                enabled=enabled,
+            ))
+        elif queue is not None:
+            self.stack.queue_sources.append(QueueSource(
+                function=fn.logical_id,
+                binary=fn.binary,
+                event_id=event_id,
+                queue_url=queue.url,
+                queue_arn=queue.arn,
+                batch_size=int(props.get("BatchSize", 10)),
+                report_batch_item_failures=report_failures,
+                filters=self._filters(props),
+                enabled=enabled,
+            ))
 
-    def _queue_source(self, fn_id: str, event_id: str, raw: dict[str, Any]) -> None:
-        props = self.resolver.resolve(raw)
-        queue = self.stack.queue_by_arn(str(props.get("Queue", "")))
-        if queue is None:
-            self.stack.warnings.append(
-                f"{fn_id}.{event_id}: queue {props.get('Queue')} is not in this template; skipped")
-            return
-        fn = self.stack.function(fn_id)
-        self.stack.queue_sources.append(QueueSource(
-            function=fn_id,
-            binary=fn.binary,
-            event_id=event_id,
-            queue_url=queue.url,
-            queue_arn=queue.arn,
-            batch_size=int(props.get("BatchSize", 10)),
-            report_batch_item_failures="ReportBatchItemFailures" in
-                                       (props.get("FunctionResponseTypes") or []),
-            filters=self._filters(props),
-            enabled=_as_bool(props.get("Enabled"), default=True),
-        ))
 
-    def _event_rule(self, owner_id: str, event_id: str, raw: dict[str, Any]) -> None:
-        props = self.resolver.resolve(raw)
-        bus = str(props.get("EventBusName", "default"))
-        bus = bus.rsplit("/", 1)[-1] if bus.startswith("arn:") else bus
-        name = str(props.get("RuleName") or f"{self.settings.stack_name}-{owner_id}{event_id}")[:64]
-        owner_arn = self._lookup(owner_id, "Arn")
-        target = props.get("Target") or {}
-        suffix = "LambdaTarget" if self._type(owner_id) == "AWS::Serverless::Function" \
-            else "StepFunctionsTarget"
-        path = f"rule/{name}" if bus == "default" else f"rule/{bus}/{name}"
-        self.stack.rules.append(Rule(
-            logical_id=f"{owner_id}{event_id}",
-            name=name,
-            arn=self._arn("events", path),
-            bus_name=bus,
-            pattern=props.get("Pattern") or {},
-            state=str(props.get("State", "ENABLED")),
-            targets=[Target(
-                id=str(target.get("Id") or f"{owner_id}{event_id}{suffix}")[:64],
-                arn=owner_arn,
-                input=props.get("Input"),
-                input_path=props.get("InputPath"),
-                input_transformer=props.get("InputTransformer"),
-            )],
-        ))
+def _expand_serverless(doc: dict[str, Any], parameters: dict[str, Any],
+                       region: str) -> dict[str, Any]:
+    """The template with its `AWS::Serverless::*` resources expanded by SAM's translator."""
+    resources = doc.get("Resources") or {}
+    if not any(str(r.get("Type", "")).startswith("AWS::Serverless::")
+               for r in resources.values()):
+        return doc
+    doc = copy.deepcopy(doc)
+    function_globals = (doc.get("Globals") or {}).get("Function") or {}
+    if "CodeUri" in function_globals:
+        _local_code(function_globals)
+    for resource in doc["Resources"].values():
+        props = resource.setdefault("Properties", {})
+        if resource.get("Type") == "AWS::Serverless::Function":
+            if "CodeUri" in props or "CodeUri" not in function_globals:
+                _local_code(props)
+            # Whatever a template says, locally every function is a `cargo lambda watch` binary;
+            # the translator wants a runtime for a zip function.
+            for key, value in (("Runtime", "provided.al2023"), ("Handler", "bootstrap")):
+                if key not in function_globals:
+                    props.setdefault(key, value)
+        elif resource.get("Type") == "AWS::Serverless::StateMachine" and \
+                isinstance(props.get("DefinitionUri"), str):
+            props["DefinitionUri"] = {"Bucket": _LOCAL_BUCKET, "Key": props["DefinitionUri"]}
+    # Its pseudo parameters come from a session's region; no call is made, no credentials read.
+    session = boto3.session.Session(region_name=region)
+    translator = SamTranslator(None, SamParser(), boto_session=session)
+    try:
+        # Managed policies are looked up by name only for IAM, which is not emulated.
+        return translator.translate(doc, dict(parameters), passthrough_metadata=True,
+                                    get_managed_policy_map=dict)
+    except InvalidDocumentException as exc:
+        raise cfn.TemplateError("the SAM transform failed: " +
+                                "; ".join(str(cause) for cause in exc.causes)) from exc
+
+
+def _local_code(props: dict[str, Any]) -> None:
+    """A function's local code (a path, or none: `cargo lambda watch` builds it) as the S3
+    location the translator requires."""
+    if "InlineCode" in props or "ImageUri" in props:
+        return
+    code = props.get("CodeUri")
+    if code is None or (isinstance(code, str) and not code.startswith("s3://")):
+        props["CodeUri"] = f"s3://{_LOCAL_BUCKET}/{code or 'cargo-lambda-watch'}"

@@ -1,42 +1,37 @@
 """EventBridge target input: Input, InputPath and InputTransformer applied to an event.
 
-Used for the targets the harness delivers itself (Lambda and Step Functions). Paths are the
-simple JSONPath EventBridge accepts (`$`, `$.a.b`, `$.a[0]`, `$['a-b']`). In an InputTemplate, a
-placeholder inside a JSON string is inserted as text; outside a string, as JSON.
+Used for the targets the harness delivers itself (Lambda and Step Functions). Paths are read with
+jsonpath-ng (the library moto's own transformer uses). The template rendering stays here because
+moto's (`moto.events.utils.EventTemplateParser`) does not do what EventBridge does: it replaces
+placeholders as raw text and parses the result as JSON, so a string template (`"order <id>"`), a
+value with quotes inside a JSON string, and `<aws.events.rule-name>`/`<aws.events.rule-arn>` all
+fail there. Here, as in EventBridge, a placeholder inside a JSON string is inserted as text and
+outside a string as JSON, and the template may be any text.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
-_MISSING = object()
-_SEGMENT = re.compile(r"\.([A-Za-z0-9_\-$@]+)|\[(\d+)\]|\[['\"]([^'\"]+)['\"]\]")
+from jsonpath_ng.ext import parse as jsonpath_parse
+
 _PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.\-]+)>")
+# A rule's paths are few and fixed; parsing one is the costly part of reading it.
+_compiled = lru_cache(maxsize=256)(jsonpath_parse)
 
 
 def json_path(document: Any, path: str) -> Any:
     """The value at path, or None when it does not exist."""
-    path = path.strip()
-    if not path.startswith("$"):
+    if not path.strip().startswith("$"):
         raise ValueError(f"not a JSONPath: {path!r}")
-    value = document
-    pos = 1
-    while pos < len(path):
-        m = _SEGMENT.match(path, pos)
-        if not m:
-            raise ValueError(f"unsupported JSONPath: {path!r}")
-        pos = m.end()
-        if m.group(2) is not None:
-            index = int(m.group(2))
-            value = value[index] if isinstance(value, list) and index < len(value) else _MISSING
-        else:
-            key = m.group(1) or m.group(3)
-            value = value.get(key, _MISSING) if isinstance(value, dict) else _MISSING
-        if value is _MISSING:
-            return None
-    return value
+    try:
+        found = _compiled(path.strip()).find(document)
+    except Exception as exc:  # jsonpath-ng raises bare Exceptions for syntax errors
+        raise ValueError(f"unsupported JSONPath: {path!r}: {exc}") from exc
+    return found[0].value if found else None
 
 
 def render_template(template: str, values: dict[str, Any]) -> str:

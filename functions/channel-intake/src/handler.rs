@@ -7,11 +7,11 @@
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
 use oms_aws::edge::http::decode;
-use oms_domain::AppError;
 use oms_domain::integrations::IntegrationKind;
 use oms_domain::ports::Store;
 use oms_domain::usecases::channel_intake::{ChannelOrder, Ingested, ingest};
 use oms_domain::usecases::integrations::admit;
+use oms_domain::{AppError, InvalidCode};
 
 pub async fn handle<S: Store>(store: &S, event: SqsEvent, now: DateTime<Utc>) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
@@ -19,8 +19,9 @@ pub async fn handle<S: Store>(store: &S, event: SqsEvent, now: DateTime<Utc>) ->
         let message_id = record.message_id.unwrap_or_default();
         let result = async {
             let body = record.body.as_deref().unwrap_or_default();
-            let value = serde_json::from_str(body)
-                .map_err(|e| AppError::invalid_with_code("malformed_body", "body", format!("not JSON: {e}")))?;
+            let value = serde_json::from_str(body).map_err(|e| {
+                AppError::invalid_with_code(InvalidCode::MalformedBody, "body", format!("not JSON: {e}"))
+            })?;
             let order: ChannelOrder = decode(value)?;
             let sender = record.attributes.get("SenderId").map(String::as_str);
             admit(store, IntegrationKind::Channel, sender, &order.tenant_id, &[], now).await?;

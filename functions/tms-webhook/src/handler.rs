@@ -9,10 +9,10 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use chrono::{DateTime, Utc};
 use oms_aws::edge::http::{self, ApiResponse, SignedRequest};
 use oms_aws::edge::routes::Routes;
-use oms_domain::AppError;
 use oms_domain::order::shipment::{ShipmentReport, ShipmentStatus};
 use oms_domain::ports::Store;
 use oms_domain::usecases::shipments::{CallbackAnswer, CarrierCallback, Reporter, report_shipment};
+use oms_domain::{AppError, ConflictCode};
 
 use crate::keys::{KeySource, Signers};
 
@@ -72,7 +72,7 @@ async fn callback<S: Store, K: KeySource>(
     let reporter = Reporter::Carrier { tenant_id };
     let changed = report_shipment(store, reporter, &callback.shipment_id, report, now).await.map_err(|e| match e {
         // Other updates of the order kept winning: a retry will get through.
-        AppError::Conflict { code: "concurrent_update", message } => AppError::Unavailable(message),
+        AppError::Conflict { code: ConflictCode::ConcurrentUpdate, message } => AppError::Unavailable(message),
         other => other,
     })?;
     let status = changed.order.shipment(&callback.shipment_id).map(|s| s.status);

@@ -37,10 +37,10 @@ pub async fn handle<S: Store>(store: &S, event: EventBridgeEvent, now: DateTime<
 
 #[cfg(test)]
 mod tests {
-    use oms_domain::TenantId;
     use oms_domain::memory::{MemoryStore, fixtures};
     use oms_domain::ports::StockStore;
     use oms_domain::stock::StockFilter;
+    use oms_domain::{InvalidCode, TenantId};
 
     use super::*;
 
@@ -77,7 +77,11 @@ mod tests {
         fixtures::register_sample_integrations(&store, &TenantId::parse("demo").unwrap()).await;
         for sample in samples {
             let err = handle(&store, serde_json::from_str(sample).unwrap(), Utc::now()).await.unwrap_err();
-            assert!(matches!(err.0, AppError::Invalid { code: "unknown_fulfillment_request", .. }), "{:?}", err.0);
+            assert!(
+                matches!(err.0, AppError::Invalid { code: InvalidCode::UnknownFulfillmentRequest, .. }),
+                "{:?}",
+                err.0
+            );
         }
     }
 
@@ -142,7 +146,7 @@ mod tests {
         let far = now + chrono::Duration::days(3650);
         for forged in [count("999", far, now), count("999", now, far)] {
             let err = handle(&store, forged, now).await.unwrap_err();
-            assert!(matches!(err.0, AppError::Invalid { code: "occurred_in_future", .. }), "{:?}", err.0);
+            assert!(matches!(err.0, AppError::Invalid { code: InvalidCode::OccurredInFuture, .. }), "{:?}", err.0);
         }
         handle(&store, count("7", now, now), now).await.unwrap();
         let level = store.list_stock(&tenant, &StockFilter::default()).await.unwrap();

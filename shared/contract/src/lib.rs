@@ -195,6 +195,43 @@ mod tests {
         assert!(create.get("413").is_some() && create.get("422").is_some());
     }
 
+    /// The error `code` lists every code the edge answers with, each in exactly one branch.
+    #[test]
+    fn error_codes_are_listed_once_and_the_edge_answers_no_other() {
+        use oms_domain::{AppError, ConflictCode, InvalidCode, UnprocessableCode};
+        let json: serde_json::Value = serde_json::from_str(&to_json()).unwrap();
+        let schemas = &json["components"]["schemas"];
+        assert_eq!(schemas["ErrorDetail"]["properties"]["code"]["$ref"], "#/components/schemas/ErrorCode");
+        let mut listed = Vec::new();
+        for branch in schemas["ErrorCode"]["oneOf"].as_array().unwrap() {
+            let name = branch["$ref"].as_str().unwrap().trim_start_matches("#/components/schemas/");
+            listed.extend(schemas[name]["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()));
+        }
+        let unique: std::collections::BTreeSet<_> = listed.iter().cloned().collect();
+        assert_eq!(unique.len(), listed.len(), "a code is in two branches");
+
+        let coded = [
+            AppError::invalid_with_code(InvalidCode::InvalidCursor, "f", "m"),
+            AppError::conflict(ConflictCode::PlanStale, "m"),
+            AppError::unprocessable(UnprocessableCode::RejectedByStore, "m"),
+        ];
+        let fixed = [
+            AppError::Unauthenticated,
+            AppError::Forbidden("m".into()),
+            AppError::NotFound("order"),
+            AppError::PreconditionFailed { expected: 1, current: 2 },
+            AppError::PayloadTooLarge { limit: 1 },
+            AppError::Unavailable("m".into()),
+            AppError::unexpected("m"),
+        ];
+        for err in coded.iter().chain(&fixed) {
+            let (_, code) = oms_aws::edge::http::status_and_code(err);
+            assert!(unique.contains(code), "{code} is not in the document");
+        }
+        let all = InvalidCode::ALL.len() + ConflictCode::ALL.len() + UnprocessableCode::ALL.len() + fixed.len();
+        assert_eq!(listed.len(), all, "{listed:?}");
+    }
+
     #[test]
     fn decimals_are_strings_and_ids_carry_their_pattern() {
         let json: serde_json::Value = serde_json::from_str(&to_json()).unwrap();

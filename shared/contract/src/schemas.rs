@@ -5,9 +5,11 @@
 
 use std::borrow::Cow;
 
+use oms_domain::{ConflictCode, InvalidCode, UnprocessableCode};
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::openapi::schema::{OneOfBuilder, Schema};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::{PartialSchema, ToSchema};
 
 /// An error: `{"error": {"code", "message", "field"?}}`.
 #[derive(Serialize, ToSchema)]
@@ -21,12 +23,62 @@ pub struct ErrorBody {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable, machine-readable: `invalid_request`, `not_found`, `not_editable`, `over_return`, ...
+    #[schema(value_type = ErrorCode)]
     pub code: String,
     /// For people.
     pub message: String,
     /// The offending field or parameter (for 400s that can name one), e.g. `lines[1].quantity`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+}
+
+/// Every `code` an error can carry: the use cases' codes by reaction (the domain's enums) and the
+/// edge's fixed ones. The sets are disjoint (oms-domain tests its codes unique; [`EdgeCode`] is
+/// tested against them and the edge here), so exactly one branch matches a code.
+pub struct ErrorCode;
+
+impl utoipa::PartialSchema for ErrorCode {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .description(Some("The use case's code by status (400, 409, 422), or the edge's for the other statuses"))
+            .item(Ref::from_schema_name(InvalidCode::name()))
+            .item(Ref::from_schema_name(ConflictCode::name()))
+            .item(Ref::from_schema_name(UnprocessableCode::name()))
+            .item(Ref::from_schema_name(EdgeCode::name()))
+            .into()
+    }
+}
+
+impl ToSchema for ErrorCode {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.extend([
+            (InvalidCode::name().into_owned(), InvalidCode::schema()),
+            (ConflictCode::name().into_owned(), ConflictCode::schema()),
+            (UnprocessableCode::name().into_owned(), UnprocessableCode::schema()),
+            (EdgeCode::name().into_owned(), EdgeCode::schema()),
+        ]);
+    }
+}
+
+/// The codes of errors that carry no code of their own: one per status
+/// (`oms_aws::edge::http::status_and_code`, and the local gateway's answers).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EdgeCode {
+    /// 401: no valid credentials.
+    Unauthorized,
+    /// 403: the caller may not do this.
+    Forbidden,
+    /// 404: no such resource for this caller, or no such route.
+    NotFound,
+    /// 412: `If-Match` names a stale version.
+    PreconditionFailed,
+    /// 413: the body is too large.
+    PayloadTooLarge,
+    /// 503: a dependency is unavailable.
+    Unavailable,
+    /// 500: an unexpected failure.
+    Internal,
 }
 
 macro_rules! error_response {

@@ -15,7 +15,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, InvalidCode};
 use crate::kernel::ids::TenantId;
 
 /// How far ahead of the OMS's clock an integration's `occurred_at` (or event time) may be: clocks
@@ -193,7 +193,7 @@ impl IntegrationInput {
 pub fn check_not_in_future(field: &str, at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), AppError> {
     if at > now + MAX_FUTURE_SKEW {
         return Err(AppError::invalid_with_code(
-            "occurred_in_future",
+            InvalidCode::OccurredInFuture,
             field,
             format!(
                 "{field} {} is more than {} minutes after the OMS's clock ({}); nothing was applied",
@@ -227,6 +227,6 @@ mod tests {
         assert!(check_not_in_future("occurred_at", now + MAX_FUTURE_SKEW, now).is_ok());
         assert!(check_not_in_future("occurred_at", now - Duration::days(365), now).is_ok());
         let err = check_not_in_future("occurred_at", now + MAX_FUTURE_SKEW + Duration::seconds(1), now).unwrap_err();
-        assert!(matches!(err, AppError::Invalid { code: "occurred_in_future", .. }), "{err:?}");
+        assert!(matches!(err, AppError::Invalid { code: InvalidCode::OccurredInFuture, .. }), "{err:?}");
     }
 }

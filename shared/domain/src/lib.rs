@@ -21,7 +21,7 @@ pub mod stock;
 pub mod usecases;
 
 pub use kernel::access::{Action, Actor, Role};
-pub use kernel::error::{AppError, ConflictOn, StoreError};
+pub use kernel::error::{AppError, ConflictCode, ConflictOn, InvalidCode, StoreError, TooLarge, UnprocessableCode};
 pub use kernel::ids::{HubId, LineId, OrderId, Sku, TenantId};
 pub use kernel::money::Currency;
 pub use order::status::OrderStatus;

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{Hub, SkuRecord};
 use crate::events::OutboxMessage;
 use crate::integrations::{Integration, IntegrationKind, Principal};
-use crate::kernel::error::StoreError;
+use crate::kernel::error::{StoreError, TooLarge};
 use crate::kernel::ids::{HubId, OrderId, Sku, TenantId};
 use crate::kernel::limits::{MAX_EVENT_BYTES, MAX_ORDER_BYTES};
 use crate::kernel::money::Currency;
@@ -57,7 +57,7 @@ impl OrderWrite {
         let order_bytes = serde_json::to_vec(&self.order).map_err(|e| StoreError::Unexpected(e.into()))?.len();
         if order_bytes > MAX_ORDER_BYTES {
             return Err(StoreError::TooLarge {
-                code: "order_too_large",
+                what: TooLarge::Order,
                 message: format!(
                     "the change would make the order {order_bytes} bytes, over the {MAX_ORDER_BYTES}-byte limit; \
                      nothing was changed"
@@ -69,7 +69,7 @@ impl OrderWrite {
                 let size = event.entry_size();
                 if size > MAX_EVENT_BYTES {
                     return Err(StoreError::TooLarge {
-                        code: "event_too_large",
+                        what: TooLarge::Event,
                         message: format!(
                             "the change's {} event would be {size} bytes, over EventBridge's {MAX_EVENT_BYTES}; \
                              nothing was changed",

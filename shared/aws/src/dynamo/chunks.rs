@@ -27,7 +27,7 @@
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 use chrono::{DateTime, Duration, Utc};
 use oms_domain::stock::{MoveKind, StockMove};
-use oms_domain::{ConflictOn, OrderId, StoreError, TenantId};
+use oms_domain::{ConflictOn, OrderId, StoreError, TenantId, TooLarge};
 use rust_decimal::Decimal;
 
 use super::keys::{self, PK, SK};
@@ -152,7 +152,7 @@ impl DynamoStore {
         let Some(layout) = layout(room, taking.len(), releasing.len()) else {
             let count = taking.len() + releasing.len();
             return Err(StoreError::TooLarge {
-                code: "change_too_large",
+                what: TooLarge::Change,
                 message: format!(
                     "the change moves {count} stock items, more than one order change can; nothing was changed"
                 ),

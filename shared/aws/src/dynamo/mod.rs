@@ -40,7 +40,7 @@ use oms_domain::order::{Order, StatusChange};
 use oms_domain::ports::{
     CatalogStore, Counter, IdempotencyRecord, Lookup, OrderPage, OrderQuery, OrderStore, OrderWrite, ShipmentRef,
 };
-use oms_domain::{ConflictOn, HubId, OrderId, Sku, StoreError, TenantId};
+use oms_domain::{ConflictOn, HubId, OrderId, Sku, StoreError, TenantId, TooLarge};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -145,7 +145,7 @@ impl DynamoStore {
     async fn transact(&self, items: Vec<TransactWriteItem>, on: Vec<ConflictOn>) -> Result<(), StoreError> {
         if items.len() > MAX_TRANSACTION_ITEMS {
             return Err(StoreError::TooLarge {
-                code: "change_too_large",
+                what: TooLarge::Change,
                 message: format!(
                     "the change writes {} items, over DynamoDB's {MAX_TRANSACTION_ITEMS} per transaction; nothing was changed",
                     items.len()
@@ -329,7 +329,7 @@ fn outbox_item(message: &OutboxMessage, now: DateTime<Utc>) -> Result<Item, Stor
 /// being too large; anything else a write the store refused. Never a 500: nothing was written.
 fn validation_error(message: &str) -> StoreError {
     if message.to_ascii_lowercase().contains("size") {
-        StoreError::TooLarge { code: "order_too_large", message: format!("{message}; nothing was changed") }
+        StoreError::TooLarge { what: TooLarge::Order, message: format!("{message}; nothing was changed") }
     } else {
         StoreError::Rejected(message.to_owned())
     }

@@ -14,7 +14,7 @@ use aws_lambda_events::http::{HeaderMap, HeaderValue};
 use base64::Engine;
 use oms_domain::order::Order;
 use oms_domain::usecases::{Changed, IdempotencyKey};
-use oms_domain::{Actor, AppError, Role, TenantId};
+use oms_domain::{Actor, AppError, InvalidCode, Role, TenantId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -83,11 +83,15 @@ impl ApiRequest {
 
     /// The version an `If-Match` header names (`3`, `"3"` or `W/"3"`).
     pub fn if_match(&self) -> Result<u64, AppError> {
-        let raw = self
-            .header("if-match")
-            .ok_or_else(|| AppError::invalid_with_code("if_match_required", "If-Match", "send If-Match: <version>"))?;
+        let raw = self.header("if-match").ok_or_else(|| {
+            AppError::invalid_with_code(InvalidCode::IfMatchRequired, "If-Match", "send If-Match: <version>")
+        })?;
         raw.trim().trim_start_matches("W/").trim_matches('"').parse().map_err(|_| {
-            AppError::invalid_with_code("if_match_required", "If-Match", "If-Match must be the order's version")
+            AppError::invalid_with_code(
+                InvalidCode::IfMatchRequired,
+                "If-Match",
+                "If-Match must be the order's version",
+            )
         })
     }
 
@@ -106,10 +110,10 @@ impl ApiRequest {
             return Err(AppError::PayloadTooLarge { limit: MAX_BODY_BYTES });
         }
         if body.trim().is_empty() {
-            return Err(AppError::invalid_with_code("malformed_body", "body", "a JSON body is required"));
+            return Err(AppError::invalid_with_code(InvalidCode::MalformedBody, "body", "a JSON body is required"));
         }
         serde_json::from_str(body).map_err(|e| {
-            AppError::invalid_with_code("malformed_body", "body", format!("the body is not valid JSON: {e}"))
+            AppError::invalid_with_code(InvalidCode::MalformedBody, "body", format!("the body is not valid JSON: {e}"))
         })
     }
 
@@ -152,7 +156,9 @@ fn text_body(body: Option<String>, base64_encoded: bool) -> Result<Option<String
             .ok()
             .and_then(|bytes| String::from_utf8(bytes).ok())
             .map(Some)
-            .ok_or_else(|| AppError::invalid_with_code("malformed_body", "body", "the body must be UTF-8 JSON")),
+            .ok_or_else(|| {
+                AppError::invalid_with_code(InvalidCode::MalformedBody, "body", "the body must be UTF-8 JSON")
+            }),
         other => Ok(other),
     }
 }
@@ -187,7 +193,7 @@ impl SignedRequest {
     /// The body as JSON decoded into `T` (after the signature was checked).
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, AppError> {
         let value = serde_json::from_str(&self.body).map_err(|e| {
-            AppError::invalid_with_code("malformed_body", "body", format!("the body is not valid JSON: {e}"))
+            AppError::invalid_with_code(InvalidCode::MalformedBody, "body", format!("the body is not valid JSON: {e}"))
         })?;
         decode(value)
     }
@@ -198,7 +204,7 @@ pub fn decode<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, AppErr
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let message = e.inner().to_string();
-        AppError::Invalid { code: "invalid_request", message, field: (path != ".").then_some(path) }
+        AppError::Invalid { code: InvalidCode::InvalidRequest, message, field: (path != ".").then_some(path) }
     })
 }
 
@@ -283,21 +289,27 @@ fn json_response(status: u16, body: &serde_json::Value, extra: &[(&'static str, 
     response
 }
 
-/// The status code and error body for an error (SPEC: `{"error": {"code", "message", "field"?}}`).
-/// Unexpected errors are logged with their source chain and answered without details.
-pub fn error_response(err: &AppError) -> ApiGatewayV2httpResponse {
-    let (status, code): (u16, &str) = match err {
-        AppError::Invalid { code, .. } => (400, code),
+/// The HTTP status and the wire `code` of an error: the use case's own code where the error
+/// carries one, a fixed code per status otherwise.
+pub fn status_and_code(err: &AppError) -> (u16, &'static str) {
+    match err {
+        AppError::Invalid { code, .. } => (400, code.as_str()),
         AppError::Unauthenticated => (401, "unauthorized"),
         AppError::Forbidden(_) => (403, "forbidden"),
         AppError::NotFound(_) => (404, "not_found"),
-        AppError::Conflict { code, .. } => (409, code),
+        AppError::Conflict { code, .. } => (409, code.as_str()),
         AppError::PreconditionFailed { .. } => (412, "precondition_failed"),
         AppError::PayloadTooLarge { .. } => (413, "payload_too_large"),
-        AppError::Unprocessable { code, .. } => (422, code),
+        AppError::Unprocessable { code, .. } => (422, code.as_str()),
         AppError::Unavailable(_) => (503, "unavailable"),
         AppError::Unexpected(_) => (500, "internal"),
-    };
+    }
+}
+
+/// The status code and error body for an error (SPEC: `{"error": {"code", "message", "field"?}}`).
+/// Unexpected errors are logged with their source chain and answered without details.
+pub fn error_response(err: &AppError) -> ApiGatewayV2httpResponse {
+    let (status, code) = status_and_code(err);
     let message = match err {
         AppError::Unexpected(source) => {
             tracing::error!(error = ?source, "request failed unexpectedly");
@@ -346,6 +358,8 @@ pub fn unknown_route(route: &str) -> AppError {
 
 #[cfg(test)]
 mod tests {
+    use oms_domain::{ConflictCode, UnprocessableCode};
+
     use super::*;
 
     fn event(claims: &[(&str, &str)], body: Option<&str>) -> ApiGatewayV2httpRequest {
@@ -418,14 +432,18 @@ mod tests {
         assert_eq!(status(AppError::Unauthenticated), 401);
         assert_eq!(status(AppError::Forbidden("x".into())), 403);
         assert_eq!(status(AppError::NotFound("order")), 404);
-        assert_eq!(status(AppError::conflict("c", "m")), 409);
+        assert_eq!(status(AppError::conflict(ConflictCode::NotEditable, "m")), 409);
         assert_eq!(status(AppError::PreconditionFailed { expected: 1, current: 2 }), 412);
         assert_eq!(status(AppError::PayloadTooLarge { limit: 1 }), 413);
-        assert_eq!(status(AppError::Unprocessable { code: "c", message: "m".into() }), 422);
+        assert_eq!(status(AppError::unprocessable(UnprocessableCode::IdempotencyKeyReused, "m")), 422);
         assert_eq!(status(AppError::Unavailable("x".into())), 503);
         let hidden = error_response(&AppError::unexpected("db password is hunter2"));
         assert_eq!(hidden.status_code, 500);
         let Some(Body::Text(text)) = hidden.body else { panic!("text body") };
         assert!(!text.contains("hunter2") && text.contains("\"internal\""));
+        let conflict = error_response(&AppError::conflict(ConflictCode::NotEditable, "m"));
+        let Some(Body::Text(text)) = conflict.body else { panic!("text body") };
+        let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(body["error"]["code"], "not_editable");
     }
 }

@@ -2,7 +2,7 @@
 //! every [`AppError`] maps to one of a few stable names here, and nowhere else.
 
 use lambda_runtime::Diagnostic;
-use oms_domain::AppError;
+use oms_domain::{AppError, ConflictCode};
 
 /// A task failure, reported to Step Functions under a stable name.
 #[derive(Debug)]
@@ -25,11 +25,8 @@ impl TaskError {
     /// - `Unexpected`: a bug or unknown failure.
     pub fn name(&self) -> &'static str {
         match &self.0 {
-            AppError::Conflict { code: "plan_stale", .. } => "PlanStale",
-            // The order changed between read and write (a hold, an edit): doing it again reads
-            // the new state.
-            AppError::Conflict { code: "concurrent_update", .. } => "Retryable",
-            AppError::Conflict { .. } | AppError::NotFound(_) => "OrderNotPlaceable",
+            AppError::Conflict { code, .. } => conflict_name(*code),
+            AppError::NotFound(_) => "OrderNotPlaceable",
             AppError::Unavailable(_) => "Retryable",
             AppError::Invalid { .. } | AppError::Unprocessable { .. } | AppError::PayloadTooLarge { .. } => {
                 "InvalidInput"
@@ -37,6 +34,50 @@ impl TaskError {
             AppError::Forbidden(_) => "Forbidden",
             AppError::Unauthenticated | AppError::PreconditionFailed { .. } | AppError::Unexpected(_) => "Unexpected",
         }
+    }
+}
+
+/// The `errorType` of a conflict. Exhaustive so that a new code is a decision made here.
+fn conflict_name(code: ConflictCode) -> &'static str {
+    use ConflictCode::*;
+    match code {
+        PlanStale => "PlanStale",
+        // The order changed between read and write (a hold, an edit): doing it again reads the
+        // new state.
+        ConcurrentUpdate => "Retryable",
+        // The order's state refuses the step: planning or retrying cannot change that.
+        Conflict
+        | OrderTooLarge
+        | EventTooLarge
+        | ChangeTooLarge
+        | InvalidTransition
+        | NotEditable
+        | NotCancellable
+        | NotHoldable
+        | HoldExists
+        | HoldReleased
+        | TooManyHolds
+        | TooManyEvents
+        | TooManyShipments
+        | TooManyReturns
+        | NotPlaceable
+        | NotManual
+        | OverAllocation
+        | AllocationIncomplete
+        | HubInactive
+        | InsufficientStock
+        | StockBelowReserved
+        | NotAllocated
+        | RequestClosed
+        | NotShippable
+        | OnHold
+        | OverShipment
+        | NotReturnable
+        | ReturnStatus
+        | OverReturn
+        | OverReceipt
+        | DuplicateChannelOrder
+        | ChannelItemTaken => "OrderNotPlaceable",
     }
 }
 
@@ -86,10 +127,10 @@ mod tests {
     #[test]
     fn the_names_the_asl_matches() {
         let name = |e: AppError| TaskError(e).name();
-        assert_eq!(name(AppError::conflict("plan_stale", "x")), "PlanStale");
-        assert_eq!(name(AppError::conflict("not_placeable", "x")), "OrderNotPlaceable");
+        assert_eq!(name(AppError::conflict(ConflictCode::PlanStale, "x")), "PlanStale");
+        assert_eq!(name(AppError::conflict(ConflictCode::NotPlaceable, "x")), "OrderNotPlaceable");
         assert_eq!(name(AppError::NotFound("order")), "OrderNotPlaceable");
-        assert_eq!(name(AppError::conflict("concurrent_update", "x")), "Retryable");
+        assert_eq!(name(AppError::conflict(ConflictCode::ConcurrentUpdate, "x")), "Retryable");
         assert_eq!(name(AppError::Unavailable("throttled".into())), "Retryable");
         assert_eq!(name(AppError::invalid("x", "y")), "InvalidInput");
         assert_eq!(name(AppError::Forbidden("not registered".into())), "Forbidden");

@@ -15,7 +15,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode};
 
 /// Largest quantity of anything: an order line, a pick, a return, a stock count or adjustment
 /// (one billion units).
@@ -63,7 +63,7 @@ pub fn check_list(field: &str, len: usize, max: usize) -> Result<(), AppError> {
 
 /// Room for one more entry in a collection the order keeps (409 with `code` otherwise: the
 /// request may be fine, the order has simply taken all it can of these).
-pub fn check_room(code: &'static str, what: &str, len: usize, max: usize) -> Result<(), AppError> {
+pub fn check_room(code: ConflictCode, what: &str, len: usize, max: usize) -> Result<(), AppError> {
     if len >= max {
         return Err(AppError::conflict(code, format!("the order has {len} {what}, the most it may have")));
     }

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::kernel::access::Actor;
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode, InvalidCode};
 use crate::kernel::ids::{HubId, LineId, Sku};
 use crate::kernel::limits::{MAX_LINES, MAX_PACKAGES, MAX_REQUEST_EVENTS, check_external_id, check_list, check_room};
 use crate::kernel::quantity::positive_quantity;
@@ -196,7 +196,7 @@ impl FulfillmentRequest {
             let quantity = positive_quantity(&format!("lines[{i}].quantity"), r.quantity)?;
             let line = lines.iter_mut().find(|l| l.order_line_id == r.order_line_id).ok_or_else(|| {
                 AppError::invalid_with_code(
-                    "unknown_line",
+                    InvalidCode::UnknownLine,
                     format!("lines[{i}].order_line_id"),
                     format!("fulfillment request {} has no line {}", self.fulfillment_request_id, r.order_line_id),
                 )
@@ -205,7 +205,7 @@ impl FulfillmentRequest {
             let done = stage.of(line);
             if *done + quantity > requested {
                 return Err(AppError::invalid_with_code(
-                    "over_requested",
+                    InvalidCode::OverRequested,
                     format!("lines[{i}].quantity"),
                     format!(
                         "{} of {} for line {}: {} already, {requested} requested",
@@ -254,7 +254,7 @@ impl Order {
     pub fn request_fulfillment(&mut self, actor: &Actor, now: DateTime<Utc>) -> Result<Dispatch, AppError> {
         if self.status != OrderStatus::Allocated {
             return Err(AppError::conflict(
-                "not_allocated",
+                ConflictCode::NotAllocated,
                 format!("an order in {} cannot go to a warehouse", self.status),
             ));
         }
@@ -320,14 +320,14 @@ impl Order {
             return Ok(None);
         }
         check_room(
-            "too_many_events",
+            ConflictCode::TooManyEvents,
             "warehouse events on this request",
             request.applied_events.len(),
             MAX_REQUEST_EVENTS,
         )?;
         if matches!(request.status, FulfillmentStatus::Cancelled | FulfillmentStatus::Failed) {
             return Err(AppError::conflict(
-                "request_closed",
+                ConflictCode::RequestClosed,
                 format!("fulfillment request {request_id} was withdrawn or failed; it takes no more reports"),
             ));
         }
@@ -408,7 +408,7 @@ impl Order {
     fn request_index(&self, request_id: &str) -> Result<usize, AppError> {
         self.fulfillment_requests.iter().position(|r| r.fulfillment_request_id == request_id).ok_or_else(|| {
             AppError::invalid_with_code(
-                "unknown_fulfillment_request",
+                InvalidCode::UnknownFulfillmentRequest,
                 "fulfillment_request_id",
                 format!("no fulfillment request {request_id}"),
             )
@@ -576,12 +576,12 @@ mod tests {
         let before = order.clone();
         let too_much = WarehouseReport::Picked { lines: lines(&order, &[(0, dec!(5))]) };
         let err = order.record_warehouse_report(&id, "x1", too_much, None, &admin(), Utc::now()).unwrap_err();
-        assert!(matches!(err, AppError::Invalid { code: "over_requested", .. }), "{err}");
+        assert!(matches!(err, AppError::Invalid { code: InvalidCode::OverRequested, .. }), "{err}");
         let other_hubs_line = WarehouseReport::Picked { lines: lines(&order, &[(1, dec!(1))]) };
         let err = order.record_warehouse_report(&id, "x2", other_hubs_line, None, &admin(), Utc::now()).unwrap_err();
-        assert!(matches!(err, AppError::Invalid { code: "unknown_line", .. }), "{err}");
+        assert!(matches!(err, AppError::Invalid { code: InvalidCode::UnknownLine, .. }), "{err}");
         let err = order.record_warehouse_report("NOPE-F9", "x3", WarehouseReport::Accepted, None, &admin(), Utc::now());
-        assert!(matches!(err, Err(AppError::Invalid { code: "unknown_fulfillment_request", .. })));
+        assert!(matches!(err, Err(AppError::Invalid { code: InvalidCode::UnknownFulfillmentRequest, .. })));
         assert_eq!(order, before);
     }
 

@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::kernel::access::{Actor, Role};
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode};
 use crate::kernel::ids::{HubId, LineId, OrderId, Sku, TenantId};
 use crate::kernel::money::Currency;
 use crate::order::pricing::{LineTotals, OrderTotals, PriceInputs, order_totals, price_line};
@@ -434,7 +434,8 @@ impl Order {
         now: DateTime<Utc>,
     ) -> Result<StatusChange, AppError> {
         let from = self.status;
-        self.status = from.transition_to(to).map_err(|e| AppError::conflict("invalid_transition", e.to_string()))?;
+        self.status =
+            from.transition_to(to).map_err(|e| AppError::conflict(ConflictCode::InvalidTransition, e.to_string()))?;
         self.touch(now);
         Ok(StatusChange {
             order_id: self.order_id.clone(),
@@ -453,7 +454,7 @@ impl Order {
     pub fn submit(&mut self, actor: &Actor, now: DateTime<Utc>) -> Result<StatusChange, AppError> {
         if !self.status.lines_editable() {
             return Err(AppError::conflict(
-                "invalid_transition",
+                ConflictCode::InvalidTransition,
                 format!("an order in {} cannot be submitted", self.status),
             ));
         }
@@ -492,7 +493,7 @@ impl Order {
     ) -> Result<StatusChange, AppError> {
         if self.status != OrderStatus::PendingPriceApproval {
             return Err(AppError::conflict(
-                "invalid_transition",
+                ConflictCode::InvalidTransition,
                 format!("an order in {} has no price to approve", self.status),
             ));
         }
@@ -526,7 +527,7 @@ impl Order {
     pub fn cancel(&mut self, reason: &str, actor: &Actor, now: DateTime<Utc>) -> Result<Cancellation, AppError> {
         if self.anything_shipped() || !self.status.can_transition_to(OrderStatus::Cancelled) {
             return Err(AppError::conflict(
-                "not_cancellable",
+                ConflictCode::NotCancellable,
                 format!("an order in {} cannot be cancelled", self.status),
             ));
         }
@@ -565,15 +566,18 @@ impl Order {
         use OrderStatus::*;
         if matches!(self.status, Shipped | InTransit | Delivered | Completed | Cancelled) {
             return Err(AppError::conflict(
-                "not_holdable",
+                ConflictCode::NotHoldable,
                 format!("an order in {} cannot be put on hold", self.status),
             ));
         }
         if self.holds.iter().any(|h| h.code == code && h.status == HoldStatus::Active) {
-            return Err(AppError::conflict("hold_exists", format!("the order already has an active {code} hold")));
+            return Err(AppError::conflict(
+                ConflictCode::HoldExists,
+                format!("the order already has an active {code} hold"),
+            ));
         }
         crate::kernel::limits::check_room(
-            "too_many_holds",
+            ConflictCode::TooManyHolds,
             "holds",
             self.holds.len(),
             crate::kernel::limits::MAX_HOLDS,
@@ -598,7 +602,7 @@ impl Order {
         let index = self.holds.iter().position(|h| h.hold_id == hold_id).ok_or(AppError::NotFound("hold"))?;
         let hold = &mut self.holds[index];
         if hold.status != HoldStatus::Active {
-            return Err(AppError::conflict("hold_released", format!("hold {hold_id} is already released")));
+            return Err(AppError::conflict(ConflictCode::HoldReleased, format!("hold {hold_id} is already released")));
         }
         hold.status = HoldStatus::Released;
         hold.released_by = Some(actor.sub.clone());

@@ -9,7 +9,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, InvalidCode};
 use crate::kernel::money::Currency;
 
 /// A line's money, rounded.
@@ -59,7 +59,7 @@ pub struct PriceInputs {
 
 /// The refusal of an amount too large to compute.
 fn too_large() -> AppError {
-    AppError::invalid_with_code("amount_too_large", "lines", "the order's amounts are too large to compute")
+    AppError::invalid_with_code(InvalidCode::AmountTooLarge, "lines", "the order's amounts are too large to compute")
 }
 
 fn add(a: Decimal, b: Decimal) -> Result<Decimal, AppError> {

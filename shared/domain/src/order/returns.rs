@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::kernel::access::Actor;
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode, InvalidCode};
 use crate::kernel::ids::{HubId, LineId, Sku};
 use crate::kernel::limits::{MAX_LINES, MAX_RETURNS, check_external_id, check_list, check_room};
 use crate::kernel::money::Currency;
@@ -206,7 +206,10 @@ pub struct OrderReturn {
 }
 
 fn not_now(rma: &Return, what: &str) -> AppError {
-    AppError::conflict("return_status", format!("return {} is {:?}; cannot {what}", rma.return_id, rma.status))
+    AppError::conflict(
+        ConflictCode::ReturnStatus,
+        format!("return {} is {:?}; cannot {what}", rma.return_id, rma.status),
+    )
 }
 
 impl Order {
@@ -269,7 +272,7 @@ impl Order {
         use OrderStatus::*;
         if !matches!(self.status, PartiallyShipped | Shipped | InTransit | Delivered | Completed) {
             return Err(AppError::conflict(
-                "not_returnable",
+                ConflictCode::NotReturnable,
                 format!("an order in {} has nothing to return", self.status),
             ));
         }
@@ -277,24 +280,29 @@ impl Order {
             return Err(AppError::invalid("lines", "a return needs at least one line"));
         }
         check_list("lines", requested.len(), MAX_LINES)?;
-        check_room("too_many_returns", "returns", self.returns.len(), MAX_RETURNS)?;
+        check_room(ConflictCode::TooManyReturns, "returns", self.returns.len(), MAX_RETURNS)?;
         let mut lines: Vec<ReturnLine> = Vec::new();
         for (i, r) in requested.iter().enumerate() {
             let quantity = positive_quantity(&format!("lines[{i}].quantity"), r.quantity)?;
             let reason = non_empty_text(&format!("lines[{i}].reason"), r.reason.clone(), 500)?;
             let field = format!("lines[{i}].order_line_id");
-            let unknown =
-                || AppError::invalid_with_code("unknown_line", field.clone(), format!("no line {}", r.order_line_id));
+            let unknown = || {
+                AppError::invalid_with_code(
+                    InvalidCode::UnknownLine,
+                    field.clone(),
+                    format!("no line {}", r.order_line_id),
+                )
+            };
             let line = self.line(&r.order_line_id).ok_or_else(unknown)?;
             let hub_id = self.main_hub_of(&r.order_line_id).ok_or_else(|| {
-                AppError::conflict("over_return", format!("nothing of line {} has shipped", r.order_line_id))
+                AppError::conflict(ConflictCode::OverReturn, format!("nothing of line {} has shipped", r.order_line_id))
             })?;
             let already: Decimal =
                 lines.iter().filter(|l| l.order_line_id == r.order_line_id).map(|l| l.quantity).sum();
             let left = self.returnable(&r.order_line_id) - already;
             if quantity > left {
                 return Err(AppError::conflict(
-                    "over_return",
+                    ConflictCode::OverReturn,
                     format!(
                         "line {} may return {left} more (shipped minus other returns); asked {quantity}",
                         r.order_line_id
@@ -391,14 +399,14 @@ impl Order {
             }
             let line = lines.iter_mut().find(|l| l.order_line_id == r.order_line_id).ok_or_else(|| {
                 AppError::invalid_with_code(
-                    "unknown_line",
+                    InvalidCode::UnknownLine,
                     at("order_line_id"),
                     format!("return {return_id} has no line {}", r.order_line_id),
                 )
             })?;
             if line.received + got > line.quantity {
                 return Err(AppError::conflict(
-                    "over_receipt",
+                    ConflictCode::OverReceipt,
                     format!(
                         "line {} of return {return_id}: {got} received, {} approved",
                         r.order_line_id, line.quantity
@@ -572,7 +580,7 @@ mod tests {
         let mut order = shipped(dec!(100), Currency::Vnd);
         order.request_return("R1".into(), &ask(&order, dec!(6)), &actor(), Utc::now()).unwrap();
         let err = order.request_return("R2".into(), &ask(&order, dec!(5)), &actor(), Utc::now()).unwrap_err();
-        assert!(matches!(err, AppError::Conflict { code: "over_return", .. }), "{err}");
+        assert!(matches!(err, AppError::Conflict { code: ConflictCode::OverReturn, .. }), "{err}");
         order.decide_return("R1", false, Some("outside the window".into()), Utc::now()).unwrap();
         order.request_return("R2".into(), &ask(&order, dec!(10)), &actor(), Utc::now()).unwrap();
     }
@@ -588,7 +596,7 @@ mod tests {
         order.decide_return("R1", true, None, Utc::now()).unwrap();
         let too_many = found(&order, dec!(4), dec!(1));
         let err = order.receive_return("R1", Some("e0"), &too_many, Utc::now()).unwrap_err();
-        assert!(matches!(err, AppError::Conflict { code: "over_receipt", .. }), "{err}");
+        assert!(matches!(err, AppError::Conflict { code: ConflictCode::OverReceipt, .. }), "{err}");
         let moves =
             order.receive_return("R1", Some("e1"), &found(&order, dec!(3), dec!(1)), Utc::now()).unwrap().unwrap();
         assert_eq!(moves, [StockMove::receive(HubId::parse("H1").unwrap(), order.lines[0].sku.clone(), dec!(3))]);

@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::kernel::access::Actor;
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode, InvalidCode};
 use crate::kernel::ids::{HubId, LineId, Sku};
 use crate::kernel::limits::{MAX_LINES, MAX_PACKAGES, MAX_SHIPMENTS, check_external_id, check_list, check_room};
 use crate::kernel::quantity::{non_negative_quantity, positive_quantity};
@@ -323,10 +323,13 @@ impl Order {
     pub fn ship(&mut self, new: NewShipment, actor: &Actor, now: DateTime<Utc>) -> Result<ShipmentChange, AppError> {
         use OrderStatus::*;
         if !matches!(self.status, Allocated | InFulfillment | PartiallyShipped | Shipped | InTransit) {
-            return Err(AppError::conflict("not_shippable", format!("an order in {} cannot ship", self.status)));
+            return Err(AppError::conflict(
+                ConflictCode::NotShippable,
+                format!("an order in {} cannot ship", self.status),
+            ));
         }
         if self.on_hold {
-            return Err(AppError::conflict("on_hold", "an active hold stops the order from shipping"));
+            return Err(AppError::conflict(ConflictCode::OnHold, "an active hold stops the order from shipping"));
         }
         if new.lines.is_empty() {
             return Err(AppError::invalid("lines", "a shipment needs at least one line"));
@@ -338,7 +341,7 @@ impl Order {
                 check_external_id(field, value)?;
             }
         }
-        check_room("too_many_shipments", "shipments", self.shipments.len(), MAX_SHIPMENTS)?;
+        check_room(ConflictCode::TooManyShipments, "shipments", self.shipments.len(), MAX_SHIPMENTS)?;
         for (i, package) in new.packages.iter().enumerate() {
             package.validate(&format!("packages[{i}]"))?;
         }
@@ -347,7 +350,7 @@ impl Order {
             let quantity = positive_quantity(&format!("lines[{i}].quantity"), requested.quantity)?;
             let line = self.line(&requested.order_line_id).ok_or_else(|| {
                 AppError::invalid_with_code(
-                    "unknown_line",
+                    InvalidCode::UnknownLine,
                     format!("lines[{i}].order_line_id"),
                     format!("the order has no line {}", requested.order_line_id),
                 )
@@ -362,7 +365,7 @@ impl Order {
             let left = self.shippable(&requested.order_line_id, &requested.hub_id) - already;
             if quantity > left {
                 return Err(AppError::conflict(
-                    "over_shipment",
+                    ConflictCode::OverShipment,
                     format!(
                         "line {} has {left} allocated and not yet shipped at {}; cannot ship {quantity}",
                         requested.order_line_id, requested.hub_id
@@ -588,7 +591,7 @@ mod tests {
         assert_eq!(statuses(&first.changes), [OrderStatus::PartiallyShipped]);
         assert_eq!(first.moves, [StockMove::ship(hub("H1"), order.lines[0].sku.clone(), dec!(600))]);
         let err = order.ship(truck("S2", &order, "H1", dec!(1)), &dispatcher(), now).unwrap_err();
-        assert!(matches!(err, AppError::Conflict { code: "over_shipment", .. }), "{err}");
+        assert!(matches!(err, AppError::Conflict { code: ConflictCode::OverShipment, .. }), "{err}");
         let second = order.ship(truck("S2", &order, "H2", dec!(400)), &dispatcher(), now).unwrap();
         assert_eq!(statuses(&second.changes), [OrderStatus::Shipped]);
         assert_eq!(order.lines[0].shipped, dec!(1000));
@@ -660,7 +663,7 @@ mod tests {
         let mut order = allocated();
         order.on_hold = true;
         let err = order.ship(truck("S1", &order, "H1", dec!(1)), &dispatcher(), Utc::now()).unwrap_err();
-        assert!(matches!(err, AppError::Conflict { code: "on_hold", .. }));
+        assert!(matches!(err, AppError::Conflict { code: ConflictCode::OnHold, .. }));
         order.on_hold = false;
         order.status = OrderStatus::PendingAllocation;
         assert!(order.ship(truck("S1", &order, "H1", dec!(1)), &dispatcher(), Utc::now()).is_err());

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Hub, Location};
 use crate::kernel::access::Actor;
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode};
 use crate::kernel::ids::{HubId, LineId, OrderId, Sku, TenantId};
 use crate::order::status::OrderStatus;
 use crate::order::{Allocation, FulfillmentPolicy, Order, StatusChange};
@@ -191,7 +191,7 @@ impl Order {
     ) -> Result<StatusChange, AppError> {
         if !self.status.awaits_allocation() {
             return Err(AppError::conflict(
-                "not_placeable",
+                ConflictCode::NotPlaceable,
                 format!("an order in {} is not awaiting allocation", self.status),
             ));
         }
@@ -201,7 +201,7 @@ impl Order {
             })?;
             if r.quantity <= Decimal::ZERO || r.quantity > line.unallocated() {
                 return Err(AppError::conflict(
-                    "over_allocation",
+                    ConflictCode::OverAllocation,
                     format!("line {} needs {}, the plan reserves {}", line.line_id, line.unallocated(), r.quantity),
                 ));
             }
@@ -406,7 +406,7 @@ mod tests {
         draft.status = OrderStatus::Draft;
         assert!(matches!(
             draft.apply_placement(&[], &system(), Utc::now()),
-            Err(AppError::Conflict { code: "not_placeable", .. })
+            Err(AppError::Conflict { code: ConflictCode::NotPlaceable, .. })
         ));
     }
 }
@@ -424,11 +424,11 @@ impl Order {
     ) -> Result<crate::stock::StockMove, AppError> {
         use crate::order::AllocationMode;
         if self.allocation != AllocationMode::Manual {
-            return Err(AppError::conflict("not_manual", "this order is allocated automatically"));
+            return Err(AppError::conflict(ConflictCode::NotManual, "this order is allocated automatically"));
         }
         if !matches!(self.status, OrderStatus::PendingAllocation | OrderStatus::Backordered) {
             return Err(AppError::conflict(
-                "not_placeable",
+                ConflictCode::NotPlaceable,
                 format!("an order in {} is not awaiting allocation", self.status),
             ));
         }
@@ -436,7 +436,7 @@ impl Order {
         let line = self.line_mut(line_id).ok_or(AppError::NotFound("order line"))?;
         if quantity > line.unallocated() {
             return Err(AppError::conflict(
-                "over_allocation",
+                ConflictCode::OverAllocation,
                 format!("line {line_id} needs {} more, not {quantity}", line.unallocated()),
             ));
         }
@@ -456,13 +456,13 @@ impl Order {
     pub fn confirm_allocation(&mut self, actor: &Actor, now: DateTime<Utc>) -> Result<StatusChange, AppError> {
         if let Some(line) = self.lines.iter().find(|l| l.unallocated() > Decimal::ZERO) {
             return Err(AppError::conflict(
-                "allocation_incomplete",
+                ConflictCode::AllocationIncomplete,
                 format!("line {} still needs {} {}", line.line_id, line.unallocated(), line.unit),
             ));
         }
         if !matches!(self.status, OrderStatus::PendingAllocation | OrderStatus::Backordered) {
             return Err(AppError::conflict(
-                "not_placeable",
+                ConflictCode::NotPlaceable,
                 format!("an order in {} is not awaiting allocation", self.status),
             ));
         }
@@ -495,10 +495,10 @@ mod manual_tests {
         assert_eq!(warehouse.quantity, dec!(600));
         assert!(matches!(
             order.confirm_allocation(&admin, Utc::now()),
-            Err(AppError::Conflict { code: "allocation_incomplete", .. })
+            Err(AppError::Conflict { code: ConflictCode::AllocationIncomplete, .. })
         ));
         let too_much = order.allocate_manually(&line, &HubId::parse("PORT").unwrap(), dec!(401), Utc::now());
-        assert!(matches!(too_much, Err(AppError::Conflict { code: "over_allocation", .. })));
+        assert!(matches!(too_much, Err(AppError::Conflict { code: ConflictCode::OverAllocation, .. })));
         order.allocate_manually(&line, &HubId::parse("PORT").unwrap(), dec!(400), Utc::now()).unwrap();
         assert_eq!(order.lines[0].allocations.len(), 2);
         assert_eq!(order.confirm_allocation(&admin, Utc::now()).unwrap().to, OrderStatus::Allocated);
@@ -510,6 +510,6 @@ mod manual_tests {
         order.allocation = AllocationMode::Auto;
         let result =
             order.allocate_manually(&LineId::for_position(0), &HubId::parse("WH").unwrap(), dec!(1), Utc::now());
-        assert!(matches!(result, Err(AppError::Conflict { code: "not_manual", .. })));
+        assert!(matches!(result, Err(AppError::Conflict { code: ConflictCode::NotManual, .. })));
     }
 }

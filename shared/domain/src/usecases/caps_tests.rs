@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde_json::json;
 
 use crate::kernel::access::{Actor, Role};
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode};
 use crate::kernel::ids::{OrderId, TenantId};
 use crate::kernel::limits::{MAX_EXTERNAL_ID, MAX_PACKAGES, MAX_REQUEST_EVENTS, MAX_RETURNS, MAX_SHIPMENTS};
 use crate::memory::MemoryStore;
@@ -56,7 +56,7 @@ async fn warehouse_events_on_a_request_stop_at_their_cap_and_repeats_still_pass(
     }
     let before = version(&store, &tenant, &id).await;
     let refused = fulfillment_accepted(&store, accepted(&tenant, &id, "one-more"), Utc::now()).await;
-    assert!(matches!(refused, Err(AppError::Conflict { code: "too_many_events", .. })), "{refused:?}");
+    assert!(matches!(refused, Err(AppError::Conflict { code: ConflictCode::TooManyEvents, .. })), "{refused:?}");
     let long_id = "x".repeat(MAX_EXTERNAL_ID + 1);
     let refused = fulfillment_accepted(&store, accepted(&tenant, &id, &long_id), Utc::now()).await;
     assert!(matches!(refused, Err(AppError::Invalid { .. })), "{refused:?}");
@@ -84,7 +84,7 @@ async fn shipments_and_returns_stop_at_their_caps_and_the_order_stays_writable()
     }
     let before = version(&store, &tenant, &id).await;
     let refused = create_shipment(&store, &dispatcher, &id, ship(0), None, Utc::now()).await;
-    assert!(matches!(refused, Err(AppError::Conflict { code: "too_many_shipments", .. })), "{refused:?}");
+    assert!(matches!(refused, Err(AppError::Conflict { code: ConflictCode::TooManyShipments, .. })), "{refused:?}");
     assert_eq!(version(&store, &tenant, &id).await, before);
     let status =
         serde_json::from_value::<crate::usecases::shipments::ShipmentStatusRequest>(json!({"status": "IN_TRANSIT"}))
@@ -103,7 +103,7 @@ async fn shipments_and_returns_stop_at_their_caps_and_the_order_stays_writable()
     }
     let before = version(&store, &tenant, &id).await;
     let refused = create_return(&store, &manager, &id, rma().unwrap(), None, Utc::now()).await;
-    assert!(matches!(refused, Err(AppError::Conflict { code: "too_many_returns", .. })), "{refused:?}");
+    assert!(matches!(refused, Err(AppError::Conflict { code: ConflictCode::TooManyReturns, .. })), "{refused:?}");
     assert_eq!(version(&store, &tenant, &id).await, before);
     let order = store.get_order(&tenant, &id).await.unwrap().unwrap();
     approve_return(&store, &manager, &order.returns[0].return_id, None, Utc::now())

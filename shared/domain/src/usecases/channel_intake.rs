@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use crate::kernel::access::Actor;
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode};
 use crate::kernel::ids::{OrderId, Sku, TenantId};
 use crate::kernel::money::Currency;
 use crate::kernel::text::channel_name;
@@ -103,7 +103,7 @@ pub async fn ingest<S: Store>(store: &S, message: ChannelOrder, now: DateTime<Ut
     };
     match create_order(store, &actor, request, None, now).await {
         Ok(created) => Ok(Ingested::Created(created.order.order_id)),
-        Err(AppError::Conflict { code: "duplicate_channel_order", .. }) => Ok(Ingested::Duplicate),
+        Err(AppError::Conflict { code: ConflictCode::DuplicateChannelOrder, .. }) => Ok(Ingested::Duplicate),
         Err(other) => Err(other),
     }
 }
@@ -114,6 +114,7 @@ mod tests {
 
     use super::*;
     use crate::catalog::SkuInput;
+    use crate::kernel::error::InvalidCode;
     use crate::memory::MemoryStore;
     use crate::order::status::OrderStatus;
     use crate::ports::{CatalogStore, OrderStore};
@@ -166,7 +167,7 @@ mod tests {
     async fn an_unknown_item_is_refused_and_writes_nothing() {
         let store = store().await;
         let err = ingest(&store, message("SO-3", "SP-404"), Utc::now()).await.unwrap_err();
-        assert!(matches!(err, AppError::Invalid { code: "unknown_sku", .. }), "{err:?}");
+        assert!(matches!(err, AppError::Invalid { code: InvalidCode::UnknownSku, .. }), "{err:?}");
         assert!(store.outbox().is_empty());
     }
 }

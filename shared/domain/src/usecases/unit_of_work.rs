@@ -4,7 +4,7 @@
 
 use crate::events::{DomainEvent, EventEnvelope, OutboxMessage};
 use crate::kernel::access::{Action, Actor};
-use crate::kernel::error::{AppError, ConflictOn, StoreError};
+use crate::kernel::error::{AppError, ConflictCode, ConflictOn, StoreError, UnprocessableCode};
 use crate::kernel::ids::OrderId;
 use crate::order::fulfillment::Dispatch;
 use crate::order::status::OrderStatus;
@@ -71,7 +71,7 @@ pub async fn replay_if_seen<S: OrderStore>(
     };
     if record.request_hash != key.request_hash {
         return Err(AppError::Unprocessable {
-            code: "idempotency_key_reused",
+            code: UnprocessableCode::IdempotencyKeyReused,
             message: "this Idempotency-Key was used with a different request".into(),
         });
     }
@@ -108,11 +108,11 @@ pub async fn commit<S: OrderStore + StockStore>(
             .await?
             .ok_or_else(|| AppError::unexpected("an idempotency key conflicted but has no record")),
         Err(StoreError::Conflict(ConflictOn::ChannelOrder)) => Err(AppError::conflict(
-            "duplicate_channel_order",
+            ConflictCode::DuplicateChannelOrder,
             "an order with this channel and channel_order_id already exists",
         )),
         Err(StoreError::Conflict(ConflictOn::Stock { hub_id, sku })) => {
-            Err(AppError::conflict("insufficient_stock", format!("not enough {sku} available at {hub_id}")))
+            Err(AppError::conflict(ConflictCode::InsufficientStock, format!("not enough {sku} available at {hub_id}")))
         }
         Err(other) => Err(other.into()),
     }
@@ -198,7 +198,7 @@ where
                 }
                 return Ok(changed);
             }
-            Err(AppError::Conflict { code: "concurrent_update", .. }) if attempt < ATTEMPTS => attempt += 1,
+            Err(AppError::Conflict { code: ConflictCode::ConcurrentUpdate, .. }) if attempt < ATTEMPTS => attempt += 1,
             Err(other) => return Err(other),
         }
     }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::kernel::error::{AppError, ConflictOn, StoreError};
+use crate::kernel::error::{AppError, ConflictCode, ConflictOn, InvalidCode, StoreError};
 use crate::kernel::ids::{HubId, Sku, TenantId};
 use crate::kernel::quantity::non_negative_quantity;
 use crate::order::fulfillment::{ReportedLine, WarehouseReport};
@@ -148,17 +148,21 @@ pub async fn stock_adjusted<S: Store>(
     let on_hand = non_negative_quantity("on_hand", event.on_hand)?;
     let tenant = &event.tenant_id;
     if store.get_hub(tenant, &event.hub_id).await?.is_none() {
-        return Err(AppError::invalid_with_code("unknown_hub", "hub_id", format!("unknown hub {}", event.hub_id)));
+        return Err(AppError::invalid_with_code(
+            InvalidCode::UnknownHub,
+            "hub_id",
+            format!("unknown hub {}", event.hub_id),
+        ));
     }
     if store.get_skus(tenant, std::slice::from_ref(&event.sku)).await?.is_empty() {
-        return Err(AppError::invalid_with_code("unknown_sku", "sku", format!("unknown SKU {}", event.sku)));
+        return Err(AppError::invalid_with_code(InvalidCode::UnknownSku, "sku", format!("unknown SKU {}", event.sku)));
     }
     let change = StockChange::Counted { on_hand, at: event.occurred_at.unwrap_or(sent_at) };
     match store.change_stock(tenant, &event.hub_id, &event.sku, change).await {
         Ok(_) => Ok(Applied::Changed),
         Err(StoreError::Conflict(ConflictOn::Stale)) => Ok(Applied::Ignored),
         Err(StoreError::Conflict(ConflictOn::Stock { .. })) => Err(AppError::conflict(
-            "stock_below_reserved",
+            ConflictCode::StockBelowReserved,
             format!("counted {on_hand} of {} at {}, less than is reserved for orders", event.sku, event.hub_id),
         )),
         Err(other) => Err(other.into()),
@@ -226,7 +230,7 @@ mod tests {
         event.sku = Sku::parse("NOPE").unwrap();
         assert!(matches!(
             stock_adjusted(&store, event, Utc::now()).await,
-            Err(AppError::Invalid { code: "unknown_sku", .. })
+            Err(AppError::Invalid { code: InvalidCode::UnknownSku, .. })
         ));
     }
 }

@@ -1,7 +1,7 @@
-//! `PUT /v1/stock/{hub}/{sku}`: set or adjust on-hand stock.
+//! `PUT /v1/inventory/{hub_id}/{sku}`: set or adjust on-hand stock.
 
 use crate::kernel::access::{Action, Actor};
-use crate::kernel::error::{AppError, ConflictOn, StoreError};
+use crate::kernel::error::{AppError, ConflictCode, ConflictOn, StoreError};
 use crate::kernel::ids::{HubId, Sku};
 use crate::ports::{CatalogStore, StockStore};
 use crate::stock::{StockInput, StockLevel};
@@ -25,9 +25,10 @@ pub async fn change_stock<S: CatalogStore + StockStore>(
         return Err(AppError::NotFound("sku"));
     }
     store.change_stock(tenant, &hub_id, &sku, change).await.map_err(|e| match e {
-        StoreError::Conflict(ConflictOn::Stock { .. }) => {
-            AppError::conflict("stock_below_reserved", "on_hand cannot go below the quantity reserved for orders")
-        }
+        StoreError::Conflict(ConflictOn::Stock { .. }) => AppError::conflict(
+            ConflictCode::StockBelowReserved,
+            "on_hand cannot go below the quantity reserved for orders",
+        ),
         other => other.into(),
     })
 }

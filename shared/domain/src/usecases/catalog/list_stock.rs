@@ -1,4 +1,4 @@
-//! `GET /v1/stock`: stock levels, filtered.
+//! `GET /v1/inventory`: stock levels, filtered.
 
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;

@@ -1,4 +1,4 @@
-//! `PUT /v1/hubs/{id}`: create or replace a hub.
+//! `PUT /v1/hubs/{hub_id}`: create or replace a hub.
 
 use crate::catalog::{Hub, HubInput};
 use crate::kernel::access::{Action, Actor};

@@ -2,7 +2,7 @@
 
 use crate::catalog::{SkuInput, SkuRecord};
 use crate::kernel::access::{Action, Actor};
-use crate::kernel::error::{AppError, ConflictOn, StoreError};
+use crate::kernel::error::{AppError, ConflictCode, ConflictOn, StoreError};
 use crate::kernel::ids::Sku;
 use crate::ports::CatalogStore;
 use chrono::{DateTime, Utc};
@@ -19,7 +19,7 @@ pub async fn put_sku<S: CatalogStore>(
     let record = input.into_sku(sku, now)?;
     store.put_sku(&actor.tenant_id, &record).await.map_err(|e| match e {
         StoreError::Conflict(ConflictOn::ChannelItem { channel, item_id }) => AppError::conflict(
-            "channel_item_taken",
+            ConflictCode::ChannelItemTaken,
             format!("{channel} item {item_id} is already mapped to another SKU"),
         ),
         other => other.into(),

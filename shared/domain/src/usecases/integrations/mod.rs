@@ -21,7 +21,7 @@ mod tests {
     use super::*;
     use crate::integrations::{IntegrationInput, IntegrationKind};
     use crate::kernel::access::{Actor, Role};
-    use crate::kernel::error::AppError;
+    use crate::kernel::error::{AppError, InvalidCode};
     use crate::kernel::ids::TenantId;
     use crate::memory::MemoryStore;
 
@@ -73,7 +73,7 @@ mod tests {
         let err = admit(&store, channel, Some("AROAEXAMPLE:s"), &a, &[("occurred_at", None), ("time", later)], now)
             .await
             .unwrap_err();
-        assert!(matches!(err, AppError::Invalid { code: "occurred_in_future", .. }), "{err:?}");
+        assert!(matches!(err, AppError::Invalid { code: InvalidCode::OccurredInFuture, .. }), "{err:?}");
     }
 
     #[tokio::test]

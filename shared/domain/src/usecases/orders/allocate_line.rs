@@ -2,7 +2,7 @@
 
 use crate::events::DomainEvent;
 use crate::kernel::access::{Action, Actor};
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode};
 use crate::kernel::ids::OrderId;
 use crate::ports::Store;
 use crate::usecases::unit_of_work::{Changed, Effects, IdempotencyKey, change_order, order_event};
@@ -36,7 +36,9 @@ pub async fn allocate_line<S: Store>(
     actor.authorize(Action::ManageOrders)?;
     match store.get_hub(&actor.tenant_id, &request.hub_id).await? {
         Some(hub) if hub.active => {}
-        Some(_) => return Err(AppError::conflict("hub_inactive", format!("hub {} is inactive", request.hub_id))),
+        Some(_) => {
+            return Err(AppError::conflict(ConflictCode::HubInactive, format!("hub {} is inactive", request.hub_id)));
+        }
         None => return Err(AppError::NotFound("hub")),
     }
     change_order(store, actor, id, Action::ManageOrders, key, now, |order| {

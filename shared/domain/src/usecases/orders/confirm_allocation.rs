@@ -1,4 +1,4 @@
-//! `POST /v1/orders/{id}/allocations/confirm`: the manual allocation is complete; fulfillment starts.
+//! `POST /v1/orders/{id}/confirm-allocation`: the manual allocation is complete; fulfillment starts.
 
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;

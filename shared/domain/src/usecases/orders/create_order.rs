@@ -1,4 +1,4 @@
-//! `POST /orders`: validate, price, persist, and (with `"submit": true`) submit in the same
+//! `POST /v1/orders`: validate, price, persist, and (with `"submit": true`) submit in the same
 //! write. The validation pieces here are shared with `PATCH /orders/{id}`.
 
 use std::collections::{BTreeSet, HashMap};
@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::catalog::{Location, SkuRecord};
 use crate::events::{DomainEvent, EventEnvelope, OutboxMessage};
 use crate::kernel::access::{Action, Actor};
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, InvalidCode};
 use crate::kernel::ids::{LineId, OrderId, Sku, TenantId};
 use crate::kernel::money::Currency;
 use crate::kernel::quantity::positive_quantity;
@@ -218,11 +218,13 @@ pub(crate) fn build_lines(
         let at = |e: AppError| e.within(&format!("lines[{i}]"));
         let sku = catalog
             .get(&line.sku)
-            .ok_or_else(|| AppError::invalid_with_code("unknown_sku", "sku", format!("unknown SKU {}", line.sku)))
+            .ok_or_else(|| {
+                AppError::invalid_with_code(InvalidCode::UnknownSku, "sku", format!("unknown SKU {}", line.sku))
+            })
             .map_err(at)?;
         if sku.currency != currency {
             return Err(at(AppError::invalid_with_code(
-                "currency_mismatch",
+                InvalidCode::CurrencyMismatch,
                 "sku",
                 format!("SKU {} is priced in {}, the order is in {currency}", sku.sku, sku.currency),
             )));

@@ -1,4 +1,4 @@
-//! `POST /v1/orders/{id}/price-approval`: a manager approves or rejects an order's prices.
+//! `POST /v1/orders/{id}/approve-price`: a manager approves or rejects an order's prices.
 
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;

@@ -1,8 +1,8 @@
-//! `PATCH /v1/orders/{id}`: change a draft's customer, addresses, lines or terms.
+//! `PATCH /v1/orders/{id}`: change an order's lines and terms (while they are editable), customer and notes.
 
 use crate::events::DomainEvent;
 use crate::kernel::access::{Action, Actor};
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode};
 use crate::kernel::ids::OrderId;
 use crate::order::status::OrderStatus;
 use crate::order::{Address, AllocationMode, Contact, FulfillmentPolicy, Order};
@@ -76,7 +76,7 @@ pub async fn edit_order<S: Store>(
         && !order.status.lines_editable()
     {
         return Err(AppError::conflict(
-            "not_editable",
+            ConflictCode::NotEditable,
             format!("{field} cannot change once the order is {}", order.status),
         ));
     }
@@ -90,7 +90,7 @@ pub async fn edit_order<S: Store>(
         && (order.anything_shipped() || matches!(order.status, OrderStatus::Cancelled | OrderStatus::Completed))
     {
         return Err(AppError::conflict(
-            "not_editable",
+            ConflictCode::NotEditable,
             format!("{field} cannot change once the order has shipped or closed"),
         ));
     }
@@ -146,7 +146,7 @@ pub async fn edit_order<S: Store>(
     match commit(store, actor, None, OrderWrite::update(order, if_match, vec![], outbox), &[], now).await {
         Ok(changed) => Ok(changed.order),
         // Someone else changed it between our read and write: the caller's version is stale.
-        Err(AppError::Conflict { code: "concurrent_update", .. }) => {
+        Err(AppError::Conflict { code: ConflictCode::ConcurrentUpdate, .. }) => {
             let current = get_order(store, actor, id).await?.version;
             Err(AppError::PreconditionFailed { expected: if_match, current })
         }

@@ -1,4 +1,4 @@
-//! `POST /v1/orders/{id}/holds/{code}/release`: let a held order go on.
+//! `POST /v1/orders/{id}/holds/{hold_id}/release`: let a held order go on.
 
 use crate::events::DomainEvent;
 use crate::kernel::access::{Action, Actor};

@@ -1,6 +1,6 @@
 //! The `assign-hub` task: plan which hubs serve which lines.
 
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode};
 use crate::kernel::ids::{OrderId, Sku, TenantId};
 use crate::order::status::OrderStatus;
 use crate::ports::{CatalogStore, OrderStore, StockStore};
@@ -21,11 +21,11 @@ pub struct PlacementRequest {
 pub(crate) const COMPONENT: &str = "order-placement";
 
 pub(crate) fn not_placeable(status: OrderStatus) -> AppError {
-    AppError::conflict("not_placeable", format!("the order is {status}, not awaiting allocation"))
+    AppError::conflict(ConflictCode::NotPlaceable, format!("the order is {status}, not awaiting allocation"))
 }
 
 pub(crate) fn plan_stale(why: &str) -> AppError {
-    AppError::conflict("plan_stale", format!("the placement plan is stale: {why}"))
+    AppError::conflict(ConflictCode::PlanStale, format!("the placement plan is stale: {why}"))
 }
 
 /// Plans which hubs reserve each line.

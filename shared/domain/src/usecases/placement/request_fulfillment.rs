@@ -1,7 +1,7 @@
 //! The `request-fulfillment` task: the order's reservations become fulfillment requests to the hubs.
 
 use crate::kernel::access::Actor;
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, ConflictCode};
 use crate::kernel::ids::{OrderId, TenantId};
 use crate::order::fulfillment::Dispatch;
 use crate::order::status::OrderStatus;
@@ -35,7 +35,10 @@ pub async fn dispatch<S: Store>(
 ) -> Result<DispatchResult, AppError> {
     let mut order = store.get_order(&request.tenant_id, &request.order_id).await?.ok_or(AppError::NotFound("order"))?;
     if order.status != OrderStatus::Allocated {
-        return Err(AppError::conflict("not_placeable", format!("the order is {}, not ALLOCATED", order.status)));
+        return Err(AppError::conflict(
+            ConflictCode::NotPlaceable,
+            format!("the order is {}, not ALLOCATED", order.status),
+        ));
     }
     let version = order.version;
     let actor = Actor::system(request.tenant_id.clone(), COMPONENT);

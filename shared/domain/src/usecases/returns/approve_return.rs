@@ -1,4 +1,4 @@
-//! `POST /v1/returns/{id}/approve`.
+//! `POST /v1/returns/{return_id}/approve`.
 
 use crate::events::DomainEvent;
 use crate::kernel::access::{Action, Actor};

@@ -1,4 +1,4 @@
-//! `POST /v1/returns/{id}/close`.
+//! `POST /v1/returns/{return_id}/close`.
 
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;

@@ -1,4 +1,4 @@
-//! `POST /v1/returns/{id}/refund`: the refund was paid.
+//! `POST /v1/returns/{return_id}/confirm-refund`: the refund was paid.
 
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;

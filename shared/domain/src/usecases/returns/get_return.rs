@@ -1,4 +1,4 @@
-//! `GET /v1/returns/{id}`: a return, through the order it belongs to.
+//! `GET /v1/returns/{return_id}`: a return, through the order it belongs to.
 
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;

@@ -1,8 +1,8 @@
-//! `POST /v1/returns/{id}/receive` and the warehouse's `ReturnReceived` (the `return-receive` function): goods back, restocked, refund owed.
+//! `POST /v1/returns/{return_id}/receive` and the warehouse's `ReturnReceived` (the `return-receive` function): goods back, restocked, refund owed.
 
 use crate::events::DomainEvent;
 use crate::kernel::access::{Action, Actor};
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, InvalidCode};
 use crate::kernel::ids::TenantId;
 use crate::order::returns::ReceivedLine;
 use crate::ports::Store;
@@ -88,9 +88,11 @@ pub async fn return_received<S: Store>(
     let changed = receive(store, &wms, &event.return_id, Some(&event.event_id), &event.lines, None, now)
         .await
         .map_err(|e| match e {
-            AppError::NotFound(_) => {
-                AppError::invalid_with_code("unknown_return", "return_id", format!("no return {}", event.return_id))
-            }
+            AppError::NotFound(_) => AppError::invalid_with_code(
+                InvalidCode::UnknownReturn,
+                "return_id",
+                format!("no return {}", event.return_id),
+            ),
             other => other,
         })?;
     Ok(Applied::from(&changed))

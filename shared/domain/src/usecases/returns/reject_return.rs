@@ -1,4 +1,4 @@
-//! `POST /v1/returns/{id}/reject`.
+//! `POST /v1/returns/{return_id}/reject`.
 
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;

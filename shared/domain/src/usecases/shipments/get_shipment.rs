@@ -1,4 +1,4 @@
-//! `GET /v1/shipments/{id}`: a shipment, through the order it belongs to.
+//! `GET /v1/shipments/{shipment_id}`: a shipment, through the order it belongs to.
 
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;

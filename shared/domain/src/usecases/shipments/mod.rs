@@ -14,7 +14,7 @@ pub use self::report_shipment::{CallbackAnswer, CarrierCallback, Reporter, Shipm
 
 use crate::events::DomainEvent;
 use crate::kernel::access::{Action, Actor};
-use crate::kernel::error::AppError;
+use crate::kernel::error::{AppError, InvalidCode};
 use crate::kernel::ids::{OrderId, TenantId};
 use crate::order::Order;
 use crate::order::fulfillment::WarehouseReport;
@@ -27,7 +27,7 @@ use chrono::{DateTime, Utc};
 
 fn unknown_request(request_id: &str) -> AppError {
     AppError::invalid_with_code(
-        "unknown_fulfillment_request",
+        InvalidCode::UnknownFulfillmentRequest,
         "fulfillment_request_id",
         format!("no fulfillment request {request_id}"),
     )
@@ -131,6 +131,6 @@ mod tests {
             }],
         };
         let err = warehouse_report(&store, &tenant, "e1", "01HX-F1", report, Utc::now()).await.unwrap_err();
-        assert!(matches!(err, AppError::Invalid { code: "unknown_fulfillment_request", .. }), "{err}");
+        assert!(matches!(err, AppError::Invalid { code: InvalidCode::UnknownFulfillmentRequest, .. }), "{err}");
     }
 }

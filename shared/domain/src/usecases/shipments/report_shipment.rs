@@ -1,4 +1,4 @@
-//! `POST /v1/shipments/{id}/status` and the TMS webhook: a shipment's status moves on.
+//! `POST /v1/shipments/{shipment_id}/status` and the TMS webhook: a shipment's status moves on.
 
 use crate::events::DomainEvent;
 use crate::kernel::access::{Action, Actor};

@@ -38,10 +38,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from . import config, procs
-from .config import HOST, LOCAL, ROOT, RUN_TAG_VAR, VENV
-from .stack import functions_env
-from .template import LocalStack
+from tools.local import config, procs
+from tools.local.config import HOST, LOCAL, ROOT, RUN_TAG_VAR, VENV
+from tools.local.stack import functions_env
+from tools.local.template import LocalStack
 
 BENCH = LOCAL / "bench"
 BASELINE = "hello-lambda"

@@ -3,14 +3,14 @@
 1. Lifecycle: N orders go create → allocate → fulfil → ship → deliver → COMPLETED, driven the way
    the outside world drives them (the HTTP API, WMS events on the bus, signed TMS callbacks). The
    stack runs with `Metrics=emf`, so every invocation reports its handler time, requests,
-   DynamoDB capacity and events (tools/local/metering.py reads them back); the workflow's state
-   transitions come from moto's execution histories. Priced with tools/local/prices.json, as
+   DynamoDB capacity and events (tools/bench/pybench/metering.py reads them back); the workflow's state
+   transitions come from moto's execution histories. Priced with tools/bench/pybench/prices.json, as
    dollars per million orders, for the template's workflow type and the other one.
 2. Throughput: orders per second from create to ALLOCATED at several concurrencies, next to the
    raw rates of the emulators underneath, measured in the same run, and the bound they set for
    the requests one order needs.
 3. Listing: `list-latency` (tools/bench/oms-bench) times list queries at 1,000 and 20,000 orders.
-4. Cold start: tools/local/coldstart.py (release builds against a local Runtime API).
+4. Cold start: tools/bench/pybench/coldstart.py (release builds against a local Runtime API).
 
 The report goes to .local/bench/report.{json,md}. Figures, not assertions: nothing here fails
 because a number is high; it fails only when the lifecycle itself does not complete.
@@ -35,10 +35,12 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
-from . import config, demo, invoke, metering, simulate, stack
-from .config import LOCAL, LOGS, ROOT
-from .provision import client
-from .template import LocalStack
+from tools.local import config, demo, invoke, simulate, stack
+from tools.local.config import LOCAL, LOGS, ROOT
+from tools.local.provision import client
+from tools.local.template import LocalStack
+
+from . import metering
 
 REPORT_DIR = LOCAL / "bench"
 WATCH_LOG = LOGS / "watch.log"
