@@ -1,5 +1,7 @@
-//! The DynamoDB adapter against DynamoDB Local: conditional writes, tenant isolation (of orders
-//! and of integrations' registrations), idempotency and reservations under concurrency.
+//! The DynamoDB adapter against DynamoDB Local, beyond the port contract suite every adapter
+//! passes (`port_contract.rs`): the use cases' races (idempotency, reservations, on sharded
+//! stock too), sharded stock counts, listing steps that read past a page, reservation timeouts,
+//! changes bigger than one transaction (chunks, faults), placement.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,10 +11,9 @@ use chrono::Utc;
 use futures_util::future::join_all;
 use oms_aws::DynamoStore;
 use oms_aws::dynamo::keys;
-use oms_domain::ports::{Counter, OrderStore, OrderWrite, StockStore};
+use oms_domain::ports::{OrderStore, OrderWrite, StockStore};
 use oms_domain::routing::RoutingWeights;
 use oms_domain::stock::{StockChange, StockFilter};
-use oms_domain::usecases::orders::get_order;
 use oms_domain::usecases::placement::{PlacementRequest, plan, reserve};
 use oms_domain::usecases::{CreateOrderRequest, IdempotencyKey, create_order};
 use oms_domain::{
@@ -81,78 +82,6 @@ async fn new_order(store: &DynamoStore, tenant: &TenantId, sku_code: &str, quant
 }
 
 #[tokio::test]
-async fn a_created_order_reads_back_whole_with_its_history() {
-    let store = store().await;
-    let tenant = fresh_tenant();
-    sku(&store, &tenant, "PP", Decimal::new(32000, 0), Currency::Vnd).await;
-    let sales = actor(&tenant, Role::Sales);
-    let created =
-        create_order(&store, &sales, request(&order_body("PP", "1.5", true)), None, Utc::now()).await.unwrap();
-    let read = store.get_order(&tenant, &created.order.order_id).await.unwrap().unwrap();
-    assert_eq!(read, created.order);
-    assert_eq!(read.totals.grand_total, Decimal::new(52800, 0));
-    let history = store.order_history(&tenant, &read.order_id).await.unwrap();
-    let steps: Vec<_> = history.iter().map(|h| (h.from, h.to)).collect();
-    assert_eq!(steps, [(None, OrderStatus::Draft), (Some(OrderStatus::Draft), OrderStatus::PendingAllocation)]);
-}
-
-#[tokio::test]
-async fn a_write_from_a_stale_version_loses_and_writes_nothing() {
-    let store = store().await;
-    let tenant = fresh_tenant();
-    sku(&store, &tenant, "PP", Decimal::ONE, Currency::Vnd).await;
-    let id = new_order(&store, &tenant, "PP", "1").await;
-    let admin = actor(&tenant, Role::Admin);
-
-    let original = store.get_order(&tenant, &id).await.unwrap().unwrap();
-    let (mut first, mut second) = (original.clone(), original.clone());
-    let change = first.change_status(OrderStatus::Cancelled, "customer asked", &admin, Utc::now()).unwrap();
-    let write = OrderWrite::update(first, original.version, vec![change], vec![]);
-    store.save_order(write).await.unwrap();
-
-    let change = second.change_status(OrderStatus::Backordered, "stale writer", &admin, Utc::now()).unwrap();
-    let stale = OrderWrite::update(second, original.version, vec![change], vec![]);
-    assert!(matches!(store.save_order(stale).await, Err(StoreError::Conflict(ConflictOn::Version))));
-
-    let stored = store.get_order(&tenant, &id).await.unwrap().unwrap();
-    assert_eq!((stored.status, stored.version), (OrderStatus::Cancelled, original.version + 1));
-    let history = store.order_history(&tenant, &id).await.unwrap();
-    assert_eq!(history.last().unwrap().reason, "customer asked");
-    assert_eq!(history.len(), 3, "the losing write added no history");
-}
-
-#[tokio::test]
-async fn one_tenant_cannot_read_another_tenants_order_by_id() {
-    let store = store().await;
-    let (mine, theirs) = (fresh_tenant(), fresh_tenant());
-    sku(&store, &mine, "PP", Decimal::ONE, Currency::Vnd).await;
-    let id = new_order(&store, &mine, "PP", "1").await;
-    assert!(store.get_order(&theirs, &id).await.unwrap().is_none());
-    let intruder = actor(&theirs, Role::Admin);
-    assert!(matches!(get_order(&store, &intruder, &id).await, Err(AppError::NotFound("order"))));
-    assert!(get_order(&store, &actor(&mine, Role::Admin), &id).await.is_ok());
-}
-
-#[tokio::test]
-async fn an_integration_registered_by_one_tenant_acts_for_that_tenant_only() {
-    use oms_domain::integrations::{IntegrationInput, IntegrationKind};
-    use oms_domain::usecases::integrations::{admit, list, register, revoke};
-    let store = store().await;
-    let (mine, theirs) = (fresh_tenant(), fresh_tenant());
-    let (admin, now) = (actor(&mine, Role::Admin), Utc::now());
-    let input = IntegrationInput { name: "HP WMS".into() };
-    register(&store, &admin, "wms", "111122223333", input, now).await.unwrap();
-    let wms = IntegrationKind::Wms;
-    admit(&store, wms, Some("111122223333"), &mine, &[], now).await.unwrap();
-    assert!(matches!(admit(&store, wms, Some("111122223333"), &theirs, &[], now).await, Err(AppError::Forbidden(_))));
-    assert_eq!(list(&store, &admin).await.unwrap()[0].name, "HP WMS");
-    assert!(list(&store, &actor(&theirs, Role::Admin)).await.unwrap().is_empty());
-    revoke(&store, &admin, "wms", "111122223333").await.unwrap();
-    assert!(matches!(revoke(&store, &admin, "wms", "111122223333").await, Err(AppError::NotFound(_))));
-    assert!(admit(&store, wms, Some("111122223333"), &mine, &[], now).await.is_err());
-}
-
-#[tokio::test]
 async fn an_idempotency_key_makes_one_order_even_when_requests_race() {
     let store = Arc::new(store().await);
     let tenant = fresh_tenant();
@@ -179,21 +108,6 @@ async fn an_idempotency_key_makes_one_order_even_when_requests_race() {
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Unprocessable { code: UnprocessableCode::IdempotencyKeyReused, .. }));
-    assert_eq!(count_orders(&tenant).await, 1);
-}
-
-#[tokio::test]
-async fn a_duplicate_channel_order_id_is_refused() {
-    let store = store().await;
-    let tenant = fresh_tenant();
-    sku(&store, &tenant, "PP", Decimal::ONE, Currency::Vnd).await;
-    let mut body = order_body("PP", "1", false);
-    body["channel"] = "shopee".into();
-    body["channel_order_id"] = "SHP-1#2".into();
-    let sales = actor(&tenant, Role::Sales);
-    create_order(&store, &sales, request(&body), None, Utc::now()).await.unwrap();
-    let again = create_order(&store, &sales, request(&body), None, Utc::now()).await.unwrap_err();
-    assert!(matches!(again, AppError::Conflict { code: ConflictCode::DuplicateChannelOrder, .. }));
     assert_eq!(count_orders(&tenant).await, 1);
 }
 
@@ -319,47 +233,6 @@ async fn a_count_on_sharded_stock_keeps_what_is_reserved_and_spreads_the_rest() 
     assert_eq!((listed.on_hand, listed.reserved), (Decimal::new(20, 0), Decimal::new(7, 0)));
 }
 
-#[tokio::test]
-async fn stock_never_goes_below_what_is_reserved() {
-    let store = store().await;
-    let tenant = fresh_tenant();
-    let pp = sku(&store, &tenant, "PP", Decimal::ONE, Currency::Vnd).await;
-    let a = hub(&store, &tenant, "A", Decimal::ONE).await;
-    stock(&store, &tenant, &a, &pp, Decimal::new(10, 0)).await;
-    let id = new_order(&store, &tenant, "PP", "7").await;
-    assert_eq!(place(&store, &tenant, &id).await, OrderStatus::Allocated);
-
-    let below = store.change_stock(&tenant, &a, &pp, StockChange::Set(Decimal::new(6, 0))).await;
-    assert!(matches!(below, Err(StoreError::Conflict(ConflictOn::Stock { .. }))));
-    let too_much = store.change_stock(&tenant, &a, &pp, StockChange::Delta(Decimal::new(-4, 0))).await;
-    assert!(matches!(too_much, Err(StoreError::Conflict(ConflictOn::Stock { .. }))));
-    let level = store.change_stock(&tenant, &a, &pp, StockChange::Delta(Decimal::new(-3, 0))).await.unwrap();
-    assert_eq!(
-        (level.on_hand, level.reserved, level.available()),
-        (Decimal::new(7, 0), Decimal::new(7, 0), Decimal::ZERO)
-    );
-    let level = store.change_stock(&tenant, &a, &pp, StockChange::Set(Decimal::new(125, 1))).await.unwrap();
-    assert_eq!(level.available(), Decimal::new(55, 1));
-}
-
-#[tokio::test]
-async fn document_numbers_count_up_per_tenant_and_day_and_shipments_across_tenants() {
-    let store = store().await;
-    let (t1, t2) = (fresh_tenant(), fresh_tenant());
-    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-    let next = |counter| store.next_number(counter, day);
-    assert_eq!(next(Counter::Orders(&t1)).await.unwrap(), "ORD-20261122-0001");
-    assert_eq!(next(Counter::Orders(&t1)).await.unwrap(), "ORD-20261122-0002");
-    assert_eq!(next(Counter::Orders(&t2)).await.unwrap(), "ORD-20261122-0001");
-    assert_eq!(next(Counter::Returns(&t1)).await.unwrap(), "RMA-20261122-0001");
-    assert_eq!(store.next_number(Counter::Orders(&t1), day.succ_opt().unwrap()).await.unwrap(), "ORD-20261123-0001");
-    // One shipment sequence for every tenant: ids never repeat, whoever asks.
-    let a = next(Counter::Shipments).await.unwrap();
-    let b = next(Counter::Shipments).await.unwrap();
-    let number = |id: &str| id.rsplit('-').next().unwrap().parse::<u64>().unwrap();
-    assert!(a.starts_with("SHP-20261122-") && number(&b) == number(&a) + 1, "{a} then {b}");
-}
-
 mod listing {
     use oms_domain::ports::{OrderQuery, OrderStore};
     use oms_domain::usecases::orders::list_orders;
@@ -402,50 +275,6 @@ mod listing {
     }
 
     #[tokio::test]
-    async fn pages_walk_every_order_newest_first_and_only_the_tenants() {
-        let (store, tenant, created) = tenant_with_orders().await;
-        let (_, other, _) = tenant_with_orders().await;
-        let mut seen = Vec::new();
-        let mut q = query(2);
-        loop {
-            let page = store.list_orders(&tenant, &q).await.unwrap();
-            assert!(page.items.len() <= 2);
-            seen.extend(ids(&page));
-            match page.next_cursor {
-                Some(cursor) => q.cursor = Some(cursor),
-                None => break,
-            }
-        }
-        let newest_first: Vec<_> = created.iter().rev().cloned().collect();
-        assert_eq!(seen, newest_first);
-
-        let mut foreign = query(2);
-        foreign.cursor = store.list_orders(&other, &query(1)).await.unwrap().next_cursor;
-        assert!(matches!(store.list_orders(&tenant, &foreign).await, Err(StoreError::BadCursor)));
-    }
-
-    #[tokio::test]
-    async fn filters_use_their_index_and_combine() {
-        let (store, tenant, created) = tenant_with_orders().await;
-        let by_status = OrderQuery { status: Some(OrderStatus::PendingAllocation), ..query(10) };
-        assert_eq!(
-            ids(&store.list_orders(&tenant, &by_status).await.unwrap()),
-            [&created[3], &created[2], &created[0]].map(Clone::clone)
-        );
-        let by_customer = OrderQuery { customer_id: Some("C1".into()), ..query(10) };
-        assert_eq!(ids(&store.list_orders(&tenant, &by_customer).await.unwrap()).len(), 3);
-        let both = OrderQuery { status: Some(OrderStatus::Draft), customer_id: Some("C1".into()), ..query(10) };
-        assert_eq!(ids(&store.list_orders(&tenant, &both).await.unwrap()), vec![created[4].clone()]);
-        let future = OrderQuery { from: Some(Utc::now() + chrono::Duration::hours(1)), ..query(10) };
-        assert!(store.list_orders(&tenant, &future).await.unwrap().items.is_empty());
-        let until_now = OrderQuery { to: Some(Utc::now()), ..query(10) };
-        assert_eq!(store.list_orders(&tenant, &until_now).await.unwrap().items.len(), 5);
-        let sales = actor(&tenant, Role::Sales);
-        let own = list_orders(&store, &sales, query(10)).await.unwrap();
-        assert_eq!(own.items.len(), 4, "the colleague's order is not listed to sales");
-    }
-
-    #[tokio::test]
     async fn a_filtered_listing_pages_through_every_match_once_though_a_step_reads_past_the_page() {
         let (store, tenant, created) = tenant_with_orders().await;
         let sales = actor(&tenant, Role::Sales);
@@ -478,21 +307,6 @@ mod listing {
         let newest = OrderQuery { q: Some("nhựa bình".into()), ..query(5) };
         let expected: Vec<_> = created.iter().rev().take(5).cloned().collect();
         assert_eq!(ids(&store.list_orders(&tenant, &newest).await.unwrap()), expected);
-    }
-
-    #[tokio::test]
-    async fn q_matches_number_customer_name_and_reference_prefixes() {
-        let (store, tenant, created) = tenant_with_orders().await;
-        let search = |q: &str| OrderQuery { q: Some(q.into()), ..query(10) };
-        assert_eq!(store.list_orders(&tenant, &search("po-10")).await.unwrap().items.len(), 3);
-        assert_eq!(ids(&store.list_orders(&tenant, &search("x-")).await.unwrap()), vec![created[2].clone()]);
-        assert_eq!(store.list_orders(&tenant, &search("CÔNG TY C1")).await.unwrap().items.len(), 3);
-        let number = store.get_order(&tenant, &created[1]).await.unwrap().unwrap().order_number;
-        assert_eq!(
-            ids(&store.list_orders(&tenant, &search(&number.to_lowercase())).await.unwrap()),
-            vec![created[1].clone()]
-        );
-        assert!(store.list_orders(&tenant, &search("nothing")).await.unwrap().items.is_empty());
     }
 }
 
