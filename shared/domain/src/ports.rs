@@ -1,5 +1,5 @@
 //! The narrow ports functions need from storage. Implemented for DynamoDB in `oms-aws` and in
-//! memory in [`crate::memory`] (unit tests only).
+//! memory in `crate::memory` (feature `memory`) (unit tests only).
 //!
 //! [`Publisher`] is where the outbox relay delivers what committed changes announced (EventBridge
 //! and Step Functions in `oms-aws`).

@@ -121,6 +121,19 @@ impl ApiRequest {
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, AppError> {
         decode(self.json_value()?)
     }
+
+    /// The body of a change decoded into `T`, with the caller's `Idempotency-Key` bound to it. The
+    /// body's size and syntax are checked before the key, its fields after.
+    pub fn keyed_json<T: DeserializeOwned>(&self) -> Result<(T, Option<IdempotencyKey>), AppError> {
+        let body = self.json_value()?;
+        let key = self.idempotency_key(&body)?;
+        Ok((decode(body)?, key))
+    }
+
+    /// The `Idempotency-Key` of an action whose body is optional, bound to the body if any.
+    pub fn action_key(&self) -> Result<Option<IdempotencyKey>, AppError> {
+        self.idempotency_key(&self.optional_json_value()?)
+    }
 }
 
 /// `"<METHOD> <path template>"` of the route API Gateway matched (what [`Routes::parse`] reads).
