@@ -10,9 +10,13 @@
 use std::fmt::Debug;
 
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use chrono::{DateTime, Utc};
 use lambda_runtime::{Diagnostic, Error, IntoFunctionResponse, LambdaEvent, Service, service_fn};
 use oms_domain::AppError;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -36,10 +40,53 @@ pub fn env(name: &str) -> Result<String, Error> {
     std::env::var(name).map_err(|_| format!("environment variable {name} must be set").into())
 }
 
+/// The roots of trust of the AWS endpoints, compiled in: Amazon Trust Services' Amazon Root CA 1–4
+/// and the Starfield Services Root Certificate Authority - G2 that cross-signs them
+/// (<https://www.amazontrust.com/repository/>). The SDK's default is the system store, which costs
+/// every cold start a scan of ~145 certificate files for roots no AWS endpoint chains to.
+const AWS_ROOTS: &str = include_str!("aws_roots.pem");
+
+/// Names a PEM file of extra trusted roots, for local runs only (a bench or emulator endpoint
+/// with a self-signed certificate); never set on AWS, where [`AWS_ROOTS`] is the whole trust.
+pub const LOCAL_CA_FILE: &str = "OMS_LOCAL_CA_FILE";
+
+/// The trust store of [`http_client`]: [`AWS_ROOTS`], plus the roots in the file
+/// [`LOCAL_CA_FILE`] names when it is set.
+fn trust_store() -> Result<TrustStore, Error> {
+    trust_store_with(std::env::var(LOCAL_CA_FILE).ok().as_deref())
+}
+
+/// [`AWS_ROOTS`] and the roots in the PEM file `local_ca_file`. A file that cannot be read or
+/// holds no valid certificate fails here, at init: the SDK would only see it at the first
+/// handshake, and panic there.
+fn trust_store_with(local_ca_file: Option<&str>) -> Result<TrustStore, Error> {
+    let store = TrustStore::empty().with_pem_certificate(AWS_ROOTS.as_bytes());
+    let Some(path) = local_ca_file else {
+        return Ok(store);
+    };
+    let pem = std::fs::read(path).map_err(|e| format!("{LOCAL_CA_FILE}={path}: {e}"))?;
+    let certificates = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{LOCAL_CA_FILE}={path}: {e}"))?;
+    if certificates.is_empty() {
+        return Err(format!("{LOCAL_CA_FILE}={path}: no PEM certificate in it").into());
+    }
+    Ok(store.with_pem_certificate(pem))
+}
+
+/// The SDK's HTTPS client (hyper, rustls on aws-lc) trusting [`trust_store`] only.
+pub fn http_client() -> Result<SharedHttpClient, Error> {
+    let tls = TlsContext::builder().with_trust_store(trust_store()?).build()?;
+    Ok(aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
+        .tls_context(tls)
+        .build_https())
+}
+
 /// The SDK configuration from the environment (region, credentials, and endpoint overrides such
-/// as `AWS_ENDPOINT_URL_DYNAMODB` that the local stack sets).
-pub async fn aws_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+/// as `AWS_ENDPOINT_URL_DYNAMODB` that the local stack sets), on [`http_client`].
+pub async fn aws_config() -> Result<aws_config::SdkConfig, Error> {
+    Ok(aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http_client()?).load().await)
 }
 
 /// A client of one SDK on the shared configuration, carrying the [`metering::Meter`] when
@@ -100,7 +147,7 @@ pub fn reservation_timeout() -> Result<chrono::Duration, Error> {
 /// and kept for the life of the process, so handlers borrow them for `'static`.
 pub async fn start() -> Result<(&'static aws_config::SdkConfig, &'static crate::DynamoStore), Error> {
     init_tracing();
-    let config: &'static aws_config::SdkConfig = Box::leak(Box::new(aws_config().await));
+    let config: &'static aws_config::SdkConfig = Box::leak(Box::new(aws_config().await?));
     let store: &'static crate::DynamoStore = Box::leak(Box::new(dynamo_store(config).await?));
     Ok((config, store))
 }
@@ -167,4 +214,45 @@ where
         http::respond(event, move |request| route(store, request, now))
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_file(name: &str, contents: &[u8]) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!("oms-aws-{}-{name}", std::process::id()));
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+
+    #[test]
+    fn the_compiled_in_roots_are_the_five_aws_roots() {
+        let roots = CertificateDer::pem_slice_iter(AWS_ROOTS.as_bytes()).collect::<Result<Vec<_>, _>>().unwrap();
+        assert_eq!(roots.len(), 5, "Amazon Root CA 1-4 and Starfield Services Root G2");
+    }
+
+    #[test]
+    fn without_a_local_ca_file_the_trust_is_the_compiled_in_roots() {
+        assert!(trust_store_with(None).is_ok());
+        assert!(http_client().is_ok());
+    }
+
+    #[test]
+    fn a_local_ca_file_of_certificates_is_trusted_too() {
+        let path = temp_file("roots.pem", AWS_ROOTS.as_bytes());
+        assert!(trust_store_with(path.to_str()).is_ok());
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn a_local_ca_file_that_is_missing_or_holds_no_certificate_fails_at_init() {
+        let missing = trust_store_with(Some("/nonexistent/oms-local-ca.pem")).unwrap_err().to_string();
+        assert!(missing.contains(LOCAL_CA_FILE), "{missing}");
+
+        let path = temp_file("empty.pem", b"not a certificate\n");
+        let empty = trust_store_with(path.to_str()).unwrap_err().to_string();
+        std::fs::remove_file(path).unwrap();
+        assert!(empty.contains("no PEM certificate"), "{empty}");
+    }
 }

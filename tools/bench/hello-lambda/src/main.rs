@@ -20,7 +20,7 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
     let client = match DYNAMODB.get() {
         Some(client) => client,
         None => {
-            let config = oms_aws::edge::runtime::aws_config().await;
+            let config = oms_aws::edge::runtime::aws_config().await?;
             DYNAMODB.get_or_init(|| oms_aws::edge::runtime::dynamodb_client(&config))
         }
     };

@@ -51,7 +51,7 @@ impl Target {
     /// A client configured as the functions' is, at this endpoint, counting its requests into
     /// `probe` when given.
     pub async fn client(&self, probe: Option<&Probe>) -> Result<Client, Error> {
-        let sdk = oms_aws::edge::runtime::aws_config().await;
+        let sdk = oms_aws::edge::runtime::aws_config().await?;
         if sdk.region().is_none() {
             return Err("set AWS_REGION (any region for DynamoDB Local, e.g. us-east-1)".into());
         }
