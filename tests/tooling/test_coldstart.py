@@ -1,7 +1,9 @@
 """The cold-start bench's mechanics (tools/bench/pybench/coldstart.py), never its timings: the
-Runtime API stub sees the first poll and holds it, the bootstrap gets Lambda's environment and the
-function's, its memory is read, it is killed and nothing is left running. Against a Python script posing as a
-runtime client, and the debug build of tools/bench/hello-lambda (a real lambda_runtime)."""
+Runtime API stub sees the first poll and holds it (or answers it with the function's first event),
+the bootstrap gets Lambda's environment and the function's, its memory is read, its first AWS
+request over TLS is timed, it is killed and nothing is left running. Against a Python script
+posing as a runtime client, and the debug build of tools/bench/hello-lambda (a real
+lambda_runtime, and the functions' SDK configuration with its compiled-in roots)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tools.bench.pybench import coldstart
-from tools.bench.pybench.coldstart import RuntimeApi, Sample, Subject
+from tools.bench.pybench.coldstart import RuntimeApi, Sample, Subject, TlsEndpoint
 from tools.local import procs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,6 +45,49 @@ def fake_runtime(tmp_path: Path) -> Path:
     path.write_text(FAKE_RUNTIME)
     path.chmod(0o755)
     return path
+
+
+# A runtime client that takes its first event, then makes one AWS request over HTTPS to the
+# DynamoDB endpoint, trusting only the bench's CA (OMS_LOCAL_CA_FILE) and checking the name, as
+# the SDK does; with NO_REQUEST it answers without one. Then it answers and polls again.
+FAKE_INVOKED = f"""#!{sys.executable}
+import http.client, json, os, ssl, urllib.parse
+api = os.environ["AWS_LAMBDA_RUNTIME_API"]
+runtime = http.client.HTTPConnection(api)
+runtime.request("GET", "/2018-06-01/runtime/invocation/next")
+answer = runtime.getresponse()
+event = json.loads(answer.read())
+request_id = answer.getheader("Lambda-Runtime-Aws-Request-Id")
+if not os.environ.get("NO_REQUEST"):
+    url = urllib.parse.urlsplit(os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
+    context = ssl.create_default_context(cafile=os.environ["OMS_LOCAL_CA_FILE"])
+    aws = http.client.HTTPSConnection(url.hostname, url.port, context=context)
+    aws.request("POST", "/", body=b"{{}}", headers={{"X-Amz-Target": "DynamoDB_20120810.GetItem"}})
+    assert aws.getresponse().read() == b"{{}}"
+runtime = http.client.HTTPConnection(api)
+runtime.request("POST", f"/2018-06-01/runtime/invocation/{{request_id}}/response",
+                body=json.dumps(event))
+runtime.getresponse().read()
+runtime = http.client.HTTPConnection(api)
+runtime.request("GET", "/2018-06-01/runtime/invocation/next")
+runtime.getresponse()
+"""
+
+
+@pytest.fixture
+def fake_invoked(tmp_path: Path) -> Path:
+    path = tmp_path / "invoked" / "bootstrap"
+    path.parent.mkdir()
+    path.write_text(FAKE_INVOKED)
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture
+def endpoint(tmp_path: Path) -> TlsEndpoint:
+    tls = TlsEndpoint(tmp_path / "tls")
+    yield tls
+    tls.close()
 
 
 @pytest.fixture
@@ -207,3 +252,107 @@ def test_the_release_build_is_one_cargo_lambda_run_and_skipped_when_up_to_date(t
     assert coldstart.build_release(["a", "b"], lambda_dir, "x86_64-unknown-linux-gnu",
                                    metadata) is None
     assert len(runs) == 1
+
+
+# -- init + first TLS request ---------------------------------------------------------------------
+
+
+def test_the_first_event_is_answered_and_the_first_aws_request_over_tls_timed(
+        fake_invoked, api, endpoint, tmp_path):
+    subject = Subject("orders-api", fake_invoked, {}, event=b'{"rawPath": "/v1/orders/1"}')
+    sample = coldstart.cold_start(subject, api, tmp_path / "out.log", TAG, endpoint=endpoint)
+
+    assert sample.ended_by == "request"
+    assert sample.first_request_ms > sample.init_ms > 0
+    assert endpoint.targets == ["DynamoDB_20120810.GetItem"]
+    assert_nothing_left([sample])
+
+
+def test_a_first_invocation_without_an_aws_request_is_timed_to_its_answer(
+        fake_invoked, api, endpoint, tmp_path):
+    subject = Subject("api-docs", fake_invoked, {"NO_REQUEST": "1"}, event=b"{}")
+    sample = coldstart.cold_start(subject, api, tmp_path / "out.log", TAG, endpoint=endpoint)
+
+    assert sample.ended_by == "answer"
+    assert sample.first_request_ms > sample.init_ms
+    assert endpoint.targets == []
+    assert any(path.endswith("/response") for path, _ in api.posted)
+    assert_nothing_left([sample])
+
+
+def test_without_an_event_only_init_is_measured(fake_runtime, api, endpoint, tmp_path):
+    sample = coldstart.cold_start(Subject("x", fake_runtime, {}), api, tmp_path / "out.log", TAG,
+                                  endpoint=endpoint)
+    assert sample.first_request_ms is None and sample.ended_by is None
+    env = json.loads((fake_runtime.parent / "env.json").read_text())
+    assert env["AWS_ENDPOINT_URL_DYNAMODB"] == endpoint.url
+    assert env["OMS_LOCAL_CA_FILE"] == env["SSL_CERT_FILE"] == str(endpoint.ca_file)
+    assert_nothing_left([sample])
+
+
+def test_hello_lambda_trusts_the_bench_ca_through_the_local_root_and_makes_its_request(
+        hello_debug, api, endpoint, tmp_path):
+    # The SDK's client as oms_aws builds it (compiled-in roots + OMS_LOCAL_CA_FILE) completes a
+    # real handshake with the bench's certificate and sends ListTables.
+    environment = {"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x",
+                   "AWS_SECRET_ACCESS_KEY": "y", "AWS_EC2_METADATA_DISABLED": "true"}
+    subject = Subject("hello-lambda", hello_debug, environment, event=b"{}")
+    sample = coldstart.cold_start(subject, api, tmp_path / "out.log", TAG, endpoint=endpoint)
+
+    assert sample.ended_by == "request", (tmp_path / "out.log").read_text()[-2000:]
+    assert endpoint.targets == ["DynamoDB_20120810.ListTables"]
+    assert_nothing_left([sample])
+
+
+def test_every_template_function_has_a_first_event(real_stack, settings):
+    baseline, subjects = coldstart.subjects_of(real_stack, settings, Path("/t/lambda"))
+    assert baseline.event == b"{}"
+    missing = [s.binary for s in subjects if s.event is None]
+    assert not missing, f"add {missing} to coldstart.FIRST_EVENTS"
+    webhook = json.loads(next(s.event for s in subjects if s.binary == "tms-webhook"))
+    assert webhook["headers"]["x-tms-signature"]  # signed now, as the handler checks
+
+    only, picked = coldstart.subjects_of(real_stack, settings, Path("/t/lambda"),
+                                         only={"orders-api"})
+    assert only == baseline and [s.binary for s in picked] == ["orders-api"]
+    with pytest.raises(coldstart.ColdStartError, match="nope"):
+        coldstart.subjects_of(real_stack, settings, Path("/t/lambda"), only={"nope"})
+
+
+def timed(*first_requests: float, init: float = 1) -> list[Sample]:
+    return [Sample(init, 1024, 1024, pid=0, first_request_ms=t, ended_by="request")
+            for t in first_requests]
+
+
+def test_init_plus_tls_is_compared_with_the_baselines_and_the_worst_ratio_leads(tmp_path):
+    baseline = Subject("hello-lambda", sized(tmp_path / "h", 1), {})
+    fast = Subject("fast", sized(tmp_path / "a", 4), {})
+    slow = Subject("slow", sized(tmp_path / "b", 4), {})
+    rows = coldstart.summarise(baseline, [fast, slow], {
+        "hello-lambda": timed(10, 10, 50),
+        "fast": timed(12, 13, 14),
+        "slow": timed(20, 30, 40),
+    })
+    by = {r["binary"]: r for r in rows}
+    assert by["fast"]["tls_ratio"] == 1.3 and by["fast"]["pass"]["tls"] is True
+    assert by["slow"]["tls_ratio"] == 3.0 and by["slow"]["pass"]["tls"] is False
+    assert by["slow"]["tls_ms"] == {"median": 30, "p90": 40, "min": 20, "samples": 3,
+                                    "ended_by": ["request"]}
+
+    result = coldstart.report(rows, rounds=3, rustc="rustc", host_triple="x", load=(0, 0, 0),
+                              build_seconds=None, deployed_arch=["arm64"])
+    assert coldstart.cold_start_ratio(result) == 3.0
+    text = coldstart.markdown(result)
+    assert text.startswith("cold start ratio: 3.00×")
+    slow_row = next(line for line in text.splitlines() if line.startswith("| slow |"))
+    assert "| 30.00 | 40.00 | 3.00 |" in slow_row and "**FAIL**" in slow_row
+
+
+def test_the_endpoints_certificate_is_for_loopback_and_signed_by_its_ca(tmp_path):
+    ca, cert, _ = coldstart.make_certificates(tmp_path)
+    out = subprocess.run(["openssl", "verify", "-CAfile", str(ca), str(cert)],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    text = subprocess.run(["openssl", "x509", "-in", str(cert), "-noout", "-text"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "IP Address:127.0.0.1" in text and "CA:FALSE" in text

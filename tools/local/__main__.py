@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="cold starts per function (default 15)")
     p_cold.add_argument("--no-build", action="store_true",
                         help="measure the release binaries as they are")
+    p_cold.add_argument("--only", help="binaries to measure besides hello-lambda, comma-separated "
+                                       "(default every function; each is a release LTO build)")
     p_sup = sub.add_parser("_supervise", help=argparse.SUPPRESS)
     p_sup.add_argument("--note", default="Started fresh.")
     args = parser.parse_args(argv)
@@ -101,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench-coldstart":
         from tools.bench.pybench import coldstart
 
-        return coldstart.main(rounds=args.rounds, build=not args.no_build)
+        only = set(args.only.split(",")) if args.only else None
+        return coldstart.main(rounds=args.rounds, build=not args.no_build, only=only)
     if args.command == "_supervise":
         return stack.supervise("detached", args.note)
     parser.error(f"unknown command {args.command}")
