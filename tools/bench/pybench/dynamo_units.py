@@ -211,6 +211,7 @@ class WriteUnits:
 
     by_category: Counter[str] = field(default_factory=Counter)
     by_index: Counter[str] = field(default_factory=Counter)
+    by_function: Counter[str] = field(default_factory=Counter)  # table and index units
     transactional_items: int = 0
     plain_items: int = 0
     unchanged_writes: int = 0  # writes the stream has no change for (nothing changed, or refused)
@@ -254,11 +255,23 @@ def attribute(writes: Iterable[dict[str, Any]], changes: Iterable[Change],
         pending[change.key].append(change)
     current = dict(before)
     out = WriteUnits()
+
+    def charge(key: tuple[str, str, str], units: int, who: str) -> None:
+        out.by_category[category(key[1], key[2])] += units
+        out.by_function[who] += units
+
+    def change_indexes(change: Change, who: str) -> None:
+        shape = shapes.get(change.key[0])
+        for index in shape.indexes if shape else ():
+            units = index_write_units(index, shape.keys, change.old, change.new)
+            out.by_index[index.name] += units
+            out.by_function[who] += units
+
     for request in sorted(writes, key=lambda w: w.get("at", 0)):
         factor = 2 if request["op"] == TRANSACTIONAL else 1
+        who = request.get("fn", "")
         for item in request["items"]:
             key = (item["table"], item["pk"], item["sk"])
-            what = category(item["pk"], item["sk"])
             if factor == 2:
                 out.transactional_items += 1
             else:
@@ -267,25 +280,19 @@ def attribute(writes: Iterable[dict[str, Any]], changes: Iterable[Change],
             if item["action"] == "ConditionCheck" or not request.get("ok", True) or not queue:
                 if item["action"] != "ConditionCheck":
                     out.unchanged_writes += 1
-                out.by_category[what] += factor * write_units(item_size(current.get(key)))
+                charge(key, factor * write_units(item_size(current.get(key))), who)
                 continue
             change = queue.pop(0)
-            size = max(item_size(change.old), item_size(change.new))
-            out.by_category[what] += factor * write_units(size)
-            shape = shapes.get(key[0])
-            for index in shape.indexes if shape else ():
-                out.by_index[index.name] += index_write_units(index, shape.keys, change.old,
-                                                              change.new)
+            charge(key, factor * write_units(max(item_size(change.old), item_size(change.new))),
+                   who)
+            change_indexes(change, who)
             current[key] = change.new or {}
-    for key, left in pending.items():
+    for left in pending.values():
         for change in left:
             out.unattributed_changes += 1
-            out.by_category[category(key[1], key[2])] += write_units(
-                max(item_size(change.old), item_size(change.new)))
-            shape = shapes.get(key[0])
-            for index in shape.indexes if shape else ():
-                out.by_index[index.name] += index_write_units(index, shape.keys, change.old,
-                                                              change.new)
+            charge(change.key, write_units(max(item_size(change.old), item_size(change.new))),
+                   "(unattributed)")
+            change_indexes(change, "(unattributed)")
     return out
 
 
