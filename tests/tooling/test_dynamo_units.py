@@ -45,6 +45,7 @@ def test_item_size_adds_names_and_values_by_the_documented_rules():
     assert du.item_size({"l": {"L": [s("ab"), {"N": "1"}]}}) == 1 + 3 + (1 + 2) + (1 + 2)
     assert du.item_size({"m": {"M": {"k": s("vv"), "in": {"M": {}}}}}) == 1 + 3 + (1 + 1 + 2) + (1 + 2 + 3)
     assert du.item_size(None) == 0
+    assert du.item_size({"contact": {}}) == 7 + 3  # an empty map as DynamoDB Local's stream shows it
 
 
 def test_the_rust_metering_and_the_bench_measure_items_alike():
@@ -125,8 +126,9 @@ def test_requests_are_paired_with_the_streams_changes_and_priced_by_aws_rules():
     ]
     before = {("t", "T#t#STOCK#A", "HUB#H"): stock}
     units = du.attribute(writes, changes, {"t": SHAPE}, before)
-    # Order: create 2×3, refused update 1×3 (its size then: 2.2 KB), update 2×4 (larger image).
-    assert units.by_category["order document"] == 6 + 3 + 8
+    # Order: create 2×3, update 2×4 (larger image); the refused update 1×3 (its size then: 2.2 KB).
+    assert units.by_category["order document"] == 6 + 8
+    assert units.by_category["refused writes"] == 3
     # Outbox: put 2×1, delete 1×1.
     assert units.by_category["outbox"] == 2 + 1
     # Stock: the check 2×1, and the change no request named 1.
@@ -135,7 +137,7 @@ def test_requests_are_paired_with_the_streams_changes_and_priced_by_aws_rules():
     assert units.by_index == {"GSI1": 2, "GSI4": 0}
     assert units.total == 17 + 3 + 3 + 2
     assert (units.transactional_items, units.plain_items) == (4, 2)
-    assert (units.unchanged_writes, units.unattributed_changes) == (1, 1)
+    assert (units.refused_writes, units.unchanged_writes, units.unattributed_changes) == (1, 0, 1)
     assert units.by_function["create-order"] == 6 + 2 + 2 + 1
     assert units.by_function["outbox-relay"] == 1
     assert units.by_function["(unattributed)"] == 1

@@ -284,6 +284,12 @@ def aws_units(bench: Bench, records: list[dict[str, Any]],
     """Read and write units of the run by AWS's rules: the EMF lines' requests paired with the
     changes the streams recorded since `before` was read."""
     changes = stream_changes(bench)[len(before):]
+    # The inputs, to check the figures by hand.
+    REPORT_DIR.mkdir(parents=True, exist_ok=True)
+    (REPORT_DIR / "lifecycle-emf.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (REPORT_DIR / "lifecycle-stream.jsonl").write_text("".join(
+        json.dumps({"key": c.key, "old": c.old, "new": c.new}, default=repr) + "\n"
+        for c in changes))
     shapes = {t.name: dynamo_units.TableShape.from_create_args(t.create_args)
               for t in bench.model.tables}
     writes = [{**w, "fn": r["FunctionName"]} for r in records for w in r.get("Writes") or []]
@@ -304,8 +310,6 @@ def lifecycle(bench: Bench, orders: int, concurrency: int) -> dict[str, Any]:
     records, _ = metering.read_emf(WATCH_LOG, offset)
     log_bytes = logs.bytes_by_function(logs.read_lines(WATCH_LOG, offset), records)
     aws_reads, aws_writes = aws_units(bench, records, before)
-    (REPORT_DIR / "lifecycle-emf.jsonl").parent.mkdir(parents=True, exist_ok=True)
-    (REPORT_DIR / "lifecycle-emf.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     executions = bench.executions_since(since)
     functions = metering.usage_by_function(records)
     costs = metering.OrderCosts(
@@ -350,6 +354,7 @@ def lifecycle(bench: Bench, orders: int, concurrency: int) -> dict[str, Any]:
             "transactional_items": round(aws_writes.transactional_items / orders, 2),
             "plain_items": round(aws_writes.plain_items / orders, 2),
             "unchanged_writes": aws_writes.unchanged_writes,
+            "refused_writes": aws_writes.refused_writes,
             "unattributed_changes": aws_writes.unattributed_changes,
         },
         "workflows": machines,

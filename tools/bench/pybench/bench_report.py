@@ -52,8 +52,9 @@ def lifecycle_section(lc: dict[str, Any]) -> str:
                        [["WRU", *wu["by_item"].values(), *wu["by_index"].values(),
                          round(sum(wu["by_item"].values()) + sum(wu["by_index"].values()), 2)]]),
                 "", f"Items written per order: {wu['transactional_items']:g} in transactions "
-                f"(2 units per KB), {wu['plain_items']:g} plainly; writes that changed nothing "
-                f"(or were refused): {wu['unchanged_writes']}; changes no metered request named: "
+                f"(2 units per KB), {wu['plain_items']:g} plainly. In the run: items of refused "
+                f"requests (version conflicts) {wu.get('refused_writes', 0)}, writes that changed "
+                f"nothing {wu['unchanged_writes']}, changes no metered request named "
                 f"{wu['unattributed_changes']} (in the run)."]
     out += ["", "Per function (per order; handler time = event in to response posted, debug "
            "build, DynamoDB Local):", ""]

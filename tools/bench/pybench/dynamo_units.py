@@ -10,7 +10,8 @@ documented rules itself:
   the elements (and a map's names).
   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html
 - Writes: one unit per 1 KB, rounded up, of the larger of the item's before and after images
-  (PutItem, UpdateItem, DeleteItem); a failed conditional write still costs the item's size.
+  (PutItem, UpdateItem, DeleteItem); a failed conditional write still costs the item's size
+  (counted apart as "refused writes": version conflicts of concurrent changes cause them).
   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html
 - Transactions: `TransactWriteItems` costs 2 units per 1 KB for each item it names, condition
   checks included; `TransactGetItems` 2 read units per 4 KB.
@@ -65,6 +66,8 @@ def number_size(number: str) -> int:
 
 def value_size(value: dict[str, Any]) -> int:
     """The size of one attribute value in the wire format (`{"S": "..."}`, `{"N": "1"}`, ...)."""
+    if not value:
+        return 3  # DynamoDB Local's stream hands an empty map over as `{}`, not `{"M": {}}`
     (kind, inner), = value.items()
     if kind == "S":
         return len(inner.encode())
@@ -214,7 +217,8 @@ class WriteUnits:
     by_function: Counter[str] = field(default_factory=Counter)  # table and index units
     transactional_items: int = 0
     plain_items: int = 0
-    unchanged_writes: int = 0  # writes the stream has no change for (nothing changed, or refused)
+    unchanged_writes: int = 0  # successful writes the stream has no change for (nothing changed)
+    refused_writes: int = 0  # items of refused requests
     unattributed_changes: int = 0  # changes no metered request named
 
     @property
@@ -277,7 +281,14 @@ def attribute(writes: Iterable[dict[str, Any]], changes: Iterable[Change],
             else:
                 out.plain_items += 1
             queue = pending.get(key)
-            if item["action"] == "ConditionCheck" or not request.get("ok", True) or not queue:
+            if not request.get("ok", True):
+                # A refused request (a failed condition, a conflict) still did the work of
+                # checking: priced at the item's size, apart, since concurrency causes it.
+                out.refused_writes += 1
+                out.by_category["refused writes"] += factor * write_units(item_size(current.get(key)))
+                out.by_function[who] += factor * write_units(item_size(current.get(key)))
+                continue
+            if item["action"] == "ConditionCheck" or not queue:
                 if item["action"] != "ConditionCheck":
                     out.unchanged_writes += 1
                 charge(key, factor * write_units(item_size(current.get(key))), who)
