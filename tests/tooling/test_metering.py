@@ -162,6 +162,9 @@ def test_the_markdown_report_shows_the_figures_and_the_targets():
                       "events_put_by_wms": 4.0, "sqs_messages": 1.0, "api_requests": 3.0},
         "handler_ms_p50": 10.0, "handler_ms_p99": 10.0,
         "functions": {name: u.summary(2) for name, u in costs().functions.items()},
+        "write_units": {"by_item": {"order document": 60.0, "outbox": 40.0}, "by_index": {"GSI1": 12.0},
+                        "transactional_items": 30.0, "plain_items": 16.0, "unchanged_writes": 0,
+                        "refused_writes": 3, "unattributed_changes": 0},
         "dollars_per_million_orders": {"as designed": metering.price(costs(), PRICES),
                                        "all STANDARD": metering.price(costs(), PRICES, "STANDARD")},
         "prices": {"as_of": "2026-11-22", "region": "us-east-1"},
@@ -187,6 +190,7 @@ def test_the_markdown_report_shows_the_figures_and_the_targets():
               "lifecycle": lifecycle, "throughput": throughput, "listing": listing}
     text = bench_report.markdown(report)
     assert "$175.00" in text and "| all STANDARD |" in text and "**not met**" in text
+    assert "| WRU | 60.0 | 40.0 | 12.0 | 112.0 |" in text and "refused requests (version conflicts) 3" in text
     assert "OrderPlacementStateMachine EXPRESS" in text
     assert "| `create-order` |" in text
     assert "25 (harness)" in text and "51%" in text
@@ -211,3 +215,8 @@ def test_log_bytes_add_up_per_function_by_request_id_with_lambdas_own_lines():
     assert got == {"create-order": 2 * len(line) + logs.PLATFORM_BYTES,
                    "outbox-relay": len(other) + logs.PLATFORM_BYTES}
     assert 200 < logs.PLATFORM_BYTES < 300  # START, END and REPORT
+
+
+def test_emf_lines_run_together_by_two_processes_are_both_read():
+    joined = emf("create-order", 1, {}) + emf("wms-events", 2, {}) + "\n"
+    assert [r["FunctionName"] for r in metering.emf_records([joined])] == ["create-order", "wms-events"]

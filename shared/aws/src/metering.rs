@@ -469,6 +469,14 @@ pub fn report_alarm_metric(metric: &str, count: u64) {
     println!("{}", alarm_metric_line(metric, count));
 }
 
+/// Writes `line` and its newline to stdout in one write: `println!` writes a line longer than
+/// stdout's buffer and its newline separately, and another process sharing the pipe (locally,
+/// `cargo lambda watch`'s log) can slip its own line in between.
+fn write_line(line: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(format!("{line}\n").as_bytes());
+}
+
 /// Wraps the runtime's invocation service: times each invocation from the event's arrival to
 /// the response posted, and writes its EMF line when metering is on.
 #[derive(Debug, Clone)]
@@ -547,7 +555,7 @@ where
         let outcome = std::task::ready!(this.inner.poll(cx));
         if let Some(watch) = this.watch.take() {
             let micros = watch.started.elapsed().as_micros();
-            println!("{}", emf_line(&watch.function, &watch.request_id, outcome.is_ok(), micros, &take()));
+            write_line(&emf_line(&watch.function, &watch.request_id, outcome.is_ok(), micros, &take()));
         }
         Poll::Ready(outcome)
     }

@@ -35,16 +35,21 @@ def load_prices(path: Path = PRICES_FILE) -> dict[str, Any]:
 def emf_records(lines: Iterable[str]) -> list[dict[str, Any]]:
     """The EMF lines among a log's lines (whatever else the log holds), as dicts."""
     out = []
+    decoder = json.JSONDecoder()
     for line in lines:
+        if '"_aws"' not in line:
+            continue
+        # Processes sharing one log can run two lines together: read every object on it.
         start = line.find("{")
-        if start < 0 or '"_aws"' not in line:
-            continue
-        try:
-            record = json.loads(line[start:])
-        except ValueError:
-            continue
-        if isinstance(record, dict) and "FunctionName" in record and "HandlerTime" in record:
-            out.append(record)
+        while start >= 0:
+            try:
+                record, end = decoder.raw_decode(line, start)
+            except ValueError:
+                start = line.find("{", start + 1)
+                continue
+            if isinstance(record, dict) and "FunctionName" in record and "HandlerTime" in record:
+                out.append(record)
+            start = line.find("{", end)
     return out
 
 
