@@ -116,13 +116,13 @@ class FunctionUsage:
     def summary(self, per: int) -> dict[str, Any]:
         """Per-order figures (`per` orders) and the handler time distribution in milliseconds."""
         return {
-            "invocations": self.invocations / per,
+            "invocations": round(self.invocations / per, 3),
             "failures": self.failures,
             "handler_ms_p50": round(percentile(self.handler_us, 50) / 1000, 2),
             "handler_ms_p99": round(percentile(self.handler_us, 99) / 1000, 2),
             "read_units": round(self.read_units / per, 3),
             "write_units": round(self.write_units / per, 3),
-            "events_put": self.events_put / per,
+            "events_put": round(self.events_put / per, 3),
             "peak_rss_mib": round(self.peak_rss_kib / 1024, 1),
             "calls": {k: round(v / per, 3) for k, v in sorted(self.calls.items())},
             # Per call, not per order: what one request of the kind takes from the handler.
@@ -165,7 +165,7 @@ class OrderCosts:
     log_bytes: int = 0  # what the functions wrote to CloudWatch Logs, platform lines included
 
     def per_order(self, value: float) -> float:
-        return value / self.orders
+        return round(value / self.orders, 3)
 
 
 def workflow_dollars(execution: Execution, sfn: dict[str, Any], as_type: str | None = None) -> float:
