@@ -1,5 +1,7 @@
-//! The DynamoDB adapter against DynamoDB Local: conditional writes, tenant isolation (of orders
-//! and of integrations' registrations), idempotency and reservations under concurrency.
+//! The DynamoDB adapter against DynamoDB Local, beyond the port contract suite every adapter
+//! passes (`port_contract.rs`): the use cases' races (idempotency, reservations, on sharded
+//! stock too), sharded stock counts, listing steps that read past a page, reservation timeouts,
+//! changes bigger than one transaction (chunks, faults), placement.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,10 +11,9 @@ use chrono::Utc;
 use futures_util::future::join_all;
 use oms_aws::DynamoStore;
 use oms_aws::dynamo::keys;
-use oms_domain::ports::{Counter, OrderStore, OrderWrite, StockStore};
+use oms_domain::ports::{OrderStore, OrderWrite, StockStore};
 use oms_domain::routing::RoutingWeights;
 use oms_domain::stock::{StockChange, StockFilter};
-use oms_domain::usecases::orders::get_order;
 use oms_domain::usecases::placement::{PlacementRequest, plan, reserve};
 use oms_domain::usecases::{CreateOrderRequest, IdempotencyKey, create_order};
 use oms_domain::{
@@ -50,10 +51,10 @@ async fn auto_order_without_workflow(
     let mut body = order_body(sku_code, quantity, false);
     body["allocation"] = "auto".into();
     let mut order = create_order(store, &sales, request(&body), None, Utc::now()).await.unwrap().order;
-    let version = order.version;
-    let change = order.submit(&sales, Utc::now()).unwrap();
-    let id = order.order_id.clone();
-    store.save_order(OrderWrite::update(order, version, vec![change], vec![])).await.unwrap();
+    let version = order.version();
+    let history = order.submit(&sales, Utc::now()).unwrap().history;
+    let id = order.order_id().clone();
+    store.save_order(OrderWrite::update(order, version, history, vec![])).await.unwrap();
     id
 }
 
@@ -77,79 +78,8 @@ async fn new_order(store: &DynamoStore, tenant: &TenantId, sku_code: &str, quant
         .await
         .unwrap()
         .order
-        .order_id
-}
-
-#[tokio::test]
-async fn a_created_order_reads_back_whole_with_its_history() {
-    let store = store().await;
-    let tenant = fresh_tenant();
-    sku(&store, &tenant, "PP", Decimal::new(32000, 0), Currency::Vnd).await;
-    let sales = actor(&tenant, Role::Sales);
-    let created =
-        create_order(&store, &sales, request(&order_body("PP", "1.5", true)), None, Utc::now()).await.unwrap();
-    let read = store.get_order(&tenant, &created.order.order_id).await.unwrap().unwrap();
-    assert_eq!(read, created.order);
-    assert_eq!(read.totals.grand_total, Decimal::new(52800, 0));
-    let history = store.order_history(&tenant, &read.order_id).await.unwrap();
-    let steps: Vec<_> = history.iter().map(|h| (h.from, h.to)).collect();
-    assert_eq!(steps, [(None, OrderStatus::Draft), (Some(OrderStatus::Draft), OrderStatus::PendingAllocation)]);
-}
-
-#[tokio::test]
-async fn a_write_from_a_stale_version_loses_and_writes_nothing() {
-    let store = store().await;
-    let tenant = fresh_tenant();
-    sku(&store, &tenant, "PP", Decimal::ONE, Currency::Vnd).await;
-    let id = new_order(&store, &tenant, "PP", "1").await;
-    let admin = actor(&tenant, Role::Admin);
-
-    let original = store.get_order(&tenant, &id).await.unwrap().unwrap();
-    let (mut first, mut second) = (original.clone(), original.clone());
-    let change = first.change_status(OrderStatus::Cancelled, "customer asked", &admin, Utc::now()).unwrap();
-    let write = OrderWrite::update(first, original.version, vec![change], vec![]);
-    store.save_order(write).await.unwrap();
-
-    let change = second.change_status(OrderStatus::Backordered, "stale writer", &admin, Utc::now()).unwrap();
-    let stale = OrderWrite::update(second, original.version, vec![change], vec![]);
-    assert!(matches!(store.save_order(stale).await, Err(StoreError::Conflict(ConflictOn::Version))));
-
-    let stored = store.get_order(&tenant, &id).await.unwrap().unwrap();
-    assert_eq!((stored.status, stored.version), (OrderStatus::Cancelled, original.version + 1));
-    let history = store.order_history(&tenant, &id).await.unwrap();
-    assert_eq!(history.last().unwrap().reason, "customer asked");
-    assert_eq!(history.len(), 3, "the losing write added no history");
-}
-
-#[tokio::test]
-async fn one_tenant_cannot_read_another_tenants_order_by_id() {
-    let store = store().await;
-    let (mine, theirs) = (fresh_tenant(), fresh_tenant());
-    sku(&store, &mine, "PP", Decimal::ONE, Currency::Vnd).await;
-    let id = new_order(&store, &mine, "PP", "1").await;
-    assert!(store.get_order(&theirs, &id).await.unwrap().is_none());
-    let intruder = actor(&theirs, Role::Admin);
-    assert!(matches!(get_order(&store, &intruder, &id).await, Err(AppError::NotFound("order"))));
-    assert!(get_order(&store, &actor(&mine, Role::Admin), &id).await.is_ok());
-}
-
-#[tokio::test]
-async fn an_integration_registered_by_one_tenant_acts_for_that_tenant_only() {
-    use oms_domain::integrations::{IntegrationInput, IntegrationKind};
-    use oms_domain::usecases::integrations::{admit, list, register, revoke};
-    let store = store().await;
-    let (mine, theirs) = (fresh_tenant(), fresh_tenant());
-    let (admin, now) = (actor(&mine, Role::Admin), Utc::now());
-    let input = IntegrationInput { name: "HP WMS".into() };
-    register(&store, &admin, "wms", "111122223333", input, now).await.unwrap();
-    let wms = IntegrationKind::Wms;
-    admit(&store, wms, Some("111122223333"), &mine, &[], now).await.unwrap();
-    assert!(matches!(admit(&store, wms, Some("111122223333"), &theirs, &[], now).await, Err(AppError::Forbidden(_))));
-    assert_eq!(list(&store, &admin).await.unwrap()[0].name, "HP WMS");
-    assert!(list(&store, &actor(&theirs, Role::Admin)).await.unwrap().is_empty());
-    revoke(&store, &admin, "wms", "111122223333").await.unwrap();
-    assert!(matches!(revoke(&store, &admin, "wms", "111122223333").await, Err(AppError::NotFound(_))));
-    assert!(admit(&store, wms, Some("111122223333"), &mine, &[], now).await.is_err());
+        .order_id()
+        .clone()
 }
 
 #[tokio::test]
@@ -167,8 +97,8 @@ async fn an_idempotency_key_makes_one_order_even_when_requests_race() {
         })
     });
     let results: Vec<_> = join_all(attempts).await.into_iter().map(|r| r.unwrap().unwrap()).collect();
-    let first = &results[0].order.order_id;
-    assert!(results.iter().all(|r| &r.order.order_id == first), "every racer got the same order");
+    let first = results[0].order.order_id();
+    assert!(results.iter().all(|r| r.order.order_id() == first), "every racer got the same order");
     assert_eq!(results.iter().filter(|r| !r.replayed).count(), 1);
     assert_eq!(count_orders(&tenant).await, 1);
 
@@ -179,21 +109,6 @@ async fn an_idempotency_key_makes_one_order_even_when_requests_race() {
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Unprocessable { code: UnprocessableCode::IdempotencyKeyReused, .. }));
-    assert_eq!(count_orders(&tenant).await, 1);
-}
-
-#[tokio::test]
-async fn a_duplicate_channel_order_id_is_refused() {
-    let store = store().await;
-    let tenant = fresh_tenant();
-    sku(&store, &tenant, "PP", Decimal::ONE, Currency::Vnd).await;
-    let mut body = order_body("PP", "1", false);
-    body["channel"] = "shopee".into();
-    body["channel_order_id"] = "SHP-1#2".into();
-    let sales = actor(&tenant, Role::Sales);
-    create_order(&store, &sales, request(&body), None, Utc::now()).await.unwrap();
-    let again = create_order(&store, &sales, request(&body), None, Utc::now()).await.unwrap_err();
-    assert!(matches!(again, AppError::Conflict { code: ConflictCode::DuplicateChannelOrder, .. }));
     assert_eq!(count_orders(&tenant).await, 1);
 }
 
@@ -256,7 +171,7 @@ async fn race_for_ten_units(store: Arc<DynamoStore>, tenant: TenantId, round: us
     assert!(levels.iter().all(|l| l.reserved <= l.on_hand && l.available().is_zero()));
     let mut allocated = Decimal::ZERO;
     for id in &ids {
-        allocated += store.get_order(&tenant, id).await.unwrap().unwrap().lines[0].allocated;
+        allocated += store.get_order(&tenant, id).await.unwrap().unwrap().lines()[0].allocated;
     }
     assert_eq!(allocated, reserved, "round {round}: the allocations account for every reserved unit");
 }
@@ -319,47 +234,6 @@ async fn a_count_on_sharded_stock_keeps_what_is_reserved_and_spreads_the_rest() 
     assert_eq!((listed.on_hand, listed.reserved), (Decimal::new(20, 0), Decimal::new(7, 0)));
 }
 
-#[tokio::test]
-async fn stock_never_goes_below_what_is_reserved() {
-    let store = store().await;
-    let tenant = fresh_tenant();
-    let pp = sku(&store, &tenant, "PP", Decimal::ONE, Currency::Vnd).await;
-    let a = hub(&store, &tenant, "A", Decimal::ONE).await;
-    stock(&store, &tenant, &a, &pp, Decimal::new(10, 0)).await;
-    let id = new_order(&store, &tenant, "PP", "7").await;
-    assert_eq!(place(&store, &tenant, &id).await, OrderStatus::Allocated);
-
-    let below = store.change_stock(&tenant, &a, &pp, StockChange::Set(Decimal::new(6, 0))).await;
-    assert!(matches!(below, Err(StoreError::Conflict(ConflictOn::Stock { .. }))));
-    let too_much = store.change_stock(&tenant, &a, &pp, StockChange::Delta(Decimal::new(-4, 0))).await;
-    assert!(matches!(too_much, Err(StoreError::Conflict(ConflictOn::Stock { .. }))));
-    let level = store.change_stock(&tenant, &a, &pp, StockChange::Delta(Decimal::new(-3, 0))).await.unwrap();
-    assert_eq!(
-        (level.on_hand, level.reserved, level.available()),
-        (Decimal::new(7, 0), Decimal::new(7, 0), Decimal::ZERO)
-    );
-    let level = store.change_stock(&tenant, &a, &pp, StockChange::Set(Decimal::new(125, 1))).await.unwrap();
-    assert_eq!(level.available(), Decimal::new(55, 1));
-}
-
-#[tokio::test]
-async fn document_numbers_count_up_per_tenant_and_day_and_shipments_across_tenants() {
-    let store = store().await;
-    let (t1, t2) = (fresh_tenant(), fresh_tenant());
-    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-    let next = |counter| store.next_number(counter, day);
-    assert_eq!(next(Counter::Orders(&t1)).await.unwrap(), "ORD-20261122-0001");
-    assert_eq!(next(Counter::Orders(&t1)).await.unwrap(), "ORD-20261122-0002");
-    assert_eq!(next(Counter::Orders(&t2)).await.unwrap(), "ORD-20261122-0001");
-    assert_eq!(next(Counter::Returns(&t1)).await.unwrap(), "RMA-20261122-0001");
-    assert_eq!(store.next_number(Counter::Orders(&t1), day.succ_opt().unwrap()).await.unwrap(), "ORD-20261123-0001");
-    // One shipment sequence for every tenant: ids never repeat, whoever asks.
-    let a = next(Counter::Shipments).await.unwrap();
-    let b = next(Counter::Shipments).await.unwrap();
-    let number = |id: &str| id.rsplit('-').next().unwrap().parse::<u64>().unwrap();
-    assert!(a.starts_with("SHP-20261122-") && number(&b) == number(&a) + 1, "{a} then {b}");
-}
-
 mod listing {
     use oms_domain::ports::{OrderQuery, OrderStore};
     use oms_domain::usecases::orders::list_orders;
@@ -388,7 +262,7 @@ mod listing {
             let who = actor(&tenant, Role::Sales);
             let who = if i == 3 { oms_domain::Actor { sub: "colleague".into(), ..who } } else { who };
             let created = create_order(&store, &who, request(&body), None, Utc::now()).await.unwrap();
-            ids.push(created.order.order_id);
+            ids.push(created.order.order_id().clone());
         }
         (store, tenant, ids)
     }
@@ -399,50 +273,6 @@ mod listing {
 
     fn ids(page: &oms_domain::ports::OrderPage) -> Vec<OrderId> {
         page.items.iter().map(|s| s.order_id.clone()).collect()
-    }
-
-    #[tokio::test]
-    async fn pages_walk_every_order_newest_first_and_only_the_tenants() {
-        let (store, tenant, created) = tenant_with_orders().await;
-        let (_, other, _) = tenant_with_orders().await;
-        let mut seen = Vec::new();
-        let mut q = query(2);
-        loop {
-            let page = store.list_orders(&tenant, &q).await.unwrap();
-            assert!(page.items.len() <= 2);
-            seen.extend(ids(&page));
-            match page.next_cursor {
-                Some(cursor) => q.cursor = Some(cursor),
-                None => break,
-            }
-        }
-        let newest_first: Vec<_> = created.iter().rev().cloned().collect();
-        assert_eq!(seen, newest_first);
-
-        let mut foreign = query(2);
-        foreign.cursor = store.list_orders(&other, &query(1)).await.unwrap().next_cursor;
-        assert!(matches!(store.list_orders(&tenant, &foreign).await, Err(StoreError::BadCursor)));
-    }
-
-    #[tokio::test]
-    async fn filters_use_their_index_and_combine() {
-        let (store, tenant, created) = tenant_with_orders().await;
-        let by_status = OrderQuery { status: Some(OrderStatus::PendingAllocation), ..query(10) };
-        assert_eq!(
-            ids(&store.list_orders(&tenant, &by_status).await.unwrap()),
-            [&created[3], &created[2], &created[0]].map(Clone::clone)
-        );
-        let by_customer = OrderQuery { customer_id: Some("C1".into()), ..query(10) };
-        assert_eq!(ids(&store.list_orders(&tenant, &by_customer).await.unwrap()).len(), 3);
-        let both = OrderQuery { status: Some(OrderStatus::Draft), customer_id: Some("C1".into()), ..query(10) };
-        assert_eq!(ids(&store.list_orders(&tenant, &both).await.unwrap()), vec![created[4].clone()]);
-        let future = OrderQuery { from: Some(Utc::now() + chrono::Duration::hours(1)), ..query(10) };
-        assert!(store.list_orders(&tenant, &future).await.unwrap().items.is_empty());
-        let until_now = OrderQuery { to: Some(Utc::now()), ..query(10) };
-        assert_eq!(store.list_orders(&tenant, &until_now).await.unwrap().items.len(), 5);
-        let sales = actor(&tenant, Role::Sales);
-        let own = list_orders(&store, &sales, query(10)).await.unwrap();
-        assert_eq!(own.items.len(), 4, "the colleague's order is not listed to sales");
     }
 
     #[tokio::test]
@@ -473,26 +303,13 @@ mod listing {
         for _ in 0..205 {
             let mut body = order_body("PP", "1", false);
             body["customer"]["name"] = "Nhựa Bình Minh".into();
-            created.push(create_order(&store, &who, request(&body), None, Utc::now()).await.unwrap().order.order_id);
+            created.push(
+                create_order(&store, &who, request(&body), None, Utc::now()).await.unwrap().order.order_id().clone(),
+            );
         }
         let newest = OrderQuery { q: Some("nhựa bình".into()), ..query(5) };
         let expected: Vec<_> = created.iter().rev().take(5).cloned().collect();
         assert_eq!(ids(&store.list_orders(&tenant, &newest).await.unwrap()), expected);
-    }
-
-    #[tokio::test]
-    async fn q_matches_number_customer_name_and_reference_prefixes() {
-        let (store, tenant, created) = tenant_with_orders().await;
-        let search = |q: &str| OrderQuery { q: Some(q.into()), ..query(10) };
-        assert_eq!(store.list_orders(&tenant, &search("po-10")).await.unwrap().items.len(), 3);
-        assert_eq!(ids(&store.list_orders(&tenant, &search("x-")).await.unwrap()), vec![created[2].clone()]);
-        assert_eq!(store.list_orders(&tenant, &search("CÔNG TY C1")).await.unwrap().items.len(), 3);
-        let number = store.get_order(&tenant, &created[1]).await.unwrap().unwrap().order_number;
-        assert_eq!(
-            ids(&store.list_orders(&tenant, &search(&number.to_lowercase())).await.unwrap()),
-            vec![created[1].clone()]
-        );
-        assert!(store.list_orders(&tenant, &search("nothing")).await.unwrap().items.is_empty());
     }
 }
 
@@ -525,7 +342,7 @@ async fn a_reservation_held_past_the_timeout_is_given_back_and_placed_again_on_r
     assert!(history.last().unwrap().reason.contains("reservation released"), "{:?}", history.last());
 
     let released = release_hold(&store, &admin, &id, "H1", None, Utc::now()).await.unwrap();
-    let start = keys::outbox_pk(&tenant, &format!("{id}-v{}", released.order.version));
+    let start = keys::outbox_pk(&tenant, &format!("{id}-v{}", released.order.version()));
     let item = client()
         .await
         .get_item()
@@ -564,7 +381,12 @@ mod big_orders {
             requested.push(json!({"sku": code, "quantity": "1"}));
         }
         body["lines"] = requested.into();
-        create_order(store, &actor(tenant, Role::Sales), request(&body), None, Utc::now()).await.unwrap().order.order_id
+        create_order(store, &actor(tenant, Role::Sales), request(&body), None, Utc::now())
+            .await
+            .unwrap()
+            .order
+            .order_id()
+            .clone()
     }
 
     async fn reserved_total(store: &DynamoStore, tenant: &TenantId) -> Decimal {
@@ -618,7 +440,7 @@ mod big_orders {
         let mut expected: BTreeMap<(String, String), Decimal> = BTreeMap::new();
         for id in orders {
             let order = store.get_order(tenant, id).await.unwrap().unwrap();
-            for line in &order.lines {
+            for line in order.lines() {
                 for allocation in &line.allocations {
                     *expected.entry((allocation.hub_id.to_string(), line.sku.to_string())).or_default() +=
                         allocation.quantity;
@@ -685,7 +507,7 @@ mod big_orders {
         assert_eq!(reserved_total(&store, &tenant).await, Decimal::ZERO, "the first chunk was moved back");
         assert!(records(&tenant, &id).await.is_empty());
         let order = store.get_order(&tenant, &id).await.unwrap().unwrap();
-        assert_eq!(order.status, OrderStatus::PendingAllocation);
+        assert_eq!(order.status(), OrderStatus::PendingAllocation);
 
         // The workflow plans again from fresh stock; the history says what happened.
         assert_eq!(place(&store, &tenant, &id).await, OrderStatus::Allocated);
@@ -713,7 +535,7 @@ mod big_orders {
         assert_eq!(left[0].entity, "RESERVATION_CHUNK");
         assert!(!left[0].moves.is_empty());
         let order = store.get_order(&tenant, &id).await.unwrap().unwrap();
-        assert_eq!(order.status, OrderStatus::PendingAllocation);
+        assert_eq!(order.status(), OrderStatus::PendingAllocation);
         assert_stock_accounted(&store, &tenant, &[&id]).await;
 
         // The same change again, from the same version: a run of its own, with records of its own.
@@ -751,7 +573,7 @@ mod big_orders {
         let cancel = CancelRequest { reason: "customer withdrew".into() };
         let faulty = store.clone().with_faults(failing([2]));
         cancel_order(&faulty, &admin, &b, cancel, None, Utc::now()).await.unwrap();
-        assert_eq!(store.get_order(&cancelling, &b).await.unwrap().unwrap().status, OrderStatus::Cancelled);
+        assert_eq!(store.get_order(&cancelling, &b).await.unwrap().unwrap().status(), OrderStatus::Cancelled);
         let (left_a, left_b) = (records(&reserving, &a).await, records(&cancelling, &b).await);
         assert_eq!((left_a.len(), left_b.len()), (1, 1));
         assert_eq!(left_b[0].entity, "PENDING_RELEASE");
@@ -846,11 +668,11 @@ mod big_orders {
         assert_eq!(faults.transactions(), 1, "the order's transaction came first: nothing ran ahead of it");
         assert_eq!(reserved_total(&store, &tenant).await, Decimal::new(120, 0), "nothing was released");
         assert!(records(&tenant, &id).await.is_empty());
-        assert_eq!(store.get_order(&tenant, &id).await.unwrap().unwrap().status, OrderStatus::Allocated);
+        assert_eq!(store.get_order(&tenant, &id).await.unwrap().unwrap().status(), OrderStatus::Allocated);
         assert_stock_accounted(&store, &tenant, &[&id]).await;
 
         cancel_order(&store, &admin, &id, cancel(), None, Utc::now()).await.unwrap();
-        assert_eq!(store.get_order(&tenant, &id).await.unwrap().unwrap().status, OrderStatus::Cancelled);
+        assert_eq!(store.get_order(&tenant, &id).await.unwrap().unwrap().status(), OrderStatus::Cancelled);
         assert_eq!(reserved_total(&store, &tenant).await, Decimal::ZERO);
         assert!(records(&tenant, &id).await.is_empty());
     }
@@ -871,7 +693,7 @@ async fn when_placement_gives_up_the_order_is_backordered_with_the_reason() {
     };
     assert_eq!(record_failure(&store, &failure, Utc::now()).await.unwrap(), OrderStatus::Backordered);
     let order = store.get_order(&tenant, &id).await.unwrap().unwrap();
-    assert_eq!((order.lines[0].allocated, order.lines[0].backordered), (Decimal::ZERO, Decimal::new(2, 0)));
+    assert_eq!((order.lines()[0].allocated, order.lines()[0].backordered), (Decimal::ZERO, Decimal::new(2, 0)));
     let last = store.order_history(&tenant, &id).await.unwrap().pop().unwrap();
     assert_eq!(last.reason, "placement failed (TooManyReplans): stock kept changing under every plan");
     assert_eq!(

@@ -6,8 +6,9 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use oms_domain::kernel::limits::{MAX_LINES, MAX_ORDER_BYTES};
+use oms_domain::order::OrderEdit;
 use oms_domain::ports::{OrderStore, OrderWrite};
 use oms_domain::usecases::create_order;
 use oms_domain::{Currency, Order, Role, StoreError, TooLarge};
@@ -19,12 +20,22 @@ fn json_size(order: &Order) -> usize {
     serde_json::to_vec(order).unwrap().len()
 }
 
-/// `order` with notes padded (three-byte characters, as Vietnamese text has) to `bytes` as JSON.
+/// `order` with its notes edited to `notes`, at `now` (one version later).
+fn with_notes(order: &Order, notes: String, now: DateTime<Utc>) -> Order {
+    let mut edited = order.clone();
+    let edit = OrderEdit { notes: Some(Some(notes)), ..OrderEdit::default() };
+    let _modified = edited.edit(edit, now).expect("notes are editable");
+    edited
+}
+
+/// `order` with notes padded (three-byte characters, as Vietnamese text has) to `bytes` as JSON,
+/// two versions later.
 fn padded_to(order: &Order, bytes: usize) -> Order {
-    let mut padded = order.clone();
-    padded.notes = Some(String::new());
-    let room = bytes - json_size(&padded);
-    padded.notes = Some(format!("{}{}", "ệ".repeat(room / 3), "a".repeat(room % 3)));
+    // One moment for both edits, so the timestamp's width does not change between them.
+    let now = Utc::now();
+    let empty = with_notes(order, String::new(), now);
+    let room = bytes - json_size(&empty);
+    let padded = with_notes(&empty, format!("{}{}", "ệ".repeat(room / 3), "a".repeat(room % 3)), now);
     assert_eq!(json_size(&padded), bytes);
     padded
 }
@@ -42,21 +53,20 @@ async fn an_order_at_its_size_limit_is_stored_and_past_it_refused_and_it_stays_w
     let order =
         create_order(&store, &sales, serde_json::from_value(body).unwrap(), None, Utc::now()).await.unwrap().order;
 
-    let mut at_limit = padded_to(&order, MAX_ORDER_BYTES);
-    at_limit.version += 1;
-    store.save_order(OrderWrite::update(at_limit.clone(), order.version, vec![], vec![])).await.expect("at the limit");
+    let at_limit = padded_to(&order, MAX_ORDER_BYTES);
+    store
+        .save_order(OrderWrite::update(at_limit.clone(), order.version(), vec![], vec![]))
+        .await
+        .expect("at the limit");
 
-    let mut over = padded_to(&at_limit, MAX_ORDER_BYTES + 1);
-    over.version += 1;
-    let refused = store.save_order(OrderWrite::update(over, at_limit.version, vec![], vec![])).await;
+    let over = padded_to(&at_limit, MAX_ORDER_BYTES + 1);
+    let refused = store.save_order(OrderWrite::update(over, at_limit.version(), vec![], vec![])).await;
     assert!(matches!(refused, Err(StoreError::TooLarge { what: TooLarge::Order, .. })), "{refused:?}");
-    let stored = store.get_order(&tenant, &order.order_id).await.unwrap().unwrap();
+    let stored = store.get_order(&tenant, order.order_id()).await.unwrap().unwrap();
     assert_eq!(stored, at_limit, "the refused change wrote nothing");
 
-    let mut smaller = stored.clone();
-    smaller.notes = Some("call before delivery".into());
-    smaller.version += 1;
-    store.save_order(OrderWrite::update(smaller, stored.version, vec![], vec![])).await.expect("still writable");
+    let smaller = with_notes(&stored, "call before delivery".into(), Utc::now());
+    store.save_order(OrderWrite::update(smaller, stored.version(), vec![], vec![])).await.expect("still writable");
 }
 
 #[tokio::test]

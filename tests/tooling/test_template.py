@@ -143,7 +143,7 @@ def test_every_function_with_http_routes_holds_them_to_its_route_enum():
     for binary in sorted(http_binaries):
         handler = (ROOT / "functions" / binary / "src" / "handler.rs").read_text(encoding="utf-8")
         assert "oms_aws::http_routes!" in handler, binary
-        assert "assert_routes_agree::<Route>(template, env!(\"CARGO_PKG_NAME\")" in handler, binary
+        assert "assert_template_routes::<Route>(env!(\"CARGO_PKG_NAME\")" in handler, binary
 
 
 def test_outbox_stream_mapping(real_stack):

@@ -16,29 +16,21 @@ pub async fn handle<S: Store>(
 
 #[cfg(test)]
 mod tests {
-    use oms_domain::Order;
     use oms_domain::memory::fixtures;
     use rust_decimal::Decimal;
+
+    use oms_aws::edge::task::{sample_for, sample_order};
 
     use super::*;
 
     const SAMPLE: &str = include_str!("../../../events/placement/assign-hub.json");
 
-    /// The sample, about `order` (its `order_id` is a placeholder).
-    fn sample_for(order: &Order) -> PlacementRequest {
-        let mut request: PlacementRequest = serde_json::from_str(SAMPLE).unwrap();
-        assert_eq!(request.tenant_id, order.tenant_id, "the sample's tenant");
-        request.order_id = order.order_id.clone();
-        request
-    }
-
     #[tokio::test]
     async fn the_sample_plans_every_line_of_its_order_from_the_version_it_read() {
-        let store = fixtures::sample_store("1000".parse().unwrap()).await;
-        let order = fixtures::placement_order(&store).await;
-        let plan = handle(&store, sample_for(&order), RoutingWeights::default()).await.unwrap();
-        assert_eq!((&plan.order_id, plan.order_version), (&order.order_id, order.version));
-        for line in &order.lines {
+        let (store, order, request) = sample_order(SAMPLE, fixtures::placement_order).await;
+        let plan = handle(&store, request, RoutingWeights::default()).await.unwrap();
+        assert_eq!((&plan.order_id, plan.order_version), (order.order_id(), order.version()));
+        for line in order.lines() {
             let planned: Decimal =
                 plan.reservations.iter().filter(|r| r.line_id == line.line_id).map(|r| r.quantity).sum();
             assert_eq!(planned, line.quantity, "{}", line.line_id);
@@ -51,7 +43,7 @@ mod tests {
         let err = handle(&store, serde_json::from_str(SAMPLE).unwrap(), RoutingWeights::default()).await.unwrap_err();
         assert_eq!(err.name(), "OrderNotPlaceable");
         let allocated = fixtures::placed_order(&store).await;
-        let err = handle(&store, sample_for(&allocated), RoutingWeights::default()).await.unwrap_err();
+        let err = handle(&store, sample_for(SAMPLE, &allocated), RoutingWeights::default()).await.unwrap_err();
         assert_eq!(err.name(), "OrderNotPlaceable");
     }
 }

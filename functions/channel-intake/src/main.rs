@@ -2,17 +2,9 @@
 
 #![recursion_limit = "256"]
 
-use aws_lambda_events::sqs::SqsEvent;
-use lambda_runtime::{Error, LambdaEvent, service_fn};
-use oms_aws::edge::runtime;
-
 mod handler;
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    let (_, store) = runtime::start().await?;
-    runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, Error>(handler::handle(store, event.payload, chrono::Utc::now()).await)
-    }))
-    .await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    oms_aws::edge::runtime::serve_answers(handler::handle).await
 }

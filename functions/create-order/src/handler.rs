@@ -1,10 +1,10 @@
 //! Decodes the request, creates the order, answers 201 with it (or the first answer again for
 //! a repeated `Idempotency-Key`).
 
-use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use chrono::{DateTime, Utc};
-use oms_aws::edge::http::{self, ApiResponse};
+use oms_aws::edge::http::{ApiRequest, ApiResponse};
 use oms_aws::edge::routes::Routes;
+use oms_domain::AppError;
 use oms_domain::ports::Store;
 use oms_domain::usecases::{CreateOrderRequest, create_order};
 
@@ -16,29 +16,21 @@ oms_aws::http_routes! {
     }
 }
 
-pub async fn handle<S>(store: &S, event: ApiGatewayV2httpRequest, now: DateTime<Utc>) -> ApiGatewayV2httpResponse
-where
-    S: Store,
-{
-    http::respond(event, |req| async move {
-        match Route::parse(&req.route)? {
-            Route::CreateOrder => {
-                let body = req.json_value()?;
-                let idempotency = req.idempotency_key(&body)?;
-                let request: CreateOrderRequest = http::decode(body)?;
-                let created = create_order(store, &req.actor, request, idempotency, now).await?;
-                let location = format!("/v1/orders/{}", created.order.order_id);
-                let response = ApiResponse::created(&created.order)?.header("location", location);
-                Ok(if created.replayed { response.header("idempotent-replayed", "true") } else { response })
-            }
+pub async fn route<S: Store>(store: &S, req: ApiRequest, now: DateTime<Utc>) -> Result<ApiResponse, AppError> {
+    match Route::parse(&req.route)? {
+        Route::CreateOrder => {
+            let (request, idempotency): (CreateOrderRequest, _) = req.keyed_json()?;
+            let created = create_order(store, &req.actor, request, idempotency, now).await?;
+            let location = format!("/v1/orders/{}", created.order.order_id());
+            let response = ApiResponse::created(&created.order)?.header("location", location);
+            Ok(if created.replayed { response.header("idempotent-replayed", "true") } else { response })
         }
-    })
-    .await
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use aws_lambda_events::encodings::Body;
+    use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
     use oms_domain::catalog::SkuInput;
     use oms_domain::events::OutboxMessage;
     use oms_domain::memory::MemoryStore;
@@ -52,8 +44,7 @@ mod tests {
 
     #[test]
     fn the_template_routes_here_what_the_enum_serves_and_every_route_has_a_sample() {
-        let template = include_str!("../../../infra/template.yaml");
-        oms_aws::edge::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), &[FIXTURE]);
+        oms_aws::edge::routes::template::assert_template_routes::<Route>(env!("CARGO_PKG_NAME"), &[FIXTURE]);
     }
 
     async fn store_with_catalog() -> MemoryStore {
@@ -87,19 +78,15 @@ mod tests {
         event["body"] = body.to_string().into();
     }
 
-    fn body(response: &ApiGatewayV2httpResponse) -> Value {
-        match &response.body {
-            Some(Body::Text(text)) => serde_json::from_str(text).unwrap(),
-            other => panic!("expected a text body, got {other:?}"),
-        }
+    async fn call(store: &MemoryStore, event: ApiGatewayV2httpRequest) -> (i64, Value, ApiGatewayV2httpResponse) {
+        oms_aws::edge::routes::template::answer(route, store, event).await
     }
 
     #[tokio::test]
     async fn the_fixture_creates_a_priced_submitted_order_and_queues_its_placement() {
         let store = store_with_catalog().await;
-        let response = handle(&store, fixture(|_| {}), Utc::now()).await;
-        assert_eq!(response.status_code, 201, "{:?}", body(&response));
-        let order = body(&response);
+        let (status, order, _) = call(&store, fixture(|_| {})).await;
+        assert_eq!(status, 201, "{order}");
         assert_eq!(order["status"], "PENDING_ALLOCATION");
         assert!(order["order_number"].as_str().unwrap().starts_with("ORD-"));
         // 100 x 32000 = 3,200,000 and 25.5 x (35500 + 300) = 912,900; plus 10% tax: 4,524,190.
@@ -119,14 +106,14 @@ mod tests {
     #[tokio::test]
     async fn a_repeated_key_replays_and_a_changed_body_is_422() {
         let store = store_with_catalog().await;
-        let first = body(&handle(&store, fixture(|_| {}), Utc::now()).await);
-        let again = handle(&store, fixture(|_| {}), Utc::now()).await;
-        assert_eq!(again.status_code, 201);
-        assert_eq!(again.headers.get("idempotent-replayed").unwrap(), "true");
-        assert_eq!(body(&again)["order_id"], first["order_id"]);
+        let (_, first, _) = call(&store, fixture(|_| {})).await;
+        let (status, again, response) = call(&store, fixture(|_| {})).await;
+        assert_eq!(status, 201);
+        assert_eq!(response.headers.get("idempotent-replayed").unwrap(), "true");
+        assert_eq!(again["order_id"], first["order_id"]);
 
-        let changed = handle(&store, fixture(|e| set_body(e, |b| b["notes"] = "rush".into())), Utc::now()).await;
-        assert_eq!(changed.status_code, 422);
+        let (changed, _, _) = call(&store, fixture(|e| set_body(e, |b| b["notes"] = "rush".into()))).await;
+        assert_eq!(changed, 422);
         assert_eq!(store.outbox().len(), 4, "neither repeat wrote anything");
     }
 
@@ -147,30 +134,25 @@ mod tests {
             ),
         ];
         for (edit, field) in cases {
-            let response = handle(&store, fixture(|e| set_body(e, edit)), Utc::now()).await;
-            assert_eq!(response.status_code, 400, "{field}: {:?}", body(&response));
-            let error = &body(&response)["error"];
+            let (status, body, _) = call(&store, fixture(|e| set_body(e, edit))).await;
+            assert_eq!(status, 400, "{field}: {body}");
+            let error = &body["error"];
             if field != "." {
                 assert_eq!(error["field"], field, "{error}");
             }
         }
-        let malformed = handle(&store, fixture(|e| e["body"] = "{not json".into()), Utc::now()).await;
-        assert_eq!((malformed.status_code, body(&malformed)["error"]["code"].as_str()), (400, Some("malformed_body")));
+        let (status, malformed, _) = call(&store, fixture(|e| e["body"] = "{not json".into())).await;
+        assert_eq!((status, malformed["error"]["code"].as_str()), (400, Some("malformed_body")));
         assert!(store.outbox().is_empty());
     }
 
     #[tokio::test]
     async fn a_dispatcher_cannot_create_and_a_request_without_claims_is_401() {
         let store = store_with_catalog().await;
-        let dispatcher = handle(
-            &store,
-            fixture(|e| e["requestContext"]["authorizer"]["jwt"]["claims"]["role"] = "dispatcher".into()),
-            Utc::now(),
-        )
-        .await;
-        assert_eq!(dispatcher.status_code, 403);
-        let anonymous = handle(&store, fixture(|e| e["requestContext"]["authorizer"] = Value::Null), Utc::now()).await;
-        assert_eq!(anonymous.status_code, 401);
+        let dispatcher = fixture(|e| e["requestContext"]["authorizer"]["jwt"]["claims"]["role"] = "dispatcher".into());
+        assert_eq!(call(&store, dispatcher).await.0, 403);
+        let anonymous = fixture(|e| e["requestContext"]["authorizer"] = Value::Null);
+        assert_eq!(call(&store, anonymous).await.0, 401);
         assert!(store.outbox().is_empty());
     }
 
@@ -180,8 +162,8 @@ mod tests {
         let store = runtime.block_on(store_with_catalog());
         oms_domain::arbitrary::check_mutations(oms_domain::arbitrary::body_of(FIXTURE), 64, |body| {
             let event = fixture(|e| e["body"] = body.to_string().into());
-            let response = runtime.block_on(handle(&store, event, Utc::now()));
-            (response.status_code < 500).then_some(()).ok_or_else(|| format!("{body} -> {response:?}"))
+            let (status, answer, _) = runtime.block_on(call(&store, event));
+            (status < 500).then_some(()).ok_or_else(|| format!("{body} -> {status} {answer}"))
         });
     }
 }

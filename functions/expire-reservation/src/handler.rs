@@ -25,20 +25,18 @@ mod tests {
     use oms_domain::usecases::orders::{HoldRequest, place_hold};
     use oms_domain::{Actor, OrderStatus, Role};
 
+    use oms_aws::edge::task::sample_order;
+
     use super::*;
 
     const SAMPLE: &str = include_str!("../../../events/placement/expire-reservation.json");
 
     #[tokio::test]
     async fn the_sample_gives_back_a_held_orders_stock_once_its_time_is_up() {
-        let store = fixtures::sample_store("1000".parse().unwrap()).await;
-        let order = fixtures::placed_order(&store).await;
-        let admin = Actor { sub: "admin-user".into(), tenant_id: order.tenant_id.clone(), role: Role::Admin };
+        let (store, order, request): (_, _, PlacementRequest) = sample_order(SAMPLE, fixtures::placed_order).await;
+        let admin = Actor { sub: "admin-user".into(), tenant_id: order.tenant_id().clone(), role: Role::Admin };
         let hold = HoldRequest { code: "payment_hold".into(), reason: "awaiting payment".into() };
-        place_hold(&store, &admin, &order.order_id, hold, None, Utc::now()).await.unwrap();
-        let mut request: PlacementRequest = serde_json::from_str(SAMPLE).unwrap();
-        assert_eq!(request.tenant_id, order.tenant_id, "the sample's tenant");
-        request.order_id = order.order_id.clone();
+        place_hold(&store, &admin, order.order_id(), hold, None, Utc::now()).await.unwrap();
         let timeout = Duration::minutes(15);
 
         let early = handle(&store, request.clone(), timeout, Utc::now()).await.unwrap();
@@ -46,7 +44,7 @@ mod tests {
 
         let due = handle(&store, request, timeout, Utc::now() + timeout).await.unwrap();
         assert_eq!((due.expired, due.status), (true, OrderStatus::PendingAllocation));
-        let levels = store.list_stock(&order.tenant_id, &StockFilter::default()).await.unwrap();
+        let levels = store.list_stock(order.tenant_id(), &StockFilter::default()).await.unwrap();
         assert!(levels.iter().all(|l| l.reserved.is_zero()), "{levels:?}");
     }
 }

@@ -1,9 +1,8 @@
 //! Routes hub, SKU and stock requests, and the tenant's registry of integrations, to their use
 //! cases.
 
-use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use chrono::{DateTime, Utc};
-use oms_aws::edge::http::{self, ApiResponse};
+use oms_aws::edge::http::{ApiRequest, ApiResponse};
 use oms_aws::edge::routes::Routes;
 use oms_domain::ports::{CatalogStore, IntegrationStore, StockStore};
 use oms_domain::stock::{StockFilter, StockLevel, StockView};
@@ -38,49 +37,42 @@ fn views(levels: Vec<StockLevel>) -> Vec<StockView> {
     levels.into_iter().map(StockView::from).collect()
 }
 
-pub async fn handle<S>(store: &S, event: ApiGatewayV2httpRequest, now: DateTime<Utc>) -> ApiGatewayV2httpResponse
+pub async fn route<S>(store: &S, req: ApiRequest, now: DateTime<Utc>) -> Result<ApiResponse, AppError>
 where
     S: CatalogStore + StockStore + IntegrationStore,
 {
-    http::respond(event, |req| async move {
-        let actor = &req.actor;
-        match Route::parse(&req.route)? {
-            Route::PutHub => ApiResponse::ok(&uc::put_hub(store, actor, req.path("hub_id")?, req.json()?, now).await?),
-            Route::ListHubs => ApiResponse::items(&uc::list_hubs(store, actor).await?),
-            Route::PutSku => ApiResponse::ok(&uc::put_sku(store, actor, req.path("sku")?, req.json()?, now).await?),
-            Route::ListSkus => ApiResponse::items(&uc::list_skus(store, actor).await?),
-            Route::PutStock => {
-                let level = uc::change_stock(store, actor, req.path("hub_id")?, req.path("sku")?, req.json()?).await?;
-                ApiResponse::ok(&StockView::from(level))
-            }
-            Route::ListStock => {
-                let filter = StockFilter {
-                    sku: req.query("sku").map(Sku::parse).transpose().map_err(|e: AppError| e.within("query"))?,
-                    hub_id: req
-                        .query("hub_id")
-                        .map(HubId::parse)
-                        .transpose()
-                        .map_err(|e: AppError| e.within("query"))?,
-                };
-                ApiResponse::items(&views(uc::list_stock(store, actor, filter).await?))
-            }
-            Route::ListIntegrations => ApiResponse::items(&integrations::list(store, actor).await?),
-            Route::PutIntegration => {
-                let (kind, principal) = (req.path_text("kind")?, req.path_text("principal")?);
-                ApiResponse::ok(&integrations::register(store, actor, &kind, &principal, req.json()?, now).await?)
-            }
-            Route::DeleteIntegration => {
-                let (kind, principal) = (req.path_text("kind")?, req.path_text("principal")?);
-                ApiResponse::ok(&integrations::revoke(store, actor, &kind, &principal).await?)
-            }
+    let actor = &req.actor;
+    match Route::parse(&req.route)? {
+        Route::PutHub => ApiResponse::ok(&uc::put_hub(store, actor, req.path("hub_id")?, req.json()?, now).await?),
+        Route::ListHubs => ApiResponse::items(&uc::list_hubs(store, actor).await?),
+        Route::PutSku => ApiResponse::ok(&uc::put_sku(store, actor, req.path("sku")?, req.json()?, now).await?),
+        Route::ListSkus => ApiResponse::items(&uc::list_skus(store, actor).await?),
+        Route::PutStock => {
+            let level = uc::change_stock(store, actor, req.path("hub_id")?, req.path("sku")?, req.json()?).await?;
+            ApiResponse::ok(&StockView::from(level))
         }
-    })
-    .await
+        Route::ListStock => {
+            let filter = StockFilter {
+                sku: req.query("sku").map(Sku::parse).transpose().map_err(|e: AppError| e.within("query"))?,
+                hub_id: req.query("hub_id").map(HubId::parse).transpose().map_err(|e: AppError| e.within("query"))?,
+            };
+            ApiResponse::items(&views(uc::list_stock(store, actor, filter).await?))
+        }
+        Route::ListIntegrations => ApiResponse::items(&integrations::list(store, actor).await?),
+        Route::PutIntegration => {
+            let (kind, principal) = (req.path_text("kind")?, req.path_text("principal")?);
+            ApiResponse::ok(&integrations::register(store, actor, &kind, &principal, req.json()?, now).await?)
+        }
+        Route::DeleteIntegration => {
+            let (kind, principal) = (req.path_text("kind")?, req.path_text("principal")?);
+            ApiResponse::ok(&integrations::revoke(store, actor, &kind, &principal).await?)
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use aws_lambda_events::encodings::Body;
+    use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
     use oms_domain::memory::MemoryStore;
     use serde_json::Value;
 
@@ -93,9 +85,8 @@ mod tests {
     }
 
     async fn call(store: &MemoryStore, fixture: &str, edit: impl FnOnce(&mut Value)) -> (i64, Value) {
-        let response = handle(store, event(fixture, edit), Utc::now()).await;
-        let Some(Body::Text(text)) = response.body else { panic!("text body") };
-        (response.status_code, serde_json::from_str(&text).unwrap())
+        let (status, body, _) = oms_aws::edge::routes::template::answer(route, store, event(fixture, edit)).await;
+        (status, body)
     }
 
     const PUT_HUB: &str = include_str!("../../../events/http/put-hub.json");
@@ -124,8 +115,7 @@ mod tests {
 
     #[test]
     fn the_template_routes_here_what_the_enum_serves_and_every_route_has_a_sample() {
-        let template = include_str!("../../../infra/template.yaml");
-        oms_aws::edge::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), SAMPLES);
+        oms_aws::edge::routes::template::assert_template_routes::<Route>(env!("CARGO_PKG_NAME"), SAMPLES);
     }
 
     #[tokio::test]

@@ -2,9 +2,8 @@
 //! allocation. Shipments and returns have functions of their own (`shipments-api`,
 //! `returns-api`).
 
-use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use chrono::{DateTime, Utc};
-use oms_aws::edge::http::{self, ApiRequest, ApiResponse};
+use oms_aws::edge::http::{ApiRequest, ApiResponse};
 use oms_aws::edge::routes::Routes;
 use oms_domain::ports::Store;
 use oms_domain::usecases::orders::{
@@ -41,15 +40,7 @@ oms_aws::http_routes! {
     }
 }
 
-pub async fn handle<S: Store>(
-    store: &S,
-    event: ApiGatewayV2httpRequest,
-    now: DateTime<Utc>,
-) -> ApiGatewayV2httpResponse {
-    http::respond(event, |req| route(store, req, now)).await
-}
-
-async fn route<S: Store>(store: &S, req: ApiRequest, now: DateTime<Utc>) -> Result<ApiResponse, AppError> {
+pub async fn route<S: Store>(store: &S, req: ApiRequest, now: DateTime<Utc>) -> Result<ApiResponse, AppError> {
     let actor = &req.actor;
     // Read first on every route that names an order, so a bad id is the answer before anything else.
     let order_id = || req.path::<OrderId>("id");
@@ -67,42 +58,38 @@ async fn route<S: Store>(store: &S, req: ApiRequest, now: DateTime<Utc>) -> Resu
         }
         Route::SubmitOrder => {
             let id = order_id()?;
-            let key = req.idempotency_key(&req.optional_json_value()?)?;
+            let key = req.action_key()?;
             ApiResponse::changed(&submit_order(store, actor, &id, key, now).await?)
         }
         Route::ApprovePrice => {
             let id = order_id()?;
-            let body = req.json_value()?;
-            let key = req.idempotency_key(&body)?;
-            ApiResponse::changed(&decide_price(store, actor, &id, http::decode(body)?, key, now).await?)
+            let (body, key) = req.keyed_json()?;
+            ApiResponse::changed(&decide_price(store, actor, &id, body, key, now).await?)
         }
         Route::CancelOrder => {
             let id = order_id()?;
-            let body = req.json_value()?;
-            let key = req.idempotency_key(&body)?;
-            ApiResponse::changed(&cancel_order(store, actor, &id, http::decode(body)?, key, now).await?)
+            let (body, key) = req.keyed_json()?;
+            ApiResponse::changed(&cancel_order(store, actor, &id, body, key, now).await?)
         }
         Route::PlaceHold => {
             let id = order_id()?;
-            let body = req.json_value()?;
-            let key = req.idempotency_key(&body)?;
-            ApiResponse::changed(&place_hold(store, actor, &id, http::decode(body)?, key, now).await?)
+            let (body, key) = req.keyed_json()?;
+            ApiResponse::changed(&place_hold(store, actor, &id, body, key, now).await?)
         }
         Route::ReleaseHold => {
             let id = order_id()?;
             let hold_id = req.path_text("hold_id")?;
-            let key = req.idempotency_key(&req.optional_json_value()?)?;
+            let key = req.action_key()?;
             ApiResponse::changed(&release_hold(store, actor, &id, &hold_id, key, now).await?)
         }
         Route::AllocateLine => {
             let id = order_id()?;
-            let body = req.json_value()?;
-            let key = req.idempotency_key(&body)?;
-            ApiResponse::changed(&allocate_line(store, actor, &id, http::decode(body)?, key, now).await?)
+            let (body, key) = req.keyed_json()?;
+            ApiResponse::changed(&allocate_line(store, actor, &id, body, key, now).await?)
         }
         Route::ConfirmAllocation => {
             let id = order_id()?;
-            let key = req.idempotency_key(&req.optional_json_value()?)?;
+            let key = req.action_key()?;
             ApiResponse::changed(&confirm_allocation(store, actor, &id, key, now).await?)
         }
     }
@@ -110,7 +97,7 @@ async fn route<S: Store>(store: &S, req: ApiRequest, now: DateTime<Utc>) -> Resu
 
 #[cfg(test)]
 mod tests {
-    use aws_lambda_events::encodings::Body;
+    use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
     use oms_domain::catalog::{HubInput, HubType, Location, SkuInput};
     use oms_domain::events::OutboxMessage;
     use oms_domain::memory::MemoryStore;
@@ -169,8 +156,7 @@ mod tests {
 
     #[test]
     fn the_template_routes_here_what_the_enum_serves_and_every_route_has_a_sample() {
-        let template = include_str!("../../../infra/template.yaml");
-        oms_aws::edge::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), SAMPLES);
+        oms_aws::edge::routes::template::assert_template_routes::<Route>(env!("CARGO_PKG_NAME"), SAMPLES);
     }
 
     #[tokio::test]
@@ -183,9 +169,8 @@ mod tests {
     }
 
     async fn call(store: &MemoryStore, event: ApiGatewayV2httpRequest) -> (i64, Value) {
-        let response = handle(store, event, Utc::now()).await;
-        let Some(Body::Text(text)) = response.body else { panic!("text body") };
-        (response.status_code, serde_json::from_str(&text).unwrap())
+        let (status, body, _) = oms_aws::edge::routes::template::answer(route, store, event).await;
+        (status, body)
     }
 
     async fn store_with_stock(on_hand: &str) -> MemoryStore {
@@ -239,7 +224,7 @@ mod tests {
         body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
         let created =
             create_order(store, &actor, serde_json::from_value(body).unwrap(), None, Utc::now()).await.unwrap();
-        created.order.order_id.to_string()
+        created.order.order_id().to_string()
     }
 
     async fn place(store: &MemoryStore, id: &str) {
@@ -391,10 +376,11 @@ mod tests {
     async fn a_repeated_submit_with_its_key_replays() {
         let store = store_with_stock("30").await;
         let id = new_order(&store, SALES, "100", false).await;
-        let first = handle(&store, request(SUBMIT, &id, SALES, None, &[]), Utc::now()).await;
-        let again = handle(&store, request(SUBMIT, &id, SALES, None, &[]), Utc::now()).await;
-        assert_eq!((first.status_code, again.status_code), (200, 200));
-        assert_eq!(again.headers.get("idempotent-replayed").unwrap(), "true");
+        let answer = |event| oms_aws::edge::routes::template::answer(route, &store, event);
+        let (first, _, _) = answer(request(SUBMIT, &id, SALES, None, &[])).await;
+        let (again, _, response) = answer(request(SUBMIT, &id, SALES, None, &[])).await;
+        assert_eq!((first, again), (200, 200));
+        assert_eq!(response.headers.get("idempotent-replayed").unwrap(), "true");
         let other = new_order(&store, SALES, "100", false).await;
         assert_eq!(call(&store, request(SUBMIT, &other, SALES, None, &[])).await.0, 422, "same key, another order");
     }

@@ -22,25 +22,24 @@ mod tests {
     use oms_domain::memory::fixtures;
     use oms_domain::ports::OrderStore;
 
+    use oms_aws::edge::task::sample_order;
+
     use super::*;
 
     const SAMPLE: &str = include_str!("../../../events/placement/placement-failed.json");
 
     #[tokio::test]
     async fn the_sample_backorders_its_order_with_the_reason_and_a_placed_order_is_left_alone() {
-        let store = fixtures::sample_store("1000".parse().unwrap()).await;
-        let order = fixtures::placement_order(&store).await;
-        let mut failure: PlacementFailure = serde_json::from_str(SAMPLE).unwrap();
-        assert_eq!(failure.tenant_id, order.tenant_id, "the sample's tenant");
-        failure.order_id = order.order_id.clone();
+        let (store, order, mut failure): (_, _, PlacementFailure) =
+            sample_order(SAMPLE, fixtures::placement_order).await;
 
         assert_eq!(handle(&store, failure.clone(), Utc::now()).await.unwrap(), OrderStatus::Backordered);
-        let history = store.order_history(&order.tenant_id, &order.order_id).await.unwrap();
+        let history = store.order_history(order.tenant_id(), order.order_id()).await.unwrap();
         let reason = &history.last().unwrap().reason;
         assert_eq!(reason, "placement failed (TooManyReplans): stock kept changing under every plan");
 
         let allocated = fixtures::placed_order(&store).await;
-        failure.order_id = allocated.order_id.clone();
+        failure.order_id = allocated.order_id().clone();
         assert_eq!(handle(&store, failure, Utc::now()).await.unwrap(), OrderStatus::Allocated);
     }
 }

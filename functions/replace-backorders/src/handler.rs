@@ -41,8 +41,8 @@ mod tests {
         let store = fixtures::sample_store("1000".parse().unwrap()).await;
         let order = fixtures::placement_order(&store).await;
         let failure = PlacementFailure {
-            tenant_id: order.tenant_id.clone(),
-            order_id: order.order_id.clone(),
+            tenant_id: order.tenant_id().clone(),
+            order_id: order.order_id().clone(),
             error: serde_json::json!({"Error": "TooManyReplans"}),
         };
         assert_eq!(record_failure(&store, &failure, Utc::now()).await.unwrap(), OrderStatus::Backordered);
@@ -52,8 +52,8 @@ mod tests {
         let before = starts(&store);
 
         handle(&store, serde_json::from_str(SAMPLE).unwrap(), Utc::now()).await.unwrap();
-        let now = store.get_order(&order.tenant_id, &order.order_id).await.unwrap().unwrap();
-        assert_eq!(now.status, OrderStatus::PendingAllocation);
+        let now = store.get_order(order.tenant_id(), order.order_id()).await.unwrap().unwrap();
+        assert_eq!(now.status(), OrderStatus::PendingAllocation);
         assert_eq!(starts(&store), before + 1, "placement starts again");
     }
 

@@ -3,18 +3,9 @@
 
 #![recursion_limit = "256"]
 
-use aws_lambda_events::eventbridge::EventBridgeEvent;
-use lambda_runtime::{Error, LambdaEvent, service_fn};
-use oms_aws::edge::runtime;
-use oms_domain::events::EventEnvelope;
-
 mod handler;
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    let (_, store) = runtime::start().await?;
-    runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent<EventEnvelope>>| async move {
-        handler::handle(store, event.payload, chrono::Utc::now()).await
-    }))
-    .await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    oms_aws::edge::runtime::serve(handler::handle).await
 }

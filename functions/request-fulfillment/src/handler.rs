@@ -23,17 +23,15 @@ mod tests {
     use oms_domain::events::OutboxMessage;
     use oms_domain::memory::fixtures;
 
+    use oms_aws::edge::task::sample_order;
+
     use super::*;
 
     const SAMPLE: &str = include_str!("../../../events/placement/request-fulfillment.json");
 
     #[tokio::test]
     async fn the_sample_sends_its_allocated_order_to_each_of_its_hubs_once() {
-        let store = fixtures::sample_store("1000".parse().unwrap()).await;
-        let order = fixtures::placed_order(&store).await;
-        let mut request: PlacementRequest = serde_json::from_str(SAMPLE).unwrap();
-        assert_eq!(request.tenant_id, order.tenant_id, "the sample's tenant");
-        request.order_id = order.order_id.clone();
+        let (store, order, request): (_, _, PlacementRequest) = sample_order(SAMPLE, fixtures::placed_order).await;
 
         let sent = handle(&store, request.clone(), Duration::minutes(15), Utc::now()).await.unwrap();
         assert_eq!((sent.status, sent.held, sent.expires_in_seconds), (OrderStatus::InFulfillment, false, None));
@@ -49,7 +47,7 @@ mod tests {
             .collect();
         requested.sort();
         let mut allocated: Vec<String> =
-            order.lines.iter().flat_map(|l| &l.allocations).map(|a| a.hub_id.to_string()).collect();
+            order.lines().iter().flat_map(|l| &l.allocations).map(|a| a.hub_id.to_string()).collect();
         allocated.sort();
         allocated.dedup();
         assert_eq!(requested, allocated, "one request per hub");

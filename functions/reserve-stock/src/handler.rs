@@ -24,22 +24,20 @@ mod tests {
     use oms_domain::ports::StockStore;
     use oms_domain::stock::StockFilter;
 
+    use oms_aws::edge::task::sample_order;
+
     use super::*;
 
     const SAMPLE: &str = include_str!("../../../events/placement/reserve-stock.json");
 
     #[tokio::test]
     async fn the_sample_plan_reserves_once_and_a_stale_one_is_refused() {
-        let store = fixtures::sample_store("1000".parse().unwrap()).await;
-        let order = fixtures::placement_order(&store).await;
-        let mut plan: PlacementPlan = serde_json::from_str(SAMPLE).unwrap();
-        assert_eq!(plan.tenant_id, order.tenant_id, "the sample's tenant");
-        (plan.order_id, plan.order_version) = (order.order_id.clone(), order.version);
+        let (store, order, plan): (_, _, PlacementPlan) = sample_order(SAMPLE, fixtures::placement_order).await;
 
         let placed = handle(&store, plan.clone(), Utc::now()).await.unwrap();
-        assert_eq!((placed.status, placed.version > order.version), (OrderStatus::Allocated, true));
+        assert_eq!((placed.status, placed.version > order.version()), (OrderStatus::Allocated, true));
         let reserved: Vec<String> = store
-            .list_stock(&order.tenant_id, &StockFilter::default())
+            .list_stock(order.tenant_id(), &StockFilter::default())
             .await
             .unwrap()
             .iter()

@@ -2,17 +2,9 @@
 
 #![recursion_limit = "256"]
 
-use lambda_runtime::{Error, LambdaEvent, service_fn};
-use oms_aws::edge::runtime;
-use oms_domain::routing::PlacementPlan;
-
 mod handler;
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    let (_, store) = runtime::start().await?;
-    runtime::run(service_fn(move |event: LambdaEvent<PlacementPlan>| async move {
-        handler::handle(store, event.payload, chrono::Utc::now()).await
-    }))
-    .await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    oms_aws::edge::runtime::serve(handler::handle).await
 }

@@ -2,7 +2,6 @@
 //! refund, close it. Receiving the goods is `return-receive`'s (the warehouse's event and the
 //! counter route).
 
-use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use chrono::{DateTime, Utc};
 use oms_aws::edge::http::{self, ApiRequest, ApiResponse};
 use oms_aws::edge::routes::Routes;
@@ -33,14 +32,6 @@ oms_aws::http_routes! {
     }
 }
 
-pub async fn handle<S: Store>(
-    store: &S,
-    event: ApiGatewayV2httpRequest,
-    now: DateTime<Utc>,
-) -> ApiGatewayV2httpResponse {
-    http::respond(event, |req| route(store, req, now)).await
-}
-
 fn return_response(order: &Order, return_id: &str) -> Result<ApiResponse, AppError> {
     ApiResponse::ok(&order.return_view(return_id).ok_or(AppError::NotFound("return"))?)
 }
@@ -62,18 +53,17 @@ impl ReturnAction {
     }
 }
 
-async fn route<S: Store>(store: &S, req: ApiRequest, now: DateTime<Utc>) -> Result<ApiResponse, AppError> {
+pub async fn route<S: Store>(store: &S, req: ApiRequest, now: DateTime<Utc>) -> Result<ApiResponse, AppError> {
     let actor = &req.actor;
     let (changed, return_id) = match Route::parse(&req.route)? {
         Route::CreateReturn => {
             let id: OrderId = req.path("id")?;
-            let body = req.json_value()?;
-            let key = req.idempotency_key(&body)?;
-            let changed = create_return(store, actor, &id, http::decode(body)?, key, now).await?;
+            let (body, key) = req.keyed_json()?;
+            let changed = create_return(store, actor, &id, body, key, now).await?;
             if changed.replayed {
                 return ApiResponse::changed(&changed);
             }
-            let rma = changed.order.returns.last().ok_or_else(|| AppError::unexpected("no return made"))?;
+            let rma = changed.order.returns().last().ok_or_else(|| AppError::unexpected("no return made"))?;
             return ApiResponse::created_in(&changed.order, format!("/v1/returns/{}", rma.return_id));
         }
         Route::GetReturn => {
@@ -102,7 +92,7 @@ async fn route<S: Store>(store: &S, req: ApiRequest, now: DateTime<Utc>) -> Resu
 
 #[cfg(test)]
 mod tests {
-    use aws_lambda_events::encodings::Body;
+    use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
     use oms_domain::TenantId;
     use oms_domain::kernel::access::{Actor, Role};
     use oms_domain::memory::{MemoryStore, fixtures};
@@ -124,14 +114,11 @@ mod tests {
 
     #[test]
     fn the_template_routes_here_what_the_enum_serves_and_every_route_has_a_sample() {
-        let template = include_str!("../../../infra/template.yaml");
-        oms_aws::edge::routes::template::assert_routes_agree::<Route>(template, env!("CARGO_PKG_NAME"), SAMPLES);
+        oms_aws::edge::routes::template::assert_template_routes::<Route>(env!("CARGO_PKG_NAME"), SAMPLES);
     }
 
     async fn call(store: &MemoryStore, event: ApiGatewayV2httpRequest) -> (i64, Value, ApiGatewayV2httpResponse) {
-        let response = handle(store, event, Utc::now()).await;
-        let Some(Body::Text(text)) = &response.body else { panic!("text body") };
-        (response.status_code, serde_json::from_str(text).unwrap(), response)
+        oms_aws::edge::routes::template::answer(route, store, event).await
     }
 
     /// 10 KG of PP-H1 shipped from H1 to a customer of tenant `demo`.
@@ -139,7 +126,7 @@ mod tests {
         let tenant = TenantId::parse("demo").unwrap();
         let store = MemoryStore::with_catalog(&tenant, "H1", "PP-H1", "10".parse().unwrap()).await;
         let order = fixtures::shipped_order(&store, &tenant, "H1", "PP-H1", "10").await;
-        (store, order.order_id.to_string())
+        (store, order.order_id().to_string())
     }
 
     /// Opens a return of the sample's 4 KG; its id.

@@ -37,11 +37,10 @@ pub async fn handle<S: Store>(store: &S, event: EventBridgeEvent, now: DateTime<
 
 #[cfg(test)]
 mod tests {
-    use oms_domain::catalog::{HubInput, HubType, Location, SkuInput};
     use oms_domain::memory::{MemoryStore, fixtures};
-    use oms_domain::ports::{CatalogStore, StockStore};
+    use oms_domain::ports::StockStore;
     use oms_domain::stock::StockFilter;
-    use oms_domain::{HubId, InvalidCode, Sku, TenantId};
+    use oms_domain::{InvalidCode, TenantId};
 
     use super::*;
 
@@ -49,28 +48,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_sample_count_applies_once() {
-        let store = MemoryStore::new();
         let tenant = TenantId::parse("demo").unwrap();
-        let hub = HubInput {
-            name: "HCM".into(),
-            hub_type: HubType::Warehouse,
-            location: Location { lat: 10.8, lon: 106.6 },
-            daily_capacity: 10,
-            performance_score: "0.9".parse().unwrap(),
-            active: true,
-        };
-        store.put_hub(&tenant, &hub.into_hub(HubId::parse("HCM-WH1").unwrap(), Utc::now()).unwrap()).await.unwrap();
-        let sku = SkuInput {
-            name: "PP".into(),
-            unit: "KG".into(),
-            list_price: "32000".parse().unwrap(),
-            currency: Default::default(),
-            tax_rate: None,
-            low_stock_threshold: None,
-            channel_items: Default::default(),
-            stock_shards: None,
-        };
-        store.put_sku(&tenant, &sku.into_sku(Sku::parse("PP-H1").unwrap(), Utc::now()).unwrap()).await.unwrap();
+        let store = MemoryStore::with_catalog(&tenant, "HCM-WH1", "PP-H1", 0.into()).await;
         fixtures::register_sample_integrations(&store, &tenant).await;
         for _ in 0..2 {
             handle(&store, serde_json::from_str(SAMPLE).unwrap(), Utc::now()).await.unwrap();

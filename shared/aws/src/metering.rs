@@ -124,7 +124,7 @@ pub fn take() -> Tally {
     TALLY.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take().unwrap_or_default()
 }
 
-/// The SDK interceptor that tallies requests. Attach it with [`crate::runtime`]'s client builders.
+/// The SDK interceptor that tallies requests. Attach it with [`crate::edge::runtime`]'s client builders.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Meter;
 

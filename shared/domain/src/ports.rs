@@ -1,8 +1,14 @@
 //! The narrow ports functions need from storage. Implemented for DynamoDB in `oms-aws` and in
-//! memory in [`crate::memory`] (unit tests only).
+//! memory in `crate::memory` (feature `memory`) (unit tests only).
+//!
+//! [`Publisher`] is where the outbox relay delivers what committed changes announced (EventBridge
+//! and Step Functions in `oms-aws`).
 //!
 //! Every state change is a single atomic write carrying the new state, its history entries and
 //! its outbox messages, conditional on the version the change was computed from.
+
+#[cfg(feature = "contract")]
+pub mod contract;
 
 use std::future::Future;
 
@@ -11,7 +17,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Hub, SkuRecord};
-use crate::events::OutboxMessage;
+use crate::events::{EventEnvelope, OutboxMessage, Workflow};
 use crate::integrations::{Integration, IntegrationKind, Principal};
 use crate::kernel::error::{StoreError, TooLarge};
 use crate::kernel::ids::{HubId, OrderId, Sku, TenantId};
@@ -396,9 +402,61 @@ pub trait IntegrationStore: Send + Sync {
         kind: IntegrationKind,
         principal: &Principal,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-    /// Every registration of the tenant, by kind and principal.
+    /// Every registration of the tenant, by kind name (`channel` before `wms`), then principal.
     fn list_integrations(&self, tenant: &TenantId)
     -> impl Future<Output = Result<Vec<Integration>, StoreError>> + Send;
+}
+
+/// One `PutEvents` entry, the envelope serialized once: its size is counted on the bytes the
+/// publisher sends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventEntry {
+    /// The envelope's `event_id` (for logs).
+    pub event_id: String,
+    /// The entry's `DetailType`.
+    pub detail_type: &'static str,
+    /// The entry's `Detail`: the serialized [`EventEnvelope`].
+    pub detail: String,
+    /// The entry's `Time`.
+    pub time: DateTime<Utc>,
+}
+
+impl EventEntry {
+    /// The entry of an event.
+    pub fn new(envelope: &EventEnvelope) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            event_id: envelope.event_id.clone(),
+            detail_type: envelope.event.detail_type(),
+            detail: serde_json::to_string(envelope)?,
+            time: envelope.occurred_at,
+        })
+    }
+
+    /// Its size as EventBridge counts it.
+    pub fn size(&self) -> usize {
+        EventEnvelope::entry_size_of(self.detail_type, &self.detail)
+    }
+}
+
+/// What became of one entry or one workflow start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Delivered.
+    Accepted,
+    /// Not delivered, for a reason that passes: try again later.
+    Retry(String),
+    /// Refused for what it is: it will be refused every time.
+    Rejected(String),
+}
+
+/// Where outbox messages go.
+pub trait Publisher: Sync {
+    /// Puts one request's entries (at most 10 entries, within [`MAX_EVENT_BYTES`] in all);
+    /// one outcome per entry, in order. A request that fails as a whole is a `Retry` of each.
+    fn publish(&self, entries: &[EventEntry]) -> impl Future<Output = Vec<Outcome>> + Send;
+    /// Starts a workflow execution; an execution of that name existing already counts as
+    /// accepted.
+    fn start(&self, workflow: Workflow, name: &str, input: &serde_json::Value) -> impl Future<Output = Outcome> + Send;
 }
 
 /// Every port at once: what functions wire and most use cases need.

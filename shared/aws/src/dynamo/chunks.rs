@@ -26,9 +26,8 @@
 
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 use chrono::{DateTime, Duration, Utc};
-use oms_domain::stock::{MoveKind, StockMove};
+use oms_domain::stock::StockMove;
 use oms_domain::{ConflictOn, OrderId, StoreError, TenantId, TooLarge};
-use rust_decimal::Decimal;
 
 use super::keys::{self, PK, SK};
 use super::stock::{ShardMove, stock_conflict, time_key};
@@ -98,7 +97,7 @@ struct Record<'a> {
 /// Whether a move raises `available` (a release, goods received into free stock). Such moves
 /// wait for the order's commit: before it, a failure would offer stock the order still holds.
 fn gives_back(m: &ShardMove) -> bool {
-    matches!((m.kind, m.quantity > Decimal::ZERO), (MoveKind::Reservation, false) | (MoveKind::Receipt, true))
+    m.as_move().gives_back()
 }
 
 /// How many of the taking moves and of the releases go in the order's own transaction; the
@@ -240,15 +239,7 @@ impl DynamoStore {
     ) -> Result<(), StoreError> {
         match self.settle_as_recorded(tenant, pk, sk, kind, moves).await {
             Err(StoreError::Conflict(ConflictOn::Stock { .. })) if kind == RecordKind::PendingRelease => {
-                let owed: Vec<StockMove> = moves
-                    .iter()
-                    .map(|m| StockMove {
-                        hub_id: m.hub_id.clone(),
-                        sku: m.sku.clone(),
-                        quantity: m.quantity,
-                        kind: m.kind,
-                    })
-                    .collect();
+                let owed: Vec<StockMove> = moves.iter().map(ShardMove::as_move).collect();
                 let seed = pk.bytes().map(usize::from).sum();
                 let replanned = self.shard_moves(tenant, &StockMove::net(owed), seed).await?;
                 self.settle_as_recorded(tenant, pk, sk, kind, &replanned).await
@@ -403,28 +394,5 @@ mod tests {
         }
         assert!(layout(97, 4_000, 4_000).is_some());
         assert!(layout(2, 1_000, 0).is_none(), "two free items cannot remove eleven chunk records");
-    }
-
-    #[test]
-    fn only_moves_that_raise_available_wait_for_the_order() {
-        let m = |kind, quantity: i64| ShardMove {
-            hub_id: oms_domain::HubId::parse("H").unwrap(),
-            sku: oms_domain::Sku::parse("S").unwrap(),
-            shard: 0,
-            quantity: Decimal::from(quantity),
-            kind,
-        };
-        let waits: Vec<bool> = [
-            m(MoveKind::Reservation, 1),
-            m(MoveKind::Reservation, -1),
-            m(MoveKind::Shipment, -1),
-            m(MoveKind::Shipment, 1),
-            m(MoveKind::Receipt, 1),
-            m(MoveKind::Receipt, -1),
-        ]
-        .iter()
-        .map(gives_back)
-        .collect();
-        assert_eq!(waits, [false, true, false, false, true, false]);
     }
 }

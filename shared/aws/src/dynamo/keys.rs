@@ -1,9 +1,50 @@
-//! Every key of the single table, built here and nowhere else. Keys start with the tenant
-//! (`T#<tenant>#...`), so no query can reach another tenant's items; the exceptions are the
-//! shipment counter and lookup, which hold no tenant data but the owner's id; the GSI1
-//! partition of reservation records ([`LEFTOVERS_PK`]), which only the reconciler reads; and a
-//! parked item that named no tenant itself (see [`parked_pk`]). Client-supplied segments
-//! are escaped so a `#` in them cannot forge a key.
+//! Every key of the single table, built here and nowhere else, and this doc is the one
+//! statement of the key schema (the template and the README point here).
+//!
+//! Keys start with the tenant (`T#<tenant>#...`), so no query can reach another tenant's
+//! items; the exceptions are the shipment counter and lookup, which hold no tenant data but the
+//! owner's id; the GSI1 partition of reservation records ([`LEFTOVERS_PK`]), which only the
+//! reconciler reads; and a parked item that named no tenant itself (see [`parked_pk`]).
+//! Client-supplied segments are escaped so a `#` in them cannot forge a key. Every item carries
+//! an `entity` attribute naming its kind; items with a TTL keep it in `expires_at` (epoch
+//! seconds).
+//!
+//! | item (`entity`) | PK | SK | indexes, TTL |
+//! |---|---|---|---|
+//! | order (`ORDER`) | `T#t#ORDER#<id>` ([`order_pk`]) | `ORDER` | GSI1–GSI6 below |
+//! | status history (`HISTORY`) | `T#t#ORDER#<id>` | `HIST#<version, 10 digits>` ([`history_sk`]) | |
+//! | reserved chunk of a big order change (`RESERVATION_CHUNK`) | `T#t#ORDER#<id>` | `RESV#<version>#<run>#<nnn>` ([`reservation_chunk_sk`]) | GSI1 leftovers; deleted by the change |
+//! | releases a big change owes (`PENDING_RELEASE`) | `T#t#ORDER#<id>` | `RELS#<version>#<run>#<nnn>` ([`pending_release_sk`]) | GSI1 leftovers; deleted as applied |
+//! | channel order id (`CHANNEL_REF`, uniqueness) | `T#t#CHANNEL#<channel>#<channel order id>` | `CHANNEL_REF` | |
+//! | idempotency record (`IDEMPOTENCY`) | `T#t#IDEM#<sub>#<key>` | `IDEM` | TTL 24 h |
+//! | order / return counter (`SEQUENCE`) | `T#t#SEQ#ORDER#<yyyymmdd>`, `T#t#SEQ#RETURN#<yyyymmdd>` | `SEQ` | TTL 3 days after the day |
+//! | shipment counter (`SEQUENCE`, all tenants) | `SEQ#SHIPMENT#<yyyymmdd>` | `SEQ` | TTL 3 days after the day |
+//! | shipment lookup (`SHIPMENT_REF`) | `SHIPMENT#<shipment id>` | `SHIPMENT_REF` | |
+//! | return lookup (`RETURN_REF`) | `T#t#RETURN#<return id>` | `RETURN_REF` | |
+//! | hub (`HUB`) | `T#t#HUBS` | `HUB#<hub>` | |
+//! | hub load: orders sent on a day (`HUB_LOAD`) | `T#t#HUBLOAD#<yyyymmdd>` | `HUB#<hub>` | TTL 3 days after the day |
+//! | SKU (`SKU`) | `T#t#SKUS` | `SKU#<sku>` | |
+//! | channel item → SKU (`CHANNEL_ITEM`) | `T#t#CHANNELITEM#<channel>#<item id>` | `MAP` | |
+//! | stock shard (`STOCK`) | `T#t#STOCK#<sku>` | `HUB#<hub>#S<nn>` ([`stock_shard_sk`]) | GSI1 stock by hub |
+//! | integration (`INTEGRATION`) | `T#t#INTEGRATIONS` | `INTEGRATION#<kind>#<principal>` | |
+//! | outbox message (`OUTBOX`) | `T#t#OUTBOX#<event id or execution name>` | `OUTBOX` | TTL 24 h; the stream relays inserts |
+//! | parked message (`PARKED_EVENT`) | `T#t#PARKED#<id>`, or `PARKED#<id>` without a tenant | `PARKED` | no TTL |
+//!
+//! Indexes (attributes `GSI<n>PK`/`GSI<n>SK`; an item without them is not in the index):
+//!
+//! | index | PK | SK | holds, for |
+//! |---|---|---|---|
+//! | GSI1 | `T#t#ORDERS` ([`orders_by_date_pk`]) | `<created_at>#<order id>` ([`by_date_sk`]) | orders: the list by date |
+//! | GSI1 | `T#t#STOCKS` ([`stock_by_hub_pk`]) | `<hub>#<sku>#S<nn>` ([`stock_by_hub_sk`]) | stock shards: a tenant's stock, by hub |
+//! | GSI1 | `RESV_PENDING` ([`LEFTOVERS_PK`]) | `<created_at>#<PK>#<SK>` ([`leftover_sk`]) | big-change records: the reconciler's leftovers older than a cutoff |
+//! | GSI2 | `T#t#STATUS#<status>` ([`orders_by_status_pk`]) | `<created_at>#<order id>` | orders: the list by status (and backorders to re-place) |
+//! | GSI3 | `T#t#CUSTOMER#<customer id>` ([`orders_by_customer_pk`]) | `<created_at>#<order id>` | orders: the list by customer |
+//! | GSI4 | `T#t#ORDERNOS` ([`order_numbers_pk`]) | the order number | orders: `q` by number prefix (keys only) |
+//! | GSI5 | `T#t#CUSTOMERNAMES` ([`customer_names_pk`]) | `<lower-cased name>#<created_at>#<order id>` ([`search_sk`]) | orders: `q` by customer name prefix (keys only) |
+//! | GSI6 | `T#t#EXTREFS` ([`external_references_pk`]) | `<lower-cased reference>#<created_at>#<order id>` | orders with an external reference: `q` by its prefix (keys only) |
+//!
+//! `<created_at>` is fixed-width UTC with microseconds (`2026-11-22T10:00:00.000000Z`), so
+//! keys sort in time order. What GSI1–GSI3 project is in `infra/template.yaml`.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use oms_domain::integrations::{IntegrationKind, Principal};
@@ -90,8 +131,8 @@ pub fn customer_names_pk(t: &TenantId) -> String {
 pub fn external_references_pk(t: &TenantId) -> String {
     format!("{}#EXTREFS", tenant(t))
 }
-/// Sort key of a search index: the searchable text, then the date key so equal texts stay
-/// distinct. The text is lower-cased so a search ignores case.
+/// Sort key of the GSI5 and GSI6 search indexes: the searchable text, then the date key so equal
+/// texts stay distinct. The text is lower-cased so a search ignores case.
 pub fn search_sk(text: &str, by_date: &str) -> String {
     format!("{}#{by_date}", text.to_lowercase())
 }

@@ -217,14 +217,14 @@ impl DynamoStore {
         items.push(TransactWriteItem::builder().put(order_put.build().expect("table and item are set")).build());
         on.push(if write.expected_version.is_none() { ConflictOn::AlreadyExists } else { ConflictOn::Version });
         for change in &write.history {
-            items.push(self.put(history_item(&write.order.tenant_id, change)?, None));
+            items.push(self.put(history_item(write.order.tenant_id(), change)?, None));
             on.push(ConflictOn::Version);
         }
         for message in &write.outbox {
             items.push(self.put(outbox_item(message, now)?, None));
             on.push(ConflictOn::AlreadyExists);
         }
-        let at = ShipmentRef { tenant_id: write.order.tenant_id.clone(), order_id: write.order.order_id.clone() };
+        let at = ShipmentRef { tenant_id: write.order.tenant_id().clone(), order_id: write.order.order_id().clone() };
         for lookup in &write.lookups {
             let (pk, sk, entity) = match lookup {
                 Lookup::Shipment(id) => (keys::shipment_ref_pk(id), keys::SHIPMENT_REF_SK, "SHIPMENT_REF"),
@@ -277,30 +277,30 @@ fn with_keys(mut item: Item, pk: String, sk: impl Into<String>, entity: &str) ->
 
 /// The order item: the order's own fields, its keys, and what the list indexes project.
 fn order_item(order: &Order) -> Result<Item, StoreError> {
-    let t = &order.tenant_id;
-    let by_date = keys::by_date_sk(order.created_at, &order.order_id);
-    let mut item = with_keys(to_item(order)?, keys::order_pk(t, &order.order_id), keys::ORDER_SK, "ORDER");
+    let t = order.tenant_id();
+    let by_date = keys::by_date_sk(order.created_at(), order.order_id());
+    let mut item = with_keys(to_item(order)?, keys::order_pk(t, order.order_id()), keys::ORDER_SK, "ORDER");
     item.insert("GSI1PK".into(), s(keys::orders_by_date_pk(t)));
     item.insert("GSI1SK".into(), s(by_date.clone()));
-    item.insert("GSI2PK".into(), s(keys::orders_by_status_pk(t, order.status.as_str())));
+    item.insert("GSI2PK".into(), s(keys::orders_by_status_pk(t, order.status().as_str())));
     item.insert("GSI2SK".into(), s(by_date.clone()));
-    item.insert("GSI3PK".into(), s(keys::orders_by_customer_pk(t, &order.customer.id)));
+    item.insert("GSI3PK".into(), s(keys::orders_by_customer_pk(t, &order.customer().id)));
     item.insert("GSI3SK".into(), s(by_date.clone()));
     item.insert("GSI4PK".into(), s(keys::order_numbers_pk(t)));
-    item.insert("GSI4SK".into(), s(order.order_number.clone()));
+    item.insert("GSI4SK".into(), s(order.order_number()));
     item.insert("GSI5PK".into(), s(keys::customer_names_pk(t)));
-    item.insert("GSI5SK".into(), s(keys::search_sk(&order.customer.name, &by_date)));
-    if let Some(reference) = &order.external_reference {
+    item.insert("GSI5SK".into(), s(keys::search_sk(&order.customer().name, &by_date)));
+    if let Some(reference) = order.external_reference() {
         item.insert("GSI6PK".into(), s(keys::external_references_pk(t)));
         item.insert("GSI6SK".into(), s(keys::search_sk(reference, &by_date)));
     }
     // The SKUs ordered, so backordered orders of a SKU are found from the status index.
-    let skus: std::collections::BTreeSet<String> = order.lines.iter().map(|l| l.sku.to_string()).collect();
+    let skus: std::collections::BTreeSet<String> = order.lines().iter().map(|l| l.sku.to_string()).collect();
     item.insert("skus".into(), AttributeValue::L(skus.into_iter().map(s).collect()));
-    item.insert("customer_id".into(), s(order.customer.id.clone()));
-    item.insert("customer_name".into(), s(order.customer.name.clone()));
+    item.insert("customer_id".into(), s(order.customer().id.clone()));
+    item.insert("customer_name".into(), s(order.customer().name.clone()));
     // A string, like every amount the OMS stores, so it reads back exactly.
-    item.insert("grand_total".into(), s(order.totals.grand_total.to_string()));
+    item.insert("grand_total".into(), s(order.totals().grand_total.to_string()));
     Ok(item)
 }
 
@@ -413,16 +413,16 @@ impl OrderStore for DynamoStore {
     }
 
     async fn create_order(&self, write: OrderWrite) -> Result<(), StoreError> {
-        let now = write.order.created_at;
+        let now = write.order.created_at();
         let channel_ref =
-            write.order.channel.as_ref().zip(write.order.channel_order_id.as_ref()).map(|(channel, id)| {
+            write.order.channel().as_ref().zip(write.order.channel_order_id().as_ref()).map(|(channel, id)| {
                 let mut item = with_keys(
                     Item::new(),
-                    keys::channel_ref_pk(&write.order.tenant_id, channel, id),
+                    keys::channel_ref_pk(write.order.tenant_id(), channel, id),
                     keys::CHANNEL_REF_SK,
                     "CHANNEL_REF",
                 );
-                item.insert("order_id".into(), s(write.order.order_id.to_string()));
+                item.insert("order_id".into(), s(write.order.order_id().to_string()));
                 item
             });
         let (mut items, mut on) = self.order_write_items(write, now)?;
@@ -434,7 +434,7 @@ impl OrderStore for DynamoStore {
     }
 
     async fn save_order(&self, write: OrderWrite) -> Result<(), StoreError> {
-        let now = write.order.updated_at;
+        let now = write.order.updated_at();
         let (items, on) = self.order_write_items(write, now)?;
         self.transact(items, on).await
     }

@@ -19,10 +19,10 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use futures_util::future::try_join_all;
 use oms_domain::ports::{CatalogStore, OrderWrite, StockStore};
-use oms_domain::stock::{MoveKind, StockChange, StockFilter, StockLevel, StockMove};
+use oms_domain::stock::{MoveKind, Needs, StockChange, StockFilter, StockLevel, StockMove};
 use oms_domain::{ConflictOn, HubId, Sku, StoreError, TenantId};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -98,6 +98,12 @@ pub(super) fn time_key(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
+fn parse_time_key(key: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(key)
+        .map(|at| at.to_utc())
+        .map_err(|e| StoreError::Unexpected(format!("stock attribute counted_at={key}: {e}").into()))
+}
+
 /// A reservation or release on one shard; what chunk records keep so they can be undone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct ShardMove {
@@ -109,6 +115,13 @@ pub(super) struct ShardMove {
     /// What moves (see [`MoveKind`]).
     #[serde(default)]
     pub(super) kind: MoveKind,
+}
+
+impl ShardMove {
+    /// The move as the domain states it, on this shard alone.
+    pub(super) fn as_move(&self) -> StockMove {
+        StockMove { hub_id: self.hub_id.clone(), sku: self.sku.clone(), quantity: self.quantity, kind: self.kind }
+    }
 }
 
 /// Splits `amount` over `n` shards: equal parts in the amount's own precision (whole units for
@@ -193,38 +206,36 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().put(put.build().map_err(|e| StoreError::Unexpected(e.into()))?).build())
     }
 
-    /// The conditional update of one shard move: reserving needs that much available,
-    /// releasing or shipping needs that much reserved; goods coming in need the shard.
+    /// The conditional update of one shard move: the domain's rule for the move
+    /// ([`StockMove::needs`], [`StockMove::effect`]) on the shard, as one atomic write. The
+    /// condition is what the move needs (and, like every condition on a missing item, that the
+    /// shard exists); the update adds the move's effect to `on_hand`, `reserved` and `available`
+    /// together. A shard that meets the need keeps `0 <= reserved <= on_hand`, so the hub's
+    /// total does too, whatever the interleaving of writers.
     pub(super) fn shard_move(&self, tenant: &TenantId, m: &ShardMove) -> Result<TransactWriteItem, StoreError> {
-        let (update, condition, amount) = match (m.kind, m.quantity > Decimal::ZERO) {
-            (MoveKind::Reservation, true) => {
-                ("SET reserved = reserved + :q, available = available - :q", "available >= :q", m.quantity)
-            }
-            (MoveKind::Reservation, false) => {
-                ("SET reserved = reserved - :q, available = available + :q", "reserved >= :q", -m.quantity)
-            }
-            (MoveKind::Shipment, true) => {
-                ("SET reserved = reserved + :q, on_hand = on_hand + :q", "attribute_exists(PK)", m.quantity)
-            }
-            (MoveKind::Shipment, false) => {
-                ("SET reserved = reserved - :q, on_hand = on_hand - :q", "reserved >= :q", -m.quantity)
-            }
-            (MoveKind::Receipt, true) => {
-                ("SET on_hand = on_hand + :q, available = available + :q", "attribute_exists(PK)", m.quantity)
-            }
-            (MoveKind::Receipt, false) => {
-                ("SET on_hand = on_hand - :q, available = available - :q", "available >= :q", -m.quantity)
-            }
+        let domain_move = m.as_move();
+        let (condition, need) = match domain_move.needs() {
+            Needs::Available(q) => ("available >= :need", Some(q)),
+            Needs::Reserved(q) => ("reserved >= :need", Some(q)),
+            Needs::Record => ("attribute_exists(PK)", None),
         };
+        let effect = domain_move.effect();
         let update = Update::builder()
             .table_name(self.table())
             .key(PK, s(keys::stock_pk(tenant, &m.sku)))
             .key(SK, s(keys::stock_shard_sk(&m.hub_id, m.shard)))
-            .update_expression(update)
+            .update_expression(
+                "SET on_hand = on_hand + :on_hand, reserved = reserved + :reserved, available = available + :available",
+            )
             .condition_expression(condition)
-            .expression_attribute_values(":q", decimal(amount))
-            .build()
-            .map_err(|e| StoreError::Unexpected(e.into()))?;
+            .expression_attribute_values(":on_hand", decimal(effect.on_hand))
+            .expression_attribute_values(":reserved", decimal(effect.reserved))
+            .expression_attribute_values(":available", decimal(effect.available()));
+        let update = match need {
+            Some(q) => update.expression_attribute_values(":need", decimal(q)),
+            None => update,
+        };
+        let update = update.build().map_err(|e| StoreError::Unexpected(e.into()))?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
@@ -249,13 +260,12 @@ impl DynamoStore {
                     break;
                 }
                 let shard = &shards[(seed + k) % n];
-                let room = match (m.kind, reserving) {
-                    (MoveKind::Reservation, true) => shard.available(),
-                    // Goods coming in fit on any shard.
-                    (MoveKind::Shipment | MoveKind::Receipt, true) => remaining,
-                    (MoveKind::Reservation | MoveKind::Shipment, false) => shard.reserved,
-                    (MoveKind::Receipt, false) => shard.available(),
+                let level = StockLevel {
+                    on_hand: shard.on_hand,
+                    reserved: shard.reserved,
+                    ..StockLevel::empty(m.hub_id.clone(), m.sku.clone())
                 };
+                let room = m.needs().room(&level, remaining);
                 let take = remaining.min(room.max(Decimal::ZERO));
                 if take > Decimal::ZERO {
                     let quantity = if reserving { take } else { -take };
@@ -302,24 +312,25 @@ impl StockStore for DynamoStore {
         change: StockChange,
     ) -> Result<StockLevel, StoreError> {
         let wanted = self.get_skus(tenant, std::slice::from_ref(sku)).await?.first().map_or(1, |s| s.stock_shards);
+        // Count times are kept to the microsecond: a count is judged at the precision it is kept
+        // at, so the same count arriving twice is stale.
+        let change = match change {
+            StockChange::Counted { on_hand, at } => StockChange::Counted { on_hand, at: at.trunc_subsecs(6) },
+            other => other,
+        };
         for _ in 0..REBALANCE_ATTEMPTS {
             let current = self.shards(tenant, sku, hub_id, true).await?;
-            let on_hand: Decimal = current.iter().map(|s| s.on_hand).sum();
-            let reserved: Decimal = current.iter().map(|s| s.reserved).sum();
-            let (target, counted_at) = match change {
-                StockChange::Set(target) => (target, None),
-                StockChange::Delta(delta) => (on_hand + delta, None),
-                StockChange::Counted { on_hand: target, at } => {
-                    let at = time_key(at);
-                    if current.iter().any(|s| s.counted_at.as_ref().is_some_and(|last| *last >= at)) {
-                        return Err(StoreError::Conflict(ConflictOn::Stale));
-                    }
-                    (target, Some(at))
-                }
+            let level = StockLevel {
+                on_hand: current.iter().map(|s| s.on_hand).sum(),
+                reserved: current.iter().map(|s| s.reserved).sum(),
+                ..StockLevel::empty(hub_id.clone(), sku.clone())
             };
-            if target < reserved {
-                return Err(StoreError::Conflict(stock_conflict(hub_id, sku)));
-            }
+            // The domain's rule on the hub's total; the write below is conditional on every shard
+            // being as read, so the rule holds on what is actually there when it commits.
+            let last_counted = current.iter().filter_map(|s| s.counted_at.as_deref()).max().map(parse_time_key);
+            let after = level.apply(change, last_counted.transpose()?).map_err(|r| r.conflict(hub_id, sku))?;
+            let (target, reserved) = (after.on_hand, after.reserved);
+            let counted_at = change.counted_at().map(time_key);
             // Every shard rewritten: what is reserved stays where it is, what is available is
             // spread evenly again.
             let n = wanted.max(u16::try_from(current.len()).unwrap_or(u16::MAX)).max(1);
@@ -334,9 +345,7 @@ impl StockStore for DynamoStore {
             }
             let on = vec![ConflictOn::Version; items.len()];
             match self.transact(items, on).await {
-                Ok(()) => {
-                    return Ok(StockLevel { hub_id: hub_id.clone(), sku: sku.clone(), on_hand: target, reserved });
-                }
+                Ok(()) => return Ok(after),
                 // A reservation moved a shard since it was read: read again.
                 Err(StoreError::Conflict(ConflictOn::Version)) => continue,
                 Err(other) => return Err(other),
@@ -346,16 +355,16 @@ impl StockStore for DynamoStore {
     }
 
     async fn save_with_stock(&self, write: OrderWrite, moves: &[StockMove]) -> Result<(), StoreError> {
-        let tenant = write.order.tenant_id.clone();
-        let seed = write.order.order_id.as_str().bytes().map(usize::from).sum();
+        let tenant = write.order.tenant_id().clone();
+        let seed = write.order.order_id().as_str().bytes().map(usize::from).sum();
         // Netted here too, whatever the caller did: a hub's stock both released and reserved by
         // one change would be two writes of one item (refused in a transaction), or, in a big
         // change, a reservation ahead of the order and a release after it, both for nothing.
         let moves = self.shard_moves(&tenant, &StockMove::net(moves.iter().cloned()), seed).await?;
         let now = Utc::now();
         let order = super::chunks::OrderChange {
-            pk: keys::order_pk(&tenant, &write.order.order_id),
-            order_id: write.order.order_id.clone(),
+            pk: keys::order_pk(&tenant, write.order.order_id()),
+            order_id: write.order.order_id().clone(),
             version: write.expected_version.unwrap_or_default(),
             tenant,
             now,

@@ -121,6 +121,19 @@ impl ApiRequest {
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, AppError> {
         decode(self.json_value()?)
     }
+
+    /// The body of a change decoded into `T`, with the caller's `Idempotency-Key` bound to it. The
+    /// body's size and syntax are checked before the key, its fields after.
+    pub fn keyed_json<T: DeserializeOwned>(&self) -> Result<(T, Option<IdempotencyKey>), AppError> {
+        let body = self.json_value()?;
+        let key = self.idempotency_key(&body)?;
+        Ok((decode(body)?, key))
+    }
+
+    /// The `Idempotency-Key` of an action whose body is optional, bound to the body if any.
+    pub fn action_key(&self) -> Result<Option<IdempotencyKey>, AppError> {
+        self.idempotency_key(&self.optional_json_value()?)
+    }
 }
 
 /// `"<METHOD> <path template>"` of the route API Gateway matched (what [`Routes::parse`] reads).
@@ -240,7 +253,7 @@ impl ApiResponse {
 
     /// 200 with an order, its version as the `ETag` (what `If-Match` sends back).
     pub fn order(order: &Order) -> Result<Self, AppError> {
-        Ok(Self::ok(order)?.header("etag", format!("\"{}\"", order.version)))
+        Ok(Self::ok(order)?.header("etag", format!("\"{}\"", order.version())))
     }
 
     /// 200 with a changed order; a replayed request says so (`Idempotent-Replayed: true`).
@@ -251,7 +264,7 @@ impl ApiResponse {
 
     /// 201 with the order a document was made in, and where that document lives.
     pub fn created_in(order: &Order, location: String) -> Result<Self, AppError> {
-        Ok(Self::created(order)?.header("etag", format!("\"{}\"", order.version)).header("location", location))
+        Ok(Self::created(order)?.header("etag", format!("\"{}\"", order.version())).header("location", location))
     }
 
     /// Adds a header.

@@ -5,8 +5,8 @@
 //! Invariants:
 //! - A route key (`"<METHOD> <path template>"`) is written once, in its function's enum; the
 //!   template declares the same keys for the same function, which each function's tests check
-//!   with [`template::http_routes`] (both ways: a route the template sends that the code does not
-//!   serve, and one the code serves that the template never sends, both fail).
+//!   with `template::http_routes` (feature `template`), both ways: a route the template sends
+//!   that the code does not serve, and one the code serves that the template never sends, fail.
 //! - A key the enum does not know is [`http::unknown_route`](crate::edge::http::unknown_route): the
 //!   template and the code disagree, an internal error, never a client's 4xx.
 
@@ -79,6 +79,16 @@ macro_rules! http_routes {
 #[cfg(any(test, feature = "template"))]
 pub mod template {
     use std::collections::BTreeSet;
+
+    use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+    use aws_lambda_events::encodings::Body;
+    use chrono::{DateTime, Utc};
+    use oms_domain::AppError;
+
+    use crate::edge::http::{ApiRequest, ApiResponse};
+
+    /// The project's SAM template, whose routes the functions' tests hold their enums to.
+    pub const TEMPLATE: &str = include_str!("../../../../infra/template.yaml");
 
     fn indent(line: &str) -> usize {
         line.len() - line.trim_start().len()
@@ -153,7 +163,7 @@ pub mod template {
         value: &str,
         role: Option<&str>,
         body: Option<serde_json::Value>,
-    ) -> aws_lambda_events::apigw::ApiGatewayV2httpRequest {
+    ) -> ApiGatewayV2httpRequest {
         let mut event: serde_json::Value = serde_json::from_str(sample).expect("a sample is JSON");
         event["pathParameters"][name] = value.into();
         if let Some(role) = role {
@@ -166,6 +176,30 @@ pub mod template {
             }
         }
         serde_json::from_value(event).expect("a sample is an API Gateway request")
+    }
+
+    /// What `route` answers `event` with now, served as the function serves it
+    /// ([`respond`](crate::edge::http::respond)): the status, the JSON body, and the whole
+    /// response (for its headers). For the functions' handler tests.
+    pub async fn answer<'s, S, R, Fut>(
+        route: R,
+        store: &'s S,
+        event: ApiGatewayV2httpRequest,
+    ) -> (i64, serde_json::Value, ApiGatewayV2httpResponse)
+    where
+        S: ?Sized,
+        R: FnOnce(&'s S, ApiRequest, DateTime<Utc>) -> Fut,
+        Fut: Future<Output = Result<ApiResponse, AppError>>,
+    {
+        let response = crate::edge::http::respond(event, |request| route(store, request, Utc::now())).await;
+        let Some(Body::Text(text)) = &response.body else { panic!("a text body: {response:?}") };
+        (response.status_code, serde_json::from_str(text).expect("a JSON body"), response)
+    }
+
+    /// [`assert_routes_agree`] with the project's [`TEMPLATE`]: what each function's route test
+    /// checks.
+    pub fn assert_template_routes<R: super::Routes>(binary: &str, samples: &[&str]) {
+        assert_routes_agree::<R>(TEMPLATE, binary, samples);
     }
 
     /// Panics unless the template's `HttpApi` routes for `binary`, the routes of `R` and the
@@ -201,8 +235,6 @@ pub mod template {
     #[cfg(test)]
     mod tests {
         use super::*;
-
-        const TEMPLATE: &str = include_str!("../../../../infra/template.yaml");
 
         #[test]
         fn flow_and_block_events_are_read_and_other_events_skipped() {

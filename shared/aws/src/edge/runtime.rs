@@ -1,12 +1,23 @@
 //! Start-up shared by every function: JSON logs, configuration read once (failing at init when
 //! something is missing, not on the first request), one AWS SDK configuration, clients built from
 //! it; and the runtime loop every function ends with.
+//!
+//! A function whose handler needs only the store and the clock is served whole by one call:
+//! [`serve_http`] (its routes), [`serve_answers`] (a handler that always answers, like a queue's
+//! batch response) or [`serve`] (a handler whose error is the invocation's, like a task's). The
+//! others ([`start`], then [`run`]) build what else they need in between.
 
 use std::fmt::Debug;
 
-use lambda_runtime::{Diagnostic, Error, IntoFunctionResponse, LambdaEvent, Service};
+use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+use chrono::{DateTime, Utc};
+use lambda_runtime::{Diagnostic, Error, IntoFunctionResponse, LambdaEvent, Service, service_fn};
+use oms_domain::AppError;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::DynamoStore;
+use crate::edge::http::{self, ApiRequest, ApiResponse};
 use crate::metering;
 
 /// JSON logs to stdout (CloudWatch), level from `RUST_LOG` (default `info`).
@@ -113,4 +124,47 @@ where
         .layer(metering::MeterLayer::from_env())
         .run()
         .await
+}
+
+/// [`start`], then serves each invocation with `handle(store, payload, now)`; an error is the
+/// invocation's (a task's error name is what the ASL's Retry/Catch match).
+pub async fn serve<A, R, E, H, Fut>(handle: H) -> Result<(), Error>
+where
+    H: Fn(&'static DynamoStore, A, DateTime<Utc>) -> Fut,
+    Fut: Future<Output = Result<R, E>>,
+    A: DeserializeOwned,
+    R: Serialize,
+    E: Into<Diagnostic> + Debug,
+{
+    let (_, store) = start().await?;
+    run(service_fn(move |event: LambdaEvent<A>| handle(store, event.payload, Utc::now()))).await
+}
+
+/// [`serve`] for a handler that always answers: what went wrong is in its answer (an HTTP
+/// status, a queue's batch item failures), never the invocation's error.
+pub async fn serve_answers<A, R, H, Fut>(handle: H) -> Result<(), Error>
+where
+    H: Fn(&'static DynamoStore, A, DateTime<Utc>) -> Fut,
+    Fut: Future<Output = R>,
+    A: DeserializeOwned,
+    R: Serialize,
+{
+    serve(move |store, payload: A, now| {
+        let answer = handle(store, payload, now);
+        async move { Ok::<_, Error>(answer.await) }
+    })
+    .await
+}
+
+/// [`serve_answers`] for an HTTP function: each request is decoded and answered by
+/// [`http::respond`], which `route(store, request, now)` serves.
+pub async fn serve_http<R, Fut>(route: R) -> Result<(), Error>
+where
+    R: Fn(&'static DynamoStore, ApiRequest, DateTime<Utc>) -> Fut + Copy,
+    Fut: Future<Output = Result<ApiResponse, AppError>>,
+{
+    serve_answers(move |store, event: ApiGatewayV2httpRequest, now| {
+        http::respond(event, move |request| route(store, request, now))
+    })
+    .await
 }

@@ -93,6 +93,33 @@ impl From<TaskError> for Diagnostic {
     }
 }
 
+/// A task's sample input (`events/placement`) about `order`: its `order_id` (and the
+/// `order_version` a plan was made from, where it has one) is the order's; its tenant must be
+/// the order's already. For the functions' handler tests.
+#[cfg(feature = "template")]
+pub fn sample_for<T: serde::de::DeserializeOwned>(sample: &str, order: &oms_domain::order::Order) -> T {
+    let mut input: serde_json::Value = serde_json::from_str(sample).expect("a sample is JSON");
+    assert_eq!(input["tenant_id"], order.tenant_id().as_str(), "the sample's tenant");
+    input["order_id"] = order.order_id().as_str().into();
+    if input.get("order_version").is_some() {
+        input["order_version"] = order.version().into();
+    }
+    serde_json::from_value(input).expect("a sample is its task's input")
+}
+
+/// What a placement task's test starts from: the sample store (1000 of each SKU everywhere), the
+/// order `order` makes in it, and the task's `sample` about that order ([`sample_for`]).
+#[cfg(feature = "template")]
+pub async fn sample_order<T: serde::de::DeserializeOwned>(
+    sample: &str,
+    order: impl AsyncFnOnce(&oms_domain::memory::MemoryStore) -> oms_domain::order::Order,
+) -> (oms_domain::memory::MemoryStore, oms_domain::order::Order, T) {
+    let store = oms_domain::memory::fixtures::sample_store(1000.into()).await;
+    let order = order(&store).await;
+    let input = sample_for(sample, &order);
+    (store, order, input)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,7 +29,8 @@ use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use chrono::{DateTime, Utc};
 use oms_domain::events::{EventEnvelope, OutboxMessage, Workflow};
 use oms_domain::ports::{CatalogStore, StockStore};
-use oms_domain::stock::{StockFilter, StockLevel, stock_signals};
+use oms_domain::stock::StockLevel;
+use oms_domain::usecases::catalog::stock_change_signals;
 use oms_domain::{HubId, Sku, StoreError, TenantId};
 use rust_decimal::Decimal;
 
@@ -51,57 +52,7 @@ pub fn entry_size(detail_type: &str, detail: &str) -> usize {
     EventEnvelope::entry_size_of(detail_type, detail)
 }
 
-/// One `PutEvents` entry, the envelope serialized once: its size is counted on the bytes the
-/// publisher sends.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EventEntry {
-    /// The envelope's `event_id` (for logs).
-    pub event_id: String,
-    /// The entry's `DetailType`.
-    pub detail_type: &'static str,
-    /// The entry's `Detail`: the serialized [`EventEnvelope`].
-    pub detail: String,
-    /// The entry's `Time`.
-    pub time: DateTime<Utc>,
-}
-
-impl EventEntry {
-    /// The entry of an event.
-    pub fn new(envelope: &EventEnvelope) -> Result<Self, serde_json::Error> {
-        Ok(Self {
-            event_id: envelope.event_id.clone(),
-            detail_type: envelope.event.detail_type(),
-            detail: serde_json::to_string(envelope)?,
-            time: envelope.occurred_at,
-        })
-    }
-
-    /// Its size as EventBridge counts it.
-    pub fn size(&self) -> usize {
-        entry_size(self.detail_type, &self.detail)
-    }
-}
-
-/// What became of one entry or one workflow start.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Delivered.
-    Accepted,
-    /// Not delivered, for a reason that passes: try again later.
-    Retry(String),
-    /// Refused for what it is: it will be refused every time.
-    Rejected(String),
-}
-
-/// Where outbox messages go.
-pub trait Publisher: Sync {
-    /// Puts one request's entries (within [`MAX_REQUEST_ENTRIES`] and [`MAX_REQUEST_BYTES`]);
-    /// one outcome per entry, in order. A request that fails as a whole is a `Retry` of each.
-    fn publish(&self, entries: &[EventEntry]) -> impl Future<Output = Vec<Outcome>> + Send;
-    /// Starts a workflow execution; an execution of that name existing already counts as
-    /// accepted.
-    fn start(&self, workflow: Workflow, name: &str, input: &serde_json::Value) -> impl Future<Output = Outcome> + Send;
-}
+pub use oms_domain::ports::{EventEntry, Outcome, Publisher};
 
 /// A message the relay could never deliver, as it is kept.
 #[derive(Debug, Clone, PartialEq)]
@@ -162,7 +113,7 @@ pub enum StreamItem {
     /// An outbox item that cannot be read: park it.
     Unreadable(Unreadable),
     /// A stock item changed: tell the world what the change means (see
-    /// [`oms_domain::stock::stock_signals`]).
+    /// [`oms_domain::usecases::catalog::stock_change_signals`]).
     Stock {
         /// The stream record's id: derived events take their ids from it, so a redelivered
         /// record publishes the same event ids.
@@ -264,9 +215,8 @@ pub fn outbox_records(event: StreamEvent) -> Vec<OutboxRecord> {
 }
 
 /// Turns stream items into what to send, in order. A stock record is one shard of a hub's
-/// stock: what it means is judged on the hub's total (read now; the shard's own change gives the
-/// total before), against the SKU's low-stock threshold. If a read fails, the items from there
-/// on are left for the stream to redeliver (the sequence number is returned).
+/// stock: the domain says what its change means ([`stock_change_signals`]). If a read fails, the
+/// items from there on are left for the stream to redeliver (the sequence number is returned).
 pub async fn messages<C: CatalogStore + StockStore>(
     store: &C,
     items: Vec<(String, StreamItem)>,
@@ -277,7 +227,7 @@ pub async fn messages<C: CatalogStore + StockStore>(
             StreamItem::Outbox(message) => out.push((sequence, Outgoing::Message(message))),
             StreamItem::Unreadable(unreadable) => out.push((sequence, Outgoing::Unreadable(unreadable))),
             StreamItem::Stock { record_id, tenant_id, at, before, after } => {
-                let signals = match stock_meaning(store, &tenant_id, before.as_ref(), &after).await {
+                let signals = match stock_change_signals(store, &tenant_id, before.as_ref(), &after).await {
                     Ok(signals) => signals,
                     Err(err) => {
                         tracing::warn!(%sequence, %err, "stock lookup failed; the stream will retry");
@@ -297,36 +247,6 @@ pub async fn messages<C: CatalogStore + StockStore>(
         }
     }
     (out, None)
-}
-
-/// The signals of one shard's change, judged on the hub's totals.
-async fn stock_meaning<C: CatalogStore + StockStore>(
-    store: &C,
-    tenant: &TenantId,
-    before: Option<&StockLevel>,
-    after: &StockLevel,
-) -> Result<Vec<oms_domain::events::DomainEvent>, oms_domain::StoreError> {
-    let filter = StockFilter { sku: Some(after.sku.clone()), hub_id: Some(after.hub_id.clone()) };
-    let total_after = store.list_stock(tenant, &filter).await?.into_iter().next().unwrap_or_else(|| after.clone());
-    let (was_on_hand, was_reserved) = before.map_or((Decimal::ZERO, Decimal::ZERO), |b| (b.on_hand, b.reserved));
-    let total_before = StockLevel {
-        on_hand: total_after.on_hand - (after.on_hand - was_on_hand),
-        reserved: total_after.reserved - (after.reserved - was_reserved),
-        ..total_after.clone()
-    };
-    let fell = total_after.available() < total_before.available();
-    let threshold = if fell {
-        store
-            .get_skus(tenant, std::slice::from_ref(&after.sku))
-            .await?
-            .first()
-            .map(|s| s.low_stock_threshold)
-            .unwrap_or_default()
-    } else {
-        Decimal::ZERO
-    };
-    let existed = before.is_some() || total_before.on_hand > Decimal::ZERO;
-    Ok(stock_signals(existed.then_some(&total_before), &total_after, threshold))
 }
 
 /// The failure response for a record the relay could not get to.

@@ -1,6 +1,7 @@
 //! An in-memory implementation of every port, for fast unit tests of use cases and handlers.
-//! It keeps the same promises as the DynamoDB adapter (version checks, stock conditions,
-//! all-or-nothing writes) but is never what a test of storage behaviour runs on.
+//! It keeps the same promises as the DynamoDB adapter (version checks, the stock rules of
+//! [`crate::stock::rules`], all-or-nothing writes); the port contract suite
+//! ([`crate::ports::contract`]) runs on both and proves it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -18,7 +19,7 @@ use crate::ports::{
     CatalogStore, Counter, IdempotencyRecord, IntegrationStore, Lookup, OrderPage, OrderQuery, OrderStore,
     OrderSummary, OrderWrite, ShipmentRef, StockStore,
 };
-use crate::stock::{MoveKind, StockChange, StockFilter, StockLevel, StockMove};
+use crate::stock::{Refusal, StockChange, StockFilter, StockLevel, StockMove};
 use crate::usecases::orders::matches_query;
 
 #[derive(Default)]
@@ -157,7 +158,11 @@ impl OrderStore for MemoryStore {
         let mut orders: Vec<&Order> = state.orders.values().filter(|o| &o.tenant_id == tenant).collect();
         orders.sort_by(|a, b| (b.created_at, &b.order_id).cmp(&(a.created_at, &a.order_id)));
         let start = match &query.cursor {
-            Some(cursor) => orders.iter().position(|o| o.order_id.as_str() == cursor).map_or(orders.len(), |i| i + 1),
+            // A cursor names the last order of a page this store handed out for this tenant.
+            Some(cursor) => match orders.iter().position(|o| o.order_id.as_str() == cursor) {
+                Some(i) => i + 1,
+                None => return Err(StoreError::BadCursor),
+            },
             None => 0,
         };
         let mut items: Vec<OrderSummary> = orders[start..]
@@ -361,25 +366,13 @@ impl StockStore for MemoryStore {
     ) -> Result<StockLevel, StoreError> {
         let mut state = self.state.lock().unwrap();
         let key = (tenant.clone(), hub_id.clone(), sku.clone());
-        if let StockChange::Counted { at, .. } = change
-            && state.counted_at.get(&key).is_some_and(|last| *last >= at)
-        {
-            return Err(StoreError::Conflict(ConflictOn::Stale));
+        let level = state.stock.get(&key).cloned().unwrap_or_else(|| StockLevel::empty(hub_id.clone(), sku.clone()));
+        let after = level.apply(change, state.counted_at.get(&key).copied()).map_err(|r| r.conflict(hub_id, sku))?;
+        if let Some(at) = change.counted_at() {
+            state.counted_at.insert(key.clone(), at);
         }
-        let level = state.stock.entry(key.clone()).or_insert_with(|| StockLevel::empty(hub_id.clone(), sku.clone()));
-        let on_hand = match change {
-            StockChange::Set(on_hand) | StockChange::Counted { on_hand, .. } => on_hand,
-            StockChange::Delta(delta) => level.on_hand + delta,
-        };
-        if on_hand < level.reserved {
-            return Err(StoreError::Conflict(ConflictOn::Stock { hub_id: hub_id.to_string(), sku: sku.to_string() }));
-        }
-        level.on_hand = on_hand;
-        let level = level.clone();
-        if let StockChange::Counted { at, .. } = change {
-            state.counted_at.insert(key, at);
-        }
-        Ok(level)
+        state.stock.insert(key, after.clone());
+        Ok(after)
     }
 
     async fn save_with_stock(&self, write: OrderWrite, moves: &[StockMove]) -> Result<(), StoreError> {
@@ -388,37 +381,17 @@ impl StockStore for MemoryStore {
         Self::check_version(&state, &write)?;
         Self::check_idempotency(&state, &write)?;
         Self::check_shipments(&state, &write)?;
+        // Netted like every store does, then applied one by one to a copy: all or nothing.
         let tenant = write.order.tenant_id.clone();
-        for m in moves {
-            let level = state.stock.get(&(tenant.clone(), m.hub_id.clone(), m.sku.clone()));
-            let (available, reserved) = level.map(|l| (l.available(), l.reserved)).unwrap_or_default();
-            let fits = match (m.kind, m.quantity > Decimal::ZERO) {
-                (MoveKind::Reservation, true) => m.quantity <= available,
-                (MoveKind::Reservation | MoveKind::Shipment, false) => -m.quantity <= reserved,
-                (MoveKind::Shipment | MoveKind::Receipt, true) => true,
-                (MoveKind::Receipt, false) => -m.quantity <= available,
-            };
-            if !fits {
-                return Err(StoreError::Conflict(ConflictOn::Stock {
-                    hub_id: m.hub_id.to_string(),
-                    sku: m.sku.to_string(),
-                }));
-            }
+        let mut changed = BTreeMap::new();
+        for m in StockMove::net(moves.iter().cloned()) {
+            let key = (tenant.clone(), m.hub_id.clone(), m.sku.clone());
+            let short = || Refusal::Short.conflict(&m.hub_id, &m.sku);
+            let level = changed.get(&key).or_else(|| state.stock.get(&key)).ok_or_else(short)?;
+            let after = level.apply_move(&m).map_err(|r| r.conflict(&m.hub_id, &m.sku))?;
+            changed.insert(key, after);
         }
-        for m in moves {
-            let level = state
-                .stock
-                .entry((tenant.clone(), m.hub_id.clone(), m.sku.clone()))
-                .or_insert_with(|| StockLevel::empty(m.hub_id.clone(), m.sku.clone()));
-            match m.kind {
-                MoveKind::Reservation => level.reserved += m.quantity,
-                MoveKind::Shipment => {
-                    level.reserved += m.quantity;
-                    level.on_hand += m.quantity;
-                }
-                MoveKind::Receipt => level.on_hand += m.quantity,
-            }
-        }
+        state.stock.extend(changed);
         Self::apply_order_write(&mut state, write);
         Ok(())
     }
@@ -569,6 +542,15 @@ impl IntegrationStore for MemoryStore {
 
     async fn list_integrations(&self, tenant: &TenantId) -> Result<Vec<Integration>, StoreError> {
         let state = self.state.lock().unwrap();
-        Ok(state.integrations.iter().filter(|((t, _, _), _)| t == tenant).map(|(_, i)| i.clone()).collect())
+        let mut found: Vec<Integration> =
+            state.integrations.iter().filter(|((t, _, _), _)| t == tenant).map(|(_, i)| i.clone()).collect();
+        found.sort_by(|a, b| (a.kind.as_str(), &a.principal).cmp(&(b.kind.as_str(), &b.principal)));
+        Ok(found)
     }
+}
+
+/// The port contract suite on this adapter: one test per check.
+#[cfg(test)]
+mod contract {
+    crate::port_contract_tests!(super::MemoryStore::new());
 }

@@ -9,18 +9,24 @@
 //!
 //! Shipments live inside the order (an order has a handful), so a shipment, the quantities it
 //! moves and the order's status change together, atomically.
+//!
+//! The commands are in their own files: [`Order::ship`] (`ship.rs`, a dispatcher's shipment or a
+//! warehouse's `ShipCompleted`) and [`Order::report_shipment`] (`report_shipment.rs`). Both emit
+//! what `shipping_change` says: the shipment's own event, then the order's status changes, then
+//! `OrderCompleted` when the order completed.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::events::DomainEvent;
 use crate::kernel::access::Actor;
-use crate::kernel::error::{AppError, ConflictCode, InvalidCode};
+use crate::kernel::error::AppError;
 use crate::kernel::ids::{HubId, LineId, Sku};
-use crate::kernel::limits::{MAX_LINES, MAX_PACKAGES, MAX_SHIPMENTS, check_external_id, check_list, check_room};
+use crate::kernel::limits::check_external_id;
 use crate::kernel::quantity::{non_negative_quantity, positive_quantity};
 use crate::order::status::OrderStatus;
-use crate::order::{Order, StatusChange};
+use crate::order::{Change, Order, StatusChange};
 use crate::stock::StockMove;
 
 /// Who carries it.
@@ -222,7 +228,7 @@ impl Shipment {
     }
 
     /// The stock moves that put a cancelled shipment's goods back at their hubs.
-    fn return_to_hubs(&self) -> Vec<StockMove> {
+    pub(super) fn return_to_hubs(&self) -> Vec<StockMove> {
         self.lines.iter().map(|l| StockMove::unship(l.hub_id.clone(), l.sku.clone(), l.quantity)).collect()
     }
 }
@@ -274,13 +280,26 @@ pub struct NewShipment {
     pub packages: Vec<Package>,
 }
 
-/// What a shipment change did to the order.
-#[derive(Debug, Default)]
-pub struct ShipmentChange {
-    /// Status changes of the order, in order.
-    pub changes: Vec<StatusChange>,
-    /// Stock that left or came back.
-    pub moves: Vec<StockMove>,
+/// What a change of a shipment emits and moves: the shipment's own event first, then
+/// `OrderStatusChanged` for each status the order followed it to, then `OrderCompleted` (the
+/// accounting hand-off) when the order completed. The stock moves are netted per hub and SKU.
+pub(super) fn shipping_change(
+    order: &Order,
+    shipment_event: DomainEvent,
+    history: Vec<StatusChange>,
+    moves: Vec<StockMove>,
+) -> Change {
+    let completed = history.iter().any(|c| c.to == OrderStatus::Completed);
+    // No placement start: a status a shipment moves the order to never awaits allocation.
+    let mut change = Change { moves: StockMove::net(moves), ..Change::default() };
+    change.emit(shipment_event);
+    for step in history {
+        change.status_changed(order, step);
+    }
+    if completed {
+        change.emit(DomainEvent::order_completed(order));
+    }
+    change
 }
 
 impl Order {
@@ -317,140 +336,8 @@ impl Order {
         })
     }
 
-    /// Ships reserved goods: the stock leaves its hubs, line quantities and the order's status
-    /// follow. Refused while a hold is active, before allocation, and for more than a line has
-    /// allocated-and-not-yet-shipped at a hub (409); an unknown line is 400.
-    pub fn ship(&mut self, new: NewShipment, actor: &Actor, now: DateTime<Utc>) -> Result<ShipmentChange, AppError> {
-        use OrderStatus::*;
-        if !matches!(self.status, Allocated | InFulfillment | PartiallyShipped | Shipped | InTransit) {
-            return Err(AppError::conflict(
-                ConflictCode::NotShippable,
-                format!("an order in {} cannot ship", self.status),
-            ));
-        }
-        if self.on_hold {
-            return Err(AppError::conflict(ConflictCode::OnHold, "an active hold stops the order from shipping"));
-        }
-        if new.lines.is_empty() {
-            return Err(AppError::invalid("lines", "a shipment needs at least one line"));
-        }
-        check_list("lines", new.lines.len(), MAX_LINES)?;
-        check_list("packages", new.packages.len(), MAX_PACKAGES)?;
-        for (field, value) in [("carrier", &new.carrier), ("tracking_number", &new.tracking_number)] {
-            if let Some(value) = value {
-                check_external_id(field, value)?;
-            }
-        }
-        check_room(ConflictCode::TooManyShipments, "shipments", self.shipments.len(), MAX_SHIPMENTS)?;
-        for (i, package) in new.packages.iter().enumerate() {
-            package.validate(&format!("packages[{i}]"))?;
-        }
-        let mut lines: Vec<ShipmentLine> = Vec::new();
-        for (i, requested) in new.lines.iter().enumerate() {
-            let quantity = positive_quantity(&format!("lines[{i}].quantity"), requested.quantity)?;
-            let line = self.line(&requested.order_line_id).ok_or_else(|| {
-                AppError::invalid_with_code(
-                    InvalidCode::UnknownLine,
-                    format!("lines[{i}].order_line_id"),
-                    format!("the order has no line {}", requested.order_line_id),
-                )
-            })?;
-            let (sku, unit) = (line.sku.clone(), line.unit.clone());
-            // The same line and hub twice in one shipment counts once, in total.
-            let already: Decimal = lines
-                .iter()
-                .filter(|l| l.order_line_id == requested.order_line_id && l.hub_id == requested.hub_id)
-                .map(|l| l.quantity)
-                .sum();
-            let left = self.shippable(&requested.order_line_id, &requested.hub_id) - already;
-            if quantity > left {
-                return Err(AppError::conflict(
-                    ConflictCode::OverShipment,
-                    format!(
-                        "line {} has {left} allocated and not yet shipped at {}; cannot ship {quantity}",
-                        requested.order_line_id, requested.hub_id
-                    ),
-                ));
-            }
-            lines.push(ShipmentLine {
-                order_line_id: requested.order_line_id.clone(),
-                sku,
-                unit,
-                hub_id: requested.hub_id.clone(),
-                quantity,
-            });
-        }
-        let moves = lines.iter().map(|l| StockMove::ship(l.hub_id.clone(), l.sku.clone(), l.quantity)).collect();
-        if new.fulfillment_request_id.is_none() {
-            self.settle_requests(&lines);
-        }
-        let reason = format!("shipment {} left the hub", new.shipment_id);
-        self.shipments.push(Shipment {
-            shipment_id: new.shipment_id,
-            shipment_type: new.shipment_type,
-            status: ShipmentStatus::Created,
-            carrier: new.carrier,
-            tracking_number: new.tracking_number,
-            tms_order_id: None,
-            fulfillment_request_id: new.fulfillment_request_id,
-            lines,
-            packages: new.packages,
-            tracking: Vec::new(),
-            created_by: actor.sub.clone(),
-            created_at: now,
-            updated_at: now,
-        });
-        self.recount_shipments();
-        self.touch(now);
-        let changes = self.follow_shipments(&reason, actor, now)?;
-        Ok(ShipmentChange { changes, moves })
-    }
-
-    /// Applies a status report about a shipment. `None` when it does not move the shipment
-    /// forward (a repeat, a late report, anything after delivery or cancellation): nothing
-    /// changes then. A cancelled shipment's goods go back to their hubs, reserved for the order
-    /// again, so they can ship anew.
-    pub fn report_shipment(
-        &mut self,
-        shipment_id: &str,
-        report: ShipmentReport,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<Option<ShipmentChange>, AppError> {
-        if let Some(id) = &report.event_id {
-            check_external_id("event_id", id)?;
-        }
-        if let Some(id) = &report.tms_order_id {
-            check_external_id("tms_order_id", id)?;
-        }
-        let shipment =
-            self.shipments.iter_mut().find(|s| s.shipment_id == shipment_id).ok_or(AppError::NotFound("shipment"))?;
-        let repeat = report.event_id.is_some() && shipment.tracking.iter().any(|t| t.event_id == report.event_id);
-        if repeat || !shipment.status.advances_to(report.status) {
-            return Ok(None);
-        }
-        shipment.status = report.status;
-        shipment.updated_at = now;
-        if report.tms_order_id.is_some() {
-            shipment.tms_order_id = report.tms_order_id;
-        }
-        shipment.tracking.push(TrackingEvent {
-            status: report.status,
-            occurred_at: report.occurred_at,
-            event_id: report.event_id,
-            reported_by: actor.sub.clone(),
-            recorded_at: now,
-        });
-        let moves = if report.status == ShipmentStatus::Cancelled { shipment.return_to_hubs() } else { Vec::new() };
-        self.recount_shipments();
-        self.touch(now);
-        let reason = format!("shipment {shipment_id} {}", report.status.as_str());
-        let changes = self.follow_shipments(&reason, actor, now)?;
-        Ok(Some(ShipmentChange { changes, moves }))
-    }
-
     /// Line `shipped` and `delivered` as sums over live and delivered shipments.
-    fn recount_shipments(&mut self) {
+    pub(super) fn recount_shipments(&mut self) {
         for line in &mut self.lines {
             let of_line = || self.shipments.iter().flat_map(|s| s.lines.iter().map(move |l| (s.status, l)));
             let mine = |(_, l): &(ShipmentStatus, &ShipmentLine)| l.order_line_id == line.line_id;
@@ -491,7 +378,7 @@ impl Order {
     /// Moves the order forward to where its shipments say it is, one recorded step at a time
     /// (`SHIPPED` → `IN_TRANSIT` → `DELIVERED` → `COMPLETED`). Never backwards: a cancelled
     /// shipment leaves a `SHIPPED` order `SHIPPED` until its goods ship again.
-    fn follow_shipments(
+    pub(super) fn follow_shipments(
         &mut self,
         reason: &str,
         actor: &Actor,
@@ -531,141 +418,4 @@ pub struct ShipmentReport {
     pub event_id: Option<String>,
     /// The TMS's id for the shipment.
     pub tms_order_id: Option<String>,
-}
-
-#[cfg(test)]
-mod tests {
-    use rust_decimal_macros::dec;
-
-    use super::*;
-    use crate::kernel::access::Role;
-    use crate::kernel::ids::TenantId;
-    use crate::order::Allocation;
-    use crate::order::tests::sample_order;
-
-    fn dispatcher() -> Actor {
-        Actor { sub: "d".into(), tenant_id: TenantId::parse("t1").unwrap(), role: Role::Dispatcher }
-    }
-
-    fn hub(id: &str) -> HubId {
-        HubId::parse(id).unwrap()
-    }
-
-    /// 1,000 KG allocated 600 at H1 and 400 at H2.
-    fn allocated() -> Order {
-        let mut order = sample_order(&[("PP", dec!(1000), dec!(1), dec!(1))]);
-        order.status = OrderStatus::Allocated;
-        order.lines[0].allocations = vec![
-            Allocation { hub_id: hub("H1"), quantity: dec!(600) },
-            Allocation { hub_id: hub("H2"), quantity: dec!(400) },
-        ];
-        order.lines[0].allocated = dec!(1000);
-        order
-    }
-
-    fn truck(id: &str, order: &Order, hub_id: &str, quantity: Decimal) -> NewShipment {
-        NewShipment {
-            shipment_id: id.into(),
-            shipment_type: ShipmentType::Internal,
-            carrier: None,
-            tracking_number: None,
-            fulfillment_request_id: None,
-            lines: vec![ShipLine { order_line_id: order.lines[0].line_id.clone(), quantity, hub_id: hub(hub_id) }],
-            packages: vec![],
-        }
-    }
-
-    fn report(status: ShipmentStatus, event_id: &str) -> ShipmentReport {
-        ShipmentReport { status, occurred_at: Utc::now(), event_id: Some(event_id.into()), tms_order_id: None }
-    }
-
-    fn statuses(changes: &[StatusChange]) -> Vec<OrderStatus> {
-        changes.iter().map(|c| c.to).collect()
-    }
-
-    #[test]
-    fn two_trucks_split_the_order_and_delivery_completes_it() {
-        let mut order = allocated();
-        let now = Utc::now();
-        let first = order.ship(truck("S1", &order, "H1", dec!(600)), &dispatcher(), now).unwrap();
-        assert_eq!(statuses(&first.changes), [OrderStatus::PartiallyShipped]);
-        assert_eq!(first.moves, [StockMove::ship(hub("H1"), order.lines[0].sku.clone(), dec!(600))]);
-        let err = order.ship(truck("S2", &order, "H1", dec!(1)), &dispatcher(), now).unwrap_err();
-        assert!(matches!(err, AppError::Conflict { code: ConflictCode::OverShipment, .. }), "{err}");
-        let second = order.ship(truck("S2", &order, "H2", dec!(400)), &dispatcher(), now).unwrap();
-        assert_eq!(statuses(&second.changes), [OrderStatus::Shipped]);
-        assert_eq!(order.lines[0].shipped, dec!(1000));
-
-        let moved = order.report_shipment("S1", report(ShipmentStatus::InTransit, "e1"), &dispatcher(), now).unwrap();
-        assert_eq!(statuses(&moved.unwrap().changes), [OrderStatus::InTransit]);
-        order.report_shipment("S1", report(ShipmentStatus::Delivered, "e2"), &dispatcher(), now).unwrap();
-        assert_eq!((order.status, order.lines[0].delivered), (OrderStatus::InTransit, dec!(600)));
-        let done = order.report_shipment("S2", report(ShipmentStatus::Delivered, "e3"), &dispatcher(), now).unwrap();
-        assert_eq!(statuses(&done.unwrap().changes), [OrderStatus::Delivered, OrderStatus::Completed]);
-        assert_eq!(order.lines[0].delivered, dec!(1000));
-    }
-
-    #[test]
-    fn carrier_ids_past_their_cap_are_refused_and_the_shipment_still_moves() {
-        let mut order = allocated();
-        let now = Utc::now();
-        order.ship(truck("S1", &order, "H1", dec!(600)), &dispatcher(), now).unwrap();
-        let before = order.clone();
-        let long = "x".repeat(crate::kernel::limits::MAX_EXTERNAL_ID + 1);
-        let mut with_long_tms_id = report(ShipmentStatus::InTransit, "e1");
-        with_long_tms_id.tms_order_id = Some(long.clone());
-        for refused in [with_long_tms_id, report(ShipmentStatus::InTransit, &long)] {
-            let err = order.report_shipment("S1", refused, &dispatcher(), now).unwrap_err();
-            assert!(matches!(err, AppError::Invalid { .. }), "{err}");
-            assert_eq!(order, before, "nothing changed");
-        }
-        let mut fits = report(ShipmentStatus::InTransit, "e1");
-        fits.tms_order_id = Some("x".repeat(crate::kernel::limits::MAX_EXTERNAL_ID));
-        assert!(order.report_shipment("S1", fits, &dispatcher(), now).unwrap().is_some());
-    }
-
-    #[test]
-    fn reports_only_move_forward_and_repeats_change_nothing() {
-        let mut order = allocated();
-        let now = Utc::now();
-        order.ship(truck("S1", &order, "H1", dec!(600)), &dispatcher(), now).unwrap();
-        order.report_shipment("S1", report(ShipmentStatus::Delivered, "e1"), &dispatcher(), now).unwrap();
-        let before = order.clone();
-        for late in [
-            report(ShipmentStatus::InTransit, "e2"),
-            report(ShipmentStatus::Delivered, "e1"),
-            report(ShipmentStatus::Cancelled, "e3"),
-        ] {
-            assert!(order.report_shipment("S1", late, &dispatcher(), now).unwrap().is_none());
-        }
-        assert_eq!(order, before);
-        assert!(matches!(
-            order.report_shipment("NOPE", report(ShipmentStatus::Delivered, "e4"), &dispatcher(), now),
-            Err(AppError::NotFound("shipment"))
-        ));
-    }
-
-    #[test]
-    fn a_cancelled_shipment_puts_the_goods_back_and_they_can_ship_again() {
-        let mut order = allocated();
-        let now = Utc::now();
-        order.ship(truck("S1", &order, "H1", dec!(600)), &dispatcher(), now).unwrap();
-        let cancelled =
-            order.report_shipment("S1", report(ShipmentStatus::Cancelled, "e1"), &dispatcher(), now).unwrap().unwrap();
-        assert_eq!(cancelled.moves, [StockMove::unship(hub("H1"), order.lines[0].sku.clone(), dec!(600))]);
-        assert_eq!((order.status, order.lines[0].shipped), (OrderStatus::PartiallyShipped, dec!(0)));
-        assert_eq!(order.shippable(&order.lines[0].line_id.clone(), &hub("H1")), dec!(600));
-        order.ship(truck("S2", &order, "H1", dec!(600)), &dispatcher(), now).unwrap();
-    }
-
-    #[test]
-    fn a_hold_or_an_unallocated_order_does_not_ship() {
-        let mut order = allocated();
-        order.on_hold = true;
-        let err = order.ship(truck("S1", &order, "H1", dec!(1)), &dispatcher(), Utc::now()).unwrap_err();
-        assert!(matches!(err, AppError::Conflict { code: ConflictCode::OnHold, .. }));
-        order.on_hold = false;
-        order.status = OrderStatus::PendingAllocation;
-        assert!(order.ship(truck("S1", &order, "H1", dec!(1)), &dispatcher(), Utc::now()).is_err());
-    }
 }

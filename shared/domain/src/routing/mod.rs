@@ -11,16 +11,12 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Hub, Location};
-use crate::kernel::access::Actor;
-use crate::kernel::error::{AppError, ConflictCode};
 use crate::kernel::ids::{HubId, LineId, OrderId, Sku, TenantId};
-use crate::order::status::OrderStatus;
-use crate::order::{Allocation, FulfillmentPolicy, Order, StatusChange};
+use crate::order::{FulfillmentPolicy, Order};
 use crate::stock::StockLevel;
 
 /// How much each factor weighs in a hub's score.
@@ -179,71 +175,14 @@ pub fn plan_reservations(
     plan
 }
 
-impl Order {
-    /// Records the plan's reservations on the lines, backorders the rest, and moves the order to
-    /// `ALLOCATED` or `BACKORDERED` as its fulfillment policy says. The caller commits the
-    /// returned change together with the stock reservations, atomically.
-    pub fn apply_placement(
-        &mut self,
-        reservations: &[PlannedReservation],
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<StatusChange, AppError> {
-        if !self.status.awaits_allocation() {
-            return Err(AppError::conflict(
-                ConflictCode::NotPlaceable,
-                format!("an order in {} is not awaiting allocation", self.status),
-            ));
-        }
-        for r in reservations {
-            let line = self.line_mut(&r.line_id).filter(|l| l.sku == r.sku).ok_or_else(|| {
-                AppError::invalid("reservations", format!("no line {} with SKU {}", r.line_id, r.sku))
-            })?;
-            if r.quantity <= Decimal::ZERO || r.quantity > line.unallocated() {
-                return Err(AppError::conflict(
-                    ConflictCode::OverAllocation,
-                    format!("line {} needs {}, the plan reserves {}", line.line_id, line.unallocated(), r.quantity),
-                ));
-            }
-            match line.allocations.iter_mut().find(|a| a.hub_id == r.hub_id) {
-                Some(existing) => existing.quantity += r.quantity,
-                None => line.allocations.push(Allocation { hub_id: r.hub_id.clone(), quantity: r.quantity }),
-            }
-            line.allocated += r.quantity;
-        }
-        for line in &mut self.lines {
-            line.backordered = line.unallocated();
-        }
-        if !reservations.is_empty() {
-            self.allocated_at = Some(now);
-        }
-
-        let reserved_any = self.lines.iter().any(|l| l.allocated > Decimal::ZERO);
-        let complete = self.lines.iter().all(|l| l.backordered.is_zero());
-        let allocated = match self.fulfillment_policy {
-            FulfillmentPolicy::ShipPartial => reserved_any,
-            FulfillmentPolicy::ShipComplete | FulfillmentPolicy::Backorder => complete,
-        };
-        let (to, reason) = if allocated && complete {
-            (OrderStatus::Allocated, "all quantity reserved".to_owned())
-        } else if allocated {
-            (OrderStatus::Allocated, "reserved what is available; the rest is backordered".to_owned())
-        } else if reserved_any {
-            (OrderStatus::Backordered, format!("partly reserved; {:?} waits for the rest", self.fulfillment_policy))
-        } else {
-            (OrderStatus::Backordered, "no stock available to reserve".to_owned())
-        };
-        self.change_status(to, reason, actor, now)
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use chrono::Utc;
     use rust_decimal_macros::dec;
 
     use super::*;
     use crate::catalog::HubType;
-    use crate::kernel::access::Role;
+    use crate::order::status::OrderStatus;
     use crate::order::tests::sample_order;
 
     fn hub(id: &str, score: Decimal, lat: f64, lon: f64, active: bool) -> Hub {
@@ -261,10 +200,6 @@ mod tests {
 
     fn stock(hub: &str, sku: &str, on_hand: Decimal, reserved: Decimal) -> StockLevel {
         StockLevel { hub_id: HubId::parse(hub).unwrap(), sku: Sku::parse(sku).unwrap(), on_hand, reserved }
-    }
-
-    fn system() -> Actor {
-        Actor { sub: "placement".into(), tenant_id: TenantId::parse("t1").unwrap(), role: Role::System }
     }
 
     fn submitted(lines: &[(&str, Decimal)], policy: FulfillmentPolicy) -> Order {
@@ -362,154 +297,5 @@ mod tests {
             RoutingWeights::default(),
         );
         assert_eq!(plan.iter().map(|r| r.quantity).sum::<Decimal>(), dec!(6));
-    }
-
-    #[test]
-    fn placement_outcome_follows_the_policy() {
-        let cases = [
-            (FulfillmentPolicy::ShipPartial, dec!(3), OrderStatus::Allocated, dec!(7)),
-            (FulfillmentPolicy::ShipPartial, dec!(10), OrderStatus::Allocated, dec!(0)),
-            (FulfillmentPolicy::ShipPartial, dec!(0), OrderStatus::Backordered, dec!(10)),
-            (FulfillmentPolicy::Backorder, dec!(3), OrderStatus::Backordered, dec!(7)),
-            (FulfillmentPolicy::Backorder, dec!(10), OrderStatus::Allocated, dec!(0)),
-            (FulfillmentPolicy::ShipComplete, dec!(0), OrderStatus::Backordered, dec!(10)),
-            (FulfillmentPolicy::ShipComplete, dec!(10), OrderStatus::Allocated, dec!(0)),
-        ];
-        for (policy, available, expected, backordered) in cases {
-            let mut order = submitted(&[("A", dec!(10))], policy);
-            let plan = plan_reservations(
-                &order,
-                &hubs(),
-                &HubLoads::new(),
-                &[stock("HCM", "A", available, dec!(0))],
-                RoutingWeights::default(),
-            );
-            let change = order.apply_placement(&plan, &system(), Utc::now()).unwrap();
-            assert_eq!(change.to, expected, "{policy:?} with {available}");
-            assert_eq!(order.lines[0].backordered, backordered, "{policy:?} with {available}");
-            assert_eq!(order.lines[0].allocated + order.lines[0].backordered, dec!(10));
-        }
-    }
-
-    #[test]
-    fn a_plan_cannot_reserve_more_than_a_line_needs_or_for_an_order_not_awaiting_allocation() {
-        let mut order = submitted(&[("A", dec!(2))], FulfillmentPolicy::ShipPartial);
-        let too_much = [PlannedReservation {
-            line_id: LineId::for_position(0),
-            sku: Sku::parse("A").unwrap(),
-            hub_id: HubId::parse("HCM").unwrap(),
-            quantity: dec!(3),
-        }];
-        assert!(order.apply_placement(&too_much, &system(), Utc::now()).is_err());
-
-        let mut draft = submitted(&[("A", dec!(2))], FulfillmentPolicy::ShipPartial);
-        draft.status = OrderStatus::Draft;
-        assert!(matches!(
-            draft.apply_placement(&[], &system(), Utc::now()),
-            Err(AppError::Conflict { code: ConflictCode::NotPlaceable, .. })
-        ));
-    }
-}
-
-impl Order {
-    /// An admin reserves `quantity` of a line at a hub (B2B: several sources per line). Only for
-    /// orders allocated by hand that still await allocation; never more than the line needs.
-    /// Returns the stock to reserve with the change.
-    pub fn allocate_manually(
-        &mut self,
-        line_id: &LineId,
-        hub_id: &HubId,
-        quantity: Decimal,
-        now: DateTime<Utc>,
-    ) -> Result<crate::stock::StockMove, AppError> {
-        use crate::order::AllocationMode;
-        if self.allocation != AllocationMode::Manual {
-            return Err(AppError::conflict(ConflictCode::NotManual, "this order is allocated automatically"));
-        }
-        if !matches!(self.status, OrderStatus::PendingAllocation | OrderStatus::Backordered) {
-            return Err(AppError::conflict(
-                ConflictCode::NotPlaceable,
-                format!("an order in {} is not awaiting allocation", self.status),
-            ));
-        }
-        let quantity = crate::kernel::quantity::positive_quantity("quantity", quantity)?;
-        let line = self.line_mut(line_id).ok_or(AppError::NotFound("order line"))?;
-        if quantity > line.unallocated() {
-            return Err(AppError::conflict(
-                ConflictCode::OverAllocation,
-                format!("line {line_id} needs {} more, not {quantity}", line.unallocated()),
-            ));
-        }
-        match line.allocations.iter_mut().find(|a| &a.hub_id == hub_id) {
-            Some(existing) => existing.quantity += quantity,
-            None => line.allocations.push(Allocation { hub_id: hub_id.clone(), quantity }),
-        }
-        line.allocated += quantity;
-        line.backordered = line.unallocated();
-        let sku = line.sku.clone();
-        self.allocated_at = Some(now);
-        self.touch(now);
-        Ok(crate::stock::StockMove::reserve(hub_id.clone(), sku, quantity))
-    }
-
-    /// Confirms a manual allocation: every line fully allocated, the order `ALLOCATED`.
-    pub fn confirm_allocation(&mut self, actor: &Actor, now: DateTime<Utc>) -> Result<StatusChange, AppError> {
-        if let Some(line) = self.lines.iter().find(|l| l.unallocated() > Decimal::ZERO) {
-            return Err(AppError::conflict(
-                ConflictCode::AllocationIncomplete,
-                format!("line {} still needs {} {}", line.line_id, line.unallocated(), line.unit),
-            ));
-        }
-        if !matches!(self.status, OrderStatus::PendingAllocation | OrderStatus::Backordered) {
-            return Err(AppError::conflict(
-                ConflictCode::NotPlaceable,
-                format!("an order in {} is not awaiting allocation", self.status),
-            ));
-        }
-        self.change_status(OrderStatus::Allocated, "allocation confirmed", actor, now)
-    }
-}
-
-#[cfg(test)]
-mod manual_tests {
-    use rust_decimal_macros::dec;
-
-    use super::*;
-    use crate::kernel::access::Role;
-    use crate::order::AllocationMode;
-    use crate::order::tests::sample_order;
-
-    fn b2b_order() -> Order {
-        let mut order = sample_order(&[("PP", dec!(1000), dec!(23500), dec!(25000))]);
-        order.allocation = AllocationMode::Manual;
-        order.status = OrderStatus::PendingAllocation;
-        order
-    }
-
-    #[test]
-    fn the_seeds_600_plus_400_then_confirm() {
-        let mut order = b2b_order();
-        let line = LineId::for_position(0);
-        let admin = Actor { sub: "a".into(), tenant_id: TenantId::parse("t1").unwrap(), role: Role::Admin };
-        let warehouse = order.allocate_manually(&line, &HubId::parse("WH").unwrap(), dec!(600), Utc::now()).unwrap();
-        assert_eq!(warehouse.quantity, dec!(600));
-        assert!(matches!(
-            order.confirm_allocation(&admin, Utc::now()),
-            Err(AppError::Conflict { code: ConflictCode::AllocationIncomplete, .. })
-        ));
-        let too_much = order.allocate_manually(&line, &HubId::parse("PORT").unwrap(), dec!(401), Utc::now());
-        assert!(matches!(too_much, Err(AppError::Conflict { code: ConflictCode::OverAllocation, .. })));
-        order.allocate_manually(&line, &HubId::parse("PORT").unwrap(), dec!(400), Utc::now()).unwrap();
-        assert_eq!(order.lines[0].allocations.len(), 2);
-        assert_eq!(order.confirm_allocation(&admin, Utc::now()).unwrap().to, OrderStatus::Allocated);
-    }
-
-    #[test]
-    fn automatic_orders_are_not_allocated_by_hand() {
-        let mut order = b2b_order();
-        order.allocation = AllocationMode::Auto;
-        let result =
-            order.allocate_manually(&LineId::for_position(0), &HubId::parse("WH").unwrap(), dec!(1), Utc::now());
-        assert!(matches!(result, Err(AppError::Conflict { code: ConflictCode::NotManual, .. })));
     }
 }

@@ -1,4 +1,11 @@
-//! Stock: levels per hub and SKU, the moves that change them, and the signals their crossings raise.
+//! Stock: levels per hub and SKU, the moves that change them ([`rules`]: what every store
+//! enforces), and the signals their crossings raise ([`signals`]).
+
+pub mod rules;
+pub mod signals;
+
+pub use rules::{Effect, Needs, Refusal};
+pub use signals::{hub_change, stock_signals};
 
 use crate::kernel::error::AppError;
 use crate::kernel::ids::{HubId, Sku};
@@ -128,27 +135,6 @@ impl StockMove {
     }
 }
 
-/// What a change of one stock level tells the world: `StockReplenished` when more became
-/// available (backorders may now be served), `InventoryLow` when available fell under the
-/// SKU's threshold (only on the crossing, not on every change below it).
-pub fn stock_signals(
-    before: Option<&StockLevel>,
-    after: &StockLevel,
-    threshold: Decimal,
-) -> Vec<crate::events::DomainEvent> {
-    use crate::events::DomainEvent;
-    let was = before.map(StockLevel::available).unwrap_or_default();
-    let now = after.available();
-    let mut signals = Vec::new();
-    if now > was && now > Decimal::ZERO {
-        signals.push(DomainEvent::stock_replenished(after));
-    }
-    if threshold > Decimal::ZERO && was >= threshold && now < threshold {
-        signals.push(DomainEvent::inventory_low(after, threshold));
-    }
-    signals
-}
-
 /// How `PUT /inventory/{hub_id}/{sku}` changes stock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StockChange {
@@ -203,28 +189,6 @@ mod tests {
     use rust_decimal_macros::dec;
 
     use super::*;
-    #[test]
-    fn replenishment_and_low_stock_fire_on_their_crossings_only() {
-        let level = |on_hand, reserved| StockLevel {
-            hub_id: HubId::parse("H").unwrap(),
-            sku: Sku::parse("S").unwrap(),
-            on_hand,
-            reserved,
-        };
-        let names = |before: Option<&StockLevel>, after: &StockLevel| -> Vec<&'static str> {
-            stock_signals(before, after, dec!(10)).iter().map(|e| e.detail_type()).collect()
-        };
-        assert_eq!(names(None, &level(dec!(50), dec!(0))), ["StockReplenished"]);
-        assert_eq!(names(Some(&level(dec!(50), dec!(0))), &level(dec!(50), dec!(45))), ["InventoryLow"]);
-        assert!(names(Some(&level(dec!(50), dec!(45))), &level(dec!(50), dec!(47))).is_empty(), "already low");
-        assert_eq!(
-            names(Some(&level(dec!(50), dec!(45))), &level(dec!(50), dec!(40))),
-            ["StockReplenished"],
-            "a release"
-        );
-        assert!(names(Some(&level(dec!(5), dec!(5))), &level(dec!(4), dec!(4))).is_empty());
-    }
-
     #[test]
     fn stock_input_needs_exactly_one_field() {
         let both = StockInput { on_hand: Some(dec!(1)), delta: Some(dec!(1)) };

@@ -1,18 +1,18 @@
-//! The unit of work every order change goes through: load the order the actor may change, compute
-//! the change, commit it with its history, events, stock moves and idempotency record in one atomic
-//! write conditional on the version it was computed from, and recompute on a lost race.
+//! The unit of work every order change goes through: load the order the actor may change, let
+//! the command change it, commit the order with its [`Change`] (history, events, stock moves,
+//! workflow starts, lookups) and idempotency record in one atomic write conditional on the
+//! version it was computed from, and recompute on a lost race. What a change does and emits is
+//! the command's business (`order::*`); this module only wraps and writes it.
 
-use crate::events::{DomainEvent, EventEnvelope, OutboxMessage};
+use crate::events::{EventEnvelope, OutboxMessage};
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::{AppError, ConflictCode, ConflictOn, StoreError, UnprocessableCode};
 use crate::kernel::ids::OrderId;
-use crate::order::fulfillment::Dispatch;
-use crate::order::status::OrderStatus;
-use crate::order::{Order, StatusChange};
-use crate::ports::{IdempotencyRecord, OrderStore, OrderWrite, StockStore, Store};
+use crate::order::fulfillment::FulfillmentRequest;
+use crate::order::{Change, Order};
+use crate::ports::{IdempotencyRecord, OrderStore, OrderWrite, StockStore};
 use crate::stock::StockMove;
 use crate::usecases::orders::get_order;
-use crate::usecases::placement::count_dispatches;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
@@ -56,6 +56,15 @@ pub struct Changed {
     pub order: Order,
     /// Whether this answers a repeated request.
     pub replayed: bool,
+    /// Warehouse requests the change sent (none when replayed): the caller counts them against
+    /// the hubs' capacity (`usecases::placement::count_dispatches`).
+    pub dispatched: Vec<FulfillmentRequest>,
+}
+
+impl Changed {
+    fn replayed(order: Order) -> Self {
+        Self { order, replayed: true, dispatched: Vec::new() }
+    }
 }
 
 /// The earlier outcome of the caller's key, if they used it: `Ok(Some)` to replay, 422 if it was
@@ -76,18 +85,43 @@ pub async fn replay_if_seen<S: OrderStore>(
         });
     }
     let order = crate::usecases::orders::get_order(store, actor, &record.order_id).await?;
-    Ok(Some(Changed { order, replayed: true }))
+    Ok(Some(Changed::replayed(order)))
 }
 
-/// Commits the change (with its stock moves), binding the key to it.
+/// The write that commits `order` with `change`: its history, its events wrapped for the outbox
+/// (then the placement start), its lookups; and the stock moves to commit with it. The
+/// change's dispatched requests are the caller's to count.
+pub(crate) fn order_write(
+    order: Order,
+    expected_version: Option<u64>,
+    change: Change,
+    now: DateTime<Utc>,
+) -> (OrderWrite, Vec<StockMove>) {
+    let Change { history, events, moves, start_placement, dispatched: _, lookups } = change;
+    let mut outbox: Vec<OutboxMessage> = events
+        .into_iter()
+        .map(|event| OutboxMessage::Event(EventEnvelope::new(order.tenant_id.clone(), now, event)))
+        .collect();
+    if start_placement {
+        outbox.push(OutboxMessage::start_placement(&order));
+    }
+    let write = OrderWrite { order, expected_version, history, outbox, idempotency: None, lookups };
+    (write, moves)
+}
+
+/// Commits `order` with `change` (a new order when `expected_version` is none), binding the key
+/// to it.
 pub async fn commit<S: OrderStore + StockStore>(
     store: &S,
     actor: &Actor,
     key: Option<&IdempotencyKey>,
-    mut write: OrderWrite,
-    moves: &[StockMove],
+    order: Order,
+    expected_version: Option<u64>,
+    mut change: Change,
     now: DateTime<Utc>,
 ) -> Result<Changed, AppError> {
+    let dispatched = std::mem::take(&mut change.dispatched);
+    let (mut write, moves) = order_write(order, expected_version, change, now);
     write.idempotency = key.map(|k| IdempotencyRecord {
         tenant_id: actor.tenant_id.clone(),
         user: actor.sub.clone(),
@@ -100,10 +134,10 @@ pub async fn commit<S: OrderStore + StockStore>(
     let result = match (write.expected_version, moves.is_empty()) {
         (None, _) => store.create_order(write).await,
         (Some(_), true) => store.save_order(write).await,
-        (Some(_), false) => store.save_with_stock(write, moves).await,
+        (Some(_), false) => store.save_with_stock(write, &moves).await,
     };
     match result {
-        Ok(()) => Ok(Changed { order, replayed: false }),
+        Ok(()) => Ok(Changed { order, replayed: false, dispatched }),
         Err(StoreError::Conflict(ConflictOn::IdempotencyKey)) => replay_if_seen(store, actor, key)
             .await?
             .ok_or_else(|| AppError::unexpected("an idempotency key conflicted but has no record")),
@@ -129,40 +163,16 @@ pub(crate) async fn load_for<S: OrderStore>(
     get_order(store, actor, id).await
 }
 
-/// What a change of an order brings with it, committed together.
-#[derive(Default)]
-pub(crate) struct Effects {
-    pub(crate) history: Vec<StatusChange>,
-    pub(crate) outbox: Vec<OutboxMessage>,
-    pub(crate) moves: Vec<StockMove>,
-    /// Warehouse requests sent, counted against the hubs' daily capacity once committed.
-    pub(crate) dispatched: Vec<crate::order::fulfillment::FulfillmentRequest>,
-    /// Documents created that are found by their own id.
-    pub(crate) lookups: Vec<crate::ports::Lookup>,
-}
-
-impl Effects {
-    /// Sends an allocated order to its warehouses (unless a hold stops it) with this change.
-    pub(crate) fn dispatch(&mut self, order: &mut Order, actor: &Actor, now: DateTime<Utc>) -> Result<(), AppError> {
-        if let Dispatch::Sent { change, requests } = order.request_fulfillment(actor, now)? {
-            self.outbox.extend(after_dispatch(order, &change, &requests, now));
-            self.history.push(change);
-            self.dispatched = requests;
-        }
-        Ok(())
-    }
-}
-
 /// How many times a change is recomputed when a concurrent change of the same order wins (a
 /// burst of warehouse events for one order lands on several instances at once).
 const ATTEMPTS: usize = 10;
 
 /// Changes an order the actor may change under `action`: replays a repeated `Idempotency-Key`,
-/// applies `change` to the current order, and commits the order with its history, events and
-/// stock moves, conditional on the version it read. When another change got there first, the
-/// change is recomputed from the new state (a few times), so concurrent callers serialize
-/// instead of failing. A change that leaves the order's version as it was (a repeated event,
-/// a late report) writes nothing and answers as a replay.
+/// applies `command` to the current order, and commits the order with its [`Change`],
+/// conditional on the version it read. When another change got there first, the command is
+/// recomputed from the new state (a few times), so concurrent callers serialize instead of
+/// failing. A command that leaves the order's version as it was (a repeated event, a late
+/// report) writes nothing and answers as a replay.
 pub(crate) async fn change_order<S, F>(
     store: &S,
     actor: &Actor,
@@ -170,11 +180,11 @@ pub(crate) async fn change_order<S, F>(
     action: Action,
     key: Option<IdempotencyKey>,
     now: DateTime<Utc>,
-    mut change: F,
+    mut command: F,
 ) -> Result<Changed, AppError>
 where
-    S: Store,
-    F: FnMut(&mut Order) -> Result<Effects, AppError>,
+    S: OrderStore + StockStore,
+    F: FnMut(&mut Order) -> Result<Change, AppError>,
 {
     // Authorized before a replay: a key never lets a caller past a check they would fail now.
     actor.authorize(action)?;
@@ -185,83 +195,13 @@ where
     loop {
         let mut order = load_for(store, actor, id, action).await?;
         let version = order.version;
-        let effects = change(&mut order)?;
+        let change = command(&mut order)?;
         if order.version == version {
-            return Ok(Changed { order, replayed: true });
+            return Ok(Changed::replayed(order));
         }
-        let mut write = OrderWrite::update(order, version, effects.history, effects.outbox);
-        write.lookups = effects.lookups;
-        match commit(store, actor, key.as_ref(), write, &effects.moves, now).await {
-            Ok(changed) => {
-                if !changed.replayed {
-                    count_dispatches(store, &actor.tenant_id, &effects.dispatched).await;
-                }
-                return Ok(changed);
-            }
+        match commit(store, actor, key.as_ref(), order, Some(version), change, now).await {
             Err(AppError::Conflict { code: ConflictCode::ConcurrentUpdate, .. }) if attempt < ATTEMPTS => attempt += 1,
-            Err(other) => return Err(other),
+            done => return done,
         }
     }
-}
-
-pub(crate) fn event(order: &Order, now: DateTime<Utc>, event: DomainEvent) -> OutboxMessage {
-    OutboxMessage::Event(EventEnvelope::new(order.tenant_id.clone(), now, event))
-}
-
-/// `OrderStatusChanged`, and the placement workflow when the change leaves the order waiting for
-/// automatic allocation.
-pub fn after_transition(order: &Order, change: &StatusChange, now: DateTime<Utc>) -> Vec<OutboxMessage> {
-    let mut messages = vec![event(order, now, DomainEvent::status_changed(order, change))];
-    if order.awaits_automatic_placement() {
-        messages.push(OutboxMessage::start_placement(order));
-    }
-    messages
-}
-
-/// `OrderSubmitted`, `PriceApprovalRequested` when prices need approval, and what any
-/// transition emits.
-pub fn after_submit(order: &Order, change: &StatusChange, now: DateTime<Utc>) -> Vec<OutboxMessage> {
-    let mut messages = vec![event(order, now, DomainEvent::order_submitted(order))];
-    if let (OrderStatus::PendingPriceApproval, Some(approval)) = (order.status, &order.price_approval) {
-        messages.push(event(order, now, DomainEvent::price_approval_requested(order, approval)));
-    }
-    messages.extend(after_transition(order, change, now));
-    messages
-}
-
-/// An event about the order, wrapped for the outbox.
-pub fn order_event(order: &Order, now: DateTime<Utc>, e: DomainEvent) -> OutboxMessage {
-    event(order, now, e)
-}
-
-/// `FulfillmentRequested` for each new warehouse request, and what the transition emits.
-pub fn after_dispatch(
-    order: &Order,
-    change: &StatusChange,
-    requests: &[crate::order::fulfillment::FulfillmentRequest],
-    now: DateTime<Utc>,
-) -> Vec<OutboxMessage> {
-    let mut messages = after_transition(order, change, now);
-    for request in requests {
-        messages.push(event(order, now, DomainEvent::fulfillment_requested(order, request)));
-    }
-    messages
-}
-
-/// The shipment's own event, what each status change of the order emits, and `OrderCompleted`
-/// (the accounting hand-off) when the order completed.
-pub fn after_shipping(
-    order: &Order,
-    shipment_event: DomainEvent,
-    changes: &[StatusChange],
-    now: DateTime<Utc>,
-) -> Vec<OutboxMessage> {
-    let mut messages = vec![event(order, now, shipment_event)];
-    for change in changes {
-        messages.extend(after_transition(order, change, now));
-    }
-    if changes.iter().any(|c| c.to == OrderStatus::Completed) {
-        messages.push(event(order, now, DomainEvent::order_completed(order)));
-    }
-    messages
 }

@@ -10,7 +10,7 @@ use crate::kernel::ids::{HubId, Sku, TenantId};
 use crate::kernel::quantity::non_negative_quantity;
 use crate::order::fulfillment::{ReportedLine, WarehouseReport};
 use crate::order::shipment::Package;
-use crate::ports::Store;
+use crate::ports::{CatalogStore, OrderStore, StockStore};
 use crate::stock::StockChange;
 use crate::usecases::shipments::warehouse_report;
 use crate::usecases::unit_of_work::Changed;
@@ -107,7 +107,7 @@ request_event!(
 );
 
 /// Applies a warehouse report about a fulfillment request (see [`warehouse_report`]).
-pub async fn fulfillment_accepted<S: Store>(
+pub async fn fulfillment_accepted<S: OrderStore + StockStore>(
     store: &S,
     e: FulfillmentAccepted,
     now: DateTime<Utc>,
@@ -116,19 +116,31 @@ pub async fn fulfillment_accepted<S: Store>(
 }
 
 /// See [`fulfillment_accepted`].
-pub async fn pick_completed<S: Store>(store: &S, e: PickCompleted, now: DateTime<Utc>) -> Result<Applied, AppError> {
+pub async fn pick_completed<S: OrderStore + StockStore>(
+    store: &S,
+    e: PickCompleted,
+    now: DateTime<Utc>,
+) -> Result<Applied, AppError> {
     let report = WarehouseReport::Picked { lines: e.lines };
     warehouse_report(store, &e.tenant_id, &e.event_id, &e.fulfillment_request_id, report, now).await
 }
 
 /// See [`fulfillment_accepted`].
-pub async fn pack_completed<S: Store>(store: &S, e: PackCompleted, now: DateTime<Utc>) -> Result<Applied, AppError> {
+pub async fn pack_completed<S: OrderStore + StockStore>(
+    store: &S,
+    e: PackCompleted,
+    now: DateTime<Utc>,
+) -> Result<Applied, AppError> {
     let report = WarehouseReport::Packed { lines: e.lines, packages: e.packages };
     warehouse_report(store, &e.tenant_id, &e.event_id, &e.fulfillment_request_id, report, now).await
 }
 
 /// See [`fulfillment_accepted`].
-pub async fn ship_completed<S: Store>(store: &S, e: ShipCompleted, now: DateTime<Utc>) -> Result<Applied, AppError> {
+pub async fn ship_completed<S: OrderStore + StockStore>(
+    store: &S,
+    e: ShipCompleted,
+    now: DateTime<Utc>,
+) -> Result<Applied, AppError> {
     let report = WarehouseReport::Shipped {
         lines: e.lines,
         packages: e.packages,
@@ -140,7 +152,7 @@ pub async fn ship_completed<S: Store>(store: &S, e: ShipCompleted, now: DateTime
 
 /// Applies a warehouse count: sets on-hand unless a later count was applied. A count below what
 /// is reserved for orders is refused (the shortage needs a person), as is an unknown hub or SKU.
-pub async fn stock_adjusted<S: Store>(
+pub async fn stock_adjusted<S: CatalogStore + StockStore>(
     store: &S,
     event: StockAdjusted,
     sent_at: DateTime<Utc>,

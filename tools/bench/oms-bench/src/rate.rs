@@ -144,7 +144,7 @@ async fn templates(store: &DynamoStore, client: &Client, table: &str, tenant: &T
     seed::catalog(store, tenant).await?;
     // Order 3 of the seed mix has four lines: an order item of about 2 KB.
     let order = seed::create(store, tenant, 3).await?;
-    let pk = keys::order_pk(tenant, &order.order_id);
+    let pk = keys::order_pk(tenant, order.order_id());
     let item = client
         .get_item()
         .table_name(table)

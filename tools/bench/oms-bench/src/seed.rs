@@ -138,7 +138,7 @@ pub async fn seed(store: &DynamoStore, jobs: Vec<(TenantId, usize)>, concurrency
                 let n = next.fetch_add(1, Ordering::Relaxed);
                 let Some((tenant, i)) = jobs.get(n) else { return Ok::<_, Error>(statuses) };
                 let order = create(&store, tenant, *i).await?;
-                statuses.push((tenant.clone(), order.status.as_str().to_owned()));
+                statuses.push((tenant.clone(), order.status().as_str().to_owned()));
                 if (n + 1).is_multiple_of(2000) {
                     let rate = (n + 1) as f64 / started.elapsed().as_secs_f64();
                     eprintln!("  seeded {}/{total} orders ({rate:.0}/s)", n + 1);

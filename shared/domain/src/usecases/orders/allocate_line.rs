@@ -1,11 +1,10 @@
 //! `POST /v1/orders/{id}/allocations`: a dispatcher allocates a line to a hub by hand.
 
-use crate::events::DomainEvent;
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::{AppError, ConflictCode};
 use crate::kernel::ids::OrderId;
-use crate::ports::Store;
-use crate::usecases::unit_of_work::{Changed, Effects, IdempotencyKey, change_order, order_event};
+use crate::ports::{CatalogStore, OrderStore, StockStore};
+use crate::usecases::unit_of_work::{Changed, IdempotencyKey, change_order};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -23,9 +22,9 @@ pub struct AllocationRequest {
     pub quantity: Decimal,
 }
 
-/// `POST /orders/{id}/allocations`: reserves part of a line at a hub, atomically with the order
-/// (409 when the hub has not that much available or the line needs less).
-pub async fn allocate_line<S: Store>(
+/// `POST /orders/{id}/allocations`: [`crate::order::Order::allocate_line`] at an active hub,
+/// atomically with the order (409 when the hub has not that much available).
+pub async fn allocate_line<S: OrderStore + StockStore + CatalogStore>(
     store: &S,
     actor: &Actor,
     id: &OrderId,
@@ -42,15 +41,7 @@ pub async fn allocate_line<S: Store>(
         None => return Err(AppError::NotFound("hub")),
     }
     change_order(store, actor, id, Action::ManageOrders, key, now, |order| {
-        let reserve = order.allocate_manually(&request.order_line_id, &request.hub_id, request.quantity, now)?;
-        let reservation = crate::routing::PlannedReservation {
-            line_id: request.order_line_id.clone(),
-            sku: reserve.sku.clone(),
-            hub_id: reserve.hub_id.clone(),
-            quantity: reserve.quantity,
-        };
-        let reserved = DomainEvent::stock_reserved(order, &[reservation]);
-        Ok(Effects { outbox: vec![order_event(order, now, reserved)], moves: vec![reserve], ..Effects::default() })
+        order.allocate_line(&request.order_line_id, &request.hub_id, request.quantity, now)
     })
     .await
 }

@@ -8,7 +8,6 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use crate::catalog::{Location, SkuRecord};
-use crate::events::{DomainEvent, EventEnvelope, OutboxMessage};
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::{AppError, InvalidCode};
 use crate::kernel::ids::{LineId, OrderId, Sku, TenantId};
@@ -18,8 +17,7 @@ use crate::kernel::text::{non_empty_text, parse_unit};
 use crate::order::pricing::LineTotals;
 use crate::order::status::OrderStatus;
 use crate::order::{Address, AllocationMode, Contact, Customer, FulfillmentPolicy, Order, OrderLine};
-use crate::ports::{Counter, OrderWrite, Store};
-use crate::usecases::unit_of_work;
+use crate::ports::{CatalogStore, Counter, OrderStore, StockStore};
 use crate::usecases::unit_of_work::{Changed, IdempotencyKey, commit, replay_if_seen};
 
 pub use crate::kernel::limits::MAX_LINES;
@@ -81,7 +79,7 @@ pub struct LineRequest {
 }
 
 /// Creates (and optionally submits) an order.
-pub async fn create_order<S: Store>(
+pub async fn create_order<S: OrderStore + CatalogStore + StockStore>(
     store: &S,
     actor: &Actor,
     request: CreateOrderRequest,
@@ -99,25 +97,15 @@ pub async fn create_order<S: Store>(
     let mut order = request.into_order(actor, &catalog, now)?;
     order.order_number = store.next_number(Counter::Orders(tenant), now.date_naive()).await?;
 
-    let created = EventEnvelope::new(tenant.clone(), now, DomainEvent::order_created(&order));
-    let mut write = OrderWrite {
-        history: vec![order.creation_record(actor)],
-        outbox: vec![OutboxMessage::Event(created)],
-        order,
-        expected_version: None,
-        idempotency: None,
-        lookups: Vec::new(),
-    };
+    let mut change = order.created(actor);
     if submit {
-        let change = write.order.submit(actor, now)?;
-        write.outbox.extend(unit_of_work::after_submit(&write.order, &change, now));
-        write.history.push(change);
+        change = change.and(order.submit(actor, now)?);
     }
-    commit(store, actor, idempotency.as_ref(), write, &[], now).await
+    commit(store, actor, idempotency.as_ref(), order, None, change, now).await
 }
 
 /// The catalog entries of the SKUs the lines name.
-pub(crate) async fn catalog_for<S: Store>(
+pub(crate) async fn catalog_for<S: CatalogStore>(
     store: &S,
     tenant: &TenantId,
     lines: &[LineRequest],

@@ -3,9 +3,9 @@
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;
 use crate::kernel::ids::OrderId;
-use crate::ports::Store;
+use crate::ports::{OrderStore, StockStore};
 use crate::usecases::orders::optional_text;
-use crate::usecases::unit_of_work::{self, Changed, Effects, IdempotencyKey, change_order};
+use crate::usecases::unit_of_work::{Changed, IdempotencyKey, change_order};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -20,8 +20,8 @@ pub struct PriceDecisionRequest {
     pub notes: Option<String>,
 }
 
-/// `POST /orders/{id}/approve-price`.
-pub async fn decide_price<S: Store>(
+/// `POST /orders/{id}/approve-price`: [`crate::order::Order::decide_price`].
+pub async fn decide_price<S: OrderStore + StockStore>(
     store: &S,
     actor: &Actor,
     id: &OrderId,
@@ -31,12 +31,7 @@ pub async fn decide_price<S: Store>(
 ) -> Result<Changed, AppError> {
     let notes = optional_text("notes", request.notes, 2000)?;
     change_order(store, actor, id, Action::ApprovePrice, key, now, |order| {
-        let change = order.decide_price(request.approved, notes.clone(), actor, now)?;
-        Ok(Effects {
-            outbox: unit_of_work::after_transition(order, &change, now),
-            history: vec![change],
-            ..Effects::default()
-        })
+        order.decide_price(request.approved, notes.clone(), actor, now)
     })
     .await
 }

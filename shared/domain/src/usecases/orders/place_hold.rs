@@ -1,11 +1,10 @@
 //! `POST /v1/orders/{id}/holds`: stop an order where it is.
 
-use crate::events::DomainEvent;
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;
 use crate::kernel::ids::OrderId;
-use crate::ports::Store;
-use crate::usecases::unit_of_work::{Changed, Effects, IdempotencyKey, change_order, order_event};
+use crate::ports::{OrderStore, StockStore};
+use crate::usecases::unit_of_work::{Changed, IdempotencyKey, change_order};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -20,8 +19,9 @@ pub struct HoldRequest {
     pub reason: String,
 }
 
-/// `POST /orders/{id}/holds`.
-pub async fn place_hold<S: Store>(
+/// `POST /orders/{id}/holds`: [`crate::order::Order::place_hold`], once the code and reason are
+/// well-formed.
+pub async fn place_hold<S: OrderStore + StockStore>(
     store: &S,
     actor: &Actor,
     id: &OrderId,
@@ -40,10 +40,6 @@ pub async fn place_hold<S: Store>(
         ));
     }
     let reason = crate::kernel::text::non_empty_text("reason", request.reason, 500)?;
-    change_order(store, actor, id, Action::ManageOrders, key, now, |order| {
-        let hold = order.place_hold(&code, &reason, actor, now)?.clone();
-        let placed = DomainEvent::hold_placed(order, &hold);
-        Ok(Effects { outbox: vec![order_event(order, now, placed)], ..Effects::default() })
-    })
-    .await
+    change_order(store, actor, id, Action::ManageOrders, key, now, |order| order.place_hold(&code, &reason, actor, now))
+        .await
 }

@@ -1,12 +1,10 @@
 //! The `expire-reservation` task: a reservation nobody confirmed in time gives its stock back.
 
-use crate::events::DomainEvent;
 use crate::kernel::access::Actor;
 use crate::kernel::error::AppError;
 use crate::kernel::ids::OrderId;
 use crate::order::status::OrderStatus;
-use crate::ports::{OrderWrite, Store};
-use crate::stock::StockMove;
+use crate::ports::{OrderStore, StockStore};
 use crate::usecases::placement::assign_hub::{COMPONENT, PlacementRequest};
 use crate::usecases::unit_of_work;
 use chrono::{DateTime, Utc};
@@ -26,7 +24,7 @@ pub struct ExpiryResult {
 /// The workflow waited out the reservation timeout of an order held at `ALLOCATED`: if it is
 /// still held there, its stock goes back and the order to `PENDING_ALLOCATION` (placed again
 /// when the hold is released); otherwise nothing changes.
-pub async fn expire<S: Store>(
+pub async fn expire<S: OrderStore + StockStore>(
     store: &S,
     request: &PlacementRequest,
     timeout: chrono::Duration,
@@ -35,12 +33,12 @@ pub async fn expire<S: Store>(
     let mut order = store.get_order(&request.tenant_id, &request.order_id).await?.ok_or(AppError::NotFound("order"))?;
     let version = order.version;
     let actor = Actor::system(request.tenant_id.clone(), COMPONENT);
-    let Some((change, released)) = order.expire_reservation(timeout, &actor, now)? else {
-        return Ok(ExpiryResult { order_id: order.order_id, expired: false, status: order.status });
-    };
-    // Not `effects::after_transition`: the order is on hold, so it is not placed again now.
-    let outbox = vec![unit_of_work::order_event(&order, now, DomainEvent::status_changed(&order, &change))];
-    let result = ExpiryResult { order_id: order.order_id.clone(), expired: true, status: order.status };
-    store.save_with_stock(OrderWrite::update(order, version, vec![change], outbox), &StockMove::net(released)).await?;
+    let change = order.expire_reservation(timeout, &actor, now)?;
+    let expired = order.version != version;
+    let result = ExpiryResult { order_id: order.order_id.clone(), expired, status: order.status };
+    if expired {
+        let (write, moves) = unit_of_work::order_write(order, Some(version), change, now);
+        store.save_with_stock(write, &moves).await?;
+    }
     Ok(result)
 }

@@ -4,7 +4,7 @@ use crate::kernel::access::Actor;
 use crate::kernel::error::AppError;
 use crate::kernel::ids::{OrderId, TenantId};
 use crate::order::status::OrderStatus;
-use crate::ports::{OrderWrite, Store};
+use crate::ports::OrderStore;
 use crate::usecases::placement::COMPONENT;
 use crate::usecases::unit_of_work;
 use chrono::{DateTime, Utc};
@@ -23,30 +23,23 @@ pub struct PlacementFailure {
     pub error: serde_json::Value,
 }
 
-/// Placement gave up (retries exhausted, or an unexpected error): nothing is reserved (every
-/// reservation is atomic, and chunked ones are moved back), so the order goes `BACKORDERED`
-/// with the reason in its history, to be placed again when stock comes back.
-pub async fn record_failure<S: Store>(
+/// Placement gave up (see [`crate::order::Order::placement_failed`]): the order goes
+/// `BACKORDERED` with Step Functions' error and cause in its history. Returns its status.
+pub async fn record_failure<S: OrderStore>(
     store: &S,
     failure: &PlacementFailure,
     now: DateTime<Utc>,
 ) -> Result<OrderStatus, AppError> {
     let mut order = store.get_order(&failure.tenant_id, &failure.order_id).await?.ok_or(AppError::NotFound("order"))?;
-    if order.status != OrderStatus::PendingAllocation {
-        return Ok(order.status);
-    }
     let name = failure.error.get("Error").and_then(|e| e.as_str()).unwrap_or("unknown error");
     let cause = failure.error.get("Cause").and_then(|c| c.as_str()).unwrap_or_default();
-    let cause: String = cause.chars().take(300).collect();
     let version = order.version;
     let actor = Actor::system(failure.tenant_id.clone(), COMPONENT);
-    for line in &mut order.lines {
-        line.backordered = line.unallocated();
-    }
-    let reason = format!("placement failed ({name}): {cause}");
-    let change = order.change_status(OrderStatus::Backordered, reason.trim_end_matches(": "), &actor, now)?;
-    let outbox = unit_of_work::after_transition(&order, &change, now);
+    let change = order.placement_failed(name, cause, &actor, now)?;
     let status = order.status;
-    store.save_order(OrderWrite::update(order, version, vec![change], outbox)).await?;
+    if order.version != version {
+        let (write, _) = unit_of_work::order_write(order, Some(version), change, now);
+        store.save_order(write).await?;
+    }
     Ok(status)
 }

@@ -3,9 +3,7 @@
 use crate::kernel::access::Actor;
 use crate::kernel::error::{AppError, StoreError};
 use crate::kernel::ids::{OrderId, Sku, TenantId};
-use crate::order::status::OrderStatus;
-use crate::order::{AllocationMode, FulfillmentPolicy};
-use crate::ports::{OrderWrite, Store};
+use crate::ports::{OrderStore, StockStore};
 use crate::usecases::placement::COMPONENT;
 use crate::usecases::unit_of_work;
 use chrono::{DateTime, Utc};
@@ -17,7 +15,7 @@ const BACKORDER_BATCH: usize = 200;
 /// Stock of `sku` went up: sends its `BACKORDERED` orders back to placement, oldest first, as
 /// far as the stock now available can serve them (a `ship_complete` order that cannot be served
 /// whole is passed over). Returns the orders re-placed.
-pub async fn replace_backorders<S: Store>(
+pub async fn replace_backorders<S: OrderStore + StockStore>(
     store: &S,
     tenant: &TenantId,
     sku: &Sku,
@@ -32,18 +30,13 @@ pub async fn replace_backorders<S: Store>(
             break;
         }
         let Some(mut order) = store.get_order(tenant, &id).await? else { continue };
-        if order.status != OrderStatus::Backordered || order.allocation != AllocationMode::Auto {
+        let (version, need) = (order.version, order.waits_for(sku));
+        let change = order.replace_backorder(sku, remaining, &actor, now)?;
+        if order.version == version {
             continue;
         }
-        let need: Decimal = order.lines.iter().filter(|l| &l.sku == sku).map(|l| l.unallocated()).sum();
-        if order.fulfillment_policy == FulfillmentPolicy::ShipComplete && need > remaining {
-            continue;
-        }
-        let version = order.version;
-        let change =
-            order.change_status(OrderStatus::PendingAllocation, format!("{sku} back in stock"), &actor, now)?;
-        let outbox = unit_of_work::after_transition(&order, &change, now);
-        match store.save_order(OrderWrite::update(order, version, vec![change], outbox)).await {
+        let (write, _) = unit_of_work::order_write(order, Some(version), change, now);
+        match store.save_order(write).await {
             Ok(()) => {
                 remaining -= need;
                 replaced.push(id);

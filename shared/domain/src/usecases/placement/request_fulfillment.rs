@@ -3,9 +3,8 @@
 use crate::kernel::access::Actor;
 use crate::kernel::error::{AppError, ConflictCode};
 use crate::kernel::ids::{OrderId, TenantId};
-use crate::order::fulfillment::Dispatch;
 use crate::order::status::OrderStatus;
-use crate::ports::{CatalogStore, OrderWrite, Store};
+use crate::ports::{CatalogStore, OrderStore};
 use crate::usecases::placement::assign_hub::{COMPONENT, PlacementRequest};
 use crate::usecases::unit_of_work;
 use chrono::{DateTime, Utc};
@@ -27,7 +26,7 @@ pub struct DispatchResult {
 
 /// Sends an allocated order to its warehouses (`FulfillmentRequested` per hub), unless a hold
 /// stops it.
-pub async fn dispatch<S: Store>(
+pub async fn dispatch<S: OrderStore + CatalogStore>(
     store: &S,
     request: &PlacementRequest,
     reservation_timeout: chrono::Duration,
@@ -42,26 +41,26 @@ pub async fn dispatch<S: Store>(
     }
     let version = order.version;
     let actor = Actor::system(request.tenant_id.clone(), COMPONENT);
-    match order.request_fulfillment(&actor, now)? {
-        Dispatch::Held => Ok(DispatchResult {
+    let change = order.request_fulfillment(&actor, now)?;
+    if change.is_empty() {
+        return Ok(DispatchResult {
             order_id: order.order_id,
             status: order.status,
             held: true,
             expires_in_seconds: Some(reservation_timeout.num_seconds()),
-        }),
-        Dispatch::Sent { change, requests } => {
-            let outbox = unit_of_work::after_dispatch(&order, &change, &requests, now);
-            let result = DispatchResult {
-                order_id: order.order_id.clone(),
-                status: order.status,
-                held: false,
-                expires_in_seconds: None,
-            };
-            store.save_order(OrderWrite::update(order, version, vec![change], outbox)).await?;
-            count_dispatches(store, &request.tenant_id, &requests).await;
-            Ok(result)
-        }
+        });
     }
+    let result = DispatchResult {
+        order_id: order.order_id.clone(),
+        status: order.status,
+        held: false,
+        expires_in_seconds: None,
+    };
+    let dispatched = change.dispatched.clone();
+    let (write, _) = unit_of_work::order_write(order, Some(version), change, now);
+    store.save_order(write).await?;
+    count_dispatches(store, &request.tenant_id, &dispatched).await;
+    Ok(result)
 }
 
 /// The day hub capacity is counted against (UTC).

@@ -1,13 +1,11 @@
 //! The `reserve-stock` task: reserve the planned stock, never more than there is.
 
-use crate::events::{DomainEvent, EventEnvelope, OutboxMessage};
 use crate::kernel::access::Actor;
 use crate::kernel::error::{AppError, StoreError};
 use crate::kernel::ids::OrderId;
 use crate::order::status::OrderStatus;
-use crate::ports::{OrderStore, OrderWrite, StockStore};
+use crate::ports::{OrderStore, StockStore};
 use crate::routing::PlacementPlan;
-use crate::stock::StockMove;
 use crate::usecases::placement::assign_hub::{COMPONENT, not_placeable, plan_stale};
 use crate::usecases::unit_of_work;
 use chrono::{DateTime, Utc};
@@ -38,20 +36,12 @@ where
         return Err(not_placeable(order.status));
     }
     let actor = Actor::system(tenant.clone(), COMPONENT);
-    let change = order.apply_placement(&plan.reservations, &actor, now)?;
-
-    let event = |e| OutboxMessage::Event(EventEnvelope::new(tenant.clone(), now, e));
-    let mut outbox = unit_of_work::after_transition(&order, &change, now);
-    if !plan.reservations.is_empty() {
-        outbox.push(event(DomainEvent::stock_reserved(&order, &plan.reservations)));
-    }
-    outbox.extend(DomainEvent::order_backordered(&order).map(event));
-
+    let change = order.reserve(&plan.reservations, &actor, now)?;
     let result = PlacementResult { order_id: order.order_id.clone(), status: order.status, version: order.version };
-    let moves: Vec<StockMove> =
-        plan.reservations.iter().map(|r| StockMove::reserve(r.hub_id.clone(), r.sku.clone(), r.quantity)).collect();
-    let write = OrderWrite::update(order, plan.order_version, vec![change], outbox);
-    match store.save_with_stock(write, &StockMove::net(moves)).await {
+    // Not `unit_of_work::change_order`: a lost race makes the plan stale, and the workflow plans
+    // again from fresh stock rather than this task recomputing an old plan.
+    let (write, moves) = unit_of_work::order_write(order, Some(plan.order_version), change, now);
+    match store.save_with_stock(write, &moves).await {
         Ok(()) => Ok(result),
         Err(StoreError::Conflict(on)) => Err(plan_stale(&format!("{on:?}"))),
         Err(other) => Err(other.into()),

@@ -2,22 +2,19 @@
 
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;
-use crate::ports::Store;
+use crate::ports::{OrderStore, StockStore};
 use crate::usecases::returns::change_return;
-use crate::usecases::unit_of_work::{Changed, Effects, IdempotencyKey};
+use crate::usecases::unit_of_work::{Changed, IdempotencyKey};
 use chrono::{DateTime, Utc};
 
 /// `POST /returns/{id}/close`.
-pub async fn close_return<S: Store>(
+pub async fn close_return<S: OrderStore + StockStore>(
     store: &S,
     actor: &Actor,
     return_id: &str,
     key: Option<IdempotencyKey>,
     now: DateTime<Utc>,
 ) -> Result<Changed, AppError> {
-    change_return(store, actor, return_id, Action::ManageReturns, key, now, |order| {
-        order.close_return(return_id, now)?;
-        Ok(Effects::default())
-    })
-    .await
+    change_return(store, actor, return_id, Action::ManageReturns, key, now, |order| order.close_return(return_id, now))
+        .await
 }

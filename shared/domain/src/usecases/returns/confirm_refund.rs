@@ -2,9 +2,9 @@
 
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;
-use crate::ports::Store;
+use crate::ports::{OrderStore, StockStore};
 use crate::usecases::returns::change_return;
-use crate::usecases::unit_of_work::{Changed, Effects, IdempotencyKey};
+use crate::usecases::unit_of_work::{Changed, IdempotencyKey};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -18,7 +18,7 @@ pub struct ConfirmRefundRequest {
 }
 
 /// `POST /returns/{id}/confirm-refund`: accounting paid the refund; the return goes `refunded`.
-pub async fn confirm_refund<S: Store>(
+pub async fn confirm_refund<S: OrderStore + StockStore>(
     store: &S,
     actor: &Actor,
     return_id: &str,
@@ -27,8 +27,7 @@ pub async fn confirm_refund<S: Store>(
     now: DateTime<Utc>,
 ) -> Result<Changed, AppError> {
     change_return(store, actor, return_id, Action::ManageReturns, key, now, |order| {
-        order.confirm_refund(return_id, request.reference.clone(), now)?;
-        Ok(Effects::default())
+        order.confirm_refund(return_id, request.reference.clone(), now)
     })
     .await
 }

@@ -21,20 +21,24 @@ pub use self::reject_return::{RejectReturnRequest, reject_return};
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;
 use crate::kernel::ids::OrderId;
-use crate::order::Order;
-use crate::ports::Store;
+use crate::order::{Change, Order};
+use crate::ports::{OrderStore, StockStore};
 use crate::usecases::orders::get_order;
-use crate::usecases::unit_of_work::{Changed, Effects, IdempotencyKey, change_order};
+use crate::usecases::unit_of_work::{Changed, IdempotencyKey, change_order};
 use chrono::{DateTime, Utc};
 
 /// The order a return belongs to, if the actor may see it.
-pub(crate) async fn order_of_return<S: Store>(store: &S, actor: &Actor, return_id: &str) -> Result<OrderId, AppError> {
+pub(crate) async fn order_of_return<S: OrderStore>(
+    store: &S,
+    actor: &Actor,
+    return_id: &str,
+) -> Result<OrderId, AppError> {
     let order_id = store.find_return(&actor.tenant_id, return_id).await?.ok_or(AppError::NotFound("return"))?;
     get_order(store, actor, &order_id).await.map_err(|_| AppError::NotFound("return"))?;
     Ok(order_id)
 }
 
-/// Changes a return under `action`, with the events `emit` makes from the changed order.
+/// Changes a return under `action` with `command`, through the order it belongs to.
 pub(crate) async fn change_return<S, F>(
     store: &S,
     actor: &Actor,
@@ -45,8 +49,8 @@ pub(crate) async fn change_return<S, F>(
     change: F,
 ) -> Result<Changed, AppError>
 where
-    S: Store,
-    F: FnMut(&mut Order) -> Result<Effects, AppError>,
+    S: OrderStore + StockStore,
+    F: FnMut(&mut Order) -> Result<Change, AppError>,
 {
     actor.authorize(action)?;
     let order_id = order_of_return(store, actor, return_id).await?;

@@ -1,14 +1,12 @@
 //! `POST /v1/returns/{return_id}/receive` and the warehouse's `ReturnReceived` (the `return-receive` function): goods back, restocked, refund owed.
 
-use crate::events::DomainEvent;
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::{AppError, InvalidCode};
 use crate::kernel::ids::TenantId;
 use crate::order::returns::ReceivedLine;
-use crate::ports::Store;
-use crate::stock::StockMove;
+use crate::ports::{OrderStore, StockStore};
 use crate::usecases::returns::change_return;
-use crate::usecases::unit_of_work::{Changed, Effects, IdempotencyKey, order_event};
+use crate::usecases::unit_of_work::{Changed, IdempotencyKey};
 use crate::usecases::wms::Applied;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -41,7 +39,7 @@ pub struct ReturnReceived {
 /// Records a receipt: restocks accepted goods marked `restock` (which lets backordered orders
 /// for them be placed again), updates line `returned`, and emits `RefundRequested` for the
 /// accepted quantity. A repeated event changes nothing; more than approved is refused.
-pub(crate) async fn receive<S: Store>(
+pub(crate) async fn receive<S: OrderStore + StockStore>(
     store: &S,
     actor: &Actor,
     return_id: &str,
@@ -51,23 +49,13 @@ pub(crate) async fn receive<S: Store>(
     now: DateTime<Utc>,
 ) -> Result<Changed, AppError> {
     change_return(store, actor, return_id, Action::ManageReturns, key, now, |order| {
-        let Some(moves) = order.receive_return(return_id, event_id, lines, now)? else {
-            return Ok(Effects::default());
-        };
-        let rma = order.return_of(return_id).expect("just received");
-        let outbox = rma
-            .refund
-            .as_ref()
-            .map(|refund| order_event(order, now, DomainEvent::refund_requested(order, return_id, refund)))
-            .into_iter()
-            .collect();
-        Ok(Effects { outbox, moves: StockMove::net(moves), ..Effects::default() })
+        order.receive_return(return_id, event_id, lines, now)
     })
     .await
 }
 
 /// `POST /returns/{id}/receive`: a counter clerk records a receipt.
-pub async fn receive_return<S: Store>(
+pub async fn receive_return<S: OrderStore + StockStore>(
     store: &S,
     actor: &Actor,
     return_id: &str,
@@ -79,7 +67,7 @@ pub async fn receive_return<S: Store>(
 }
 
 /// `ReturnReceived`: the warehouse records a receipt (see [`receive_return`]).
-pub async fn return_received<S: Store>(
+pub async fn return_received<S: OrderStore + StockStore>(
     store: &S,
     event: ReturnReceived,
     now: DateTime<Utc>,

@@ -2,9 +2,9 @@
 
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;
-use crate::ports::Store;
+use crate::ports::{OrderStore, StockStore};
 use crate::usecases::returns::change_return;
-use crate::usecases::unit_of_work::{Changed, Effects, IdempotencyKey};
+use crate::usecases::unit_of_work::{Changed, IdempotencyKey};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -18,7 +18,7 @@ pub struct RejectReturnRequest {
 }
 
 /// `POST /returns/{id}/reject` `{reason}`.
-pub async fn reject_return<S: Store>(
+pub async fn reject_return<S: OrderStore + StockStore>(
     store: &S,
     actor: &Actor,
     return_id: &str,
@@ -27,8 +27,7 @@ pub async fn reject_return<S: Store>(
     now: DateTime<Utc>,
 ) -> Result<Changed, AppError> {
     change_return(store, actor, return_id, Action::ManageReturns, key, now, |order| {
-        order.decide_return(return_id, false, Some(request.reason.clone()), now)?;
-        Ok(Effects::default())
+        order.reject_return(return_id, request.reason.clone(), now)
     })
     .await
 }

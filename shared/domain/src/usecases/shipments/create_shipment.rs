@@ -1,13 +1,11 @@
 //! `POST /v1/orders/{id}/shipments`: a dispatcher ships lines the OMS's own way.
 
-use crate::events::DomainEvent;
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;
 use crate::kernel::ids::OrderId;
 use crate::order::shipment::{NewShipment, Package, ShipLine, ShipmentType};
-use crate::ports::{Counter, Lookup, Store};
+use crate::ports::{Counter, OrderStore, StockStore};
 use crate::usecases::orders::get_order;
-use crate::usecases::shipments::shipping_effects;
 use crate::usecases::unit_of_work::{Changed, IdempotencyKey, change_order, replay_if_seen};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -40,7 +38,7 @@ fn optional_name(field: &str, value: Option<String>) -> Result<Option<String>, A
 
 /// `POST /orders/{id}/shipments`: a dispatcher ships allocated quantities (several calls split
 /// an order into several shipments). `ShipmentCreated` goes to the TMS.
-pub async fn create_shipment<S: Store>(
+pub async fn create_shipment<S: OrderStore + StockStore>(
     store: &S,
     actor: &Actor,
     id: &OrderId,
@@ -68,15 +66,8 @@ pub async fn create_shipment<S: Store>(
     };
     // Refuse what cannot ship before taking a number: a refused request writes nothing.
     if replay_if_seen(store, actor, key.as_ref()).await?.is_none() {
-        get_order(store, actor, id).await?.ship(new(PENDING_SHIPMENT), actor, now)?;
+        let _trial_change = get_order(store, actor, id).await?.ship(new(PENDING_SHIPMENT), actor, now)?;
     }
     let shipment_id = store.next_number(Counter::Shipments, now.date_naive()).await?;
-    change_order(store, actor, id, Action::Ship, key, now, |order| {
-        let change = order.ship(new(&shipment_id), actor, now)?;
-        let created = DomainEvent::shipment_created(order, order.shipment(&shipment_id).expect("just shipped"));
-        let mut effects = shipping_effects(order, change, created, now);
-        effects.lookups = vec![Lookup::Shipment(shipment_id.clone())];
-        Ok(effects)
-    })
-    .await
+    change_order(store, actor, id, Action::Ship, key, now, |order| order.ship(new(&shipment_id), actor, now)).await
 }

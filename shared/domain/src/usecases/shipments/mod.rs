@@ -12,16 +12,12 @@ pub use self::create_shipment::{ShipmentRequest, create_shipment};
 pub use self::get_shipment::get_shipment;
 pub use self::report_shipment::{CallbackAnswer, CarrierCallback, Reporter, ShipmentStatusRequest, report_shipment};
 
-use crate::events::DomainEvent;
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::{AppError, InvalidCode};
 use crate::kernel::ids::{OrderId, TenantId};
-use crate::order::Order;
 use crate::order::fulfillment::WarehouseReport;
-use crate::order::shipment::ShipmentChange;
-use crate::ports::{Counter, Lookup, Store};
-use crate::stock::StockMove;
-use crate::usecases::unit_of_work::{Effects, after_shipping, change_order};
+use crate::ports::{Counter, OrderStore, StockStore};
+use crate::usecases::unit_of_work::change_order;
 use crate::usecases::wms::Applied;
 use chrono::{DateTime, Utc};
 
@@ -42,26 +38,11 @@ fn order_of_request(request_id: &str) -> Result<OrderId, AppError> {
     OrderId::parse(order_id).map_err(|_| unknown_request(request_id))
 }
 
-/// The effects of a shipment change: its stock moves, history, events.
-pub(crate) fn shipping_effects(
-    order: &Order,
-    change: ShipmentChange,
-    event: DomainEvent,
-    now: DateTime<Utc>,
-) -> Effects {
-    Effects {
-        outbox: after_shipping(order, event, &change.changes, now),
-        history: change.changes,
-        moves: StockMove::net(change.moves),
-        ..Effects::default()
-    }
-}
-
 /// Applies a warehouse report on a fulfillment request (`FulfillmentAccepted`, `PickCompleted`,
-/// `PackCompleted`, `ShipCompleted`). A repeated `event_id` changes nothing; an unknown request
-/// or line, more than requested, or shipping an order on hold is refused with the reason and
-/// nothing applied. `ShipCompleted` makes a shipment: the goods leave the hub's stock.
-pub async fn warehouse_report<S: Store>(
+/// `PackCompleted`, `ShipCompleted`; see [`crate::order::Order::record_warehouse_report`]). A repeated
+/// `event_id` changes nothing; an unknown request or line, more than requested, or shipping an
+/// order on hold is refused with the reason and nothing applied.
+pub async fn warehouse_report<S: OrderStore + StockStore>(
     store: &S,
     tenant: &TenantId,
     event_id: &str,
@@ -75,8 +56,10 @@ pub async fn warehouse_report<S: Store>(
     // event takes no number; a concurrent repeat can still leave a gap.
     let shipment_id = if report.ships() {
         let mut trial = store.get_order(tenant, &order_id).await?.ok_or_else(|| unknown_request(request_id))?;
+        let version = trial.version;
         let pending = Some(PENDING_SHIPMENT.to_owned());
-        if trial.record_warehouse_report(request_id, event_id, report.clone(), pending, &wms, now)?.is_none() {
+        let _trial_change = trial.record_warehouse_report(request_id, event_id, report.clone(), pending, &wms, now)?;
+        if trial.version == version {
             return Ok(Applied::Ignored);
         }
         Some(store.next_number(Counter::Shipments, now.date_naive()).await?)
@@ -84,17 +67,7 @@ pub async fn warehouse_report<S: Store>(
         None
     };
     let changed = change_order(store, &wms, &order_id, Action::Ship, None, now, |order| {
-        let recorded =
-            order.record_warehouse_report(request_id, event_id, report.clone(), shipment_id.clone(), &wms, now)?;
-        // A repeat changed nothing; accepted, picked and packed change the order but tell no one.
-        let (Some(change), Some(shipment)) = (recorded, shipment_id.as_deref().and_then(|id| order.shipment(id)))
-        else {
-            return Ok(Effects::default());
-        };
-        let created = DomainEvent::shipment_created(order, shipment);
-        let mut effects = shipping_effects(order, change, created, now);
-        effects.lookups = shipment_id.iter().cloned().map(Lookup::Shipment).collect();
-        Ok(effects)
+        order.record_warehouse_report(request_id, event_id, report.clone(), shipment_id.clone(), &wms, now)
     })
     .await
     .map_err(|e| match e {

@@ -1,13 +1,11 @@
 //! `POST /v1/shipments/{shipment_id}/status` and the TMS webhook: a shipment's status moves on.
 
-use crate::events::DomainEvent;
 use crate::kernel::access::{Action, Actor};
 use crate::kernel::error::AppError;
 use crate::kernel::ids::TenantId;
 use crate::order::shipment::{ShipmentReport, ShipmentStatus};
-use crate::ports::Store;
-use crate::usecases::shipments::shipping_effects;
-use crate::usecases::unit_of_work::{Changed, Effects, change_order};
+use crate::ports::{OrderStore, StockStore};
+use crate::usecases::unit_of_work::{Changed, change_order};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -61,7 +59,7 @@ pub enum Reporter {
 /// A shipment status report: forward-only, so a repeat or a late report changes nothing. The
 /// order follows its shipments to `IN_TRANSIT`, `DELIVERED` and `COMPLETED` (with
 /// `OrderCompleted`). An unknown shipment, or another tenant's, is 404.
-pub async fn report_shipment<S: Store>(
+pub async fn report_shipment<S: OrderStore + StockStore>(
     store: &S,
     reporter: Reporter,
     shipment_id: &str,
@@ -83,12 +81,7 @@ pub async fn report_shipment<S: Store>(
         Reporter::Dispatcher(actor) => actor,
     };
     change_order(store, &actor, &found.order_id, Action::Ship, None, now, |order| {
-        let from = order.shipment(shipment_id).ok_or(AppError::NotFound("shipment"))?.status;
-        let Some(change) = order.report_shipment(shipment_id, report.clone(), &actor, now)? else {
-            return Ok(Effects::default());
-        };
-        let moved = DomainEvent::shipment_status_changed(order, shipment_id, from, &report);
-        Ok(shipping_effects(order, change, moved, now))
+        order.report_shipment(shipment_id, report.clone(), &actor, now)
     })
     .await
 }
