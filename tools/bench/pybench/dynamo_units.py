@@ -215,7 +215,7 @@ class WriteUnits:
     by_category: Counter[str] = field(default_factory=Counter)
     by_index: Counter[str] = field(default_factory=Counter)
     by_function: Counter[str] = field(default_factory=Counter)  # table and index units
-    transactional_items: int = 0
+    transactional_items: int = 0  # items of successful requests, condition checks included
     plain_items: int = 0
     unchanged_writes: int = 0  # successful writes the stream has no change for (nothing changed)
     refused_writes: int = 0  # items of refused requests
@@ -276,10 +276,6 @@ def attribute(writes: Iterable[dict[str, Any]], changes: Iterable[Change],
         who = request.get("fn", "")
         for item in request["items"]:
             key = (item["table"], item["pk"], item["sk"])
-            if factor == 2:
-                out.transactional_items += 1
-            else:
-                out.plain_items += 1
             queue = pending.get(key)
             if not request.get("ok", True):
                 # A refused request (a failed condition, a conflict) still did the work of
@@ -288,6 +284,10 @@ def attribute(writes: Iterable[dict[str, Any]], changes: Iterable[Change],
                 out.by_category["refused writes"] += factor * write_units(item_size(current.get(key)))
                 out.by_function[who] += factor * write_units(item_size(current.get(key)))
                 continue
+            if factor == 2:
+                out.transactional_items += 1
+            else:
+                out.plain_items += 1
             if item["action"] == "ConditionCheck" or not queue:
                 if item["action"] != "ConditionCheck":
                     out.unchanged_writes += 1
