@@ -89,14 +89,38 @@ def costs(**overrides) -> metering.OrderCosts:
 
 PRICES = {
     "lambda": {"per_million_requests": 0.20, "per_gb_second": 0.0000133334, "billing_granularity_ms": 1},
-    "dynamodb": {"per_million_write_request_units": 0.625, "per_million_read_request_units": 0.125},
+    "dynamodb": {"per_million_write_request_units": 0.625, "per_million_read_request_units": 0.125,
+                 "provisioned_per_wcu_hour": 0.00065, "provisioned_per_rcu_hour": 0.00013,
+                 "provisioned_utilisation": 0.70},
     "stepfunctions": {"standard_per_thousand_transitions": 0.025, "express_per_million_requests": 1.0,
                       "express_per_gb_second": 0.00001667, "express_memory_mb": 64,
                       "express_billing_granularity_ms": 100},
     "eventbridge": {"per_million_custom_events": 1.0},
     "sqs": {"per_million_requests": 0.40},
     "apigateway": {"per_million_http_api_requests": 1.0},
+    "cloudwatch_logs": {"per_gb_ingested": 0.50, "per_gb_month_stored": 0.03, "retention_months": 1},
 }
+
+
+def test_dynamodb_is_priced_from_aws_rule_units_with_local_and_provisioned_beside():
+    local = metering.price(costs(), PRICES, units="local")
+    assert local["dynamodb"] == pytest.approx(0.125 + 5 * 0.625, abs=0.01)  # 1 RRU, 5 WRU per order
+    # AWS-rule units of the run (2 orders): 3 RRU and 20 WRU.
+    aws = metering.price(costs(aws_read_units=6.0, aws_write_units=40.0), PRICES)
+    assert aws["dynamodb"] == pytest.approx(3 * 0.125 + 20 * 0.625, abs=0.01)
+    # Provisioned at 70%: a WCU-hour serves 3,600 × 0.7 writes, so a million writes take
+    # 396.8 WCU-hours at $0.00065: $0.258 (and $0.0516 per million reads).
+    provisioned = metering.price(costs(aws_read_units=6.0, aws_write_units=40.0), PRICES,
+                                 capacity="provisioned")
+    assert provisioned["dynamodb"] == pytest.approx(3 * 0.0516 + 20 * 0.2579, abs=0.01)
+    assert provisioned["lambda"] == aws["lambda"]
+
+
+def test_cloudwatch_logs_are_priced_by_the_bytes_ingested_and_stored():
+    # 2 KiB per order: a million orders write 1.907 GiB; $0.50 to ingest, $0.03 a month to keep.
+    priced = metering.price(costs(log_bytes=2 * 2048), PRICES)
+    assert priced["cloudwatch_logs"] == pytest.approx(2048 * 1e6 / 1024 ** 3 * 0.53, abs=0.01)
+    assert metering.price(costs(), PRICES)["cloudwatch_logs"] == 0
 
 
 def test_prices_per_million_orders_by_service_for_either_workflow_type():
@@ -107,7 +131,7 @@ def test_prices_per_million_orders_by_service_for_either_workflow_type():
     assert standard["apigateway"] == pytest.approx(3.0)
     assert standard["eventbridge"] == pytest.approx(6.0)
     assert standard["sqs"] == pytest.approx(1.2)
-    assert standard["dynamodb"] == pytest.approx(0.125 + 5 * 0.625, abs=0.01)
+    assert standard["dynamodb"] == pytest.approx(0.125 + 5 * 0.625, abs=0.01)  # no AWS-rule units: Local's
     run_dollars = 2 * 0.2 / 1e6 + (0.01 * 0.125 + 0.01 * 0.25) * 0.0000133334  # both orders
     assert standard["lambda"] == pytest.approx(run_dollars / 2 * 1e6, abs=0.01)
     assert standard["total"] == pytest.approx(sum(v for k, v in standard.items() if k != "total"), abs=0.02)
@@ -138,6 +162,9 @@ def test_the_markdown_report_shows_the_figures_and_the_targets():
                       "events_put_by_wms": 4.0, "sqs_messages": 1.0, "api_requests": 3.0},
         "handler_ms_p50": 10.0, "handler_ms_p99": 10.0,
         "functions": {name: u.summary(2) for name, u in costs().functions.items()},
+        "write_units": {"by_item": {"order document": 60.0, "outbox": 40.0}, "by_index": {"GSI1": 12.0},
+                        "transactional_items": 30.0, "plain_items": 16.0, "unchanged_writes": 0,
+                        "refused_writes": 3, "unattributed_changes": 0},
         "dollars_per_million_orders": {"as designed": metering.price(costs(), PRICES),
                                        "all STANDARD": metering.price(costs(), PRICES, "STANDARD")},
         "prices": {"as_of": "2026-11-22", "region": "us-east-1"},
@@ -163,6 +190,7 @@ def test_the_markdown_report_shows_the_figures_and_the_targets():
               "lifecycle": lifecycle, "throughput": throughput, "listing": listing}
     text = bench_report.markdown(report)
     assert "$175.00" in text and "| all STANDARD |" in text and "**not met**" in text
+    assert "| WRU | 60.0 | 40.0 | 12.0 | 112.0 |" in text and "refused requests (version conflicts) 3" in text
     assert "OrderPlacementStateMachine EXPRESS" in text
     assert "| `create-order` |" in text
     assert "25 (harness)" in text and "51%" in text
@@ -170,3 +198,25 @@ def test_the_markdown_report_shows_the_figures_and_the_targets():
     assert "| `newest` | first page (GSI1) | 6.0 / 12.0 | 5.9 / 11.8 | 5.8 | 0.98 | 1 → 1 | 50 → 50 | met |" in text
     assert "| 2.04 | 11 → 43 | 333 → 499 | **not met** |" in text
     assert "1,000 vs 20,000 orders" in text
+
+
+def test_log_bytes_add_up_per_function_by_request_id_with_lambdas_own_lines():
+    from tools.bench.pybench import logs
+
+    records = metering.emf_records([emf("create-order", 1, {}), emf("outbox-relay", 1, {})])
+    records[1]["RequestId"] = "r2"
+    line = '{"level":"INFO","fields":{"message":"order created"},"spans":[{"requestId":"r","name":"x"}]}\n'
+    other = '{"level":"INFO","fields":{"message":"relayed"},"spans":[{"requestId":"r2"}]}\n'
+    lines = [line, line, other,
+             '{"level":"WARN","fields":{"message":"at init"}}\n',  # no invocation: not per order
+             "    Finished `dev` profile\n",  # watch's own
+             emf("create-order", 1, {}) + "\n"]  # metering, off as deployed
+    got = logs.bytes_by_function(lines, records)
+    assert got == {"create-order": 2 * len(line) + logs.PLATFORM_BYTES,
+                   "outbox-relay": len(other) + logs.PLATFORM_BYTES}
+    assert 200 < logs.PLATFORM_BYTES < 300  # START, END and REPORT
+
+
+def test_emf_lines_run_together_by_two_processes_are_both_read():
+    joined = emf("create-order", 1, {}) + emf("wms-events", 2, {}) + "\n"
+    assert [r["FunctionName"] for r in metering.emf_records([joined])] == ["create-order", "wms-events"]

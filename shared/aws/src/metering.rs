@@ -9,8 +9,15 @@
 //!
 //! The tally is one per process: a Lambda process runs one invocation at a time, so an
 //! invocation's requests are the ones made between its start and its end.
+//!
+//! DynamoDB Local's `ConsumedCapacity` is not what AWS bills (inside one `TransactWriteItems` it
+//! counts items of the same rounded size once, and it doubles index units), so the line also
+//! carries what the bench needs to apply AWS's rules itself (tools/bench/pybench/dynamo_units.py):
+//! for each successful write request, the items it named and whether it was a transaction (the
+//! before and after images come from the table's stream), and for each successful read, the
+//! sizes of the items it returned, measured by AWS's item size rules ([`item_size`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Mutex, OnceLock};
@@ -18,7 +25,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use aws_sdk_dynamodb::config::ConfigBag;
-use aws_sdk_dynamodb::types::{ConsumedCapacity, ReturnConsumedCapacity};
+use aws_sdk_dynamodb::types::{AttributeValue, ConsumedCapacity, ReturnConsumedCapacity};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
@@ -30,6 +37,9 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use lambda_runtime::LambdaInvocation;
 use lambda_runtime::tower::{Layer, Service};
+use serde::Serialize;
+
+use crate::dynamo::keys::{PK, SK};
 
 /// The namespace the metrics land in on CloudWatch.
 const NAMESPACE: &str = "OMS";
@@ -55,6 +65,51 @@ pub struct Tally {
     pub write_units: f64,
     /// EventBridge entries put (each is one billed event up to 64 KB).
     pub events_put: u32,
+    /// DynamoDB write requests, refused ones included (a refused condition is billed), in the
+    /// order they completed.
+    pub writes: Vec<WriteRequest>,
+    /// Successful DynamoDB read requests, in the order they completed.
+    pub reads: Vec<ReadRequest>,
+}
+
+/// One DynamoDB write request: which items it named. The bench pairs each item with the change
+/// the table's stream recorded for it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WriteRequest {
+    /// `PutItem`, `UpdateItem`, `DeleteItem`, `BatchWriteItem` or `TransactWriteItems`.
+    pub op: String,
+    /// When it completed, microseconds since the Unix epoch: orders requests of concurrent
+    /// invocations that touched the same item.
+    pub at: u128,
+    /// Whether it succeeded (a refused one changed nothing).
+    pub ok: bool,
+    /// The items, in request order.
+    pub items: Vec<WrittenItem>,
+}
+
+/// One item a write request named.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WrittenItem {
+    /// `Put`, `Update`, `Delete` or `ConditionCheck` (a transaction's check: billed, not written).
+    pub action: &'static str,
+    /// The table.
+    pub table: String,
+    /// The item's partition key.
+    pub pk: String,
+    /// The item's sort key.
+    pub sk: String,
+}
+
+/// One successful DynamoDB read request: the sizes of the items it returned.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReadRequest {
+    /// `GetItem`, `Query`, `Scan`, `BatchGetItem` or `TransactGetItems`.
+    pub op: String,
+    /// Strongly consistent (`ConsistentRead`); transactions are neither (billed 2×).
+    pub consistent: bool,
+    /// Each returned item's size in bytes ([`item_size`]). A filter's discarded items are not
+    /// among them, though AWS bills them: the read figures undercount filtered queries.
+    pub sizes: Vec<u64>,
 }
 
 static TALLY: Mutex<Option<Tally>> = Mutex::new(None);
@@ -122,6 +177,62 @@ impl Meter {
         );
     }
 
+    /// The items a write request names and whether a read is consistent, read off the input
+    /// (gone once serialized) and kept in the request's state until it succeeds.
+    fn note_request(input: &Input, cfg: &mut ConfigBag) {
+        use aws_sdk_dynamodb::operation as op;
+        let key = |key: Option<&HashMap<String, AttributeValue>>| {
+            let s = |name: &str| key.and_then(|k| k.get(name)).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            (s(PK), s(SK))
+        };
+        let item = |action, table: Option<&String>, k: Option<&HashMap<String, AttributeValue>>| {
+            let (pk, sk) = key(k);
+            WrittenItem { action, table: table.cloned().unwrap_or_default(), pk, sk }
+        };
+        let mut items = Vec::new();
+        let mut consistent = false;
+        if let Some(put) = input.downcast_ref::<op::put_item::PutItemInput>() {
+            items.push(item("Put", put.table_name.as_ref(), put.item.as_ref()));
+        } else if let Some(update) = input.downcast_ref::<op::update_item::UpdateItemInput>() {
+            items.push(item("Update", update.table_name.as_ref(), update.key.as_ref()));
+        } else if let Some(delete) = input.downcast_ref::<op::delete_item::DeleteItemInput>() {
+            items.push(item("Delete", delete.table_name.as_ref(), delete.key.as_ref()));
+        } else if let Some(batch) = input.downcast_ref::<op::batch_write_item::BatchWriteItemInput>() {
+            for (table, requests) in batch.request_items.iter().flatten() {
+                for request in requests {
+                    if let Some(put) = &request.put_request {
+                        items.push(item("Put", Some(table), Some(&put.item)));
+                    }
+                    if let Some(delete) = &request.delete_request {
+                        items.push(item("Delete", Some(table), Some(&delete.key)));
+                    }
+                }
+            }
+        } else if let Some(transaction) = input.downcast_ref::<op::transact_write_items::TransactWriteItemsInput>() {
+            for entry in transaction.transact_items.iter().flatten() {
+                if let Some(put) = &entry.put {
+                    items.push(item("Put", Some(&put.table_name), Some(&put.item)));
+                } else if let Some(update) = &entry.update {
+                    items.push(item("Update", Some(&update.table_name), Some(&update.key)));
+                } else if let Some(delete) = &entry.delete {
+                    items.push(item("Delete", Some(&delete.table_name), Some(&delete.key)));
+                } else if let Some(check) = &entry.condition_check {
+                    items.push(item("ConditionCheck", Some(&check.table_name), Some(&check.key)));
+                }
+            }
+        } else if let Some(get) = input.downcast_ref::<op::get_item::GetItemInput>() {
+            consistent = get.consistent_read == Some(true);
+        } else if let Some(query) = input.downcast_ref::<op::query::QueryInput>() {
+            consistent = query.consistent_read == Some(true);
+        } else if let Some(scan) = input.downcast_ref::<op::scan::ScanInput>() {
+            consistent = scan.consistent_read == Some(true);
+        } else if let Some(batch) = input.downcast_ref::<op::batch_get_item::BatchGetItemInput>() {
+            // One flag for the request: the tables' flags agree in this code base.
+            consistent = batch.request_items.iter().flatten().any(|(_, keys)| keys.consistent_read == Some(true));
+        }
+        cfg.interceptor_state().store_put(Noted { items, consistent });
+    }
+
     fn count_events(input: &Input) {
         if let Some(put) = input.downcast_ref::<aws_sdk_eventbridge::operation::put_events::PutEventsInput>() {
             let entries = put.entries.as_ref().map_or(0, Vec::len) as u32;
@@ -136,6 +247,71 @@ struct Started(Instant);
 
 impl Storable for Started {
     type Storer = StoreReplace<Self>;
+}
+
+/// What [`Meter::note_request`] read off a DynamoDB request's input.
+#[derive(Debug, Clone)]
+struct Noted {
+    items: Vec<WrittenItem>,
+    consistent: bool,
+}
+
+impl Storable for Noted {
+    type Storer = StoreReplace<Self>;
+}
+
+/// The sizes of the items a successful read returned, for each DynamoDB read output type.
+fn returned_sizes(output: &aws_smithy_runtime_api::client::interceptors::context::Output) -> Option<Vec<u64>> {
+    use aws_sdk_dynamodb::operation as op;
+    if let Some(out) = output.downcast_ref::<op::get_item::GetItemOutput>() {
+        // A miss still costs the minimum read: a size of 0 rounds up to one unit.
+        return Some(vec![out.item.as_ref().map_or(0, item_size)]);
+    }
+    if let Some(out) = output.downcast_ref::<op::query::QueryOutput>() {
+        return Some(out.items.iter().flatten().map(item_size).collect());
+    }
+    if let Some(out) = output.downcast_ref::<op::scan::ScanOutput>() {
+        return Some(out.items.iter().flatten().map(item_size).collect());
+    }
+    if let Some(out) = output.downcast_ref::<op::batch_get_item::BatchGetItemOutput>() {
+        return Some(out.responses.iter().flatten().flat_map(|(_, items)| items.iter().map(item_size)).collect());
+    }
+    if let Some(out) = output.downcast_ref::<op::transact_get_items::TransactGetItemsOutput>() {
+        return Some(out.responses.iter().flatten().map(|r| r.item.as_ref().map_or(0, item_size)).collect());
+    }
+    None
+}
+
+/// An item's size as DynamoDB bills it: each attribute's name (UTF-8 bytes) plus its value.
+/// Source: <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html>;
+/// tools/bench/pybench/dynamo_units.py applies the same rules to the stream's images.
+pub fn item_size(item: &HashMap<String, AttributeValue>) -> u64 {
+    item.iter().map(|(name, value)| name.len() as u64 + value_size(value)).sum()
+}
+
+fn value_size(value: &AttributeValue) -> u64 {
+    match value {
+        AttributeValue::S(s) => s.len() as u64,
+        AttributeValue::N(n) => number_size(n),
+        AttributeValue::B(b) => b.as_ref().len() as u64,
+        AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+        AttributeValue::Ss(set) => set.iter().map(|s| s.len() as u64).sum(),
+        AttributeValue::Ns(set) => set.iter().map(|n| number_size(n)).sum(),
+        AttributeValue::Bs(set) => set.iter().map(|b| b.as_ref().len() as u64).sum(),
+        // 3 bytes per list or map, 1 per element, plus the elements (and a map's names).
+        AttributeValue::L(list) => 3 + list.iter().map(|v| 1 + value_size(v)).sum::<u64>(),
+        AttributeValue::M(map) => 3 + map.iter().map(|(k, v)| 1 + k.len() as u64 + value_size(v)).sum::<u64>(),
+        _ => 0,
+    }
+}
+
+/// 1 byte per two significant digits (leading and trailing zeros trimmed), plus 1; a negative
+/// number 1 more.
+fn number_size(number: &str) -> u64 {
+    let mantissa = number.split(['e', 'E']).next().unwrap_or_default();
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let significant = digits.trim_start_matches('0').trim_end_matches('0').len() as u64;
+    significant.div_ceil(2) + 1 + u64::from(mantissa.starts_with('-'))
 }
 
 impl Intercept for Meter {
@@ -156,10 +332,11 @@ impl Intercept for Meter {
         &self,
         context: &mut BeforeSerializationInterceptorContextMut<'_>,
         _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         // The input is gone once serialized: what it says is read here.
         Self::count_events(context.input());
+        Self::note_request(context.input(), cfg);
         Self::ask_for_capacity(context.input_mut());
         Ok(())
     }
@@ -197,7 +374,20 @@ impl Intercept for Meter {
             }
             _ => None,
         };
+        let noted = cfg.load::<Noted>().cloned();
+        let sizes = match context.output_or_error() {
+            Some(Ok(output)) => returned_sizes(output),
+            _ => None,
+        };
+        let succeeded = matches!(context.output_or_error(), Some(Ok(_)));
         with_tally(|tally| {
+            if let (Some(sizes), Some(noted)) = (sizes, &noted) {
+                tally.reads.push(ReadRequest { op: operation.clone(), consistent: noted.consistent, sizes });
+            } else if let Some(noted) = noted.filter(|noted| !noted.items.is_empty()) {
+                let at =
+                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros());
+                tally.writes.push(WriteRequest { op: operation.clone(), at, ok: succeeded, items: noted.items });
+            }
             let call = format!("{service}.{operation}");
             *tally.call_micros.entry(call.clone()).or_default() += micros;
             *tally.calls.entry(call).or_default() += 1;
@@ -246,6 +436,8 @@ pub fn emf_line(function: &str, request_id: &str, ok: bool, handler_micros: u128
         "PeakRss": peak_rss_kib(),
         "Calls": tally.calls,
         "CallTime": tally.call_micros,
+        "Writes": tally.writes,
+        "Reads": tally.reads,
     })
     .to_string()
 }
@@ -275,6 +467,14 @@ pub fn alarm_metric_line(metric: &str, count: u64) -> String {
 /// benchmarking switch.
 pub fn report_alarm_metric(metric: &str, count: u64) {
     println!("{}", alarm_metric_line(metric, count));
+}
+
+/// Writes `line` and its newline to stdout in one write: `println!` writes a line longer than
+/// stdout's buffer and its newline separately, and another process sharing the pipe (locally,
+/// `cargo lambda watch`'s log) can slip its own line in between.
+fn write_line(line: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(format!("{line}\n").as_bytes());
 }
 
 /// Wraps the runtime's invocation service: times each invocation from the event's arrival to
@@ -355,7 +555,7 @@ where
         let outcome = std::task::ready!(this.inner.poll(cx));
         if let Some(watch) = this.watch.take() {
             let micros = watch.started.elapsed().as_micros();
-            println!("{}", emf_line(&watch.function, &watch.request_id, outcome.is_ok(), micros, &take()));
+            write_line(&emf_line(&watch.function, &watch.request_id, outcome.is_ok(), micros, &take()));
         }
         Poll::Ready(outcome)
     }
@@ -383,6 +583,13 @@ mod tests {
             read_units: 1.5,
             write_units: 4.0,
             events_put: 3,
+            writes: vec![WriteRequest {
+                op: "TransactWriteItems".into(),
+                at: 7,
+                ok: true,
+                items: vec![WrittenItem { action: "Put", table: "t".into(), pk: "P".into(), sk: "S".into() }],
+            }],
+            reads: vec![ReadRequest { op: "Query".into(), consistent: false, sizes: vec![10, 20] }],
         };
         let line: serde_json::Value =
             serde_json::from_str(&emf_line("create-order", "req-1", true, 1234, &tally)).unwrap();
@@ -401,6 +608,35 @@ mod tests {
         assert_eq!(line["EventsPut"], 3);
         assert_eq!(line["Calls"]["DynamoDB.GetItem"], 2);
         assert_eq!(line["CallTime"]["DynamoDB.GetItem"], 900);
+        assert_eq!(
+            line["Writes"][0]["items"][0],
+            serde_json::json!({"action": "Put", "table": "t", "pk": "P", "sk": "S"})
+        );
+        assert_eq!(line["Reads"][0], serde_json::json!({"op": "Query", "consistent": false, "sizes": [10, 20]}));
+    }
+
+    #[test]
+    fn item_sizes_follow_aws_rules() {
+        use aws_sdk_dynamodb::primitives::Blob;
+        let s = |v: &str| AttributeValue::S(v.into());
+        let n = |v: &str| AttributeValue::N(v.into());
+        // Names and strings by their UTF-8 bytes: "shirt-color" (11) + "R" (1) + "shirt-size" (10) + "M" (1).
+        assert_eq!(item_size(&HashMap::from([("shirt-color".into(), s("R")), ("shirt-size".into(), s("M"))])), 23);
+        // Numbers: 1 byte per two significant digits, plus 1 (negative: 1 more).
+        assert_eq!(number_size("32000"), 2);
+        assert_eq!(number_size("123.45"), 4);
+        assert_eq!(number_size("0.001"), 2);
+        assert_eq!(number_size("-7"), 3);
+        assert_eq!(number_size("1.5E+3"), 2);
+        // Bool and null 1 byte, binary its bytes, sets the sum of their elements.
+        assert_eq!(value_size(&AttributeValue::Bool(true)), 1);
+        assert_eq!(value_size(&AttributeValue::Null(true)), 1);
+        assert_eq!(value_size(&AttributeValue::B(Blob::new(vec![1, 2, 3]))), 3);
+        assert_eq!(value_size(&AttributeValue::Ss(vec!["ab".into(), "cde".into()])), 5);
+        // Lists and maps: 3 bytes, 1 per element, plus the elements (and the map's names).
+        assert_eq!(value_size(&AttributeValue::L(vec![])), 3);
+        assert_eq!(value_size(&AttributeValue::L(vec![s("ab"), n("12")])), 3 + (1 + 2) + (1 + 2));
+        assert_eq!(value_size(&AttributeValue::M(HashMap::from([("k".into(), s("vv"))]))), 3 + 1 + 1 + 2);
     }
 
     #[test]

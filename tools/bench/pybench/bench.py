@@ -4,8 +4,12 @@
    the outside world drives them (the HTTP API, WMS events on the bus, signed TMS callbacks). The
    stack runs with `Metrics=emf`, so every invocation reports its handler time, requests,
    DynamoDB capacity and events (tools/bench/pybench/metering.py reads them back); the workflow's state
-   transitions come from moto's execution histories. Priced with tools/bench/pybench/prices.json, as
-   dollars per million orders, for the template's workflow type and the other one.
+   transitions come from moto's execution histories. DynamoDB units are recomputed by AWS's
+   billing rules (tools/bench/pybench/dynamo_units.py) from the items each request named and the
+   before/after images the table's stream holds, read with the bench's own iterator; DynamoDB
+   Local's own figures are printed beside them. CloudWatch Logs from the bytes the functions
+   wrote. Priced with tools/bench/pybench/prices.json, as dollars per million orders, for the
+   template's workflow type and the other one, on-demand and provisioned.
 2. Throughput: orders per second from create to ALLOCATED at several concurrencies, next to the
    raw rates of the emulators underneath, measured in the same run, and the bound they set for
    the requests one order needs.
@@ -40,7 +44,7 @@ from tools.local.config import LOCAL, LOGS, ROOT
 from tools.local.provision import client
 from tools.local.template import LocalStack
 
-from . import metering
+from . import dynamo_units, logs, metering
 
 REPORT_DIR = LOCAL / "bench"
 WATCH_LOG = LOGS / "watch.log"
@@ -95,6 +99,7 @@ class Bench:
 
     def __post_init__(self) -> None:
         self.dynamodb = client("dynamodb", self.settings)
+        self.streams = client("dynamodbstreams", self.settings)
         self.events = client("events", self.settings)
         # The bench's warehouse is the local WMS, registered for the bench tenant below.
         self.wms_events = simulate.wms_events_client(self.target.aws_endpoint, self.target.region)
@@ -263,14 +268,48 @@ def settle(quiet_seconds: float = 3.0, limit: float = 60.0) -> None:
 
 # -- the phases -------------------------------------------------------------------------------------
 
+def stream_changes(bench: Bench) -> list[dynamo_units.Change]:
+    """Every change the stack's streamed tables hold so far, in order."""
+    out = []
+    for table in bench.model.tables:
+        if table.stream_view_type:
+            keys = tuple(k["AttributeName"] for k in table.create_args["KeySchema"])
+            records = dynamo_units.read_stream(bench.dynamodb, bench.streams, table.name)
+            out += dynamo_units.stream_changes(records, table.name, keys)
+    return out
+
+
+def aws_units(bench: Bench, records: list[dict[str, Any]],
+              before: list[dynamo_units.Change]) -> tuple[float, dynamo_units.WriteUnits]:
+    """Read and write units of the run by AWS's rules: the EMF lines' requests paired with the
+    changes the streams recorded since `before` was read."""
+    changes = stream_changes(bench)[len(before):]
+    # The inputs, to check the figures by hand.
+    REPORT_DIR.mkdir(parents=True, exist_ok=True)
+    (REPORT_DIR / "lifecycle-emf.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (REPORT_DIR / "lifecycle-stream.jsonl").write_text("".join(
+        json.dumps({"key": c.key, "old": c.old, "new": c.new}, default=repr) + "\n"
+        for c in changes))
+    shapes = {t.name: dynamo_units.TableShape.from_create_args(t.create_args)
+              for t in bench.model.tables}
+    writes = [{**w, "fn": r["FunctionName"]} for r in records for w in r.get("Writes") or []]
+    units = dynamo_units.attribute(writes, changes, shapes, dynamo_units.last_images(before))
+    reads = sum(dynamo_units.read_units(q["op"], q["consistent"], q["sizes"])
+                for r in records for q in r.get("Reads") or [])
+    return reads, units
+
+
 def lifecycle(bench: Bench, orders: int, concurrency: int) -> dict[str, Any]:
     say(f"lifecycle: {orders} orders, {concurrency} at a time")
     since = datetime.now(timezone.utc)
+    before = stream_changes(bench)
     offset = metering.log_size(WATCH_LOG)
     api_before, events_before = bench.api_requests, bench.inbound_events
     _, seconds = run_all(bench.whole_lifecycle, orders, concurrency)
     settle()
     records, _ = metering.read_emf(WATCH_LOG, offset)
+    log_bytes = logs.bytes_by_function(logs.read_lines(WATCH_LOG, offset), records)
+    aws_reads, aws_writes = aws_units(bench, records, before)
     executions = bench.executions_since(since)
     functions = metering.usage_by_function(records)
     costs = metering.OrderCosts(
@@ -279,7 +318,9 @@ def lifecycle(bench: Bench, orders: int, concurrency: int) -> dict[str, Any]:
         executions=executions,
         api_requests=bench.api_requests - api_before,
         inbound_events=bench.inbound_events - events_before,
-        queue_messages=bench.queue_messages())
+        queue_messages=bench.queue_messages(),
+        aws_read_units=aws_reads, aws_write_units=float(aws_writes.total),
+        log_bytes=sum(log_bytes.values()))
     prices = metering.load_prices()
     machines = {m.name: m.type for m in bench.model.state_machines}
     all_us = [us for usage in functions.values() for us in usage.handler_us]
@@ -287,10 +328,13 @@ def lifecycle(bench: Bench, orders: int, concurrency: int) -> dict[str, Any]:
         "orders": orders, "concurrency": concurrency, "seconds": round(seconds, 1),
         "per_order": {
             "lambda_invocations": costs.per_order(sum(u.invocations for u in functions.values())),
-            "dynamodb_read_units": round(costs.per_order(
+            "dynamodb_read_units": round(costs.per_order(aws_reads), 2),
+            "dynamodb_write_units": round(costs.per_order(aws_writes.total), 2),
+            "dynamodb_read_units_local": round(costs.per_order(
                 sum(u.read_units for u in functions.values())), 2),
-            "dynamodb_write_units": round(costs.per_order(
+            "dynamodb_write_units_local": round(costs.per_order(
                 sum(u.write_units for u in functions.values())), 2),
+            "log_kib": round(costs.per_order(costs.log_bytes) / 1024, 2),
             "workflow_executions": costs.per_order(len(executions)),
             "state_transitions": costs.per_order(sum(e.transitions for e in executions)),
             "events_put_by_oms": costs.per_order(sum(u.events_put for u in functions.values())),
@@ -300,11 +344,26 @@ def lifecycle(bench: Bench, orders: int, concurrency: int) -> dict[str, Any]:
         },
         "handler_ms_p50": round(metering.percentile(all_us, 50) / 1000, 2),
         "handler_ms_p99": round(metering.percentile(all_us, 99) / 1000, 2),
-        "functions": {name: usage.summary(orders) for name, usage in functions.items()},
+        "functions": {name: {**usage.summary(orders),
+                             "aws_write_units": round(aws_writes.by_function[name] / orders, 2),
+                             "log_kib": round(log_bytes.get(name, 0) / orders / 1024, 2)}
+                      for name, usage in functions.items()},
+        "write_units": {
+            "by_item": {k: round(v / orders, 2) for k, v in aws_writes.by_category.most_common()},
+            "by_index": {k: round(v / orders, 2) for k, v in sorted(aws_writes.by_index.items())},
+            "transactional_items": round(aws_writes.transactional_items / orders, 2),
+            "plain_items": round(aws_writes.plain_items / orders, 2),
+            "unchanged_writes": aws_writes.unchanged_writes,
+            "refused_writes": aws_writes.refused_writes,
+            "unattributed_changes": aws_writes.unattributed_changes,
+        },
         "workflows": machines,
-        "dollars_per_million_orders": {"as designed": metering.price(costs, prices),
-                                       "all STANDARD": metering.price(costs, prices, "STANDARD"),
-                                       "all EXPRESS": metering.price(costs, prices, "EXPRESS")},
+        "dollars_per_million_orders": {
+            "as designed": metering.price(costs, prices),
+            "as designed, provisioned at 70%": metering.price(costs, prices, capacity="provisioned"),
+            "as designed, DynamoDB Local's units": metering.price(costs, prices, units="local"),
+            "all STANDARD": metering.price(costs, prices, "STANDARD"),
+            "all EXPRESS": metering.price(costs, prices, "EXPRESS")},
         "prices": {"as_of": prices["as_of"], "region": prices["region"]},
     }
 

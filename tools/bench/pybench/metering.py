@@ -6,6 +6,11 @@ peak memory and the AWS requests made. `cargo lambda watch` collects the functio
 its log; `read_emf` takes the lines back from it, `FunctionUsage` adds them up per function, and
 `price` turns per-order counts into dollars per million orders with `prices.json`.
 
+DynamoDB is priced from the units AWS's rules give (tools/bench/pybench/dynamo_units.py), not
+from what DynamoDB Local reports (which miscounts transactions and indexes); Local's figure is
+printed beside it. CloudWatch Logs are priced from the bytes the functions write (`log_bytes`),
+as ingestion ($0.50/GB) and storage for the template's retention.
+
 Everything here is pure (unit tested in tests/tooling/test_metering.py).
 """
 
@@ -30,16 +35,21 @@ def load_prices(path: Path = PRICES_FILE) -> dict[str, Any]:
 def emf_records(lines: Iterable[str]) -> list[dict[str, Any]]:
     """The EMF lines among a log's lines (whatever else the log holds), as dicts."""
     out = []
+    decoder = json.JSONDecoder()
     for line in lines:
+        if '"_aws"' not in line:
+            continue
+        # Processes sharing one log can run two lines together: read every object on it.
         start = line.find("{")
-        if start < 0 or '"_aws"' not in line:
-            continue
-        try:
-            record = json.loads(line[start:])
-        except ValueError:
-            continue
-        if isinstance(record, dict) and "FunctionName" in record and "HandlerTime" in record:
-            out.append(record)
+        while start >= 0:
+            try:
+                record, end = decoder.raw_decode(line, start)
+            except ValueError:
+                start = line.find("{", start + 1)
+                continue
+            if isinstance(record, dict) and "FunctionName" in record and "HandlerTime" in record:
+                out.append(record)
+            start = line.find("{", end)
     return out
 
 
@@ -106,13 +116,13 @@ class FunctionUsage:
     def summary(self, per: int) -> dict[str, Any]:
         """Per-order figures (`per` orders) and the handler time distribution in milliseconds."""
         return {
-            "invocations": self.invocations / per,
+            "invocations": round(self.invocations / per, 3),
             "failures": self.failures,
             "handler_ms_p50": round(percentile(self.handler_us, 50) / 1000, 2),
             "handler_ms_p99": round(percentile(self.handler_us, 99) / 1000, 2),
             "read_units": round(self.read_units / per, 3),
             "write_units": round(self.write_units / per, 3),
-            "events_put": self.events_put / per,
+            "events_put": round(self.events_put / per, 3),
             "peak_rss_mib": round(self.peak_rss_kib / 1024, 1),
             "calls": {k: round(v / per, 3) for k, v in sorted(self.calls.items())},
             # Per call, not per order: what one request of the kind takes from the handler.
@@ -149,9 +159,13 @@ class OrderCosts:
     inbound_events: int  # events the WMS put on the OMS bus
     queue_messages: int  # messages rules sent to SQS queues consumers read
     requests_per_queue_message: int = 3  # send (by the rule), receive and delete (by the consumer)
+    # DynamoDB units by AWS's rules for the whole run (dynamo_units.py); None: Local's figures.
+    aws_read_units: float | None = None
+    aws_write_units: float | None = None
+    log_bytes: int = 0  # what the functions wrote to CloudWatch Logs, platform lines included
 
     def per_order(self, value: float) -> float:
-        return value / self.orders
+        return round(value / self.orders, 3)
 
 
 def workflow_dollars(execution: Execution, sfn: dict[str, Any], as_type: str | None = None) -> float:
@@ -164,10 +178,27 @@ def workflow_dollars(execution: Execution, sfn: dict[str, Any], as_type: str | N
             + billed_s * sfn["express_memory_mb"] / 1024 * sfn["express_per_gb_second"])
 
 
-def price(costs: OrderCosts, prices: dict[str, Any], workflows_as: str | None = None
-          ) -> dict[str, float]:
+def dynamodb_unit_prices(ddb: dict[str, Any], capacity: str) -> tuple[float, float]:
+    """Dollars per million read and write units: on-demand list prices, or provisioned capacity
+    (a unit-hour serves 3,600 requests a second's worth) at the table's target utilisation."""
+    if capacity == "on-demand":
+        return ddb["per_million_read_request_units"], ddb["per_million_write_request_units"]
+    served = 3600 * ddb["provisioned_utilisation"] / MILLION  # millions of units per unit-hour
+    return ddb["provisioned_per_rcu_hour"] / served, ddb["provisioned_per_wcu_hour"] / served
+
+
+def log_dollars(log_bytes: float, logs: dict[str, Any]) -> float:
+    """Ingestion plus storage for the retention (priced uncompressed: an upper bound)."""
+    gb = log_bytes / 1024 ** 3
+    return gb * (logs["per_gb_ingested"] + logs["per_gb_month_stored"] * logs["retention_months"])
+
+
+def price(costs: OrderCosts, prices: dict[str, Any], workflows_as: str | None = None,
+          units: str = "aws", capacity: str = "on-demand") -> dict[str, float]:
     """Dollars per million orders by service: each workflow execution priced as its machine's
-    type, or every one as `workflows_as` (to compare the design with the other type)."""
+    type, or every one as `workflows_as` (to compare the design with the other type); DynamoDB
+    from AWS-rule units (or `units="local"`: as DynamoDB Local reported them), on-demand or
+    `capacity="provisioned"`."""
     lam, ddb = prices["lambda"], prices["dynamodb"]
     invocations = sum(u.invocations for u in costs.functions.values())
     gb_seconds = sum(u.billed_gb_seconds(costs.memory_mb.get(name, 128),
@@ -175,12 +206,14 @@ def price(costs: OrderCosts, prices: dict[str, Any], workflows_as: str | None = 
                      for name, u in costs.functions.items())
     reads = sum(u.read_units for u in costs.functions.values())
     writes = sum(u.write_units for u in costs.functions.values())
+    if units == "aws" and costs.aws_write_units is not None:
+        reads, writes = costs.aws_read_units or 0.0, costs.aws_write_units
+    per_read, per_write = dynamodb_unit_prices(ddb, capacity)
     events = sum(u.events_put for u in costs.functions.values()) + costs.inbound_events
     total = {
         "lambda": invocations * lam["per_million_requests"] / MILLION
         + gb_seconds * lam["per_gb_second"],
-        "dynamodb": reads * ddb["per_million_read_request_units"] / MILLION
-        + writes * ddb["per_million_write_request_units"] / MILLION,
+        "dynamodb": (reads * per_read + writes * per_write) / MILLION,
         "stepfunctions": sum(workflow_dollars(e, prices["stepfunctions"], workflows_as)
                              for e in costs.executions),
         "eventbridge": events * prices["eventbridge"]["per_million_custom_events"] / MILLION,
@@ -188,6 +221,7 @@ def price(costs: OrderCosts, prices: dict[str, Any], workflows_as: str | None = 
         * prices["sqs"]["per_million_requests"] / MILLION,
         "apigateway": costs.api_requests * prices["apigateway"]["per_million_http_api_requests"]
         / MILLION,
+        "cloudwatch_logs": log_dollars(costs.log_bytes, prices["cloudwatch_logs"]),
     }
     per_million = {service: round(dollars / costs.orders * MILLION, 2)
                    for service, dollars in total.items()}

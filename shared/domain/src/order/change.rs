@@ -26,7 +26,8 @@ pub struct Change {
     /// Stock moves committed atomically with the order.
     pub moves: Vec<StockMove>,
     /// Whether the change leaves the order waiting for automatic allocation, so the placement
-    /// workflow starts for it (named after the committed version, so a repeat starts none).
+    /// workflow starts for it. A repeated start is harmless (Express does not deduplicate
+    /// execution names; the tasks check the order's status and version).
     pub start_placement: bool,
     /// Warehouse requests sent, counted against the hubs' daily capacity once committed.
     pub dispatched: Vec<FulfillmentRequest>,
