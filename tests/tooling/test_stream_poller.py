@@ -1,5 +1,5 @@
 """The DynamoDB stream poller's delivery rules, against a fake watch: batches, partial batch
-failures, bisection, retries and the OnFailure destination."""
+failures, bisection, retries, the OnFailure destination and ParallelizationFactor's lanes."""
 
 from __future__ import annotations
 

@@ -15,6 +15,15 @@
 //! ([`entry_size`], [`MAX_REQUEST_ENTRIES`], [`MAX_REQUEST_BYTES`]), on the very bytes sent
 //! ([`EventEntry`]), so a burst of big events cannot fail a whole request over and over.
 //!
+//! A batch goes out concurrently, in rounds: one order's events (one stock item's signals) in
+//! commit order, each round taking every order's next events that fit one request, packed with
+//! the other orders' into as few requests as the limits allow; a workflow start waits only for
+//! an earlier start of its order, never for events. After a round in which something failed for
+//! a reason that passes, nothing more is sent, and the batch is reported from the first record
+//! in commit order not done (failed, or held back behind its order's), as one failure.
+//! Ordering is that of one batch: across outbox items the stream promises none (each is its own
+//! partition key), and consumers take events in any order.
+//!
 //! Delivery is at least once: records before a stop may be published again. Consumers
 //! deduplicate events on `event_id`; a repeated workflow start (Express starts are at least once)
 //! finds the order already placed and ends without doing anything.
@@ -374,15 +383,9 @@ fn plan(records: &[(String, Outgoing)]) -> Vec<(Step<'_>, Option<String>)> {
         .collect()
 }
 
-/// How many of the entries, from the first, make one request within EventBridge's limits (at
-/// least one: each entry is within them alone).
-fn request_len(entries: &[EventEntry]) -> usize {
-    let mut bytes = 0;
-    let fit = entries.iter().take(MAX_REQUEST_ENTRIES).take_while(|e| {
-        bytes += e.size();
-        bytes <= MAX_REQUEST_BYTES
-    });
-    fit.count().max(1)
+/// Whether `count` entries of `bytes` in all make one request within EventBridge's limits.
+fn fits(count: usize, bytes: usize) -> bool {
+    count <= MAX_REQUEST_ENTRIES && bytes <= MAX_REQUEST_BYTES
 }
 
 /// Requests, workflow starts and parking writes in flight at once for one batch.
@@ -439,7 +442,7 @@ fn rounds(plan: Vec<(Step<'_>, Option<String>)>) -> Vec<Vec<Job<'_>>> {
             let (mut indexes, mut bytes) = (vec![i], entry.size());
             let mut entries = vec![entry];
             while let Some((_, Step::Put(next))) = queue.front() {
-                if entries.len() == MAX_REQUEST_ENTRIES || bytes + next.size() > MAX_REQUEST_BYTES {
+                if !fits(entries.len() + 1, bytes + next.size()) {
                     break;
                 }
                 let Some((i, Step::Put(next))) = queue.pop_front() else { unreachable!("the front is an event") };
@@ -457,8 +460,7 @@ fn rounds(plan: Vec<(Step<'_>, Option<String>)>) -> Vec<Vec<Job<'_>>> {
         let (mut request, mut bytes): ((Vec<usize>, Vec<EventEntry>), usize) = Default::default();
         for (indexes, entries) in runs {
             let run_bytes: usize = entries.iter().map(EventEntry::size).sum();
-            let fits = request.1.len() + entries.len() <= MAX_REQUEST_ENTRIES && bytes + run_bytes <= MAX_REQUEST_BYTES;
-            if !fits && !request.1.is_empty() {
+            if !request.1.is_empty() && !fits(request.1.len() + entries.len(), bytes + run_bytes) {
                 jobs.push(Job::Request(std::mem::take(&mut request.0), std::mem::take(&mut request.1)));
                 bytes = 0;
             }
@@ -811,17 +813,42 @@ mod tests {
     }
 
     #[test]
-    fn a_request_takes_entries_while_they_fit_and_always_at_least_one() {
+    fn requests_take_entries_while_they_fit_one_orders_in_turn_unrelated_ones_together() {
         let entry = |size: usize| EventEntry {
             event_id: String::new(),
             detail_type: "X",
             detail: "d".repeat(size - 18),
             time: Utc::now(),
         };
-        assert_eq!(request_len(&vec![entry(100); 12]), 10);
-        assert_eq!(request_len(&[entry(131_072), entry(131_072), entry(100)]), 2);
-        assert_eq!(request_len(&[entry(131_072), entry(131_073)]), 1);
-        assert_eq!(request_len(&[entry(MAX_REQUEST_BYTES)]), 1);
+        // Per round, the entries of each request.
+        let requests = |sizes: &[usize], one_order: bool| -> Vec<Vec<usize>> {
+            let plan = sizes
+                .iter()
+                .enumerate()
+                .map(|(n, &size)| {
+                    (Step::Put(entry(size)), Some(if one_order { "A".to_owned() } else { n.to_string() }))
+                })
+                .collect();
+            rounds(plan)
+                .into_iter()
+                .map(|jobs| {
+                    jobs.into_iter()
+                        .map(|job| match job {
+                            Job::Request(indexes, entries) => {
+                                assert_eq!(indexes.len(), entries.len());
+                                entries.len()
+                            }
+                            Job::Start(..) | Job::Park(..) => unreachable!("only events here"),
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        assert_eq!(requests(&[100; 12], true), [vec![10], vec![2]]);
+        assert_eq!(requests(&[100; 12], false), [vec![10, 2]]);
+        assert_eq!(requests(&[131_072, 131_072, 100], true), [vec![2], vec![1]]);
+        assert_eq!(requests(&[131_072, 131_073], false), [vec![1, 1]]);
+        assert_eq!(requests(&[MAX_REQUEST_BYTES], true), [vec![1]]);
     }
 
     #[test]
