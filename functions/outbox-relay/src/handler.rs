@@ -1,7 +1,8 @@
-//! Publishes what the table stream brings, each order's in commit order and the rest at once: outbox items (events to the OMS bus,
-//! workflow starts) and what stock changes mean (`StockReplenished`, `InventoryLow`). What can
-//! never be delivered is parked; what failed for a reason that passes is reported, so the stream
-//! redelivers from that record (`oms_aws::relay` says how).
+//! Publishes what the table stream brings, each order's in commit order and the rest at once:
+//! outbox items (events to the OMS bus, workflow starts) and what stock changes mean
+//! (`StockReplenished`, `InventoryLow`). What can never be delivered is parked; what failed for a
+//! reason that passes is reported, so the stream redelivers from that record (`oms_aws::relay`
+//! says how).
 
 use aws_lambda_events::dynamodb::Event;
 use aws_lambda_events::streams::DynamoDbEventResponse;
