@@ -1043,10 +1043,10 @@ mod tests {
                 "SequenceNumber": sequence,
                 "SizeBytes": 100,
                 "StreamViewType": "NEW_AND_OLD_IMAGES",
-                "Keys": {"PK": {"S": "T#t1#OUTBOX#x"}, "SK": {"S": "OUTBOX"}},
+                "Keys": {"PK": {"S": "T#t1#OUTBOX#x"}, "SK": {"S": "OUTBOX#x"}},
                 "NewImage": {
                     "PK": {"S": "T#t1#OUTBOX#x"},
-                    "SK": {"S": "OUTBOX"},
+                    "SK": {"S": "OUTBOX#x"},
                     "entity": {"S": "OUTBOX"},
                     "message": {"S": message},
                 },
