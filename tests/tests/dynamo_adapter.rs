@@ -342,13 +342,13 @@ async fn a_reservation_held_past_the_timeout_is_given_back_and_placed_again_on_r
     assert!(history.last().unwrap().reason.contains("reservation released"), "{:?}", history.last());
 
     let released = release_hold(&store, &admin, &id, "H1", None, Utc::now()).await.unwrap();
-    let start = keys::outbox_pk(&tenant, &format!("{id}-v{}", released.order.version()));
+    let start = keys::outbox_sk(&format!("{id}-v{}", released.order.version()));
     let item = client()
         .await
         .get_item()
         .table_name(table())
-        .key("PK", AttributeValue::S(start))
-        .key("SK", AttributeValue::S("OUTBOX".into()))
+        .key("PK", AttributeValue::S(keys::outbox_pk(&tenant, &id.to_string())))
+        .key("SK", AttributeValue::S(start))
         .send()
         .await
         .unwrap();

@@ -85,7 +85,7 @@ def bridge(stack, fake_watch):
     b.sleeps = []
     b.sleep = b.sleeps.append
     yield b
-    b.pool.shutdown(wait=True)
+    b.close()
 
 
 def invoke(bridge: motopatch.Bridge, name: str) -> None:
@@ -183,7 +183,7 @@ def test_event_bridge_lambda_target_gets_the_retries_and_the_record(stack, fake_
             ((queue_url, record),) = wait_for(lambda: sqs.sent)
     finally:
         undo()
-        bridge.pool.shutdown(wait=True)
+        bridge.close()
     assert queue_url == DLQ_URL
     assert record["requestPayload"] == EVENT["detail"]
     assert len(fake_watch.calls) == 3

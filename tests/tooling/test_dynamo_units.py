@@ -110,19 +110,19 @@ def test_requests_are_paired_with_the_streams_changes_and_priced_by_aws_rules():
     stock = padded(300)
     changes = [
         du.Change(("t", "T#t#ORDER#1", "ORDER"), None, order_v1),
-        du.Change(("t", "T#t#OUTBOX#e1", "OUTBOX"), None, outbox),
+        du.Change(("t", "T#t#OUTBOX#1", "OUTBOX#e1"), None, outbox),
         du.Change(("t", "T#t#ORDER#1", "ORDER"), order_v1, order_v2),
-        du.Change(("t", "T#t#OUTBOX#e1", "OUTBOX"), outbox, None),
+        du.Change(("t", "T#t#OUTBOX#1", "OUTBOX#e1"), outbox, None),
         du.Change(("t", "T#t#STOCK#A", "HUB#H"), stock, {**stock, "pad": s("y")}),  # nobody's
     ]
     writes = [
         # Create: the order and its outbox item in one transaction, a check on the stock.
-        write("TransactWriteItems", 1, ("Put", "T#t#ORDER#1", "ORDER"), ("Put", "T#t#OUTBOX#e1", "OUTBOX"),
+        write("TransactWriteItems", 1, ("Put", "T#t#ORDER#1", "ORDER"), ("Put", "T#t#OUTBOX#1", "OUTBOX#e1"),
               ("ConditionCheck", "T#t#STOCK#A", "HUB#H"), fn="create-order"),
         # A refused conditional update of the order: billed at the order's size, changes nothing.
         write("UpdateItem", 2, ("Update", "T#t#ORDER#1", "ORDER"), ok=False),
         write("TransactWriteItems", 3, ("Update", "T#t#ORDER#1", "ORDER")),
-        write("DeleteItem", 4, ("Delete", "T#t#OUTBOX#e1", "OUTBOX"), fn="outbox-relay"),
+        write("DeleteItem", 4, ("Delete", "T#t#OUTBOX#1", "OUTBOX#e1"), fn="outbox-relay"),
     ]
     before = {("t", "T#t#STOCK#A", "HUB#H"): stock}
     units = du.attribute(writes, changes, {"t": SHAPE}, before)
@@ -159,7 +159,7 @@ def test_stream_records_become_changes_and_last_images():
 def test_categories_follow_the_keys_the_adapter_builds():
     assert du.category("T#t#ORDER#1", "ORDER") == "order document"
     assert du.category("T#t#ORDER#1", "HIST#0000000002") == "history"
-    assert du.category("T#t#OUTBOX#x", "OUTBOX") == "outbox"
+    assert du.category("T#t#OUTBOX#O1", "OUTBOX#e1") == "outbox"
     assert du.category("T#t#STOCK#SKU", "HUB#H#S00") == "stock"
     assert du.category("T#t#SEQ#ORDER#20261129", "SEQ") == "counters"
     assert du.category("SEQ#SHIPMENT#20261129", "SEQ") == "counters"

@@ -33,7 +33,7 @@ def aws(fake_watch: Any) -> Any:
                             Handler="bootstrap", Code={"ZipFile": b"PK\x05\x06" + b"\0" * 18})
         yield {name: boto3.client(name, **kw) for name in ("lambda", "stepfunctions", "events")}
     undo()
-    bridge.pool.shutdown(wait=True)
+    bridge.close()
 
 
 def wait_for(check: Any, timeout: float = 20.0) -> Any:
@@ -152,3 +152,42 @@ def test_a_workflow_starts_another_through_the_step_functions_integration(aws):
     assert json.loads(sfn.describe_execution(executionArn=started["executionArn"])["input"]) == {"id": "o1"}
     output = json.loads(done["output"])
     assert output["ExecutionArn"] == started["executionArn"] and isinstance(output["StartDate"], int)
+
+
+def test_put_events_answers_before_a_slow_target_which_gets_the_events_in_order(aws, monkeypatch):
+    """AWS accepts the events, then delivers them: a slow target does not hold up PutEvents.
+    One rule still delivers in the order it received them."""
+    from moto.sqs.models import SQSBackend
+
+    sqs = boto3.client("sqs", region_name=REGION, aws_access_key_id="test",
+                       aws_secret_access_key="test")
+    queue = sqs.create_queue(QueueName="slow")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    events = aws["events"]
+    events.put_rule(Name="to-queue", EventPattern=json.dumps({"source": ["wms"]}))
+    events.put_targets(Rule="to-queue", Targets=[{"Id": "q", "Arn": queue_arn}])
+    original = SQSBackend.send_message
+
+    def slow_send(self: Any, *args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.3)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQSBackend, "send_message", slow_send)
+    started = time.monotonic()
+    for n in range(5):
+        result = events.put_events(Entries=[
+            {"Source": "wms", "DetailType": "X", "Detail": json.dumps({"n": n})}])
+        assert result["FailedEntryCount"] == 0
+    assert time.monotonic() - started < 1.0  # 1.5 s if the target were served inside the calls
+    received: list[int] = []
+
+    def all_received() -> bool:
+        for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10,
+                                           WaitTimeSeconds=0).get("Messages", []):
+            received.append(json.loads(message["Body"])["detail"]["n"])
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+        return len(received) == 5
+
+    wait_for(all_received)
+    assert received == [0, 1, 2, 3, 4]

@@ -1,10 +1,11 @@
 """The DynamoDB stream poller's delivery rules, against a fake watch: batches, partial batch
-failures, bisection, retries and the OnFailure destination."""
+failures, bisection, retries, the OnFailure destination and ParallelizationFactor's lanes."""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -91,3 +92,51 @@ def test_watch_not_answering_does_not_count_as_an_attempt(poller, fake_watch):
     shard = shard_with(1)
     poller._deliver(shard)
     assert shard.attempts == 0 and len(shard.pending) == 1
+
+
+def keyed_record(seq: int, key: str) -> dict[str, Any]:
+    record = stream_record(seq)
+    record["dynamodb"]["Keys"] = {"PK": {"S": key}, "SK": {"S": "OUTBOX"}}
+    return record
+
+
+def test_batches_of_different_partition_keys_go_at_once_and_each_keys_records_in_order(
+        real_stack, settings, fake_watch):
+    port = int(fake_watch.url.rsplit(":", 1)[1])
+    (source,) = real_stack.stream_sources
+    source = replace(source, batch_size=2, parallelization_factor=4)
+    p = pollers.StreamPoller(source, real_stack, replace(settings, watch_port=port),
+                             threading.Event())
+    # A stream already found and read to its end: only the delivery is left.
+    p.stream_arn, p.next_refresh, p.hash_key = "arn:stream", float("inf"), "PK"
+    shard = pollers._Shard("shard-1", None, closed=True)
+    p.shards = {shard.shard_id: shard}
+    for seq in range(1, 25):
+        record = keyed_record(seq, f"K{seq % 6}")
+        p.lane_of(shard, record).pending.append(record)
+    assert sum(1 for lane in shard.lanes if lane.pending) > 1
+    lock, in_flight, peak = threading.Lock(), [0], [0]
+
+    def slow(event: Any) -> tuple[int, Any]:
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        time.sleep(0.1)
+        with lock:
+            in_flight[0] -= 1
+        return 200, {"batchItemFailures": []}
+
+    fake_watch.handlers["outbox-relay"] = slow
+    deadline = time.monotonic() + 20
+    while not shard.done and time.monotonic() < deadline:
+        p.tick()
+        time.sleep(0.01)
+    p.finish()
+    assert shard.done
+    assert 1 < peak[0] <= 4
+    delivered = [(r["dynamodb"]["Keys"]["PK"]["S"], int(r["dynamodb"]["SequenceNumber"]))
+                 for _, event in fake_watch.calls for r in event["Records"]]
+    assert sorted(seq for _, seq in delivered) == list(range(1, 25))
+    for key in {k for k, _ in delivered}:
+        seqs = [seq for k, seq in delivered if k == key]
+        assert seqs == sorted(seqs), key

@@ -1,11 +1,14 @@
 """Event source mappings: what AWS Lambda's pollers do for the template's DynamoDB and SQS events.
 
 `StreamPoller` reads every shard of a table's stream on DynamoDB Local (following new shards,
-parents first), drops records that no FilterCriteria pattern matches, invokes the function with
-batches of at most BatchSize records in the Lambda DynamoDB event shape, and per shard keeps
-order: on a failure it retries from the first failed record (ReportBatchItemFailures), bisects
-on function errors when asked, and after MaximumRetryAttempts sends an invocation record to the
-OnFailure SQS destination and moves on. `QueuePoller` does the SQS side: receive, filter,
+parents first), drops records that no FilterCriteria pattern matches, and invokes the function with
+batches of at most BatchSize records in the Lambda DynamoDB event shape. Like Lambda with a
+mapping's ParallelizationFactor, it splits each shard by the records' partition key into that
+many lanes and delivers up to that many batches of a shard at once, one per lane: the records of
+one partition key stay in order, those of different keys are not ordered. Per lane: on a failure
+it retries from the first failed record (ReportBatchItemFailures), bisects on function errors when
+asked, and after MaximumRetryAttempts sends an invocation record to the OnFailure SQS destination
+and moves on. `QueuePoller` does the SQS side: receive, filter,
 invoke, delete what succeeded; failed messages stay for the queue's redrive policy.
 
 Pollers log and carry on whatever happens: they never take the harness down. A batch that cannot
@@ -19,6 +22,8 @@ import json
 import logging
 import threading
 import time
+import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -32,6 +37,8 @@ from .template import LocalStack, QueueSource, StreamSource
 
 POLL_INTERVAL = 0.15
 SHARD_REFRESH = 2.0
+# Records read ahead of delivery, per shard, in batches: enough to keep every lane busy.
+READ_AHEAD_BATCHES = 2
 
 log = logging.getLogger("pollers")
 
@@ -106,6 +113,9 @@ def batch_item_failures(payload: Any) -> list[str] | None:
 
 @dataclass
 class _Shard:
+    """A shard of the stream as read (`iterator`, `last_sequence`: the last record read), or one
+    of its lanes, which deliver (`pending`, the retry state; `last_sequence`: the last record
+    delivered)."""
     shard_id: str
     parent_id: str | None
     iterator: str | None = None
@@ -117,6 +127,14 @@ class _Shard:
     retry_at: float = 0.0
     last_sequence: str | None = None
     at_startup: bool = False
+    lanes: list[_Shard] = field(default_factory=list)
+    busy: bool = False  # a lane with a batch at the function
+
+    def buffered(self) -> int:
+        return sum(len(lane.pending) for lane in self.lanes)
+
+    def idle(self) -> bool:
+        return not any(lane.pending or lane.busy for lane in self.lanes)
 
 
 class _Poller(threading.Thread):
@@ -134,8 +152,15 @@ class _Poller(threading.Thread):
                 busy = False
                 self.stop_event.wait(1.0)
             if not busy:
-                self.stop_event.wait(POLL_INTERVAL)
+                self.pause()
+        self.finish()
         log.info("%s: stopped", self.name)
+
+    def pause(self) -> None:
+        self.stop_event.wait(POLL_INTERVAL)
+
+    def finish(self) -> None:
+        pass
 
     def tick(self) -> bool:
         raise NotImplementedError
@@ -156,6 +181,11 @@ class StreamPoller(_Poller):
         self.shards: dict[str, _Shard] = {}
         self.initial_shards_seen = False
         self.next_refresh = 0.0
+        self.hash_key: str | None = None
+        self.factor = max(1, source.parallelization_factor)
+        self.lock = threading.Lock()  # lanes' pending lists: read here, delivered by the pool
+        self.wake = threading.Event()  # a lane finished: its next batch can go at once
+        self.pool = ThreadPoolExecutor(max_workers=self.factor, thread_name_prefix=self.name)
 
     # -- shards ---------------------------------------------------------------------------
 
@@ -166,6 +196,8 @@ class StreamPoller(_Poller):
         self.next_refresh = now + SHARD_REFRESH
         if self.stream_arn is None:
             table = self.ddb.describe_table(TableName=self.source.table)["Table"]
+            self.hash_key = next((k["AttributeName"] for k in table.get("KeySchema", [])
+                                  if k.get("KeyType") == "HASH"), None)
             self.stream_arn = table.get("LatestStreamArn")
             if not self.stream_arn:
                 return
@@ -215,9 +247,18 @@ class StreamPoller(_Poller):
         for record in response.get("Records", []):
             event_record = lambda_stream_record(record, self.settings.region, self.aws_stream_arn)
             if filters.matches_any(self.source.filters, event_record):
-                shard.pending.append(event_record)
-            else:
-                shard.last_sequence = event_record["dynamodb"].get("SequenceNumber")
+                with self.lock:
+                    self.lane_of(shard, event_record).pending.append(event_record)
+            shard.last_sequence = event_record["dynamodb"].get("SequenceNumber")
+
+    def lane_of(self, shard: _Shard, record: dict[str, Any]) -> _Shard:
+        """The lane of the record's partition key (Lambda keeps one key's records in order)."""
+        if not shard.lanes:
+            shard.lanes = [_Shard(shard.shard_id, None) for _ in range(self.factor)]
+        keys = record["dynamodb"].get("Keys") or {}
+        key = keys.get(self.hash_key) if self.hash_key else None
+        identity = json.dumps(key if key is not None else keys, sort_keys=True)
+        return shard.lanes[zlib.crc32(identity.encode()) % len(shard.lanes)]
 
     def tick(self) -> bool:
         if not self.source.enabled:
@@ -229,30 +270,52 @@ class StreamPoller(_Poller):
         for shard in list(self.shards.values()):
             if shard.done:
                 continue
-            if not shard.pending:
-                if shard.closed:
+            if shard.closed:
+                if shard.idle():
                     shard.done = True
                     continue
+            elif shard.buffered() < READ_AHEAD_BATCHES * self.source.batch_size * self.factor:
                 if shard.iterator is None:
                     self._open(shard)
-                    if shard.iterator is None:
-                        continue
-                self._read(shard)
-            if shard.pending and time.monotonic() >= shard.retry_at:
-                self._deliver(shard)
-                busy = True
+                if shard.iterator is not None:
+                    self._read(shard)
+            now = time.monotonic()
+            for lane in shard.lanes:
+                if lane.pending and not lane.busy and now >= lane.retry_at:
+                    lane.busy = True
+                    self.pool.submit(self._deliver_lane, lane)
+                    busy = True
         return busy
+
+    def _deliver_lane(self, lane: _Shard) -> None:
+        try:
+            self._deliver(lane)
+        except Exception:  # the lane is tried again on a later tick
+            log.exception("%s: delivery failed; retrying", self.name)
+            lane.retry_at = time.monotonic() + 1.0
+        finally:
+            lane.busy = False
+            self.wake.set()
+
+    def pause(self) -> None:
+        self.wake.wait(POLL_INTERVAL)
+        self.wake.clear()
+
+    def finish(self) -> None:
+        self.pool.shutdown(wait=True)
 
     # -- delivery -------------------------------------------------------------------------
 
     def _commit(self, shard: _Shard, count: int) -> None:
         if count:
-            shard.last_sequence = shard.pending[count - 1]["dynamodb"].get("SequenceNumber")
-            del shard.pending[:count]
+            with self.lock:
+                shard.last_sequence = shard.pending[count - 1]["dynamodb"].get("SequenceNumber")
+                del shard.pending[:count]
 
     def _deliver(self, shard: _Shard) -> None:
         size = min(self.source.batch_size, shard.bisect_size or self.source.batch_size)
-        batch = shard.pending[:size]
+        with self.lock:
+            batch = shard.pending[:size]
         try:
             result = invoke.invoke(self.settings.watch_url, self.source.binary,
                                    json.dumps({"Records": batch}))

@@ -173,6 +173,7 @@ class StreamSource:
     starting_position: str
     batch_size: int
     max_retry_attempts: int  # -1: until the record expires
+    parallelization_factor: int  # batches of one shard at the function at once (by partition key)
     bisect_on_error: bool
     report_batch_item_failures: bool
     filters: list[dict[str, Any]]
@@ -709,6 +710,7 @@ class _Builder:
                 starting_position=str(props.get("StartingPosition", "LATEST")),
                 batch_size=int(props.get("BatchSize", 100)),
                 max_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
+                parallelization_factor=int(props.get("ParallelizationFactor", 1)),
                 bisect_on_error=_as_bool(props.get("BisectBatchOnFunctionError")),
                 report_batch_item_failures=report_failures,
                 filters=self._filters(props),

@@ -184,7 +184,7 @@ def category(pk: str, sk: str) -> str:
         return "order document"
     if sk.startswith("HIST#"):
         return "history"
-    if sk == "OUTBOX":
+    if sk.startswith("OUTBOX#"):
         return "outbox"
     if "#STOCK#" in pk:
         return "stock"

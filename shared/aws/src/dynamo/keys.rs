@@ -27,7 +27,7 @@
 //! | channel item → SKU (`CHANNEL_ITEM`) | `T#t#CHANNELITEM#<channel>#<item id>` | `MAP` | |
 //! | stock shard (`STOCK`) | `T#t#STOCK#<sku>` | `HUB#<hub>#S<nn>` ([`stock_shard_sk`]) | GSI1 stock by hub |
 //! | integration (`INTEGRATION`) | `T#t#INTEGRATIONS` | `INTEGRATION#<kind>#<principal>` | |
-//! | outbox message (`OUTBOX`) | `T#t#OUTBOX#<event id or execution name>` | `OUTBOX` | TTL 24 h; the stream relays inserts |
+//! | outbox message (`OUTBOX`) | `T#t#OUTBOX#<order id>` (a message about no order: its id) | `OUTBOX#<event id or execution name>` | TTL 24 h; the stream relays inserts |
 //! | parked message (`PARKED_EVENT`) | `T#t#PARKED#<id>`, or `PARKED#<id>` without a tenant | `PARKED` | no TTL |
 //!
 //! Indexes (attributes `GSI<n>PK`/`GSI<n>SK`; an item without them is not in the index):
@@ -252,12 +252,17 @@ pub fn stock_by_hub_prefix(hub: &HubId) -> String {
     format!("{hub}#")
 }
 
-/// An outbox item; its own partition, so the outbox never makes a hot key.
-pub fn outbox_pk(t: &TenantId, id: &str) -> String {
-    format!("{}#OUTBOX#{}", tenant(t), seg(id))
+/// The partition of an order's outbox items (`group` is the order id; a message about no order
+/// is a group of its own). The table's stream, and Lambda reading it with a
+/// `ParallelizationFactor`, keep only one partition key's records in order: sharing it is what
+/// relays one order's messages in commit order. A partition per order never makes a hot key.
+pub fn outbox_pk(t: &TenantId, group: &str) -> String {
+    format!("{}#OUTBOX#{}", tenant(t), seg(group))
 }
-/// Sort key of an outbox item.
-pub const OUTBOX_SK: &str = "OUTBOX";
+/// Sort key of an outbox item: its event id or execution name.
+pub fn outbox_sk(id: &str) -> String {
+    format!("OUTBOX#{}", seg(id))
+}
 
 /// A message the relay could never deliver, kept whole until someone re-drives it (`id` is the
 /// event id or execution name; the stream sequence number for an item that could not be read).

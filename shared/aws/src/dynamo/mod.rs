@@ -318,8 +318,16 @@ fn outbox_item(message: &OutboxMessage, now: DateTime<Utc>) -> Result<Item, Stor
         OutboxMessage::Event(e) => e.event_id.clone(),
         OutboxMessage::StartWorkflow { execution_name, .. } => execution_name.clone(),
     };
+    // One order's messages share a partition, so the stream keeps them in commit order.
+    let order = match message {
+        OutboxMessage::Event(e) => {
+            serde_json::to_value(&e.event).ok().and_then(|v| Some(v.get("order_id")?.as_str()?.to_owned()))
+        }
+        OutboxMessage::StartWorkflow { input, .. } => input.get("order_id").and_then(|v| v.as_str()).map(str::to_owned),
+    };
     let body = serde_json::to_string(message).map_err(|e| StoreError::Unexpected(e.into()))?;
-    let mut item = with_keys(Item::new(), keys::outbox_pk(message.tenant_id(), &id), keys::OUTBOX_SK, "OUTBOX");
+    let pk = keys::outbox_pk(message.tenant_id(), order.as_deref().unwrap_or(&id));
+    let mut item = with_keys(Item::new(), pk, keys::outbox_sk(&id), "OUTBOX");
     item.insert("message".into(), s(body));
     item.insert("expires_at".into(), epoch(now + OUTBOX_TTL));
     Ok(item)

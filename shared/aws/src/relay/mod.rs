@@ -15,24 +15,36 @@
 //! ([`entry_size`], [`MAX_REQUEST_ENTRIES`], [`MAX_REQUEST_BYTES`]), on the very bytes sent
 //! ([`EventEntry`]), so a burst of big events cannot fail a whole request over and over.
 //!
+//! A batch goes out concurrently, in rounds: one order's events (one stock item's signals) in
+//! commit order, each round taking every order's next events that fit one request, packed with
+//! the other orders' into as few requests as the limits allow; a workflow start waits only for
+//! an earlier start of its order, never for events. After a round in which something failed for
+//! a reason that passes, nothing more is sent, and the batch is reported from the first record
+//! in commit order not done (failed, or held back behind its order's), as one failure.
+//! Ordering is that of one batch: across outbox items the stream promises none (each is its own
+//! partition key), and consumers take events in any order.
+//!
 //! Delivery is at least once: records before a stop may be published again. Consumers
 //! deduplicate events on `event_id`; a repeated workflow start (Express starts are at least once)
 //! finds the order already placed and ends without doing anything.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_lambda_events::dynamodb::Event as StreamEvent;
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use chrono::{DateTime, Utc};
+use futures_util::{StreamExt, stream};
 use oms_domain::events::{EventEnvelope, OutboxMessage, Workflow};
 use oms_domain::ports::{CatalogStore, StockStore};
 use oms_domain::stock::StockLevel;
 use oms_domain::usecases::catalog::stock_change_signals;
 use oms_domain::{HubId, Sku, StoreError, TenantId};
 use rust_decimal::Decimal;
+use serde::Deserialize;
 
 use crate::dynamo::keys;
 use crate::metering;
@@ -260,8 +272,8 @@ pub fn failure(sequence: String) -> DynamoDbEventResponse {
 
 /// One record's share of the work, prepared before anything is sent.
 enum Step<'a> {
-    /// The event at this index of the entries.
-    Put(usize),
+    /// An event to put.
+    Put(EventEntry),
     /// A workflow to start.
     Start(Workflow, &'a str, &'a serde_json::Value),
     /// Undeliverable as it is: park it, for this reason.
@@ -271,12 +283,12 @@ enum Step<'a> {
 /// Parks undeliverable messages and counts them.
 struct Parker<'a, K> {
     parking: &'a K,
-    parked: u64,
+    parked: AtomicU64,
 }
 
 impl<K: Parking> Parker<'_, K> {
     /// Parks a record's message whole; a write that fails stops the batch there.
-    async fn park(&mut self, record: &(String, Outgoing), reason: String) -> Result<(), String> {
+    async fn park(&self, record: &(String, Outgoing), reason: String) -> Result<(), String> {
         let (sequence, outgoing) = record;
         let (tenant_id, message_id, message) = match outgoing {
             Outgoing::Message(message) => {
@@ -305,100 +317,238 @@ impl<K: Parking> Parker<'_, K> {
             reason = %parked.reason,
             "undeliverable message parked"
         );
-        self.parked += 1;
+        self.parked.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 }
 
-/// What to do with each record, and the events' entries.
-fn plan(records: &[(String, Outgoing)]) -> (Vec<Step<'_>>, Vec<EventEntry>) {
-    let mut steps = Vec::with_capacity(records.len());
-    let mut entries = Vec::new();
-    for (_, outgoing) in records {
-        steps.push(match outgoing {
-            Outgoing::Unreadable(u) => Step::Park(u.error.clone()),
-            Outgoing::Message(OutboxMessage::StartWorkflow { workflow, execution_name, input, .. }) => {
-                Step::Start(*workflow, execution_name, input)
-            }
-            Outgoing::Message(OutboxMessage::Event(envelope)) => match EventEntry::new(envelope) {
-                Ok(entry) if entry.size() > MAX_REQUEST_BYTES => Step::Park(format!(
-                    "the event's PutEvents entry is {} bytes, over EventBridge's {MAX_REQUEST_BYTES}",
-                    entry.size()
-                )),
-                Ok(entry) => {
-                    entries.push(entry);
-                    Step::Put(entries.len() - 1)
-                }
-                Err(err) => Step::Park(format!("the event cannot be serialized: {err}")),
-            },
-        });
-    }
-    (steps, entries)
+/// What an event is about, as far as ordering goes (the fields of its detail that name it).
+#[derive(Deserialize)]
+struct Subject {
+    order_id: Option<String>,
+    hub_id: Option<String>,
+    sku: Option<String>,
 }
 
-/// How many of the entries, from the first, make one request within EventBridge's limits (at
-/// least one: each entry is within them alone).
-fn request_len(entries: &[EventEntry]) -> usize {
-    let mut bytes = 0;
-    let fit = entries.iter().take(MAX_REQUEST_ENTRIES).take_while(|e| {
-        bytes += e.size();
-        bytes <= MAX_REQUEST_BYTES
-    });
-    fit.count().max(1)
-}
-
-/// Sends the records in order; stops at the first that failed for a reason that passes, and
-/// returns its index and the reason.
-async fn send<P: Publisher, K: Parking>(
-    publisher: &P,
-    parker: &mut Parker<'_, K>,
-    records: &[(String, Outgoing)],
-) -> Result<(), (usize, String)> {
-    let (steps, entries) = plan(records);
-    let mut i = 0;
-    while i < steps.len() {
-        match &steps[i] {
-            Step::Park(reason) => parker.park(&records[i], reason.clone()).await.map_err(|e| (i, e))?,
-            Step::Start(workflow, name, input) => match publisher.start(*workflow, name, input).await {
-                Outcome::Accepted => {}
-                Outcome::Rejected(reason) => parker.park(&records[i], reason).await.map_err(|e| (i, e))?,
-                Outcome::Retry(reason) => return Err((i, reason)),
-            },
-            Step::Put(first) => {
-                // The events from here up to the next start or park are consecutive entries.
-                let run = steps[i..].iter().take_while(|s| matches!(s, Step::Put(_))).count();
-                let request = &entries[*first..*first + request_len(&entries[*first..*first + run])];
-                let outcomes = publisher.publish(request).await;
-                let missing = std::iter::repeat(Outcome::Retry("EventBridge returned no result".to_owned()));
-                for (k, outcome) in outcomes.into_iter().chain(missing).take(request.len()).enumerate() {
-                    match outcome {
-                        Outcome::Accepted => {}
-                        Outcome::Rejected(reason) => {
-                            parker.park(&records[i + k], reason).await.map_err(|e| (i + k, e))?
-                        }
-                        Outcome::Retry(reason) => return Err((i + k, reason)),
-                    }
+/// What a record keeps commit order with: the other events of its order (or of its stock item),
+/// or the other starts of its order. Starts and events keep no order between them: a workflow
+/// reads the order from the table, and what it changes is committed, so relayed, after. `None`:
+/// nothing (an unreadable item, parked on its own).
+fn ordering_key(outgoing: &Outgoing, step: &Step<'_>) -> Option<String> {
+    match (outgoing, step) {
+        (Outgoing::Message(OutboxMessage::StartWorkflow { tenant_id, input, execution_name, .. }), _) => {
+            let order = input.get("order_id").and_then(serde_json::Value::as_str).unwrap_or(execution_name);
+            Some(format!("start {tenant_id} {order}"))
+        }
+        (Outgoing::Message(OutboxMessage::Event(envelope)), step) => {
+            let subject = match step {
+                Step::Put(entry) => serde_json::from_str::<Subject>(&entry.detail).ok(),
+                _ => serde_json::to_value(&envelope.event).ok().and_then(|v| serde_json::from_value(v).ok()),
+            }?;
+            let tenant = &envelope.tenant_id;
+            match subject {
+                Subject { order_id: Some(order), .. } => Some(format!("order {tenant} {order}")),
+                Subject { sku: Some(sku), hub_id, .. } => {
+                    Some(format!("stock {tenant} {} {sku}", hub_id.unwrap_or_default()))
                 }
-                i += request.len();
-                continue;
+                _ => None,
             }
         }
-        i += 1;
+        (Outgoing::Unreadable(_), _) => None,
+    }
+}
+
+/// What to do with each record, and what it keeps commit order with.
+fn plan(records: &[(String, Outgoing)]) -> Vec<(Step<'_>, Option<String>)> {
+    records
+        .iter()
+        .map(|(_, outgoing)| {
+            let step = match outgoing {
+                Outgoing::Unreadable(u) => Step::Park(u.error.clone()),
+                Outgoing::Message(OutboxMessage::StartWorkflow { workflow, execution_name, input, .. }) => {
+                    Step::Start(*workflow, execution_name, input)
+                }
+                Outgoing::Message(OutboxMessage::Event(envelope)) => match EventEntry::new(envelope) {
+                    Ok(entry) if entry.size() > MAX_REQUEST_BYTES => Step::Park(format!(
+                        "the event's PutEvents entry is {} bytes, over EventBridge's {MAX_REQUEST_BYTES}",
+                        entry.size()
+                    )),
+                    Ok(entry) => Step::Put(entry),
+                    Err(err) => Step::Park(format!("the event cannot be serialized: {err}")),
+                },
+            };
+            let key = ordering_key(outgoing, &step);
+            (step, key)
+        })
+        .collect()
+}
+
+/// Whether `count` entries of `bytes` in all make one request within EventBridge's limits.
+fn fits(count: usize, bytes: usize) -> bool {
+    count <= MAX_REQUEST_ENTRIES && bytes <= MAX_REQUEST_BYTES
+}
+
+/// Requests, workflow starts and parking writes in flight at once for one batch.
+const MAX_IN_FLIGHT: usize = 16;
+
+/// A piece of work sent as one call: the records it covers are the indexes.
+enum Job<'a> {
+    /// One `PutEvents` request: the records' indexes and their entries, in the same order.
+    Request(Vec<usize>, Vec<EventEntry>),
+    /// One workflow start.
+    Start(usize, Workflow, &'a str, &'a serde_json::Value),
+    /// One parking write.
+    Park(usize, String),
+}
+
+/// Splits the records into rounds that keep every key's commit order: a round takes the next
+/// run of each key's records, its consecutive events that fit one request together, or else its
+/// one next start or park. The events of a round are packed into as few requests as the limits
+/// allow (a key's run never split), then everything of the round goes at once.
+fn rounds(plan: Vec<(Step<'_>, Option<String>)>) -> Vec<Vec<Job<'_>>> {
+    // Each key's records in commit order; a record without a key is a queue of its own.
+    let mut queues: Vec<VecDeque<(usize, Step<'_>)>> = Vec::new();
+    let mut queue_of: HashMap<String, usize> = HashMap::new();
+    for (i, (step, key)) in plan.into_iter().enumerate() {
+        let q = match key {
+            Some(key) => *queue_of.entry(key).or_insert_with(|| {
+                queues.push(VecDeque::new());
+                queues.len() - 1
+            }),
+            None => {
+                queues.push(VecDeque::new());
+                queues.len() - 1
+            }
+        };
+        queues[q].push_back((i, step));
+    }
+    let mut rounds = Vec::new();
+    loop {
+        let mut runs: Vec<(Vec<usize>, Vec<EventEntry>)> = Vec::new();
+        let mut jobs = Vec::new();
+        for queue in &mut queues {
+            let Some((i, step)) = queue.pop_front() else { continue };
+            let entry = match step {
+                Step::Put(entry) => entry,
+                Step::Start(workflow, name, input) => {
+                    jobs.push(Job::Start(i, workflow, name, input));
+                    continue;
+                }
+                Step::Park(reason) => {
+                    jobs.push(Job::Park(i, reason));
+                    continue;
+                }
+            };
+            let (mut indexes, mut bytes) = (vec![i], entry.size());
+            let mut entries = vec![entry];
+            while let Some((_, Step::Put(next))) = queue.front() {
+                if !fits(entries.len() + 1, bytes + next.size()) {
+                    break;
+                }
+                let Some((i, Step::Put(next))) = queue.pop_front() else { unreachable!("the front is an event") };
+                bytes += next.size();
+                indexes.push(i);
+                entries.push(next);
+            }
+            runs.push((indexes, entries));
+        }
+        if runs.is_empty() && jobs.is_empty() {
+            return rounds;
+        }
+        // Packed in commit order of each run's first record, so requests follow the batch.
+        runs.sort_by_key(|(indexes, _)| indexes[0]);
+        let (mut request, mut bytes): ((Vec<usize>, Vec<EventEntry>), usize) = Default::default();
+        for (indexes, entries) in runs {
+            let run_bytes: usize = entries.iter().map(EventEntry::size).sum();
+            if !request.1.is_empty() && !fits(request.1.len() + entries.len(), bytes + run_bytes) {
+                jobs.push(Job::Request(std::mem::take(&mut request.0), std::mem::take(&mut request.1)));
+                bytes = 0;
+            }
+            request.0.extend(indexes);
+            request.1.extend(entries);
+            bytes += run_bytes;
+        }
+        if !request.1.is_empty() {
+            jobs.push(Job::Request(request.0, request.1));
+        }
+        rounds.push(jobs);
+    }
+}
+
+/// Sends one job; the outcome of each record it covers (an error: it failed for a reason that
+/// passes, or its parking write failed).
+async fn run<P: Publisher, K: Parking>(
+    publisher: &P,
+    parker: &Parker<'_, K>,
+    records: &[(String, Outgoing)],
+    job: Job<'_>,
+) -> Vec<(usize, Result<(), String>)> {
+    let settle = |i: usize, outcome: Outcome| async move {
+        match outcome {
+            Outcome::Accepted => Ok(()),
+            Outcome::Rejected(reason) => parker.park(&records[i], reason).await,
+            Outcome::Retry(reason) => Err(reason),
+        }
+    };
+    match job {
+        Job::Park(i, reason) => vec![(i, parker.park(&records[i], reason).await)],
+        Job::Start(i, workflow, name, input) => {
+            vec![(i, settle(i, publisher.start(workflow, name, input).await).await)]
+        }
+        Job::Request(indexes, entries) => {
+            let outcomes = publisher.publish(&entries).await;
+            let missing = std::iter::repeat(Outcome::Retry("EventBridge returned no result".to_owned()));
+            let mut out = Vec::with_capacity(indexes.len());
+            for (i, outcome) in indexes.into_iter().zip(outcomes.into_iter().chain(missing)) {
+                out.push((i, settle(i, outcome).await));
+            }
+            out
+        }
+    }
+}
+
+/// Sends the records round by round, each round's calls at once; after a round in which a record
+/// failed for a reason that passes, sends no more and returns the first record (in commit order)
+/// not done, failed or held back, with the reason.
+async fn send<P: Publisher, K: Parking>(
+    publisher: &P,
+    parker: &Parker<'_, K>,
+    records: &[(String, Outgoing)],
+) -> Result<(), (usize, String)> {
+    let mut rounds = rounds(plan(records)).into_iter();
+    while let Some(jobs) = rounds.next() {
+        let done: Vec<_> = stream::iter(jobs)
+            .map(|job| run(publisher, parker, records, job))
+            .buffer_unordered(MAX_IN_FLIGHT)
+            .collect()
+            .await;
+        let failed = done.into_iter().flatten().filter_map(|(i, r)| r.err().map(|e| (i, e))).min_by_key(|(i, _)| *i);
+        let Some((first, reason)) = failed else { continue };
+        let held_back = rounds.flatten().flat_map(|job| match job {
+            Job::Request(indexes, _) => indexes,
+            Job::Start(i, ..) | Job::Park(i, _) => vec![i],
+        });
+        return Err(match held_back.min() {
+            Some(i) if i < first => (i, format!("held back behind its order; record {first} failed: {reason}")),
+            _ => (first, reason),
+        });
     }
     Ok(())
 }
 
-/// Delivers the records in order, parking what can never be delivered; stops at the first that
-/// failed for a reason that passes, which is reported so the stream redelivers from it.
+/// Delivers the records, parking what can never be delivered, each order's (and stock item's)
+/// in commit order and the rest at once; stops at a failure that passes and reports the first
+/// record not done, so the stream redelivers from it.
 pub async fn relay<P: Publisher, K: Parking>(
     publisher: &P,
     parking: &K,
     records: Vec<(String, Outgoing)>,
 ) -> DynamoDbEventResponse {
-    let mut parker = Parker { parking, parked: 0 };
-    let result = send(publisher, &mut parker, &records).await;
-    if parker.parked > 0 {
-        metering::report_alarm_metric(PARKED_METRIC, parker.parked);
+    let parker = Parker { parking, parked: AtomicU64::new(0) };
+    let result = send(publisher, &parker, &records).await;
+    let parked = parker.parked.into_inner();
+    if parked > 0 {
+        metering::report_alarm_metric(PARKED_METRIC, parked);
     }
     match result {
         Ok(()) => DynamoDbEventResponse::default(),
@@ -609,13 +759,18 @@ mod tests {
     use super::fakes::{Bus, Lot};
     use super::*;
 
-    /// An event whose serialized envelope is about `size` bytes.
+    /// An event of order O1 whose serialized envelope is about `size` bytes.
     fn event(n: usize, size: usize) -> (String, Outgoing) {
+        order_event(n, "O1", size)
+    }
+
+    /// An event of `order` whose serialized envelope is about `size` bytes.
+    fn order_event(n: usize, order: &str, size: usize) -> (String, Outgoing) {
         let mut envelope = EventEnvelope::new(
             TenantId::parse("t1").unwrap(),
             Utc::now(),
             DomainEvent::OrderSubmitted {
-                order_id: OrderId::parse("O1").unwrap(),
+                order_id: OrderId::parse(order).unwrap(),
                 order_number: "N".repeat(size.saturating_sub(200)),
                 status: OrderStatus::PendingAllocation,
             },
@@ -658,17 +813,42 @@ mod tests {
     }
 
     #[test]
-    fn a_request_takes_entries_while_they_fit_and_always_at_least_one() {
+    fn requests_take_entries_while_they_fit_one_orders_in_turn_unrelated_ones_together() {
         let entry = |size: usize| EventEntry {
             event_id: String::new(),
             detail_type: "X",
             detail: "d".repeat(size - 18),
             time: Utc::now(),
         };
-        assert_eq!(request_len(&vec![entry(100); 12]), 10);
-        assert_eq!(request_len(&[entry(131_072), entry(131_072), entry(100)]), 2);
-        assert_eq!(request_len(&[entry(131_072), entry(131_073)]), 1);
-        assert_eq!(request_len(&[entry(MAX_REQUEST_BYTES)]), 1);
+        // Per round, the entries of each request.
+        let requests = |sizes: &[usize], one_order: bool| -> Vec<Vec<usize>> {
+            let plan = sizes
+                .iter()
+                .enumerate()
+                .map(|(n, &size)| {
+                    (Step::Put(entry(size)), Some(if one_order { "A".to_owned() } else { n.to_string() }))
+                })
+                .collect();
+            rounds(plan)
+                .into_iter()
+                .map(|jobs| {
+                    jobs.into_iter()
+                        .map(|job| match job {
+                            Job::Request(indexes, entries) => {
+                                assert_eq!(indexes.len(), entries.len());
+                                entries.len()
+                            }
+                            Job::Start(..) | Job::Park(..) => unreachable!("only events here"),
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        assert_eq!(requests(&[100; 12], true), [vec![10], vec![2]]);
+        assert_eq!(requests(&[100; 12], false), [vec![10, 2]]);
+        assert_eq!(requests(&[131_072, 131_072, 100], true), [vec![2], vec![1]]);
+        assert_eq!(requests(&[131_072, 131_073], false), [vec![1, 1]]);
+        assert_eq!(requests(&[MAX_REQUEST_BYTES], true), [vec![1]]);
     }
 
     #[test]
@@ -695,9 +875,9 @@ mod tests {
         assert_eq!(*bus.started.lock().unwrap(), vec!["exec-99".to_owned()]);
         let requests = bus.requests.lock().unwrap();
         assert!(requests.iter().all(|&(n, bytes)| n <= 10 && bytes <= 262_144), "{requests:?}");
-        // Two 100 KB events per request: 8 requests for the 15 before the start, 8 for the 15
-        // after it, the small ones riding with the last big one.
-        assert_eq!(requests.len(), 16, "{requests:?}");
+        // Two 100 KB events per request, the start beside them, not between: 15 requests, the
+        // small ones riding with the last big ones.
+        assert_eq!(requests.len(), 15, "{requests:?}");
         assert!(lot.parked.lock().unwrap().is_empty());
     }
 
@@ -754,9 +934,10 @@ mod tests {
         records.push(start(6));
         let response = relay(&bus, &lot, records).await;
         assert_eq!(failed(&response), ["seq-3"]);
-        // The request's later entries may have gone out; they are sent again on redelivery.
+        // The request's later entries may have gone out; they are sent again on redelivery. The
+        // start keeps no order with events: it went out beside them, and a repeat changes nothing.
         assert!(bus.published().starts_with(&ids(0..3)));
-        assert!(bus.started.lock().unwrap().is_empty(), "nothing after the failed record is started");
+        assert_eq!(*bus.started.lock().unwrap(), ["exec-6"]);
         assert!(lot.parked.lock().unwrap().is_empty());
     }
 
@@ -770,6 +951,87 @@ mod tests {
         assert_eq!(bus.published(), ids([0]));
     }
 
+    /// A bus whose requests wait, yielding, for a workflow start before they answer: a start
+    /// sent after them would never come, and the requests would answer without having seen it.
+    #[derive(Default)]
+    struct StartsFirst {
+        bus: Bus,
+        saw_a_start: std::sync::atomic::AtomicBool,
+    }
+
+    impl Publisher for StartsFirst {
+        async fn publish(&self, entries: &[EventEntry]) -> Vec<Outcome> {
+            for _ in 0..1_000 {
+                if !self.bus.started.lock().unwrap().is_empty() {
+                    self.saw_a_start.store(true, Ordering::Relaxed);
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+            self.bus.publish(entries).await
+        }
+
+        async fn start(&self, workflow: Workflow, name: &str, input: &serde_json::Value) -> Outcome {
+            self.bus.start(workflow, name, input).await
+        }
+    }
+
+    #[tokio::test]
+    async fn unrelated_orders_share_requests_and_starts_go_out_beside_them() {
+        let publisher = StartsFirst::default();
+        let lot = Lot::default();
+        // As order creation commits them: each order's event, then its placement start.
+        let records: Vec<_> =
+            (0..10).flat_map(|n| [order_event(2 * n, &format!("O{n}"), 500), start(2 * n + 1)]).collect();
+        let response = relay(&publisher, &lot, records).await;
+        assert!(response.batch_item_failures.is_empty(), "{:?}", failed(&response));
+        assert_eq!(publisher.bus.published(), ids((0..10).map(|n| 2 * n)));
+        assert_eq!(publisher.bus.started.lock().unwrap().len(), 10);
+        assert_eq!(publisher.bus.requests.lock().unwrap().iter().map(|r| r.0).collect::<Vec<_>>(), [10]);
+        assert!(publisher.saw_a_start.load(Ordering::Relaxed), "the starts waited for the events");
+    }
+
+    #[tokio::test]
+    async fn one_orders_events_go_out_in_commit_order_whatever_else_the_batch_holds() {
+        let bus = Bus::default();
+        let lot = Lot::default();
+        let records = vec![
+            order_event(0, "A", 500),
+            order_event(1, "B", 500),
+            order_event(2, "A", 270_000), // parked: A's next event waits for it
+            start(3),
+            order_event(4, "A", 500),
+            order_event(5, "B", 500),
+            order_event(6, "A", 500),
+        ];
+        let response = relay(&bus, &lot, records).await;
+        assert!(response.batch_item_failures.is_empty(), "{:?}", failed(&response));
+        let published = bus.published();
+        let of = |wanted: Vec<String>| published.iter().filter(|id| wanted.contains(id)).cloned().collect::<Vec<_>>();
+        assert_eq!(of(ids([0, 4, 6])), ids([0, 4, 6]));
+        assert_eq!(of(ids([1, 5])), ids([1, 5]));
+        assert_eq!(lot.parked.lock().unwrap()[0].message_id, "e2");
+        // A's first event with B's two; A's last two after the parking.
+        assert_eq!(bus.requests.lock().unwrap().iter().map(|r| r.0).collect::<Vec<_>>(), [3, 2]);
+    }
+
+    #[tokio::test]
+    async fn a_failure_is_reported_at_the_first_record_not_done_even_one_held_back_behind_its_order() {
+        let bus = Bus { throttle: HashSet::from(["e2".to_owned()]), ..Default::default() };
+        let lot = Lot::default();
+        let records = vec![
+            order_event(0, "A", 500),
+            order_event(1, "A", 270_000),
+            order_event(2, "B", 500),
+            order_event(3, "A", 500),
+        ];
+        let response = relay(&bus, &lot, records).await;
+        // e2 failed beside e0; A's oversized e1 was still waiting for e0: the stream brings it back.
+        assert_eq!(failed(&response), ["seq-1"]);
+        assert_eq!(bus.published(), ids([0]));
+        assert!(lot.parked.lock().unwrap().is_empty());
+    }
+
     fn outbox_record(sequence: &str, message: &str) -> serde_json::Value {
         serde_json::json!({
             "eventID": format!("ev-{sequence}"),
@@ -781,10 +1043,10 @@ mod tests {
                 "SequenceNumber": sequence,
                 "SizeBytes": 100,
                 "StreamViewType": "NEW_AND_OLD_IMAGES",
-                "Keys": {"PK": {"S": "T#t1#OUTBOX#x"}, "SK": {"S": "OUTBOX"}},
+                "Keys": {"PK": {"S": "T#t1#OUTBOX#x"}, "SK": {"S": "OUTBOX#x"}},
                 "NewImage": {
                     "PK": {"S": "T#t1#OUTBOX#x"},
-                    "SK": {"S": "OUTBOX"},
+                    "SK": {"S": "OUTBOX#x"},
                     "entity": {"S": "OUTBOX"},
                     "message": {"S": message},
                 },
