@@ -35,7 +35,7 @@
 //! | index | PK | SK | holds, for |
 //! |---|---|---|---|
 //! | GSI1 | `T#t#ORDERS#<nn>` ([`orders_by_date_pk`]) | `<created_at>#<order id>` ([`by_date_sk`]) | orders: the list by date |
-//! | GSI1 | `T#t#STOCKS` ([`stock_by_hub_pk`]) | `<hub>#<sku>#S<nn>` ([`stock_by_hub_sk`]) | stock shards: a tenant's stock, by hub |
+//! | GSI1 | `T#t#STOCKS#<nn>` ([`stock_by_hub_pk`]) | `<hub>#<sku>#S<nn>` ([`stock_by_hub_sk`]) | stock shards: a tenant's stock, by hub |
 //! | GSI1 | `RESV_PENDING` ([`LEFTOVERS_PK`]) | `<created_at>#<PK>#<SK>` ([`leftover_sk`]) | big-change records: the reconciler's leftovers older than a cutoff |
 //! | GSI2 | `T#t#STATUS#<status>#<nn>` ([`orders_by_status_pk`]) | `<created_at>#<order id>` | orders: the list by status (and backorders to re-place) |
 //! | GSI3 | `T#t#CUSTOMER#<customer id>#<nn>` ([`orders_by_customer_pk`]) | `<created_at>#<order id>` | orders: the list by customer |
@@ -61,6 +61,7 @@
 //! | partition | writes per order | shards |
 //! |---|---|---|
 //! | GSI1 orders by date | 6 (created, then 5 status changes: `status` is projected) | [`BY_DATE_SHARDS`] 16 |
+//! | GSI1 stock by hub | 6 (3 reservations, 3 shipments: `reserved`, `available` are projected) | [`STOCKS_SHARDS`] 16, by [`stock_item_shard`] |
 //! | GSI2 one status | 2 (the entry arrives, then leaves) | [`BY_STATUS_SHARDS`] 8 |
 //! | GSI3 one customer | 6, for a customer who orders at the tenant's rate | [`BY_CUSTOMER_SHARDS`] 8 |
 //! | GSI4–GSI6 search | 1 (at create) | [`SEARCH_SHARDS`] 4 |
@@ -298,9 +299,17 @@ pub fn stock_shard_sk(hub: &HubId, shard: u16) -> String {
 pub fn stock_shards_prefix(hub: &HubId) -> String {
     format!("HUB#{hub}#S")
 }
-/// GSI1: a tenant's stock, by hub then SKU.
-pub fn stock_by_hub_pk(t: &TenantId) -> String {
-    format!("{}#STOCKS", tenant(t))
+/// Shards of a tenant's stock by hub (GSI1).
+pub const STOCKS_SHARDS: u32 = 16;
+/// The GSI1 shard of a stock item (modulo [`STOCKS_SHARDS`]): a stable hash of the item's
+/// key, so a hot SKU's items, and its hubs, land on different shards.
+pub fn stock_item_shard(hub: &HubId, sku: &Sku, shard: u16) -> u32 {
+    let digest = Sha256::digest(stock_by_hub_sk(hub, sku, shard).as_bytes());
+    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
+}
+/// GSI1: shard `shard` of a tenant's stock, by hub then SKU.
+pub fn stock_by_hub_pk(t: &TenantId, shard: u32) -> String {
+    sharded(format!("{}#STOCKS", tenant(t)), shard, STOCKS_SHARDS)
 }
 /// GSI1 sort key of a stock shard; a hub's prefix is `stock_by_hub_prefix`.
 pub fn stock_by_hub_sk(hub: &HubId, sku: &Sku, shard: u16) -> String {
