@@ -14,7 +14,7 @@ use crate::kernel::ids::{OrderId, Sku, TenantId};
 use crate::kernel::money::Currency;
 use crate::kernel::text::channel_name;
 use crate::order::{Customer, FulfillmentPolicy};
-use crate::ports::Store;
+use crate::ports::{CatalogStore, OrderStore, StockStore};
 use crate::usecases::orders::{CreateOrderRequest, LineRequest, create_order};
 
 /// A channel's order, as the connector sends it.
@@ -67,7 +67,11 @@ pub enum Ingested {
 }
 
 /// Turns a channel order into a submitted order.
-pub async fn ingest<S: Store>(store: &S, message: ChannelOrder, now: DateTime<Utc>) -> Result<Ingested, AppError> {
+pub async fn ingest<S: OrderStore + CatalogStore + StockStore>(
+    store: &S,
+    message: ChannelOrder,
+    now: DateTime<Utc>,
+) -> Result<Ingested, AppError> {
     let channel = channel_name("channel", &message.channel)?;
     let actor = Actor::system(message.tenant_id.clone(), &format!("channel:{channel}"));
     let item_ids: Vec<String> = message.lines.iter().map(|l| l.channel_item_id.clone()).collect();
@@ -117,7 +121,6 @@ mod tests {
     use crate::kernel::error::InvalidCode;
     use crate::memory::MemoryStore;
     use crate::order::status::OrderStatus;
-    use crate::ports::{CatalogStore, OrderStore};
 
     fn message(channel_order_id: &str, item: &str) -> ChannelOrder {
         serde_json::from_value(serde_json::json!({
