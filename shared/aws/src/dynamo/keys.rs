@@ -39,7 +39,7 @@
 //! | GSI1 | `RESV_PENDING` ([`LEFTOVERS_PK`]) | `<created_at>#<PK>#<SK>` ([`leftover_sk`]) | big-change records: the reconciler's leftovers older than a cutoff |
 //! | GSI2 | `T#t#STATUS#<status>#<nn>` ([`orders_by_status_pk`]) | `<created_at>#<order id>` | orders: the list by status (and backorders to re-place) |
 //! | GSI3 | `T#t#CUSTOMER#<customer id>#<nn>` ([`orders_by_customer_pk`]) | `<created_at>#<order id>` | orders: the list by customer |
-//! | GSI4 | `T#t#ORDERNOS#<nn>` ([`order_numbers_pk`]) | the order number | orders: `q` by number prefix (keys only) |
+//! | GSI4 | `T#t#ORDERNOS#<nn>` ([`order_numbers_pk`]) | `<order number>#<created_at>#<order id>` ([`search_sk`], not lower-cased) | orders: `q` by number prefix (keys only) |
 //! | GSI5 | `T#t#CUSTOMERNAMES#<nn>` ([`customer_names_pk`]) | `<lower-cased name>#<created_at>#<order id>` ([`search_sk`]) | orders: `q` by customer name prefix (keys only) |
 //! | GSI6 | `T#t#EXTREFS#<nn>` ([`external_references_pk`]) | `<lower-cased reference>#<created_at>#<order id>` | orders with an external reference: `q` by its prefix (keys only) |
 //!
@@ -189,9 +189,21 @@ pub fn every_shard(shards: u32, key: impl Fn(u32) -> String) -> Vec<String> {
     (0..shards).map(key).collect()
 }
 /// Sort key of the GSI5 and GSI6 search indexes: the searchable text, then the date key so equal
-/// texts stay distinct. The text is lower-cased so a search ignores case.
+/// texts stay distinct and a match's date is known from its key. The text is lower-cased so a
+/// search ignores case.
 pub fn search_sk(text: &str, by_date: &str) -> String {
     format!("{}#{by_date}", text.to_lowercase())
+}
+/// Sort key of the GSI4 number index: the order number as it is (numbers are upper case),
+/// then the date key.
+pub fn order_number_sk(number: &str, by_date: &str) -> String {
+    format!("{number}#{by_date}")
+}
+/// The date key (`<created_at>#<order id>`, [`by_date_sk`]) that ends a search sort key: its
+/// last two segments (neither a time nor an order id holds a `#`; the text before may).
+pub fn search_sk_by_date(sk: &str) -> Option<&str> {
+    let (at, _) = sk.rmatch_indices('#').nth(1)?;
+    Some(&sk[at + 1..])
 }
 /// Sort key of the date-ordered GSIs: fixed-width time, then id, so newest-first is a reverse
 /// query and equal times stay distinct.
@@ -376,6 +388,9 @@ mod tests {
         let a = by_date_sk("2026-11-22T10:00:00Z".parse().unwrap(), &id);
         let b = by_date_sk("2026-11-22T10:00:00.5Z".parse().unwrap(), &id);
         assert!(a < b, "{a} < {b}");
+        assert_eq!(search_sk_by_date(&search_sk("A#B", &a)), Some(a.as_str()));
+        assert_eq!(search_sk_by_date(&order_number_sk("ORD-20261122-0001", &b)), Some(b.as_str()));
+        assert_eq!(search_sk_by_date("no-date"), None);
     }
 
     #[test]

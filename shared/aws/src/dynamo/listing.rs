@@ -1,11 +1,13 @@
 //! `GET /orders`: pages of order summaries from the list indexes, newest first, never a scan.
 //!
-//! - status: GSI2, customer: GSI3, otherwise GSI1 (the tenant's orders by date); `from`/`to`
+//! - customer: GSI3 (with a status too: a filter), status: GSI2, otherwise GSI1 (the tenant's orders by date); `from`/`to`
 //!   narrow the sort key range; the other filters (and "sales see their own") are filter
 //!   expressions on the index's projected summary.
 //! - `q`: prefix queries on GSI4 (order number), GSI5 (customer name) and GSI6 (external
-//!   reference), keys only, then the orders' summaries by BatchGetItem; the newest `limit`
-//!   matches come back in one page (no cursor: refine `q` to narrow).
+//!   reference), keys only; their sort keys end with the order's date key, so the matches are
+//!   sorted newest first from the keys, and the orders' summaries are read by BatchGetItem a
+//!   page's worth at a time until the page is full; the newest `limit` matches come back in one
+//!   page (no cursor: refine `q` to narrow).
 //!
 //! Every one of these partitions is write-sharded (`keys`, "Write sharding"): a read queries
 //! all shards of its partition at once and merges them by the sort key ([`Merge`]), taking an
@@ -90,6 +92,8 @@ struct Merge<'a> {
     /// Key condition on `#pk` and, when set, `#sk`.
     condition: String,
     filter: Option<String>,
+    /// Attribute names the filter uses beside `#pk` and `#sk`.
+    names: Vec<(String, String)>,
     values: HashMap<String, AttributeValue>,
     /// Oldest (smallest key) first, or newest first.
     forward: bool,
@@ -168,6 +172,7 @@ impl Merge<'_> {
         let names = [("#pk".to_owned(), format!("{}PK", self.index))]
             .into_iter()
             .chain(self.condition.contains("#sk").then(|| ("#sk".to_owned(), self.sk_attr())))
+            .chain(self.names.iter().cloned())
             .collect();
         store
             .client
@@ -201,14 +206,16 @@ impl DynamoStore {
         if let Some(q) = &query.q {
             return self.search(tenant, query, q).await;
         }
+        // A customer's orders are fewer than a status's: with both, the customer's index is
+        // read and the status filtered, so a page reads through one customer's orders only.
         let (index, shards) = match (&query.status, &query.customer_id) {
-            (Some(status), _) => (
-                "GSI2",
-                keys::every_shard(keys::BY_STATUS_SHARDS, |n| keys::orders_by_status_pk(tenant, status.as_str(), n)),
-            ),
-            (None, Some(customer)) => (
+            (_, Some(customer)) => (
                 "GSI3",
                 keys::every_shard(keys::BY_CUSTOMER_SHARDS, |n| keys::orders_by_customer_pk(tenant, customer, n)),
+            ),
+            (Some(status), None) => (
+                "GSI2",
+                keys::every_shard(keys::BY_STATUS_SHARDS, |n| keys::orders_by_status_pk(tenant, status.as_str(), n)),
             ),
             (None, None) => ("GSI1", keys::every_shard(keys::BY_DATE_SHARDS, |n| keys::orders_by_date_pk(tenant, n))),
         };
@@ -243,9 +250,11 @@ impl DynamoStore {
             (None, None) => "#pk = :pk",
         };
         let mut filters = Vec::new();
-        if let (Some(_), Some(customer)) = (&query.status, &query.customer_id) {
-            filters.push("customer_id = :customer");
-            values.insert(":customer".into(), s(customer.clone()));
+        let mut names = Vec::new();
+        if let (Some(status), Some(_)) = (&query.status, &query.customer_id) {
+            filters.push("#status = :status");
+            names.push(("#status".to_owned(), "status".to_owned()));
+            values.insert(":status".into(), s(status.as_str()));
         }
         if let Some(creator) = &query.created_by {
             filters.push("created_by = :creator");
@@ -261,6 +270,7 @@ impl DynamoStore {
             index,
             condition: condition.to_owned(),
             filter: (!filters.is_empty()).then(|| filters.join(" AND ")),
+            names,
             values,
             forward: false,
             step: Some(step),
@@ -289,6 +299,7 @@ impl DynamoStore {
             shards: keys::every_shard(keys::BY_STATUS_SHARDS, |n| keys::orders_by_status_pk(tenant, status, n)),
             condition: "#pk = :pk".into(),
             filter: Some("contains(skus, :sku)".into()),
+            names: Vec::new(),
             values: HashMap::from([(":sku".to_owned(), s(sku.to_string()))]),
             forward: true,
             step: None,
@@ -314,6 +325,7 @@ impl DynamoStore {
             shards: keys::every_shard(keys::SEARCH_SHARDS, |n| pk(tenant, n)),
             condition: "#pk = :pk AND begins_with(#sk, :prefix)".into(),
             filter: None,
+            names: Vec::new(),
             values: HashMap::from([(":prefix".to_owned(), s(prefix))]),
             // Sort keys end with the order's date (numbers are dated): newest first.
             forward: false,
@@ -322,13 +334,23 @@ impl DynamoStore {
         });
         // Matches beyond what a page can show are not needed: only the newest `limit` are.
         let found = join_all(merges.iter().map(|merge| merge.take(self, SEARCH_CAP))).await;
-        let mut order_keys = BTreeSet::new();
-        for (items, _) in found.into_iter().collect::<Result<Vec<_>, _>>()? {
-            order_keys.extend(items.iter().filter_map(|item| item.get(PK)?.as_s().ok().cloned()));
+        // Every search key ends with the order's date key: the matches sort newest first before
+        // any order is read, and only as many are read as the page needs.
+        let mut candidates = BTreeSet::new();
+        for (index, (entries, _)) in
+            ["GSI4SK", "GSI5SK", "GSI6SK"].iter().zip(found.into_iter().collect::<Result<Vec<_>, _>>()?)
+        {
+            candidates.extend(entries.iter().filter_map(|entry| {
+                let by_date = keys::search_sk_by_date(entry.get(*index)?.as_s().ok()?)?.to_owned();
+                Some((std::cmp::Reverse(by_date), entry.get(PK)?.as_s().ok()?.clone()))
+            }));
         }
+        let keys: Vec<String> = candidates.into_iter().map(|(_, pk)| pk).collect();
         let mut items = Vec::new();
-        let keys: Vec<String> = order_keys.into_iter().collect();
-        for chunk in keys.chunks(100) {
+        for chunk in keys.chunks(query.limit.clamp(1, 100)) {
+            if items.len() >= query.limit {
+                break;
+            }
             let names: HashMap<String, String> = SUMMARY.iter().map(|a| (format!("#{a}"), (*a).to_owned())).collect();
             let request = KeysAndAttributes::builder()
                 .set_keys(Some(

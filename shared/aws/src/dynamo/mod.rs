@@ -294,7 +294,7 @@ fn order_item(order: &Order) -> Result<Item, StoreError> {
     item.insert("GSI3PK".into(), s(keys::orders_by_customer_pk(t, &order.customer().id, shard)));
     item.insert("GSI3SK".into(), s(by_date.clone()));
     item.insert("GSI4PK".into(), s(keys::order_numbers_pk(t, shard)));
-    item.insert("GSI4SK".into(), s(order.order_number()));
+    item.insert("GSI4SK".into(), s(keys::order_number_sk(order.order_number(), &by_date)));
     item.insert("GSI5PK".into(), s(keys::customer_names_pk(t, shard)));
     item.insert("GSI5SK".into(), s(keys::search_sk(&order.customer().name, &by_date)));
     if let Some(reference) = order.external_reference() {
