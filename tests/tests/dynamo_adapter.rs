@@ -59,17 +59,22 @@ async fn auto_order_without_workflow(
 }
 
 async fn count_orders(tenant: &TenantId) -> usize {
-    let out = client()
-        .await
-        .query()
-        .table_name(table())
-        .index_name("GSI1")
-        .key_condition_expression("GSI1PK = :pk")
-        .expression_attribute_values(":pk", AttributeValue::S(keys::orders_by_date_pk(tenant)))
-        .send()
-        .await
-        .unwrap();
-    out.items.unwrap_or_default().len()
+    let client = client().await;
+    let shards = keys::every_shard(keys::BY_DATE_SHARDS, |n| keys::orders_by_date_pk(tenant, n));
+    let mut count = 0;
+    for pk in shards {
+        let out = client
+            .query()
+            .table_name(table())
+            .index_name("GSI1")
+            .key_condition_expression("GSI1PK = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(pk))
+            .send()
+            .await
+            .unwrap();
+        count += out.items.unwrap_or_default().len();
+    }
+    count
 }
 
 async fn new_order(store: &DynamoStore, tenant: &TenantId, sku_code: &str, quantity: &str) -> OrderId {
@@ -291,6 +296,20 @@ mod listing {
         }
         // The colleague's order (the fourth) is filtered out; one step reads all five entries.
         assert_eq!(seen, [&created[4], &created[2], &created[1], &created[0]].map(Clone::clone));
+    }
+
+    #[tokio::test]
+    async fn a_cursor_serves_only_the_listing_it_came_from() {
+        let (store, tenant, _) = tenant_with_orders().await;
+        let by_customer = OrderQuery { customer_id: Some("C1".into()), ..query(1) };
+        let cursor = store.list_orders(&tenant, &by_customer).await.unwrap().next_cursor;
+        assert!(cursor.is_some());
+        for other in [query(1), OrderQuery { customer_id: Some("C2".into()), ..query(1) }] {
+            let reused = OrderQuery { cursor: cursor.clone(), ..other };
+            assert!(matches!(store.list_orders(&tenant, &reused).await, Err(StoreError::BadCursor)));
+        }
+        let garbage = OrderQuery { cursor: Some("not-a-cursor".into()), ..query(1) };
+        assert!(matches!(store.list_orders(&tenant, &garbage).await, Err(StoreError::BadCursor)));
     }
 
     #[tokio::test]

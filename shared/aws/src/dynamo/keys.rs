@@ -17,12 +17,12 @@
 //! | releases a big change owes (`PENDING_RELEASE`) | `T#t#ORDER#<id>` | `RELS#<version>#<run>#<nnn>` ([`pending_release_sk`]) | GSI1 leftovers; deleted as applied |
 //! | channel order id (`CHANNEL_REF`, uniqueness) | `T#t#CHANNEL#<channel>#<channel order id>` | `CHANNEL_REF` | |
 //! | idempotency record (`IDEMPOTENCY`) | `T#t#IDEM#<sub>#<key>` | `IDEM` | TTL 24 h |
-//! | order / return counter (`SEQUENCE`) | `T#t#SEQ#ORDER#<yyyymmdd>`, `T#t#SEQ#RETURN#<yyyymmdd>` | `SEQ` | TTL 3 days after the day |
-//! | shipment counter (`SEQUENCE`, all tenants) | `SEQ#SHIPMENT#<yyyymmdd>` | `SEQ` | TTL 3 days after the day |
+//! | order / return counter shard (`SEQUENCE`) | `T#t#SEQ#ORDER#<yyyymmdd>#<nn>`, `T#t#SEQ#RETURN#<yyyymmdd>#<nn>` ([`sequence_pk`]) | `SEQ` | TTL 3 days after the day |
+//! | shipment counter shard (`SEQUENCE`, all tenants) | `SEQ#SHIPMENT#<yyyymmdd>#<nn>` | `SEQ` | TTL 3 days after the day |
 //! | shipment lookup (`SHIPMENT_REF`) | `SHIPMENT#<shipment id>` | `SHIPMENT_REF` | |
 //! | return lookup (`RETURN_REF`) | `T#t#RETURN#<return id>` | `RETURN_REF` | |
 //! | hub (`HUB`) | `T#t#HUBS` | `HUB#<hub>` | |
-//! | hub load: orders sent on a day (`HUB_LOAD`) | `T#t#HUBLOAD#<yyyymmdd>` | `HUB#<hub>` | TTL 3 days after the day |
+//! | hub load shard: orders sent on a day (`HUB_LOAD`) | `T#t#HUBLOAD#<yyyymmdd>#<nn>` ([`hub_loads_pk`]) | `HUB#<hub>` | TTL 3 days after the day |
 //! | SKU (`SKU`) | `T#t#SKUS` | `SKU#<sku>` | |
 //! | channel item → SKU (`CHANNEL_ITEM`) | `T#t#CHANNELITEM#<channel>#<item id>` | `MAP` | |
 //! | stock shard (`STOCK`) | `T#t#STOCK#<sku>` | `HUB#<hub>#S<nn>` ([`stock_shard_sk`]) | GSI1 stock by hub |
@@ -34,22 +34,48 @@
 //!
 //! | index | PK | SK | holds, for |
 //! |---|---|---|---|
-//! | GSI1 | `T#t#ORDERS` ([`orders_by_date_pk`]) | `<created_at>#<order id>` ([`by_date_sk`]) | orders: the list by date |
-//! | GSI1 | `T#t#STOCKS` ([`stock_by_hub_pk`]) | `<hub>#<sku>#S<nn>` ([`stock_by_hub_sk`]) | stock shards: a tenant's stock, by hub |
+//! | GSI1 | `T#t#ORDERS#<nn>` ([`orders_by_date_pk`]) | `<created_at>#<order id>` ([`by_date_sk`]) | orders: the list by date |
+//! | GSI1 | `T#t#STOCKS#<nn>` ([`stock_by_hub_pk`]) | `<hub>#<sku>#S<nn>` ([`stock_by_hub_sk`]) | stock shards: a tenant's stock, by hub |
 //! | GSI1 | `RESV_PENDING` ([`LEFTOVERS_PK`]) | `<created_at>#<PK>#<SK>` ([`leftover_sk`]) | big-change records: the reconciler's leftovers older than a cutoff |
-//! | GSI2 | `T#t#STATUS#<status>` ([`orders_by_status_pk`]) | `<created_at>#<order id>` | orders: the list by status (and backorders to re-place) |
-//! | GSI3 | `T#t#CUSTOMER#<customer id>` ([`orders_by_customer_pk`]) | `<created_at>#<order id>` | orders: the list by customer |
-//! | GSI4 | `T#t#ORDERNOS` ([`order_numbers_pk`]) | the order number | orders: `q` by number prefix (keys only) |
-//! | GSI5 | `T#t#CUSTOMERNAMES` ([`customer_names_pk`]) | `<lower-cased name>#<created_at>#<order id>` ([`search_sk`]) | orders: `q` by customer name prefix (keys only) |
-//! | GSI6 | `T#t#EXTREFS` ([`external_references_pk`]) | `<lower-cased reference>#<created_at>#<order id>` | orders with an external reference: `q` by its prefix (keys only) |
+//! | GSI2 | `T#t#STATUS#<status>#<nn>` ([`orders_by_status_pk`]) | `<created_at>#<order id>` | orders: the list by status (and backorders to re-place) |
+//! | GSI3 | `T#t#CUSTOMER#<customer id>#<nn>` ([`orders_by_customer_pk`]) | `<created_at>#<order id>` | orders: the list by customer |
+//! | GSI4 | `T#t#ORDERNOS#<nn>` ([`order_numbers_pk`]) | `<order number>#<created_at>#<order id>` ([`search_sk`], not lower-cased) | orders: `q` by number prefix (keys only) |
+//! | GSI5 | `T#t#CUSTOMERNAMES#<nn>` ([`customer_names_pk`]) | `<lower-cased name>#<created_at>#<order id>` ([`search_sk`]) | orders: `q` by customer name prefix (keys only) |
+//! | GSI6 | `T#t#EXTREFS#<nn>` ([`external_references_pk`]) | `<lower-cased reference>#<created_at>#<order id>` | orders with an external reference: `q` by its prefix (keys only) |
 //!
 //! `<created_at>` is fixed-width UTC with microseconds (`2026-11-22T10:00:00.000000Z`), so
 //! keys sort in time order. What GSI1–GSI3 project is in `infra/template.yaml`.
+//!
+//! ## Write sharding
+//!
+//! One partition (of the table or of an index) takes about 1,000 write units a second. A
+//! partition every order of a tenant writes to would cap the tenant, so those end in a shard
+//! number `<nn>` (two digits): an order's index entries go to shard [`order_shard`] (a stable
+//! hash of its id) modulo the index's shard count, and readers query every shard and merge by
+//! the sort key (`listing`), so a page is exactly what one partition would give. Counters are
+//! bumped on a random shard and read as the sum of their shards (hub loads), or number
+//! documents so that shards never collide ([`Counter`] numbers, see `next_number`). The counts
+//! come from the writes one order lifecycle makes to each partition (README, "The table"), for
+//! 2,000 orders a second per tenant at no more than 3/4 of a partition's limit:
+//!
+//! | partition | writes per order | shards |
+//! |---|---|---|
+//! | GSI1 orders by date | 6 (created, then 5 status changes: `status` is projected) | [`BY_DATE_SHARDS`] 16 |
+//! | GSI1 stock by hub | 6 (3 reservations, 3 shipments: `reserved`, `available` are projected) | [`STOCKS_SHARDS`] 16, by [`stock_item_shard`] |
+//! | GSI2 one status | 2 (the entry arrives, then leaves) | [`BY_STATUS_SHARDS`] 8 |
+//! | GSI3 one customer | 6, for a customer who orders at the tenant's rate | [`BY_CUSTOMER_SHARDS`] 8 |
+//! | GSI4–GSI6 search | 1 (at create) | [`SEARCH_SHARDS`] 4 |
+//! | order / return / shipment counter | 1 | [`COUNTER_SHARDS`] 8 (shipments: all tenants together) |
+//! | hub loads of a day | 1 | [`HUB_LOAD_SHARDS`] 4 |
+//!
+//! A shard count is part of the key schema: changing one re-homes existing entries (a
+//! migration), except the counters', which only change on a day boundary.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use oms_domain::integrations::{IntegrationKind, Principal};
 use oms_domain::ports::Counter;
 use oms_domain::{HubId, OrderId, Sku, TenantId};
+use sha2::{Digest, Sha256};
 
 /// Partition key attribute.
 pub const PK: &str = "PK";
@@ -107,34 +133,77 @@ pub fn leftovers_before(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
-/// GSI1: a tenant's orders by creation time.
-pub fn orders_by_date_pk(t: &TenantId) -> String {
-    format!("{}#ORDERS", tenant(t))
+/// Shards of a tenant's orders by date (GSI1).
+pub const BY_DATE_SHARDS: u32 = 16;
+/// Shards of a tenant's orders in one status (GSI2).
+pub const BY_STATUS_SHARDS: u32 = 8;
+/// Shards of a customer's orders (GSI3).
+pub const BY_CUSTOMER_SHARDS: u32 = 8;
+/// Shards of each search index (GSI4–GSI6).
+pub const SEARCH_SHARDS: u32 = 4;
+/// Shards of each document counter of a day.
+pub const COUNTER_SHARDS: u32 = 8;
+/// Shards of a tenant's hub loads of a day.
+pub const HUB_LOAD_SHARDS: u32 = 4;
+
+/// The shard an order's index entries go to (modulo each index's count): the first four bytes
+/// of SHA-256 of its id, so it never changes and ids spread evenly whatever their shape (ULIDs
+/// share their leading time digits).
+pub fn order_shard(id: &OrderId) -> u32 {
+    let digest = Sha256::digest(id.as_str().as_bytes());
+    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
 }
-/// GSI2: a tenant's orders in one status.
-pub fn orders_by_status_pk(t: &TenantId, status: &str) -> String {
-    format!("{}#STATUS#{status}", tenant(t))
+
+/// `base#<nn>`: shard `shard` of a partition written `shards` ways.
+fn sharded(base: String, shard: u32, shards: u32) -> String {
+    format!("{base}#{:02}", shard % shards)
 }
-/// GSI3: a customer's orders.
-pub fn orders_by_customer_pk(t: &TenantId, customer_id: &str) -> String {
-    format!("{}#CUSTOMER#{}", tenant(t), seg(customer_id))
+
+/// GSI1: shard `shard` (any number: taken modulo the count) of a tenant's orders by creation
+/// time.
+pub fn orders_by_date_pk(t: &TenantId, shard: u32) -> String {
+    sharded(format!("{}#ORDERS", tenant(t)), shard, BY_DATE_SHARDS)
 }
-/// GSI4: a tenant's orders by number (lookup and prefix search).
-pub fn order_numbers_pk(t: &TenantId) -> String {
-    format!("{}#ORDERNOS", tenant(t))
+/// GSI2: shard `shard` of a tenant's orders in one status.
+pub fn orders_by_status_pk(t: &TenantId, status: &str, shard: u32) -> String {
+    sharded(format!("{}#STATUS#{status}", tenant(t)), shard, BY_STATUS_SHARDS)
 }
-/// GSI5: a tenant's orders by lower-cased customer name (prefix search).
-pub fn customer_names_pk(t: &TenantId) -> String {
-    format!("{}#CUSTOMERNAMES", tenant(t))
+/// GSI3: shard `shard` of a customer's orders.
+pub fn orders_by_customer_pk(t: &TenantId, customer_id: &str, shard: u32) -> String {
+    sharded(format!("{}#CUSTOMER#{}", tenant(t), seg(customer_id)), shard, BY_CUSTOMER_SHARDS)
 }
-/// GSI6: a tenant's orders by lower-cased external reference (prefix search).
-pub fn external_references_pk(t: &TenantId) -> String {
-    format!("{}#EXTREFS", tenant(t))
+/// GSI4: shard `shard` of a tenant's orders by number (lookup and prefix search).
+pub fn order_numbers_pk(t: &TenantId, shard: u32) -> String {
+    sharded(format!("{}#ORDERNOS", tenant(t)), shard, SEARCH_SHARDS)
+}
+/// GSI5: shard `shard` of a tenant's orders by lower-cased customer name (prefix search).
+pub fn customer_names_pk(t: &TenantId, shard: u32) -> String {
+    sharded(format!("{}#CUSTOMERNAMES", tenant(t)), shard, SEARCH_SHARDS)
+}
+/// GSI6: shard `shard` of a tenant's orders by lower-cased external reference (prefix search).
+pub fn external_references_pk(t: &TenantId, shard: u32) -> String {
+    sharded(format!("{}#EXTREFS", tenant(t)), shard, SEARCH_SHARDS)
+}
+/// Every shard of a partition, in shard order: what a reader queries and merges.
+pub fn every_shard(shards: u32, key: impl Fn(u32) -> String) -> Vec<String> {
+    (0..shards).map(key).collect()
 }
 /// Sort key of the GSI5 and GSI6 search indexes: the searchable text, then the date key so equal
-/// texts stay distinct. The text is lower-cased so a search ignores case.
+/// texts stay distinct and a match's date is known from its key. The text is lower-cased so a
+/// search ignores case.
 pub fn search_sk(text: &str, by_date: &str) -> String {
     format!("{}#{by_date}", text.to_lowercase())
+}
+/// Sort key of the GSI4 number index: the order number as it is (numbers are upper case),
+/// then the date key.
+pub fn order_number_sk(number: &str, by_date: &str) -> String {
+    format!("{number}#{by_date}")
+}
+/// The date key (`<created_at>#<order id>`, [`by_date_sk`]) that ends a search sort key: its
+/// last two segments (neither a time nor an order id holds a `#`; the text before may).
+pub fn search_sk_by_date(sk: &str) -> Option<&str> {
+    let (at, _) = sk.rmatch_indices('#').nth(1)?;
+    Some(&sk[at + 1..])
 }
 /// Sort key of the date-ordered GSIs: fixed-width time, then id, so newest-first is a reverse
 /// query and equal times stay distinct.
@@ -157,15 +226,17 @@ pub fn idempotency_pk(t: &TenantId, user: &str, key: &str) -> String {
 /// Sort key of an idempotency record.
 pub const IDEMPOTENCY_SK: &str = "IDEM";
 
-/// A day's document counter: per tenant for orders and returns; across tenants for shipments,
-/// whose ids must name one shipment on their own (the one key outside a tenant's space).
-pub fn sequence_pk(counter: Counter<'_>, day: NaiveDate) -> String {
+/// Shard `shard` of a day's document counter: per tenant for orders and returns; across
+/// tenants for shipments, whose ids must name one shipment on their own (the one key outside a
+/// tenant's space).
+pub fn sequence_pk(counter: Counter<'_>, day: NaiveDate, shard: u32) -> String {
     let day = day.format("%Y%m%d");
-    match counter {
+    let base = match counter {
         Counter::Orders(t) => format!("{}#SEQ#ORDER#{day}", tenant(t)),
         Counter::Returns(t) => format!("{}#SEQ#RETURN#{day}", tenant(t)),
         Counter::Shipments => format!("SEQ#SHIPMENT#{day}"),
-    }
+    };
+    sharded(base, shard, COUNTER_SHARDS)
 }
 
 /// Which tenant and order a shipment belongs to: carriers call back with the shipment id only.
@@ -211,9 +282,10 @@ pub fn channel_item_pk(t: &TenantId, channel: &str, item_id: &str) -> String {
 /// Sort key of a channel item mapping.
 pub const CHANNEL_ITEM_SK: &str = "MAP";
 
-/// The orders sent to each hub on a day (one item per hub).
-pub fn hub_loads_pk(t: &TenantId, day: NaiveDate) -> String {
-    format!("{}#HUBLOAD#{}", tenant(t), day.format("%Y%m%d"))
+/// Shard `shard` of the orders sent to each hub on a day (one item per hub and shard; a hub's
+/// load is the sum over the shards).
+pub fn hub_loads_pk(t: &TenantId, day: NaiveDate, shard: u32) -> String {
+    sharded(format!("{}#HUBLOAD#{}", tenant(t), day.format("%Y%m%d")), shard, HUB_LOAD_SHARDS)
 }
 
 /// All SKUs of a tenant.
@@ -239,9 +311,17 @@ pub fn stock_shard_sk(hub: &HubId, shard: u16) -> String {
 pub fn stock_shards_prefix(hub: &HubId) -> String {
     format!("HUB#{hub}#S")
 }
-/// GSI1: a tenant's stock, by hub then SKU.
-pub fn stock_by_hub_pk(t: &TenantId) -> String {
-    format!("{}#STOCKS", tenant(t))
+/// Shards of a tenant's stock by hub (GSI1).
+pub const STOCKS_SHARDS: u32 = 16;
+/// The GSI1 shard of a stock item (modulo [`STOCKS_SHARDS`]): a stable hash of the item's
+/// key, so a hot SKU's items, and its hubs, land on different shards.
+pub fn stock_item_shard(hub: &HubId, sku: &Sku, shard: u16) -> u32 {
+    let digest = Sha256::digest(stock_by_hub_sk(hub, sku, shard).as_bytes());
+    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
+}
+/// GSI1: shard `shard` of a tenant's stock, by hub then SKU.
+pub fn stock_by_hub_pk(t: &TenantId, shard: u32) -> String {
+    sharded(format!("{}#STOCKS", tenant(t)), shard, STOCKS_SHARDS)
 }
 /// GSI1 sort key of a stock shard; a hub's prefix is `stock_by_hub_prefix`.
 pub fn stock_by_hub_sk(hub: &HubId, sku: &Sku, shard: u16) -> String {
@@ -313,6 +393,44 @@ mod tests {
         let a = by_date_sk("2026-11-22T10:00:00Z".parse().unwrap(), &id);
         let b = by_date_sk("2026-11-22T10:00:00.5Z".parse().unwrap(), &id);
         assert!(a < b, "{a} < {b}");
+        assert_eq!(search_sk_by_date(&search_sk("A#B", &a)), Some(a.as_str()));
+        assert_eq!(search_sk_by_date(&order_number_sk("ORD-20261122-0001", &b)), Some(b.as_str()));
+        assert_eq!(search_sk_by_date("no-date"), None);
+    }
+
+    #[test]
+    fn order_ids_spread_evenly_over_every_shard_count() {
+        // 64,000 ULIDs made in a burst share their leading (time) characters: the hash must
+        // spread them anyway. With n shards each expects 64,000 / n; allow 5 standard deviations.
+        let ids: Vec<OrderId> = (0..64_000).map(|_| OrderId::parse(ulid::Ulid::new().to_string()).unwrap()).collect();
+        for shards in [BY_DATE_SHARDS, BY_STATUS_SHARDS, BY_CUSTOMER_SHARDS, SEARCH_SHARDS] {
+            let mut counts = vec![0_u32; shards as usize];
+            for id in &ids {
+                counts[(order_shard(id) % shards) as usize] += 1;
+            }
+            let expected = 64_000.0 / f64::from(shards);
+            let sd = (expected * (1.0 - 1.0 / f64::from(shards))).sqrt();
+            for (shard, count) in counts.iter().enumerate() {
+                assert!((f64::from(*count) - expected).abs() < 5.0 * sd, "{shards} shards: shard {shard} has {count}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_orders_entries_keep_their_shard_and_every_shard_key_is_distinct() {
+        let t = TenantId::parse("acme").unwrap();
+        let id = OrderId::parse("01HX").unwrap();
+        assert_eq!(order_shard(&id), order_shard(&OrderId::parse("01HX").unwrap()), "stable");
+        assert_eq!(orders_by_date_pk(&t, 3), "T#acme#ORDERS#03");
+        assert_eq!(orders_by_date_pk(&t, BY_DATE_SHARDS + 3), "T#acme#ORDERS#03", "taken modulo the count");
+        assert_eq!(orders_by_status_pk(&t, "BACKORDERED", 1), "T#acme#STATUS#BACKORDERED#01");
+        let customers = every_shard(BY_CUSTOMER_SHARDS, |n| orders_by_customer_pk(&t, "C#1", n));
+        assert_eq!(customers.iter().collect::<std::collections::BTreeSet<_>>().len(), BY_CUSTOMER_SHARDS as usize);
+        assert_ne!(orders_by_customer_pk(&t, "C#01", 0), orders_by_customer_pk(&t, "C", 1), "escaped");
+        let day = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        assert_eq!(sequence_pk(Counter::Orders(&t), day, 7), "T#acme#SEQ#ORDER#20261122#07");
+        assert_eq!(sequence_pk(Counter::Shipments, day, 0), "SEQ#SHIPMENT#20261122#00");
+        assert_eq!(hub_loads_pk(&t, day, 2), "T#acme#HUBLOAD#20261122#02");
     }
 
     #[test]

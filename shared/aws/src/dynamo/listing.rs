@@ -1,38 +1,49 @@
 //! `GET /orders`: pages of order summaries from the list indexes, newest first, never a scan.
 //!
-//! - status: GSI2, customer: GSI3, otherwise GSI1 (the tenant's orders by date); `from`/`to`
+//! - customer: GSI3 (with a status too: a filter), status: GSI2, otherwise GSI1 (the tenant's orders by date); `from`/`to`
 //!   narrow the sort key range; the other filters (and "sales see their own") are filter
 //!   expressions on the index's projected summary.
 //! - `q`: prefix queries on GSI4 (order number), GSI5 (customer name) and GSI6 (external
-//!   reference), keys only, then the orders' summaries by BatchGetItem; the newest `limit`
-//!   matches come back in one page (no cursor: refine `q` to narrow).
+//!   reference), keys only; their sort keys end with the order's date key, so the matches are
+//!   sorted newest first from the keys, and the orders' summaries are read by BatchGetItem a
+//!   page's worth at a time until the page is full; the newest `limit` matches come back in one
+//!   page (no cursor: refine `q` to narrow).
 //!
-//! The cursor is the index's LastEvaluatedKey, base64-encoded, and is checked to belong to the
-//! same tenant and index before it is used.
+//! Every one of these partitions is write-sharded (`keys`, "Write sharding"): a read queries
+//! all shards of its partition at once and merges them by the sort key ([`Merge`]), taking an
+//! entry only when every shard's next one is known, so the merged sequence is exactly the one
+//! partition's it replaces — same entries, same order, pages cut at the same places.
+//!
+//! The cursor is the sort key of the last entry a page showed, with the first shard's partition
+//! key, base64-encoded JSON. That one key is every shard's position: all entries at or after it
+//! in reading order were read (shown or filtered out) in every shard, and none before it. A
+//! cursor whose partition key is not the one this tenant and filter read is `BadCursor`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use futures_util::future::join_all;
 use oms_domain::ports::{OrderPage, OrderQuery, OrderSummary};
 use oms_domain::usecases::orders::matches_query;
 use oms_domain::{OrderId, OrderStatus, Sku, StoreError, TenantId};
+use serde::{Deserialize, Serialize};
 
 use super::keys::{self, PK, SK};
 use super::{DynamoStore, Item, from_item, s, store_error};
 
-/// How many index entries a filtered page reads per request. DynamoDB applies `Limit` before the
-/// filter, so asking only for what the page still misses took a sales rep's page (an eighth of
-/// the orders match) 34 round trips; a bigger step takes a few, and when a step finds more than
-/// the page shows, the next page starts after the last order shown.
+/// How many index entries a filtered page reads per request, over all shards together.
+/// DynamoDB applies `Limit` before the filter, so asking only for what the page still misses
+/// took a sales rep's page (an eighth of the orders match) 34 round trips; a bigger step takes a
+/// few, and when a step finds more than the page shows, the next page starts after the last
+/// order shown.
 const FILTERED_STEP: usize = 200;
 
 /// How many keys a `q` search reads per index: the newest matches, enough for any page.
-const SEARCH_CAP: i32 = 200;
+const SEARCH_CAP: usize = 200;
 
-/// Attributes a summary is read from (all projected into the list indexes).
 const SUMMARY: [&str; 11] = [
     "order_id",
     "order_number",
@@ -51,28 +62,143 @@ fn time_key(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
-/// An index entry's position, as DynamoDB's `LastEvaluatedKey` gives it for that index.
-fn index_key(item: &Item, pk_attr: &str, sk_attr: &str) -> Item {
-    [PK, SK, pk_attr, sk_attr]
-        .into_iter()
-        .filter_map(|attr| item.get(attr).map(|value| (attr.to_owned(), value.clone())))
-        .collect()
+/// What a page's cursor holds (see the module doc).
+#[derive(Serialize, Deserialize)]
+struct Cursor {
+    /// The first shard's partition key: binds the cursor to a tenant, an index and its filter.
+    pk: String,
+    /// The sort key of the last entry shown.
+    after: String,
 }
 
-fn encode_cursor(key: &Item) -> String {
-    let plain: HashMap<&String, &str> =
-        key.iter().filter_map(|(k, v)| v.as_s().ok().map(|v| (k, v.as_str()))).collect();
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&plain).expect("strings serialize"))
+fn encode_cursor(cursor: &Cursor) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(cursor).expect("strings serialize"))
 }
 
-fn decode_cursor(cursor: &str, pk_attr: &str, pk: &str) -> Result<Item, StoreError> {
-    let bad = || StoreError::BadCursor;
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
-    let plain: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-    if plain.get(pk_attr).map(String::as_str) != Some(pk) {
-        return Err(bad());
+fn decode_cursor(cursor: &str, pk: &str) -> Result<Cursor, StoreError> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| StoreError::BadCursor)?;
+    let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| StoreError::BadCursor)?;
+    if cursor.pk != pk {
+        return Err(StoreError::BadCursor);
     }
-    Ok(plain.into_iter().map(|(k, v)| (k, s(v))).collect())
+    Ok(cursor)
+}
+
+/// A query over every shard of one sharded index partition, merged by sort key. The key
+/// condition and filter are the same on every shard; `:pk` is bound per shard.
+struct Merge<'a> {
+    index: &'a str,
+    shards: Vec<String>,
+    /// Key condition on `#pk` and, when set, `#sk`.
+    condition: String,
+    filter: Option<String>,
+    /// Attribute names the filter uses beside `#pk` and `#sk`.
+    names: Vec<(String, String)>,
+    values: HashMap<String, AttributeValue>,
+    /// Oldest (smallest key) first, or newest first.
+    forward: bool,
+    /// Entries read per shard per request (`None`: DynamoDB's 1 MB pages).
+    step: Option<usize>,
+    /// The sort key of an entry a previous page showed, left out.
+    shown: Option<String>,
+}
+
+/// One shard as the merge reads it: entries read and not taken yet, where its next read starts.
+struct Shard {
+    pk: String,
+    read: VecDeque<Item>,
+    next: Option<Item>,
+    started: bool,
+}
+
+impl Shard {
+    /// Its next entry is unknown though it may have more: it must be read before the merge may
+    /// take anything (the next entry overall could be here).
+    fn must_read(&self) -> bool {
+        self.read.is_empty() && (!self.started || self.next.is_some())
+    }
+}
+
+impl Merge<'_> {
+    fn sk_attr(&self) -> String {
+        format!("{}SK", self.index)
+    }
+
+    /// Up to `limit` entries of every shard, in the order of one partition holding them all, and
+    /// whether any shard may hold more.
+    async fn take(&self, store: &DynamoStore, limit: usize) -> Result<(Vec<Item>, bool), StoreError> {
+        let sk_attr = &self.sk_attr();
+        let mut shards: Vec<Shard> = self
+            .shards
+            .iter()
+            .map(|pk| Shard { pk: pk.clone(), read: VecDeque::new(), next: None, started: false })
+            .collect();
+        let mut taken = Vec::new();
+        while taken.len() < limit {
+            while shards.iter().any(Shard::must_read) {
+                let reads = shards.iter_mut().filter(|shard| shard.must_read()).map(|shard| async move {
+                    let out = self.read(store, shard).await?;
+                    let shown = |item: &Item| {
+                        self.shown.is_some() && item.get(sk_attr).and_then(|v| v.as_s().ok()) == self.shown.as_ref()
+                    };
+                    shard.read.extend(out.items.unwrap_or_default().into_iter().filter(|item| !shown(item)));
+                    shard.next = out.last_evaluated_key;
+                    shard.started = true;
+                    Ok::<_, StoreError>(())
+                });
+                join_all(reads).await.into_iter().collect::<Result<Vec<()>, _>>()?;
+            }
+            let sort_key = |shard: &Shard| shard.read.front().and_then(|item| item.get(sk_attr)?.as_s().ok().cloned());
+            let candidates = shards.iter_mut().filter_map(|shard| Some((sort_key(shard)?, shard)));
+            let best = if self.forward {
+                candidates.min_by(|a, b| a.0.cmp(&b.0))
+            } else {
+                candidates.max_by(|a, b| a.0.cmp(&b.0))
+            };
+            let Some((_, shard)) = best else { break };
+            taken.extend(shard.read.pop_front());
+        }
+        let more = shards.iter().any(|shard| !shard.read.is_empty() || shard.next.is_some());
+        Ok((taken, more))
+    }
+
+    async fn read(
+        &self,
+        store: &DynamoStore,
+        shard: &Shard,
+    ) -> Result<aws_sdk_dynamodb::operation::query::QueryOutput, StoreError> {
+        let mut values = self.values.clone();
+        values.insert(":pk".into(), s(shard.pk.clone()));
+        let names = [("#pk".to_owned(), format!("{}PK", self.index))]
+            .into_iter()
+            .chain(self.condition.contains("#sk").then(|| ("#sk".to_owned(), self.sk_attr())))
+            .chain(self.names.iter().cloned())
+            .collect();
+        store
+            .client
+            .query()
+            .table_name(store.table())
+            .index_name(self.index)
+            .key_condition_expression(&self.condition)
+            .set_filter_expression(self.filter.clone())
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .scan_index_forward(self.forward)
+            .set_limit(self.step.map(|step| i32::try_from(step).unwrap_or(i32::MAX)))
+            .set_exclusive_start_key(shard.next.clone())
+            .send()
+            .await
+            .map_err(store_error)
+    }
+}
+
+/// A sharded partition's key for a tenant and shard.
+type ShardKey = fn(&TenantId, u32) -> String;
+
+/// Entries to read per shard for `wanted` of the merged sequence: twice an even share and a
+/// little more, so one request per shard nearly always finds what the page takes from it.
+fn per_shard(wanted: usize, shards: usize) -> usize {
+    (2 * wanted.div_ceil(shards) + 2).min(wanted.max(1))
 }
 
 impl DynamoStore {
@@ -80,81 +206,85 @@ impl DynamoStore {
         if let Some(q) = &query.q {
             return self.search(tenant, query, q).await;
         }
-        let (index, pk) = match (&query.status, &query.customer_id) {
-            (Some(status), _) => ("GSI2", keys::orders_by_status_pk(tenant, status.as_str())),
-            (None, Some(customer)) => ("GSI3", keys::orders_by_customer_pk(tenant, customer)),
-            (None, None) => ("GSI1", keys::orders_by_date_pk(tenant)),
+        // A customer's orders are fewer than a status's: with both, the customer's index is
+        // read and the status filtered, so a page reads through one customer's orders only.
+        let (index, shards) = match (&query.status, &query.customer_id) {
+            (_, Some(customer)) => (
+                "GSI3",
+                keys::every_shard(keys::BY_CUSTOMER_SHARDS, |n| keys::orders_by_customer_pk(tenant, customer, n)),
+            ),
+            (Some(status), None) => (
+                "GSI2",
+                keys::every_shard(keys::BY_STATUS_SHARDS, |n| keys::orders_by_status_pk(tenant, status.as_str(), n)),
+            ),
+            (None, None) => ("GSI1", keys::every_shard(keys::BY_DATE_SHARDS, |n| keys::orders_by_date_pk(tenant, n))),
         };
-        let (pk_attr, sk_attr) = (format!("{index}PK"), format!("{index}SK"));
-        let mut values: HashMap<String, AttributeValue> = HashMap::from([(":pk".to_owned(), s(pk.clone()))]);
-        let mut condition = "#pk = :pk".to_owned();
+        let cursor = query.cursor.as_deref().map(|c| decode_cursor(c, &shards[0])).transpose()?;
+        let mut values: HashMap<String, AttributeValue> = HashMap::new();
         // Sort keys are `<time>#<id>`: "~" sorts after every id, so `to` includes its instant.
-        match (query.from, query.to) {
-            (Some(from), Some(to)) => {
-                condition.push_str(" AND #sk BETWEEN :from AND :to");
-                values.insert(":from".into(), s(time_key(from)));
-                values.insert(":to".into(), s(format!("{}~", time_key(to))));
-            }
-            (Some(from), None) => {
-                condition.push_str(" AND #sk >= :from");
-                values.insert(":from".into(), s(time_key(from)));
-            }
-            (None, Some(to)) => {
-                condition.push_str(" AND #sk <= :to");
-                values.insert(":to".into(), s(format!("{}~", time_key(to))));
-            }
-            (None, None) => {}
+        // A cursor bounds the range too: entries before the last one shown (newest first).
+        let upper = [query.to.map(|to| format!("{}~", time_key(to))), cursor.as_ref().map(|c| c.after.clone())]
+            .into_iter()
+            .flatten()
+            .min();
+        let lower = query.from.map(time_key);
+        if let (Some(lower), Some(upper)) = (&lower, &upper)
+            && lower > upper
+        {
+            return Ok(OrderPage { items: Vec::new(), next_cursor: None });
         }
+        let condition = match (lower, upper) {
+            (Some(lower), Some(upper)) => {
+                values.insert(":from".into(), s(lower));
+                values.insert(":to".into(), s(upper));
+                "#pk = :pk AND #sk BETWEEN :from AND :to"
+            }
+            (Some(lower), None) => {
+                values.insert(":from".into(), s(lower));
+                "#pk = :pk AND #sk >= :from"
+            }
+            (None, Some(upper)) => {
+                values.insert(":to".into(), s(upper));
+                "#pk = :pk AND #sk <= :to"
+            }
+            (None, None) => "#pk = :pk",
+        };
         let mut filters = Vec::new();
-        if let (Some(_), Some(customer)) = (&query.status, &query.customer_id) {
-            filters.push("customer_id = :customer");
-            values.insert(":customer".into(), s(customer.clone()));
+        let mut names = Vec::new();
+        if let (Some(status), Some(_)) = (&query.status, &query.customer_id) {
+            filters.push("#status = :status");
+            names.push(("#status".to_owned(), "status".to_owned()));
+            values.insert(":status".into(), s(status.as_str()));
         }
         if let Some(creator) = &query.created_by {
             filters.push("created_by = :creator");
             values.insert(":creator".into(), s(creator.clone()));
         }
-
-        let mut start = query.cursor.as_deref().map(|c| decode_cursor(c, &pk_attr, &pk)).transpose()?;
-        let mut items = Vec::new();
-        loop {
-            let remaining = query.limit - items.len();
-            let step = if filters.is_empty() { remaining } else { remaining.max(FILTERED_STEP) };
-            let out = self
-                .client
-                .query()
-                .table_name(self.table())
-                .index_name(index)
-                .key_condition_expression(&condition)
-                .set_filter_expression((!filters.is_empty()).then(|| filters.join(" AND ")))
-                .set_expression_attribute_names(Some(
-                    [("#pk".to_owned(), pk_attr.clone())]
-                        .into_iter()
-                        .chain(condition.contains("#sk").then(|| ("#sk".to_owned(), sk_attr.clone())))
-                        .collect(),
-                ))
-                .set_expression_attribute_values(Some(values.clone()))
-                .scan_index_forward(false)
-                .limit(i32::try_from(step).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(store_error)?;
-            let found = out.items.unwrap_or_default();
-            // A filtered step may find more than the page shows: the next page starts after
-            // the last order shown, not after the last entry read.
-            let overshoot = found.len() > remaining;
-            let mut last_shown = None;
-            for item in found.into_iter().take(remaining) {
-                last_shown = Some(index_key(&item, &pk_attr, &sk_attr));
-                items.push(from_item::<OrderSummary>(item)?);
-            }
-            start = if overshoot { last_shown } else { out.last_evaluated_key };
-            if items.len() >= query.limit || start.is_none() {
-                break;
-            }
-        }
-        Ok(OrderPage { items, next_cursor: start.as_ref().map(encode_cursor) })
+        let wanted = query.limit;
+        let step = if filters.is_empty() {
+            per_shard(wanted, shards.len())
+        } else {
+            per_shard(wanted.max(FILTERED_STEP), shards.len())
+        };
+        let merge = Merge {
+            index,
+            condition: condition.to_owned(),
+            filter: (!filters.is_empty()).then(|| filters.join(" AND ")),
+            names,
+            values,
+            forward: false,
+            step: Some(step),
+            // The last entry shown is inside the inclusive range (a filter may not name a key).
+            shown: cursor.map(|c| c.after),
+            shards,
+        };
+        let (found, more) = merge.take(self, wanted).await?;
+        let sk_attr = merge.sk_attr();
+        let after = found.last().and_then(|item| item.get(&sk_attr)?.as_s().ok().cloned());
+        let items = found.into_iter().map(from_item::<OrderSummary>).collect::<Result<Vec<_>, _>>()?;
+        let next_cursor =
+            after.filter(|_| more).map(|after| encode_cursor(&Cursor { pk: merge.shards[0].clone(), after }));
+        Ok(OrderPage { items, next_cursor })
     }
 
     pub(super) async fn backordered(
@@ -163,74 +293,64 @@ impl DynamoStore {
         sku: &Sku,
         limit: usize,
     ) -> Result<Vec<OrderId>, StoreError> {
-        let mut ids = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(self.table())
-                .index_name("GSI2")
-                .key_condition_expression("GSI2PK = :pk")
-                .filter_expression("contains(skus, :sku)")
-                .expression_attribute_values(
-                    ":pk",
-                    s(keys::orders_by_status_pk(tenant, OrderStatus::Backordered.as_str())),
-                )
-                .expression_attribute_values(":sku", s(sku.to_string()))
-                .scan_index_forward(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(store_error)?;
-            for item in out.items.unwrap_or_default() {
-                if let Some(id) = item.get("order_id").and_then(|v| v.as_s().ok()) {
-                    ids.push(OrderId::parse(id.clone()).map_err(|e| StoreError::Unexpected(e.to_string().into()))?);
-                }
-            }
-            start = out.last_evaluated_key;
-            if ids.len() >= limit || start.is_none() {
-                ids.truncate(limit);
-                return Ok(ids);
-            }
-        }
+        let status = OrderStatus::Backordered.as_str();
+        let merge = Merge {
+            index: "GSI2",
+            shards: keys::every_shard(keys::BY_STATUS_SHARDS, |n| keys::orders_by_status_pk(tenant, status, n)),
+            condition: "#pk = :pk".into(),
+            filter: Some("contains(skus, :sku)".into()),
+            names: Vec::new(),
+            values: HashMap::from([(":sku".to_owned(), s(sku.to_string()))]),
+            forward: true,
+            step: None,
+            shown: None,
+        };
+        let (found, _) = merge.take(self, limit).await?;
+        found
+            .iter()
+            .filter_map(|item| item.get("order_id").and_then(|v| v.as_s().ok()))
+            .map(|id| OrderId::parse(id.clone()).map_err(|e| StoreError::Unexpected(e.to_string().into())))
+            .collect()
     }
 
     async fn search(&self, tenant: &TenantId, query: &OrderQuery, q: &str) -> Result<OrderPage, StoreError> {
         let lower = q.to_lowercase();
-        let searches = [
-            ("GSI4", keys::order_numbers_pk(tenant), q.to_uppercase()),
-            ("GSI5", keys::customer_names_pk(tenant), lower.clone()),
-            ("GSI6", keys::external_references_pk(tenant), lower),
+        let searches: [(&str, ShardKey, String); 3] = [
+            ("GSI4", keys::order_numbers_pk, q.to_uppercase()),
+            ("GSI5", keys::customer_names_pk, lower.clone()),
+            ("GSI6", keys::external_references_pk, lower),
         ];
-        let mut order_keys = BTreeSet::new();
-        for (index, pk, prefix) in searches {
-            // Matches beyond what a page can show are not needed: only the newest `limit` are.
-            let out = self
-                .client
-                .query()
-                .table_name(self.table())
-                .index_name(index)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", format!("{index}PK"))
-                .expression_attribute_names("#sk", format!("{index}SK"))
-                .expression_attribute_values(":pk", s(pk))
-                .expression_attribute_values(":prefix", s(prefix))
-                // Sort keys end with the order's date (numbers are dated): newest first.
-                .scan_index_forward(false)
-                .limit(SEARCH_CAP)
-                .send()
-                .await
-                .map_err(store_error)?;
-            for item in out.items.unwrap_or_default() {
-                if let Some(pk) = item.get(PK).and_then(|v| v.as_s().ok()) {
-                    order_keys.insert(pk.clone());
-                }
-            }
+        let merges = searches.map(|(index, pk, prefix)| Merge {
+            index,
+            shards: keys::every_shard(keys::SEARCH_SHARDS, |n| pk(tenant, n)),
+            condition: "#pk = :pk AND begins_with(#sk, :prefix)".into(),
+            filter: None,
+            names: Vec::new(),
+            values: HashMap::from([(":prefix".to_owned(), s(prefix))]),
+            // Sort keys end with the order's date (numbers are dated): newest first.
+            forward: false,
+            step: Some(per_shard(SEARCH_CAP, keys::SEARCH_SHARDS as usize)),
+            shown: None,
+        });
+        // Matches beyond what a page can show are not needed: only the newest `limit` are.
+        let found = join_all(merges.iter().map(|merge| merge.take(self, SEARCH_CAP))).await;
+        // Every search key ends with the order's date key: the matches sort newest first before
+        // any order is read, and only as many are read as the page needs.
+        let mut candidates = BTreeSet::new();
+        for (index, (entries, _)) in
+            ["GSI4SK", "GSI5SK", "GSI6SK"].iter().zip(found.into_iter().collect::<Result<Vec<_>, _>>()?)
+        {
+            candidates.extend(entries.iter().filter_map(|entry| {
+                let by_date = keys::search_sk_by_date(entry.get(*index)?.as_s().ok()?)?.to_owned();
+                Some((std::cmp::Reverse(by_date), entry.get(PK)?.as_s().ok()?.clone()))
+            }));
         }
+        let keys: Vec<String> = candidates.into_iter().map(|(_, pk)| pk).collect();
         let mut items = Vec::new();
-        let keys: Vec<String> = order_keys.into_iter().collect();
-        for chunk in keys.chunks(100) {
+        for chunk in keys.chunks(query.limit.clamp(1, 100)) {
+            if items.len() >= query.limit {
+                break;
+            }
             let names: HashMap<String, String> = SUMMARY.iter().map(|a| (format!("#{a}"), (*a).to_owned())).collect();
             let request = KeysAndAttributes::builder()
                 .set_keys(Some(

@@ -34,6 +34,7 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use futures_util::future::join_all;
 use oms_domain::catalog::{Hub, SkuRecord};
 use oms_domain::events::OutboxMessage;
 use oms_domain::order::{Order, StatusChange};
@@ -244,6 +245,11 @@ impl DynamoStore {
     }
 }
 
+/// A shard below `shards`, at random: counters spread their bumps evenly.
+fn random_shard(shards: u32) -> u32 {
+    u32::try_from(ulid::Ulid::new().random() % u128::from(shards)).expect("below a u32")
+}
+
 fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
@@ -279,19 +285,20 @@ fn with_keys(mut item: Item, pk: String, sk: impl Into<String>, entity: &str) ->
 fn order_item(order: &Order) -> Result<Item, StoreError> {
     let t = order.tenant_id();
     let by_date = keys::by_date_sk(order.created_at(), order.order_id());
+    let shard = keys::order_shard(order.order_id());
     let mut item = with_keys(to_item(order)?, keys::order_pk(t, order.order_id()), keys::ORDER_SK, "ORDER");
-    item.insert("GSI1PK".into(), s(keys::orders_by_date_pk(t)));
+    item.insert("GSI1PK".into(), s(keys::orders_by_date_pk(t, shard)));
     item.insert("GSI1SK".into(), s(by_date.clone()));
-    item.insert("GSI2PK".into(), s(keys::orders_by_status_pk(t, order.status().as_str())));
+    item.insert("GSI2PK".into(), s(keys::orders_by_status_pk(t, order.status().as_str(), shard)));
     item.insert("GSI2SK".into(), s(by_date.clone()));
-    item.insert("GSI3PK".into(), s(keys::orders_by_customer_pk(t, &order.customer().id)));
+    item.insert("GSI3PK".into(), s(keys::orders_by_customer_pk(t, &order.customer().id, shard)));
     item.insert("GSI3SK".into(), s(by_date.clone()));
-    item.insert("GSI4PK".into(), s(keys::order_numbers_pk(t)));
-    item.insert("GSI4SK".into(), s(order.order_number()));
-    item.insert("GSI5PK".into(), s(keys::customer_names_pk(t)));
+    item.insert("GSI4PK".into(), s(keys::order_numbers_pk(t, shard)));
+    item.insert("GSI4SK".into(), s(keys::order_number_sk(order.order_number(), &by_date)));
+    item.insert("GSI5PK".into(), s(keys::customer_names_pk(t, shard)));
     item.insert("GSI5SK".into(), s(keys::search_sk(&order.customer().name, &by_date)));
     if let Some(reference) = order.external_reference() {
-        item.insert("GSI6PK".into(), s(keys::external_references_pk(t)));
+        item.insert("GSI6PK".into(), s(keys::external_references_pk(t, shard)));
         item.insert("GSI6SK".into(), s(keys::search_sk(reference, &by_date)));
     }
     // The SKUs ordered, so backordered orders of a SKU are found from the status index.
@@ -386,13 +393,19 @@ impl OrderStore for DynamoStore {
         items.into_iter().map(from_item).collect()
     }
 
+    /// A day's counter is [`keys::COUNTER_SHARDS`] items, so no tenant's order rate queues on
+    /// one: a number takes a random shard `s`, and its `k`th bump there is number
+    /// `(k - 1) × shards + s + 1`. Shards never give the same number, so numbers stay unique and
+    /// short (the first of a day is at most the shard count); they are not dense, and their
+    /// order follows creation only roughly.
     async fn next_number(&self, counter: Counter<'_>, day: NaiveDate) -> Result<String, StoreError> {
         let expires = day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc() + SEQUENCE_TTL;
+        let shard = random_shard(keys::COUNTER_SHARDS);
         let out = self
             .client
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(keys::sequence_pk(counter, day)))
+            .key(PK, s(keys::sequence_pk(counter, day, shard)))
             .key(SK, s(keys::SEQUENCE_SK))
             .update_expression("ADD seq :one SET expires_at = :expires, entity = :entity")
             .expression_attribute_values(":one", n(1))
@@ -406,8 +419,8 @@ impl OrderStore for DynamoStore {
             .as_ref()
             .and_then(|a| a.get("seq"))
             .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse().ok())
-            .map(|seq| counter.number(day, seq))
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(|k| counter.number(day, (k - 1) * u64::from(keys::COUNTER_SHARDS) + u64::from(shard) + 1))
             .ok_or_else(|| StoreError::Unexpected("a document counter returned no number".into()))
     }
 
@@ -482,24 +495,30 @@ impl CatalogStore for DynamoStore {
     }
 
     async fn hub_loads(&self, tenant: &TenantId, day: NaiveDate) -> Result<oms_domain::routing::HubLoads, StoreError> {
-        let items = self.query_all(None, PK, keys::hub_loads_pk(tenant, day), None).await?;
-        Ok(items
-            .iter()
-            .filter_map(|item| {
+        let shards = keys::every_shard(keys::HUB_LOAD_SHARDS, |n| keys::hub_loads_pk(tenant, day, n));
+        let reads = join_all(shards.into_iter().map(|pk| self.query_all(None, PK, pk, None))).await;
+        let mut loads = oms_domain::routing::HubLoads::new();
+        for item in reads.into_iter().collect::<Result<Vec<_>, _>>()?.iter().flatten() {
+            let load = || {
                 let hub = item.get(SK)?.as_s().ok()?.strip_prefix("HUB#")?;
-                let count = item.get("count")?.as_n().ok()?.parse().ok()?;
+                let count: u32 = item.get("count")?.as_n().ok()?.parse().ok()?;
                 Some((HubId::parse(hub).ok()?, count))
-            })
-            .collect())
+            };
+            if let Some((hub, count)) = load() {
+                *loads.entry(hub).or_default() += count;
+            }
+        }
+        Ok(loads)
     }
 
     async fn count_dispatches(&self, tenant: &TenantId, day: NaiveDate, hubs: &[HubId]) -> Result<(), StoreError> {
         let expires = day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc() + SEQUENCE_TTL;
+        let shard = random_shard(keys::HUB_LOAD_SHARDS);
         for hub in hubs {
             self.client
                 .update_item()
                 .table_name(&self.table)
-                .key(PK, s(keys::hub_loads_pk(tenant, day)))
+                .key(PK, s(keys::hub_loads_pk(tenant, day, shard)))
                 .key(SK, s(keys::hub_sk(hub)))
                 .update_expression("ADD #count :one SET expires_at = :expires, entity = :entity")
                 .expression_attribute_names("#count", "count")

@@ -190,7 +190,8 @@ impl DynamoStore {
         item.insert("on_hand".into(), decimal(shard.on_hand));
         item.insert("reserved".into(), decimal(shard.reserved));
         item.insert("available".into(), decimal(shard.available()));
-        item.insert("GSI1PK".into(), s(keys::stock_by_hub_pk(tenant)));
+        let index_shard = keys::stock_item_shard(hub, sku, shard.index);
+        item.insert("GSI1PK".into(), s(keys::stock_by_hub_pk(tenant, index_shard)));
         item.insert("GSI1SK".into(), s(keys::stock_by_hub_sk(hub, sku, shard.index)));
         if let Some(at) = &shard.counted_at {
             item.insert("counted_at".into(), s(at.clone()));
@@ -297,8 +298,14 @@ impl StockStore for DynamoStore {
             }
             (Some(sku), None) => self.query_all(None, PK, keys::stock_pk(tenant, sku), None).await?,
             (None, hub_id) => {
+                // Every shard of the index partition, sorted back into one partition's order.
                 let prefix = hub_id.as_ref().map(|h| ("GSI1SK", keys::stock_by_hub_prefix(h)));
-                self.query_all(Some("GSI1"), "GSI1PK", keys::stock_by_hub_pk(tenant), prefix).await?
+                let shards = keys::every_shard(keys::STOCKS_SHARDS, |n| keys::stock_by_hub_pk(tenant, n));
+                let reads = shards.into_iter().map(|pk| self.query_all(Some("GSI1"), "GSI1PK", pk, prefix.clone()));
+                let mut items: Vec<Item> = try_join_all(reads).await?.into_iter().flatten().collect();
+                let sort_key = |item: &Item| item.get("GSI1SK").and_then(|v| v.as_s().ok()).cloned();
+                items.sort_by_key(sort_key);
+                items
             }
         };
         levels(&items)

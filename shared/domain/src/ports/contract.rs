@@ -42,8 +42,9 @@ macro_rules! port_contract_tests {
             lookups_find_shipments_across_tenants_and_returns_per_tenant,
             orders_list_newest_first_page_by_page_and_only_the_tenants,
             order_listing_filters_combine,
+            every_page_size_walks_the_same_sequence,
             backordered_orders_of_a_sku_come_oldest_first,
-            document_numbers_count_per_tenant_and_day_and_shipments_across_tenants,
+            document_numbers_are_unique_per_tenant_and_day_and_shipments_across_tenants,
             an_order_over_the_size_limit_is_refused_and_the_stored_one_stays,
             hubs_and_skus_are_kept_per_tenant,
             a_channel_item_maps_to_one_sku,
@@ -363,6 +364,68 @@ pub async fn order_listing_filters_combine<S: Store>(store: &S) {
     assert!(list(q("nothing")).await.is_empty());
 }
 
+/// Which orders a listing query should find.
+type Matching = Box<dyn Fn(&Order) -> bool>;
+
+/// Paging walks the same sequence, newest first, whatever the page size: every matching order
+/// once, each page but the last full (a sharded store's pages cross shards), with and without
+/// filters.
+pub async fn every_page_size_walks_the_same_sequence<S: Store>(store: &S) {
+    let tenant = fresh_tenant();
+    let start = Utc::now() - Duration::minutes(30);
+    let orders: Vec<Order> = (0..40)
+        .map(|i| {
+            let customer = if i % 3 == 0 { "C1" } else { "C2" };
+            let mut order = order(&tenant, "PP", customer, "sales-1", start + Duration::seconds(i));
+            if i % 2 == 0 {
+                order.status = OrderStatus::PendingAllocation;
+            }
+            order
+        })
+        .collect();
+    for result in join_all(orders.iter().map(|o| store.create_order(creation(o)))).await {
+        result.expect("created");
+    }
+    let pending = Some(OrderStatus::PendingAllocation);
+    let (from, to) = (orders[5].created_at, orders[30].created_at);
+    let queries: [(OrderQuery, Matching); 5] = [
+        (OrderQuery::default(), Box::new(|_| true)),
+        (
+            OrderQuery { status: pending, ..Default::default() },
+            Box::new(|o| o.status == OrderStatus::PendingAllocation),
+        ),
+        (OrderQuery { customer_id: Some("C1".into()), ..Default::default() }, Box::new(|o| o.customer.id == "C1")),
+        (
+            OrderQuery { from: Some(from), to: Some(to), ..Default::default() },
+            Box::new(move |o| (from..=to).contains(&o.created_at)),
+        ),
+        (
+            OrderQuery { status: pending, customer_id: Some("C2".into()), from: Some(from), ..Default::default() },
+            Box::new(move |o| {
+                o.status == OrderStatus::PendingAllocation && o.customer.id == "C2" && o.created_at >= from
+            }),
+        ),
+    ];
+    for (query, matching) in queries {
+        let expected: Vec<OrderId> = orders.iter().rev().filter(|o| matching(o)).map(|o| o.order_id.clone()).collect();
+        for limit in [1, 3, 7, 50] {
+            let mut query = OrderQuery { limit, ..query.clone() };
+            let mut pages = Vec::new();
+            loop {
+                let page = store.list_orders(&tenant, &query).await.expect("a page");
+                pages.push(ids(&page));
+                match page.next_cursor {
+                    Some(cursor) => query.cursor = Some(cursor),
+                    None => break,
+                }
+            }
+            let (last, full) = pages.split_last().expect("a page");
+            assert!(last.len() <= limit && full.iter().all(|p| p.len() == limit), "{query:?}: {pages:?}");
+            assert_eq!(pages.concat(), expected, "{query:?}");
+        }
+    }
+}
+
 /// `BACKORDERED` orders with a line of a SKU are found oldest first, at most as many as asked.
 pub async fn backordered_orders_of_a_sku_come_oldest_first<S: Store>(store: &S) {
     let tenant = fresh_tenant();
@@ -391,21 +454,33 @@ pub async fn backordered_orders_of_a_sku_come_oldest_first<S: Store>(store: &S) 
     assert!(store.backordered_orders(&fresh_tenant(), &pp, 10).await.expect("read").is_empty());
 }
 
-/// Order and return numbers count per tenant and day from 1; shipment numbers count across
-/// tenants, so they never repeat.
-pub async fn document_numbers_count_per_tenant_and_day_and_shipments_across_tenants<S: Store>(store: &S) {
+/// `count` numbers of `counter` on `day`, drawn concurrently.
+async fn numbers<S: Store>(store: &S, counter: Counter<'_>, day: NaiveDate, count: usize) -> Vec<String> {
+    join_all((0..count).map(|_| async move { store.next_number(counter, day).await.expect("a number") })).await
+}
+
+/// Order and return numbers are unique per tenant and day, `ORD-YYYYMMDD-NNNN` (four digits at
+/// least); shipment numbers are unique across tenants. Numbers need not be dense nor follow
+/// creation order (a sharded counter interleaves its shards' numbers).
+pub async fn document_numbers_are_unique_per_tenant_and_day_and_shipments_across_tenants<S: Store>(store: &S) {
     let (t1, t2) = (fresh_tenant(), fresh_tenant());
     let day = NaiveDate::from_ymd_opt(2026, 11, 22).expect("a date");
-    let next = |counter, day| async move { store.next_number(counter, day).await.expect("a number") };
-    assert_eq!(next(Counter::Orders(&t1), day).await, "ORD-20261122-0001");
-    assert_eq!(next(Counter::Orders(&t1), day).await, "ORD-20261122-0002");
-    assert_eq!(next(Counter::Orders(&t2), day).await, "ORD-20261122-0001");
-    assert_eq!(next(Counter::Returns(&t1), day).await, "RMA-20261122-0001");
-    assert_eq!(next(Counter::Orders(&t1), day.succ_opt().expect("a date")).await, "ORD-20261123-0001");
-    let number = |id: &str| id.rsplit('-').next().and_then(|n| n.parse::<u64>().ok()).expect("a number");
-    let a = next(Counter::Shipments, day).await;
-    let b = next(Counter::Shipments, day).await;
-    assert!(a.starts_with("SHP-20261122-") && number(&b) > number(&a), "{a} then {b}");
+    let numbers = |counter, day, count| numbers(store, counter, day, count);
+    let well_formed = |number: &str, prefix: &str| {
+        let n = number.strip_prefix(prefix).unwrap_or_else(|| panic!("{number} starts with {prefix}"));
+        assert!(n.len() >= 4 && n.bytes().all(|b| b.is_ascii_digit()), "{number}: four digits at least");
+    };
+    let unique = |numbers: &[String]| numbers.iter().collect::<std::collections::BTreeSet<_>>().len() == numbers.len();
+    let first = numbers(Counter::Orders(&t1), day, 30).await;
+    first.iter().for_each(|n| well_formed(n, "ORD-20261122-"));
+    assert!(unique(&first), "{first:?}");
+    numbers(Counter::Orders(&t2), day, 3).await.iter().for_each(|n| well_formed(n, "ORD-20261122-"));
+    numbers(Counter::Returns(&t1), day, 3).await.iter().for_each(|n| well_formed(n, "RMA-20261122-"));
+    let next_day = day.succ_opt().expect("a date");
+    numbers(Counter::Orders(&t1), next_day, 3).await.iter().for_each(|n| well_formed(n, "ORD-20261123-"));
+    let shipments = numbers(Counter::Shipments, day, 30).await;
+    shipments.iter().for_each(|n| well_formed(n, "SHP-20261122-"));
+    assert!(unique(&shipments), "{shipments:?}");
 }
 
 /// A change that would make the order too big to store is refused before anything is written
