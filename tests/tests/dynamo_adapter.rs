@@ -11,6 +11,7 @@ use chrono::Utc;
 use futures_util::future::join_all;
 use oms_aws::DynamoStore;
 use oms_aws::dynamo::keys;
+use oms_domain::events::OutboxMessage;
 use oms_domain::ports::{OrderStore, OrderWrite, StockStore};
 use oms_domain::routing::RoutingWeights;
 use oms_domain::stock::{StockChange, StockFilter};
@@ -361,17 +362,25 @@ async fn a_reservation_held_past_the_timeout_is_given_back_and_placed_again_on_r
     assert!(history.last().unwrap().reason.contains("reservation released"), "{:?}", history.last());
 
     let released = release_hold(&store, &admin, &id, "H1", None, Utc::now()).await.unwrap();
-    let start = keys::outbox_sk(&format!("{id}-v{}", released.order.version()));
     let item = client()
         .await
         .get_item()
         .table_name(table())
-        .key("PK", AttributeValue::S(keys::outbox_pk(&tenant, &id.to_string())))
-        .key("SK", AttributeValue::S(start))
+        .key("PK", AttributeValue::S(keys::order_pk(&tenant, &id)))
+        .key("SK", AttributeValue::S(keys::ORDER_SK.into()))
         .send()
         .await
+        .unwrap()
+        .item
         .unwrap();
-    assert!(item.item.is_some(), "releasing the hold starts placement again");
+    let messages = oms_aws::dynamo::order_item::messages_of(item["outbox"].as_b().unwrap().as_ref()).unwrap();
+    let start = format!("{id}-v{}", released.order.version());
+    assert!(
+        messages
+            .iter()
+            .any(|m| matches!(m, OutboxMessage::StartWorkflow { execution_name, .. } if *execution_name == start)),
+        "releasing the hold starts placement again: {messages:?}"
+    );
 }
 
 mod big_orders {

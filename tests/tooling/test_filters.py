@@ -21,7 +21,14 @@ def test_the_templates_outbox_pattern(real_stack):
     assert filters.matches_any(source.filters, record())
     assert not filters.matches_any(source.filters, record(event_name="MODIFY"))
     assert not filters.matches_any(source.filters, record(event_name="REMOVE"))
+    # An order's change is relayed when it carries messages, whether it created the item or
+    # changed it; one without messages is not.
+    messages = {"outbox": {"B": "eJyLjgUAARUAuQ=="}}
+    assert filters.matches_any(source.filters, record(entity="ORDER", **messages))
+    assert filters.matches_any(source.filters, record(event_name="MODIFY", entity="ORDER", **messages))
+    assert not filters.matches_any(source.filters, record(event_name="REMOVE", entity="ORDER", **messages))
     assert not filters.matches_any(source.filters, record(entity="ORDER"))
+    assert not filters.matches_any(source.filters, record(event_name="MODIFY", entity="ORDER"))
     assert not filters.matches_any(source.filters, record(entity=None))
     no_image = {"eventName": "INSERT", "dynamodb": {"Keys": {}}}
     assert not filters.matches_any(source.filters, no_image)

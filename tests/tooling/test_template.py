@@ -153,7 +153,10 @@ def test_outbox_stream_mapping(real_stack):
     # Never discards: undeliverable records are parked by the relay, the rest retried until they pass.
     assert (source.batch_size, source.max_retry_attempts) == (100, -1)
     assert source.report_batch_item_failures and source.bisect_on_error
-    assert source.filters == [{"eventName": ["INSERT"],
+    assert source.filters == [{"eventName": ["INSERT", "MODIFY"],
+                               "dynamodb": {"NewImage": {"entity": {"S": ["ORDER"]},
+                                                         "outbox": {"B": [{"exists": True}]}}}},
+                              {"eventName": ["INSERT"],
                                "dynamodb": {"NewImage": {"entity": {"S": ["OUTBOX"]}}}},
                               {"eventName": ["INSERT", "MODIFY"],
                                "dynamodb": {"NewImage": {"entity": {"S": ["STOCK"]}}}}]

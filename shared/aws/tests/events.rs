@@ -75,7 +75,8 @@ fn every_sample_event_parses_as_its_trigger() {
                 let event: StreamEvent =
                     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
                 let count = event.records.len();
-                assert_eq!(outbox_records(event).len(), count, "{}: every record is an outbox item", path.display());
+                let messages = outbox_records(event).len();
+                assert!(messages >= count, "{}: every record carries a message", path.display());
             }
             ("sqs", "channel-order") => {
                 let event: aws_lambda_events::sqs::SqsEvent =

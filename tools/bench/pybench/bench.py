@@ -29,15 +29,13 @@ import subprocess
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-from boto3.dynamodb.types import TypeDeserializer
 
 from tools.local import config, demo, invoke, simulate, stack
 from tools.local.config import LOCAL, LOGS, ROOT
@@ -144,8 +142,8 @@ class Bench:
         ).get("Item")
         if not item:
             raise BenchError(f"order {order_id} is not in the table")
-        deserializer = TypeDeserializer()
-        return {key: deserializer.deserialize(value) for key, value in item.items()}
+        # The document is zlib-compressed JSON (shared/aws/src/dynamo/order_item.rs).
+        return json.loads(zlib.decompress(item["doc"]["B"]))
 
     def wait_for(self, order_id: str, statuses: set[str]) -> dict[str, Any]:
         deadline = time.monotonic() + WAIT_SECONDS
@@ -159,7 +157,7 @@ class Bench:
             time.sleep(0.2)
 
     def play_warehouse(self, order: dict[str, Any], run_id: str) -> None:
-        events = simulate.warehouse_events(_plain(order), self.tenant, run_id)
+        events = simulate.warehouse_events(order, self.tenant, run_id)
         simulate.send_to_bus(self.wms_events, self.target.event_bus, events)
         self.count(events=len(events))
 
@@ -230,17 +228,6 @@ class Bench:
                 if not got:
                     break
         return count
-
-
-def _plain(value: Any) -> Any:
-    """A table item as JSON-like values (quantities are strings; numbers come back Decimal)."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return value
 
 
 def run_all(work: Callable[[int], Any], count: int, concurrency: int) -> tuple[list[Any], float]:

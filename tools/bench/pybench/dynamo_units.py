@@ -182,8 +182,6 @@ def category(pk: str, sk: str) -> str:
     """What an item is, by its key (shared/aws/src/dynamo/keys.rs builds them)."""
     if sk == "ORDER":
         return "order document"
-    if sk.startswith("HIST#"):
-        return "history"
     if sk.startswith("OUTBOX#"):
         return "outbox"
     if "#STOCK#" in pk:

@@ -170,7 +170,7 @@ impl DynamoStore {
                 chunk_items.push(self.shard_move(&change.tenant, m)?);
                 chunk_on.push(stock_conflict(&m.hub_id, &m.sku));
             }
-            if let Err(err) = self.transact(chunk_items, chunk_on).await {
+            if let Err(err) = self.commit(chunk_items, chunk_on).await {
                 self.undo(change, &reserved).await;
                 return Err(err);
             }
@@ -195,7 +195,7 @@ impl DynamoStore {
             items.push(self.record_put(change, RecordKind::PendingRelease, record)?);
             on.push(ConflictOn::AlreadyExists);
         }
-        if let Err(err) = self.transact(items, on).await {
+        if let Err(err) = self.commit(items, on).await {
             self.undo(change, &reserved).await;
             return Err(err);
         }
@@ -269,7 +269,7 @@ impl DynamoStore {
             items.push(self.shard_move(tenant, &m)?);
             on.push(stock_conflict(&m.hub_id, &m.sku));
         }
-        self.transact(items, on).await
+        self.commit(items, on).await
     }
 
     fn record_put(

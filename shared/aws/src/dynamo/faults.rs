@@ -12,8 +12,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use oms_domain::StoreError;
 
-use super::keys;
-
 /// Which transactions fail, and how many ran.
 #[derive(Debug, Default)]
 pub struct Faults {
@@ -53,14 +51,12 @@ impl Faults {
 }
 
 fn writes_order(items: &[TransactWriteItem]) -> bool {
-    items
-        .iter()
-        .filter_map(TransactWriteItem::put)
-        .any(|put| put.item().get(keys::SK).and_then(|sk| sk.as_s().ok()).is_some_and(|sk| sk == keys::ORDER_SK))
+    items.iter().any(|item| super::order_item::document(item).is_some())
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::keys;
     use super::*;
 
     #[test]
@@ -78,6 +74,7 @@ mod tests {
                 .table_name("t")
                 .item(keys::PK, aws_sdk_dynamodb::types::AttributeValue::S("p".into()))
                 .item(keys::SK, aws_sdk_dynamodb::types::AttributeValue::S(sk.into()))
+                .item("doc", aws_sdk_dynamodb::types::AttributeValue::B(vec![1].into()))
                 .build()
                 .unwrap();
             vec![TransactWriteItem::builder().put(put).build()]

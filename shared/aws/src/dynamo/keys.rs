@@ -11,8 +11,7 @@
 //!
 //! | item (`entity`) | PK | SK | indexes, TTL |
 //! |---|---|---|---|
-//! | order (`ORDER`) | `T#t#ORDER#<id>` ([`order_pk`]) | `ORDER` | GSI1–GSI6 below |
-//! | status history (`HISTORY`) | `T#t#ORDER#<id>` | `HIST#<version, 10 digits>` ([`history_sk`]) | |
+//! | order (`ORDER`: document, recent history, the latest change's messages; see `order_item`) | `T#t#ORDER#<id>` ([`order_pk`]) | `ORDER` | GSI1–GSI6 below; the stream relays its `outbox` |
 //! | reserved chunk of a big order change (`RESERVATION_CHUNK`) | `T#t#ORDER#<id>` | `RESV#<version>#<run>#<nnn>` ([`reservation_chunk_sk`]) | GSI1 leftovers; deleted by the change |
 //! | releases a big change owes (`PENDING_RELEASE`) | `T#t#ORDER#<id>` | `RELS#<version>#<run>#<nnn>` ([`pending_release_sk`]) | GSI1 leftovers; deleted as applied |
 //! | channel order id (`CHANNEL_REF`, uniqueness) | `T#t#CHANNEL#<channel>#<channel order id>` | `CHANNEL_REF` | |
@@ -27,7 +26,7 @@
 //! | channel item → SKU (`CHANNEL_ITEM`) | `T#t#CHANNELITEM#<channel>#<item id>` | `MAP` | |
 //! | stock shard (`STOCK`) | `T#t#STOCK#<sku>` | `HUB#<hub>#S<nn>` ([`stock_shard_sk`]) | GSI1 stock by hub |
 //! | integration (`INTEGRATION`) | `T#t#INTEGRATIONS` | `INTEGRATION#<kind>#<principal>` | |
-//! | outbox message (`OUTBOX`) | `T#t#OUTBOX#<order id>` (a message about no order: its id) | `OUTBOX#<event id or execution name>` | TTL 24 h; the stream relays inserts |
+//! | outbox message too big to ride on its order item (`OUTBOX`) | `T#t#ORDER#<id>` (its order's partition: relayed in order with it) | `OUTBOX#<event id or execution name>` ([`outbox_sk`]) | TTL 24 h; the stream relays inserts |
 //! | parked message (`PARKED_EVENT`) | `T#t#PARKED#<id>`, or `PARKED#<id>` without a tenant | `PARKED` | no TTL |
 //!
 //! Indexes (attributes `GSI<n>PK`/`GSI<n>SK`; an item without them is not in the index):
@@ -91,17 +90,16 @@ fn tenant(t: &TenantId) -> String {
     format!("T#{t}")
 }
 
-/// The order item and its history share a partition.
+/// The partition of an order: its item, and the records of a change too big for one transaction.
 pub fn order_pk(t: &TenantId, id: &OrderId) -> String {
     format!("{}#ORDER#{id}", tenant(t))
 }
 /// Sort key of the order item.
 pub const ORDER_SK: &str = "ORDER";
-/// Sort key prefix of history entries.
-pub const HISTORY_PREFIX: &str = "HIST#";
-/// Sort key of the history entry written at `version` (zero-padded so entries sort).
-pub fn history_sk(version: u64) -> String {
-    format!("{HISTORY_PREFIX}{version:010}")
+/// The key, in the order item's `history` map, of the status changes made at `version`
+/// (zero-padded so keys sort by version).
+pub fn history_key(version: u64) -> String {
+    format!("v{version:010}")
 }
 
 /// Sort key prefix of the records of stock reserved ahead of an order change too large for one
@@ -332,13 +330,6 @@ pub fn stock_by_hub_prefix(hub: &HubId) -> String {
     format!("{hub}#")
 }
 
-/// The partition of an order's outbox items (`group` is the order id; a message about no order
-/// is a group of its own). The table's stream, and Lambda reading it with a
-/// `ParallelizationFactor`, keep only one partition key's records in order: sharing it is what
-/// relays one order's messages in commit order. A partition per order never makes a hot key.
-pub fn outbox_pk(t: &TenantId, group: &str) -> String {
-    format!("{}#OUTBOX#{}", tenant(t), seg(group))
-}
 /// Sort key of an outbox item: its event id or execution name.
 pub fn outbox_sk(id: &str) -> String {
     format!("OUTBOX#{}", seg(id))
@@ -379,7 +370,7 @@ mod tests {
     #[test]
     fn a_parked_message_is_kept_in_its_tenants_space_read_back_from_the_outbox_key() {
         let t = TenantId::parse("acme").unwrap();
-        let outbox = outbox_pk(&t, "evt#1");
+        let outbox = order_pk(&t, &OrderId::parse("01H").unwrap());
         assert_eq!(tenant_of(&outbox), Some(t.clone()));
         assert_eq!(parked_pk(tenant_of(&outbox).as_ref(), "evt#1"), "T#acme#PARKED#evt%231");
         assert_eq!(tenant_of("SHIPMENT#S1"), None);
@@ -388,7 +379,7 @@ mod tests {
 
     #[test]
     fn history_and_date_keys_sort_in_time_order() {
-        assert!(history_sk(9) < history_sk(10));
+        assert!(history_key(9) < history_key(10));
         let id = OrderId::parse("X").unwrap();
         let a = by_date_sk("2026-11-22T10:00:00Z".parse().unwrap(), &id);
         let b = by_date_sk("2026-11-22T10:00:00.5Z".parse().unwrap(), &id);

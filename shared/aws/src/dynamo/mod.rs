@@ -19,6 +19,7 @@ mod faults;
 mod integrations;
 pub mod keys;
 mod listing;
+pub mod order_item;
 mod parked;
 mod stock;
 
@@ -141,9 +142,10 @@ impl DynamoStore {
         }
     }
 
-    /// Runs a transaction; a cancelled one reports the [`ConflictOn`] of the first item whose
-    /// condition failed (`on[i]` describes item `i`).
-    async fn transact(&self, items: Vec<TransactWriteItem>, on: Vec<ConflictOn>) -> Result<(), StoreError> {
+    /// Writes `items` atomically: one item with its plain request (a transaction bills every
+    /// item twice), more in a transaction. A refused write reports the [`ConflictOn`] of the first
+    /// item whose condition failed (`on[i]` describes item `i`).
+    async fn commit(&self, mut items: Vec<TransactWriteItem>, on: Vec<ConflictOn>) -> Result<(), StoreError> {
         if items.len() > MAX_TRANSACTION_ITEMS {
             return Err(StoreError::TooLarge {
                 what: TooLarge::Change,
@@ -157,6 +159,14 @@ impl DynamoStore {
         if let Some(injected) = self.faults.as_ref().and_then(|f| f.next(&items)) {
             return Err(injected);
         }
+        if items.len() == 1 {
+            let conflict = on.into_iter().next().unwrap_or(ConflictOn::Version);
+            return self.write_one(items.remove(0), conflict).await;
+        }
+        self.transact(items, on).await
+    }
+
+    async fn transact(&self, items: Vec<TransactWriteItem>, on: Vec<ConflictOn>) -> Result<(), StoreError> {
         // A token per call: when a request times out after DynamoDB applied it, the SDK's retry
         // of that call carries the same token and DynamoDB answers success without applying it a
         // second time (for 10 minutes after the first; the SDK retries within seconds). Our own
@@ -185,6 +195,61 @@ impl DynamoStore {
         Err(store_error(err))
     }
 
+    /// One item's write as its plain request. When a retried request finds its condition
+    /// failing because its own first attempt applied (the response was lost on the way),
+    /// DynamoDB hands back the item as it is: an order item holding exactly the document this
+    /// write carries was written by it (`order_item::document`), so that is a success, as a
+    /// transaction's client token would have made it.
+    async fn write_one(&self, item: TransactWriteItem, conflict: ConflictOn) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::operation::put_item::PutItemError;
+        use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+        use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld;
+        let document = order_item::document(&item);
+        let found = match item {
+            TransactWriteItem { put: Some(put), .. } => {
+                let request = self
+                    .client
+                    .put_item()
+                    .table_name(put.table_name)
+                    .set_item(Some(put.item))
+                    .set_condition_expression(put.condition_expression)
+                    .set_expression_attribute_names(put.expression_attribute_names)
+                    .set_expression_attribute_values(put.expression_attribute_values)
+                    .return_values_on_condition_check_failure(AllOld);
+                match request.send().await {
+                    Ok(_) => return Ok(()),
+                    Err(err) => match err.as_service_error() {
+                        Some(PutItemError::ConditionalCheckFailedException(refused)) => refused.item.clone(),
+                        _ => return Err(store_error(err)),
+                    },
+                }
+            }
+            TransactWriteItem { update: Some(update), .. } => {
+                let request = self
+                    .client
+                    .update_item()
+                    .table_name(update.table_name)
+                    .set_key(Some(update.key))
+                    .update_expression(update.update_expression)
+                    .set_condition_expression(update.condition_expression)
+                    .set_expression_attribute_names(update.expression_attribute_names)
+                    .set_expression_attribute_values(update.expression_attribute_values)
+                    .return_values_on_condition_check_failure(AllOld);
+                match request.send().await {
+                    Ok(_) => return Ok(()),
+                    Err(err) => match err.as_service_error() {
+                        Some(UpdateItemError::ConditionalCheckFailedException(refused)) => refused.item.clone(),
+                        _ => return Err(store_error(err)),
+                    },
+                }
+            }
+            // Deletes and condition checks alone are not written this way.
+            other => return self.transact(vec![other], vec![conflict]).await,
+        };
+        let applied = document.is_some() && found.as_ref().and_then(|item| item.get("doc")) == document.as_ref();
+        if applied { Ok(()) } else { Err(StoreError::Conflict(conflict)) }
+    }
+
     fn put(&self, item: Item, condition: Option<&str>) -> TransactWriteItem {
         let put = Put::builder()
             .table_name(&self.table)
@@ -193,36 +258,27 @@ impl DynamoStore {
         TransactWriteItem::builder().put(put.build().expect("table and item are set")).build()
     }
 
-    /// The puts of an order change, with the conflict each can raise.
     /// A lookup item: which tenant and order a document belongs to.
     async fn get_lookup(&self, pk: String, sk: &str) -> Result<Option<ShipmentRef>, StoreError> {
         let out = self.client.get_item().table_name(&self.table).key(PK, s(pk)).key(SK, s(sk)).send();
         out.await.map_err(store_error)?.item.map(from_item).transpose()
     }
 
+    /// The writes of an order change, the order item's first, with the conflict each can raise.
+    /// Usually that is the order item alone (see `order_item`), written with one plain request.
     fn order_write_items(
         &self,
         write: OrderWrite,
         now: DateTime<Utc>,
     ) -> Result<(Vec<TransactWriteItem>, Vec<ConflictOn>), StoreError> {
         write.check_limits()?;
-        let mut items = Vec::new();
-        let mut on = Vec::new();
-        let order_put = Put::builder().table_name(&self.table).set_item(Some(order_item(&write.order)?));
-        let order_put = match write.expected_version {
-            None => order_put.condition_expression("attribute_not_exists(PK)"),
-            Some(expected) => order_put
-                .condition_expression("version = :expected")
-                .expression_attribute_values(":expected", n(expected)),
-        };
-        items.push(TransactWriteItem::builder().put(order_put.build().expect("table and item are set")).build());
-        on.push(if write.expected_version.is_none() { ConflictOn::AlreadyExists } else { ConflictOn::Version });
-        for change in &write.history {
-            items.push(self.put(history_item(write.order.tenant_id(), change)?, None));
-            on.push(ConflictOn::Version);
-        }
-        for message in &write.outbox {
-            items.push(self.put(outbox_item(message, now)?, None));
+        let order = order_item::order_item_write(&self.table, &write)?;
+        let mut items = vec![order.write];
+        let mut on =
+            vec![if write.expected_version.is_none() { ConflictOn::AlreadyExists } else { ConflictOn::Version }];
+        let order_pk = keys::order_pk(write.order.tenant_id(), write.order.order_id());
+        for message in &order.spilled {
+            items.push(self.put(outbox_item(&order_pk, message, now)?, None));
             on.push(ConflictOn::AlreadyExists);
         }
         let at = ShipmentRef { tenant_id: write.order.tenant_id().clone(), order_id: write.order.order_id().clone() };
@@ -281,60 +337,16 @@ fn with_keys(mut item: Item, pk: String, sk: impl Into<String>, entity: &str) ->
     item
 }
 
-/// The order item: the order's own fields, its keys, and what the list indexes project.
-fn order_item(order: &Order) -> Result<Item, StoreError> {
-    let t = order.tenant_id();
-    let by_date = keys::by_date_sk(order.created_at(), order.order_id());
-    let shard = keys::order_shard(order.order_id());
-    let mut item = with_keys(to_item(order)?, keys::order_pk(t, order.order_id()), keys::ORDER_SK, "ORDER");
-    item.insert("GSI1PK".into(), s(keys::orders_by_date_pk(t, shard)));
-    item.insert("GSI1SK".into(), s(by_date.clone()));
-    item.insert("GSI2PK".into(), s(keys::orders_by_status_pk(t, order.status().as_str(), shard)));
-    item.insert("GSI2SK".into(), s(by_date.clone()));
-    item.insert("GSI3PK".into(), s(keys::orders_by_customer_pk(t, &order.customer().id, shard)));
-    item.insert("GSI3SK".into(), s(by_date.clone()));
-    item.insert("GSI4PK".into(), s(keys::order_numbers_pk(t, shard)));
-    item.insert("GSI4SK".into(), s(keys::order_number_sk(order.order_number(), &by_date)));
-    item.insert("GSI5PK".into(), s(keys::customer_names_pk(t, shard)));
-    item.insert("GSI5SK".into(), s(keys::search_sk(&order.customer().name, &by_date)));
-    if let Some(reference) = order.external_reference() {
-        item.insert("GSI6PK".into(), s(keys::external_references_pk(t, shard)));
-        item.insert("GSI6SK".into(), s(keys::search_sk(reference, &by_date)));
-    }
-    // The SKUs ordered, so backordered orders of a SKU are found from the status index.
-    let skus: std::collections::BTreeSet<String> = order.lines().iter().map(|l| l.sku.to_string()).collect();
-    item.insert("skus".into(), AttributeValue::L(skus.into_iter().map(s).collect()));
-    item.insert("customer_id".into(), s(order.customer().id.clone()));
-    item.insert("customer_name".into(), s(order.customer().name.clone()));
-    // A string, like every amount the OMS stores, so it reads back exactly.
-    item.insert("grand_total".into(), s(order.totals().grand_total.to_string()));
-    Ok(item)
-}
-
-fn history_item(tenant: &TenantId, change: &StatusChange) -> Result<Item, StoreError> {
-    Ok(with_keys(
-        to_item(change)?,
-        keys::order_pk(tenant, &change.order_id),
-        keys::history_sk(change.version),
-        "HISTORY",
-    ))
-}
-
-fn outbox_item(message: &OutboxMessage, now: DateTime<Utc>) -> Result<Item, StoreError> {
+/// An outbox item of a message too big to ride on its order item. It shares the order's
+/// partition key, so the stream (and Lambda reading it in parallel) keeps it in commit order with
+/// the order's other messages.
+fn outbox_item(order_pk: &str, message: &OutboxMessage, now: DateTime<Utc>) -> Result<Item, StoreError> {
     let id = match message {
-        OutboxMessage::Event(e) => e.event_id.clone(),
-        OutboxMessage::StartWorkflow { execution_name, .. } => execution_name.clone(),
-    };
-    // One order's messages share a partition, so the stream keeps them in commit order.
-    let order = match message {
-        OutboxMessage::Event(e) => {
-            serde_json::to_value(&e.event).ok().and_then(|v| Some(v.get("order_id")?.as_str()?.to_owned()))
-        }
-        OutboxMessage::StartWorkflow { input, .. } => input.get("order_id").and_then(|v| v.as_str()).map(str::to_owned),
+        OutboxMessage::Event(e) => &e.event_id,
+        OutboxMessage::StartWorkflow { execution_name, .. } => execution_name,
     };
     let body = serde_json::to_string(message).map_err(|e| StoreError::Unexpected(e.into()))?;
-    let pk = keys::outbox_pk(message.tenant_id(), order.as_deref().unwrap_or(&id));
-    let mut item = with_keys(Item::new(), pk, keys::outbox_sk(&id), "OUTBOX");
+    let mut item = with_keys(Item::new(), order_pk.to_owned(), keys::outbox_sk(id), "OUTBOX");
     item.insert("message".into(), s(body));
     item.insert("expires_at".into(), epoch(now + OUTBOX_TTL));
     Ok(item)
@@ -376,7 +388,7 @@ where
 
 impl OrderStore for DynamoStore {
     async fn get_order(&self, tenant: &TenantId, id: &OrderId) -> Result<Option<Order>, StoreError> {
-        self.get(keys::order_pk(tenant, id), keys::ORDER_SK).await?.map(from_item).transpose()
+        self.get(keys::order_pk(tenant, id), keys::ORDER_SK).await?.as_ref().map(order_item::order_of).transpose()
     }
 
     async fn list_orders(&self, tenant: &TenantId, query: &OrderQuery) -> Result<OrderPage, StoreError> {
@@ -388,9 +400,8 @@ impl OrderStore for DynamoStore {
     }
 
     async fn order_history(&self, tenant: &TenantId, id: &OrderId) -> Result<Vec<StatusChange>, StoreError> {
-        let items =
-            self.query_all(None, PK, keys::order_pk(tenant, id), Some((SK, keys::HISTORY_PREFIX.to_owned()))).await?;
-        items.into_iter().map(from_item).collect()
+        let item = self.get(keys::order_pk(tenant, id), keys::ORDER_SK).await?;
+        item.as_ref().map_or(Ok(Vec::new()), order_item::history_of)
     }
 
     /// A day's counter is [`keys::COUNTER_SHARDS`] items, so no tenant's order rate queues on
@@ -451,13 +462,13 @@ impl OrderStore for DynamoStore {
             items.push(self.put(item, Some("attribute_not_exists(PK)")));
             on.push(ConflictOn::ChannelOrder);
         }
-        self.transact(items, on).await
+        self.commit(items, on).await
     }
 
     async fn save_order(&self, write: OrderWrite) -> Result<(), StoreError> {
         let now = write.order.updated_at();
         let (items, on) = self.order_write_items(write, now)?;
-        self.transact(items, on).await
+        self.commit(items, on).await
     }
 
     async fn find_idempotency(
@@ -570,7 +581,7 @@ impl CatalogStore for DynamoStore {
                 on.push(ConflictOn::AlreadyExists);
             }
         }
-        self.transact(items, on).await
+        self.commit(items, on).await
     }
 
     async fn skus_for_channel_items(

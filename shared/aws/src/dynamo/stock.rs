@@ -351,7 +351,7 @@ impl StockStore for DynamoStore {
                 items.push(self.shard_put(tenant, hub_id, sku, &shard, was)?);
             }
             let on = vec![ConflictOn::Version; items.len()];
-            match self.transact(items, on).await {
+            match self.commit(items, on).await {
                 Ok(()) => return Ok(after),
                 // A reservation moved a shard since it was read: read again.
                 Err(StoreError::Conflict(ConflictOn::Version)) => continue,
@@ -382,7 +382,7 @@ impl StockStore for DynamoStore {
                 items.push(self.shard_move(&order.tenant, m)?);
                 on.push(stock_conflict(&m.hub_id, &m.sku));
             }
-            return self.transact(items, on).await;
+            return self.commit(items, on).await;
         }
         self.save_in_chunks(&order, items, on, moves).await
     }

@@ -36,6 +36,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use aws_lambda_events::dynamodb::Event as StreamEvent;
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
+use base64::Engine;
 use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, stream};
 use oms_domain::events::{EventEnvelope, OutboxMessage, Workflow};
@@ -46,7 +47,7 @@ use oms_domain::{HubId, Sku, StoreError, TenantId};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::dynamo::keys;
+use crate::dynamo::{self, keys};
 use crate::metering;
 
 pub use oms_domain::events::EVENT_SOURCE;
@@ -183,35 +184,53 @@ fn outbox_item(image: &Image) -> StreamItem {
     }
 }
 
-/// The records of a stream batch the relay acts on, with their sequence numbers. Other records
+/// The messages an order item's change carries (`order_item`: its `outbox` attribute, absent
+/// when the change made none), or the attribute as it is when they cannot be read.
+fn order_messages(image: &Image) -> Vec<StreamItem> {
+    let Some(serde_dynamo::AttributeValue::B(packed)) = image.get("outbox") else { return Vec::new() };
+    match dynamo::order_item::messages_of(packed) {
+        Ok(messages) => messages.into_iter().map(StreamItem::Outbox).collect(),
+        Err(error) => {
+            let tenant_id = text(image, keys::PK).as_deref().and_then(keys::tenant_of);
+            let raw = base64::engine::general_purpose::STANDARD.encode(packed);
+            vec![StreamItem::Unreadable(Unreadable { tenant_id, raw, error })]
+        }
+    }
+}
+
+/// The records of a stream batch the relay acts on, with their sequence numbers (an order's
+/// change gives one item per message it carries, all with its record's number). Other records
 /// (the event source mapping filters them out in AWS) are skipped.
 pub fn stream_items(event: StreamEvent) -> Vec<(String, StreamItem)> {
-    event
-        .records
-        .into_iter()
-        .filter_map(|record| {
-            let sequence = record.change.sequence_number.clone().unwrap_or_default();
-            let new: Image = record.change.new_image.into();
-            let item = match text(&new, "entity").as_deref() {
-                Some("OUTBOX") => outbox_item(&new),
-                Some("STOCK") => {
-                    let old: Image = record.change.old_image.into();
-                    let tenant_id = TenantId::parse(text(&new, "tenant_id")?).ok()?;
-                    let at = DateTime::from_timestamp(record.change.approximate_creation_date_time.timestamp(), 0)
-                        .unwrap_or_else(Utc::now);
-                    StreamItem::Stock {
-                        record_id: record.event_id.clone(),
-                        tenant_id,
-                        at,
-                        before: stock_level(&old),
-                        after: stock_level(&new)?,
-                    }
-                }
-                _ => return None,
-            };
-            Some((sequence, item))
-        })
-        .collect()
+    let mut items = Vec::new();
+    for record in event.records {
+        let sequence = record.change.sequence_number.clone().unwrap_or_default();
+        let new: Image = record.change.new_image.into();
+        let found = match text(&new, "entity").as_deref() {
+            Some("ORDER") => order_messages(&new),
+            Some("OUTBOX") => vec![outbox_item(&new)],
+            Some("STOCK") => {
+                let old: Image = record.change.old_image.into();
+                let (Some(tenant_id), Some(after)) =
+                    (text(&new, "tenant_id").and_then(|t| TenantId::parse(t).ok()), stock_level(&new))
+                else {
+                    continue;
+                };
+                let at = DateTime::from_timestamp(record.change.approximate_creation_date_time.timestamp(), 0)
+                    .unwrap_or_else(Utc::now);
+                vec![StreamItem::Stock {
+                    record_id: record.event_id.clone(),
+                    tenant_id,
+                    at,
+                    before: stock_level(&old),
+                    after,
+                }]
+            }
+            _ => continue,
+        };
+        items.extend(found.into_iter().map(|item| (sequence.clone(), item)));
+    }
+    items
 }
 
 /// The outbox messages in a stream batch that can be read (what the outbox relay publishes of
@@ -1085,5 +1104,62 @@ mod tests {
         assert_eq!((parked[0].message_id.as_str(), parked[0].sequence_number.as_str()), ("101", "101"));
         assert_eq!(parked[0].tenant_id, Some(TenantId::parse("t1").unwrap()));
         assert!(parked[0].reason.contains("undecodable"), "{}", parked[0].reason);
+    }
+
+    fn order_record(sequence: &str, event_name: &str, outbox: Option<&[u8]>) -> serde_json::Value {
+        let mut image = serde_json::json!({
+            "PK": {"S": "T#t1#ORDER#A"},
+            "SK": {"S": "ORDER"},
+            "entity": {"S": "ORDER"},
+        });
+        if let Some(packed) = outbox {
+            image["outbox"] = serde_json::json!({"B": base64::engine::general_purpose::STANDARD.encode(packed)});
+        }
+        serde_json::json!({
+            "eventID": format!("ev-{sequence}"),
+            "eventName": event_name,
+            "eventSource": "aws:dynamodb",
+            "awsRegion": "us-east-1",
+            "dynamodb": {
+                "ApproximateCreationDateTime": 1_700_000_000,
+                "SequenceNumber": sequence,
+                "SizeBytes": 100,
+                "StreamViewType": "NEW_AND_OLD_IMAGES",
+                "Keys": {"PK": {"S": "T#t1#ORDER#A"}, "SK": {"S": "ORDER"}},
+                "NewImage": image,
+            },
+        })
+    }
+
+    #[test]
+    fn an_order_change_gives_the_messages_it_carries_in_order_under_its_record() {
+        let message = |n: usize| match order_event(n, "A", 300).1 {
+            Outgoing::Message(m) => m,
+            Outgoing::Unreadable(_) => unreachable!(),
+        };
+        let packed =
+            |messages: &[OutboxMessage]| crate::dynamo::order_item::compress(&serde_json::to_vec(messages).unwrap());
+        let stream: StreamEvent = serde_json::from_value(serde_json::json!({"Records": [
+            order_record("100", "INSERT", Some(&packed(&[message(0), message(1)]))),
+            // A change with no messages (the event source mapping filters it out in AWS).
+            order_record("101", "MODIFY", None),
+            order_record("102", "MODIFY", Some(b"not zlib")),
+            order_record("103", "MODIFY", Some(&packed(&[message(2)]))),
+        ]}))
+        .unwrap();
+        let items = stream_items(stream);
+        let seen: Vec<(&str, &str)> = items
+            .iter()
+            .map(|(sequence, item)| match item {
+                StreamItem::Outbox(OutboxMessage::Event(e)) => (sequence.as_str(), e.event_id.as_str()),
+                StreamItem::Unreadable(u) => {
+                    assert_eq!(u.tenant_id, Some(TenantId::parse("t1").unwrap()));
+                    assert!(u.error.contains("undecodable outbox"), "{}", u.error);
+                    (sequence.as_str(), "unreadable")
+                }
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(seen, [("100", "e0"), ("100", "e1"), ("102", "unreadable"), ("103", "e2")]);
     }
 }

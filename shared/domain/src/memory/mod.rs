@@ -191,7 +191,11 @@ impl OrderStore for MemoryStore {
     }
 
     async fn order_history(&self, tenant: &TenantId, id: &OrderId) -> Result<Vec<StatusChange>, StoreError> {
-        Ok(self.state.lock().unwrap().history.get(&(tenant.clone(), id.clone())).cloned().unwrap_or_default())
+        let state = self.state.lock().unwrap();
+        let key = (tenant.clone(), id.clone());
+        let Some(version) = state.orders.get(&key).map(|o| o.version) else { return Ok(Vec::new()) };
+        let history = state.history.get(&key).into_iter().flatten();
+        Ok(history.filter(|change| change.kept_at(version)).cloned().collect())
     }
 
     async fn next_number(&self, counter: Counter<'_>, day: NaiveDate) -> Result<String, StoreError> {

@@ -538,6 +538,20 @@ pub struct StatusChange {
     pub version: u64,
 }
 
+impl StatusChange {
+    /// Versions, counting back from an order's current one, whose status changes its history
+    /// keeps; the creation's are kept whatever the order's age. An order's history is bounded
+    /// like the rest of it: a store keeps it beside the order (DynamoDB: in the order's item),
+    /// and an order changed without end would otherwise outgrow what one item holds. The events
+    /// (`OrderStatusChanged`) carry every change to whoever keeps more.
+    pub const KEPT_VERSIONS: u64 = 32;
+
+    /// Whether an order now at `version` still keeps this entry in its history.
+    pub fn kept_at(&self, version: u64) -> bool {
+        self.version == 1 || self.version + Self::KEPT_VERSIONS > version
+    }
+}
+
 impl Order {
     /// Recomputes every line's and the order's totals; refused when they are too large to
     /// compute or the discount exceeds what the order costs.

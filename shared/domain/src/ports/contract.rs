@@ -22,8 +22,8 @@ use crate::kernel::access::{Actor, Role};
 use crate::kernel::error::{ConflictOn, StoreError, TooLarge};
 use crate::kernel::ids::{HubId, OrderId, Sku, TenantId};
 use crate::kernel::limits::MAX_ORDER_BYTES;
-use crate::order::Order;
 use crate::order::status::OrderStatus;
+use crate::order::{Order, StatusChange};
 use crate::stock::{StockChange, StockFilter, StockLevel, StockMove};
 use crate::usecases::CreateOrderRequest;
 
@@ -37,6 +37,7 @@ macro_rules! port_contract_tests {
             an_order_is_created_once,
             a_save_from_a_stale_version_conflicts_and_writes_nothing,
             a_save_of_an_order_never_created_conflicts,
+            the_history_keeps_the_creation_and_the_latest_versions,
             a_channel_order_id_makes_one_order_per_tenant,
             an_idempotency_record_is_written_with_its_change_and_taken_once,
             lookups_find_shipments_across_tenants_and_returns_per_tenant,
@@ -211,6 +212,43 @@ pub async fn a_save_from_a_stale_version_conflicts_and_writes_nothing<S: Store>(
     assert_eq!(stored(store, &order).await, first);
     let history = store.order_history(&tenant, &order.order_id).await.expect("history");
     assert_eq!(history.iter().map(|h| h.reason.as_str()).collect::<Vec<_>>(), ["order created", "customer asked"]);
+}
+
+/// An order's history keeps the creation's entries and those of its last
+/// [`StatusChange::KEPT_VERSIONS`] versions, whatever changed in between.
+pub async fn the_history_keeps_the_creation_and_the_latest_versions<S: Store>(store: &S) {
+    let tenant = fresh_tenant();
+    let order = created(store, &tenant, "PP").await;
+    let mut written = creation(&order).history;
+    for n in 0..StatusChange::KEPT_VERSIONS + 8 {
+        let mut write = next_change(store, &order).await;
+        // Every other change changes the status (the entry is what matters here), and one
+        // records two.
+        if n % 2 == 0 {
+            let status = write.order.status;
+            let entry = |reason: String| StatusChange {
+                order_id: order.order_id.clone(),
+                from: Some(status),
+                to: status,
+                reason,
+                actor: "admin".into(),
+                role: Role::Admin,
+                at: Utc::now(),
+                version: write.order.version,
+            };
+            write.history.push(entry(format!("change {n}")));
+            if n == 10 {
+                write.history.push(entry(format!("change {n}, again")));
+            }
+        }
+        written.extend(write.history.clone());
+        store.save_order(write).await.expect("saved");
+    }
+    let version = stored(store, &order).await.version;
+    let kept: Vec<_> = written.iter().filter(|change| change.kept_at(version)).cloned().collect();
+    assert!(kept.len() < written.len() && kept.len() > 1, "some were dropped, some kept");
+    assert_eq!(kept[0].version, 1, "the creation stays");
+    assert_eq!(store.order_history(&tenant, &order.order_id).await.expect("history"), kept);
 }
 
 /// Saving a change of an order that was never created is `Conflict(Version)` and creates nothing.

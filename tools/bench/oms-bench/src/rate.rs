@@ -9,9 +9,9 @@
 //! - `put_item`: a new order item, conditional on its key being free (the order of
 //!   `create-order`, with its six index entries; ~2 KB);
 //! - `query`: the stock shards of a SKU at a hub, eventually consistent (reserve-stock's read);
-//! - `transact_write_items`: reserve-stock's commit: the order conditional on its version, a
-//!   history entry, and the stock reservation conditional on `available >= q`. (The real one
-//!   carries its outbox items too; this keeps the brief's three.)
+//! - `transact_write_items`: reserve-stock's commit: the order (with its history and messages
+//!   inside, see `dynamo::order_item`) conditional on its version, and the stock reservation
+//!   conditional on `available >= q`.
 //!
 //! Every task has its own order and stock item, so no condition fails and no transaction
 //! conflicts: this measures the endpoint, not contention. One client serves every task, as
@@ -59,7 +59,6 @@ const SKU: &str = "PP-H1";
 struct Templates {
     tenant: TenantId,
     order: Item,
-    history: Item,
 }
 
 /// One task's own order and stock.
@@ -113,8 +112,6 @@ pub struct Report {
     pub table: String,
     /// Size of the order item put and read, bytes (attribute names and values).
     pub order_item_bytes: usize,
-    /// Size of the history item, bytes.
-    pub history_item_bytes: usize,
     /// Per concurrency.
     pub runs: Vec<RunReport>,
 }
@@ -155,19 +152,7 @@ async fn templates(store: &DynamoStore, client: &Client, table: &str, tenant: &T
         .map_err(sdk_error)?
         .item
         .ok_or("the order just created is not there")?;
-    let history = client
-        .query()
-        .table_name(table)
-        .key_condition_expression("PK = :pk AND begins_with(SK, :hist)")
-        .expression_attribute_values(":pk", s(&pk))
-        .expression_attribute_values(":hist", s(keys::HISTORY_PREFIX))
-        .send()
-        .await
-        .map_err(sdk_error)?
-        .items
-        .and_then(|mut items| items.pop())
-        .ok_or("the order just created has no history")?;
-    Ok(Templates { tenant: tenant.clone(), order: item, history })
+    Ok(Templates { tenant: tenant.clone(), order: item })
 }
 
 impl Task {
@@ -239,10 +224,6 @@ impl Task {
             .condition_expression("version = :expected")
             .expression_attribute_values(":expected", AttributeValue::N(self.version.to_string()))
             .build()?;
-        let mut history = self.templates.history.clone();
-        history.insert(keys::PK.into(), s(&self.order_pk));
-        history.insert(keys::SK.into(), s(keys::history_sk(next)));
-        let history = Put::builder().table_name(&self.table).set_item(Some(history)).build()?;
         let reserve = Update::builder()
             .table_name(&self.table)
             .key(keys::PK, s(keys::stock_pk(&self.templates.tenant, &Sku::parse(SKU)?)))
@@ -254,7 +235,6 @@ impl Task {
         self.client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().put(order).build())
-            .transact_items(TransactWriteItem::builder().put(history).build())
             .transact_items(TransactWriteItem::builder().update(reserve).build())
             .send()
             .await
@@ -379,7 +359,6 @@ pub async fn run(target: &Target, settings: &Settings) -> Result<Report, Error> 
         endpoint: target.endpoint.clone(),
         table: target.table.clone(),
         order_item_bytes: item_bytes(&templates.order),
-        history_item_bytes: item_bytes(&templates.history),
         runs,
     };
     eprint!("{}", summary(&report));
