@@ -1,8 +1,12 @@
 //! The outbox relay: publishes outbox messages, which the table stream delivers in commit order,
 //! to EventBridge (events) and Step Functions (workflow starts).
 //!
-//! Nothing is dropped. Every message ends one of three ways:
+//! Nothing is dropped unasked. Every message ends one of four ways:
 //! - delivered;
+//! - left unpublished, when it is an event of a kind the deployment chose not to publish
+//!   ([`Unpublished`], template parameter `UnpublishedEvents`): taken out before anything is
+//!   planned, done like a delivered one, and counted as skipped; never one the OMS's own rules
+//!   consume ([`CONSUMED_BY_THE_OMS`]);
 //! - parked, when it can never be delivered as it is (an event whose entry alone is over
 //!   EventBridge's 256 KB, an entry or start refused for its content, an outbox item that cannot
 //!   be read): written whole as its own item with the reason ([`Parking`]) and counted in the
@@ -1267,7 +1271,8 @@ mod tests {
         }
         assert_eq!(consumed, CONSUMED_BY_THE_OMS.into_iter().collect(), "relay::CONSUMED_BY_THE_OMS");
 
-        let (unpublished, warnings) = Unpublished::parse(&format!("OrderStatusChanged,{}", consumed.iter().copied().collect::<Vec<_>>().join(",")));
+        let list: Vec<&str> = std::iter::once("OrderStatusChanged").chain(consumed.iter().copied()).collect();
+        let (unpublished, warnings) = Unpublished::parse(&list.join(","));
         assert_eq!(unpublished, Unpublished::parse("OrderStatusChanged").0);
         assert_eq!(warnings.len(), consumed.len(), "{warnings:?}");
         assert!(warnings.iter().all(|w| w.contains("consumed by the OMS's own rules")), "{warnings:?}");
