@@ -7,7 +7,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import order_body, tenant_items, validate_detail
+from conftest import events_of, order_body, tenant_items, validate_detail
 
 # shared/domain/src/kernel/limits.rs MAX_LINES: the biggest order there is.
 MAX_LINES = 250
@@ -64,3 +64,21 @@ def test_an_outbox_item_that_cannot_be_read_is_parked_and_the_stream_moves_on(sa
     assert [i["message"]["S"] for i in parked] == [broken]
     assert "undecodable" in parked[0]["reason"]["S"]
     assert parked[0]["PK"]["S"] == f"T#{tenant}#PARKED#{parked[0]['sequence_number']['S']}"
+
+
+def test_order_status_changed_goes_on_the_bus_only_when_the_stack_publishes_it(admin, sales, catalog, sqs):
+    """Template parameter UnpublishedEvents (default OrderStatusChanged): the relay leaves those
+    events off the bus, and each change's own event still goes out. Holds for the stack's setting,
+    whichever it is (`OMS_PARAMETER_OVERRIDES=UnpublishedEvents=` publishes every event)."""
+    unpublished = {name.strip() for name in os.environ["OMS_UNPUBLISHED_EVENTS"].split(",") if name.strip()}
+    created = sales.post("/orders", order_body(catalog["sku"], "1"))
+    assert created.status_code == 201, created.text
+    order_id = created.json()["order_id"]
+    cancelled = admin.post(f"/orders/{order_id}/cancel", {"reason": "changed mind"})
+    assert cancelled.status_code == 200, cancelled.text
+
+    # The domain emits OrderStatusChanged before OrderCancelled, and one order's events reach the
+    # bus in commit order: what the tap holds up to OrderCancelled is all there is to see.
+    types = [e["detail-type"] for e in events_of(sqs, order_id, until="OrderCancelled")]
+    assert types[0] == "OrderCreated" and types[-1] == "OrderCancelled", types
+    assert ("OrderStatusChanged" in types) == ("OrderStatusChanged" not in unpublished), (types, unpublished)

@@ -358,3 +358,20 @@ Resources:
     Type: AWS::SNS::Topic
 """)
     assert any("AWS::SNS::Topic" in w for w in stack.warnings)
+
+
+def test_the_relay_leaves_the_template_default_unpublished_and_an_empty_override_publishes_all(settings):
+    """`./dev up` and `./dev bench` keep the template's default (what the bench prices);
+    `OMS_PARAMETER_OVERRIDES=UnpublishedEvents=` gives the relay an empty list: every event."""
+    from dataclasses import replace
+
+    from tools.local import config
+    from tools.local.template import LocalStack
+
+    defaults = {k: v for k, v in settings.parameter_overrides.items() if k != "UnpublishedEvents"}
+    default = LocalStack.from_template(replace(settings, parameter_overrides=defaults))
+    assert default.function("OutboxRelayFunction").environment["OMS_UNPUBLISHED_EVENTS"] == "OrderStatusChanged"
+    empty = LocalStack.from_template(replace(settings, parameter_overrides={
+        **defaults, **config._overrides("Metrics=emf,UnpublishedEvents=")}))
+    assert empty.function("OutboxRelayFunction").environment["OMS_UNPUBLISHED_EVENTS"] == ""
+    assert "OMS_UNPUBLISHED_EVENTS" not in default.function("CreateOrderFunction").environment

@@ -15,6 +15,9 @@ oms_aws::http_routes! {
     }
 }
 
+/// The OpenAPI document, as `build.rs` wrote it from oms-contract.
+pub const DOCUMENT: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.json"));
+
 pub fn handle(document: &str, event: &ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
     let key = event.request_context.route_key.as_deref().or(event.route_key.as_deref()).unwrap_or_default();
     match Route::parse(key) {
@@ -49,8 +52,13 @@ mod tests {
     }
 
     #[test]
+    fn the_compiled_in_document_is_the_contracts() {
+        assert_eq!(DOCUMENT, oms_contract::to_json());
+    }
+
+    #[test]
     fn the_sample_request_gets_the_document_as_json() {
-        let response = handle(&oms_contract::to_json(), &sample());
+        let response = handle(DOCUMENT, &sample());
         assert_eq!(response.status_code, 200);
         assert_eq!(response.headers["content-type"], "application/json");
         let Some(Body::Text(text)) = response.body else { panic!("text body") };

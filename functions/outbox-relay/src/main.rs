@@ -5,7 +5,7 @@
 use aws_lambda_events::dynamodb::Event;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use oms_aws::edge::runtime;
-use oms_aws::relay::AwsPublisher;
+use oms_aws::relay::{AwsPublisher, Unpublished};
 
 mod handler;
 
@@ -18,8 +18,9 @@ async fn main() -> Result<(), Error> {
         runtime::env("OMS_ORDER_PLACEMENT_STATE_MACHINE_ARN")?,
     );
     let publisher = &publisher;
+    let unpublished: &'static Unpublished = Box::leak(Box::new(Unpublished::from_env()));
     runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
-        Ok::<_, Error>(handler::handle(store, store, publisher, event.payload).await)
+        Ok::<_, Error>(handler::handle(store, store, publisher, unpublished, event.payload).await)
     }))
     .await
 }

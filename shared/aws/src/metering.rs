@@ -65,6 +65,9 @@ pub struct Tally {
     pub write_units: f64,
     /// EventBridge entries put (each is one billed event up to 64 KB).
     pub events_put: u32,
+    /// Events the outbox relay left off the bus (template parameter `UnpublishedEvents`): emitted
+    /// by the domain, not billed.
+    pub events_skipped: u32,
     /// DynamoDB write requests, refused ones included (a refused condition is billed), in the
     /// order they completed.
     pub writes: Vec<WriteRequest>,
@@ -238,6 +241,15 @@ impl Meter {
             let entries = put.entries.as_ref().map_or(0, Vec::len) as u32;
             with_tally(|tally| tally.events_put += entries);
         }
+    }
+}
+
+/// Counts `count` events the outbox relay left off the bus in the current invocation's tally
+/// (nothing when metering is off: no line would carry it).
+pub fn count_skipped_events(count: usize) {
+    if enabled() {
+        let count = u32::try_from(count).unwrap_or(u32::MAX);
+        with_tally(|tally| tally.events_skipped = tally.events_skipped.saturating_add(count));
     }
 }
 
@@ -422,6 +434,7 @@ pub fn emf_line(function: &str, request_id: &str, ok: bool, handler_micros: u128
                     {"Name": "ReadUnits", "Unit": "Count"},
                     {"Name": "WriteUnits", "Unit": "Count"},
                     {"Name": "EventsPut", "Unit": "Count"},
+                    {"Name": "EventsSkipped", "Unit": "Count"},
                     {"Name": "PeakRss", "Unit": "Kilobytes"},
                 ],
             }],
@@ -433,6 +446,7 @@ pub fn emf_line(function: &str, request_id: &str, ok: bool, handler_micros: u128
         "ReadUnits": tally.read_units,
         "WriteUnits": tally.write_units,
         "EventsPut": tally.events_put,
+        "EventsSkipped": tally.events_skipped,
         "PeakRss": peak_rss_kib(),
         "Calls": tally.calls,
         "CallTime": tally.call_micros,
@@ -583,6 +597,7 @@ mod tests {
             read_units: 1.5,
             write_units: 4.0,
             events_put: 3,
+            events_skipped: 2,
             writes: vec![WriteRequest {
                 op: "TransactWriteItems".into(),
                 at: 7,
@@ -606,6 +621,7 @@ mod tests {
         assert_eq!(line["HandlerTime"], 1234);
         assert_eq!((line["ReadUnits"].as_f64(), line["WriteUnits"].as_f64()), (Some(1.5), Some(4.0)));
         assert_eq!(line["EventsPut"], 3);
+        assert_eq!(line["EventsSkipped"], 2);
         assert_eq!(line["Calls"]["DynamoDB.GetItem"], 2);
         assert_eq!(line["CallTime"]["DynamoDB.GetItem"], 900);
         assert_eq!(

@@ -1,8 +1,12 @@
 //! The outbox relay: publishes outbox messages, which the table stream delivers in commit order,
 //! to EventBridge (events) and Step Functions (workflow starts).
 //!
-//! Nothing is dropped. Every message ends one of three ways:
+//! Nothing is dropped unasked. Every message ends one of four ways:
 //! - delivered;
+//! - left unpublished, when it is an event of a kind the deployment chose not to publish
+//!   ([`Unpublished`], template parameter `UnpublishedEvents`): taken out before anything is
+//!   planned, done like a delivered one, and counted as skipped; never one the OMS's own rules
+//!   consume ([`CONSUMED_BY_THE_OMS`]);
 //! - parked, when it can never be delivered as it is (an event whose entry alone is over
 //!   EventBridge's 256 KB, an entry or start refused for its content, an outbox item that cannot
 //!   be read): written whole as its own item with the reason ([`Parking`]) and counted in the
@@ -39,7 +43,7 @@ use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, stream};
-use oms_domain::events::{EventEnvelope, OutboxMessage, Workflow};
+use oms_domain::events::{DomainEvent, EventEnvelope, OutboxMessage, Workflow};
 use oms_domain::ports::{CatalogStore, StockStore};
 use oms_domain::stock::StockLevel;
 use oms_domain::usecases::catalog::stock_change_signals;
@@ -287,6 +291,72 @@ pub fn failure(sequence: String) -> DynamoDbEventResponse {
     let mut response = DynamoDbEventResponse::default();
     response.batch_item_failures.push(failure);
     response
+}
+
+/// The detail-types the OMS's own rules consume (`infra/template.yaml`, the rules of source
+/// `oms`: backorders, accounting): the OMS breaks without them, so they are always published,
+/// whatever [`Unpublished`] names. A test holds this list to the template's rules.
+pub const CONSUMED_BY_THE_OMS: [&str; 3] = ["StockReplenished", "OrderCompleted", "RefundRequested"];
+
+/// The environment variable that names the events left unpublished (template parameter
+/// `UnpublishedEvents`): detail-types, comma-separated.
+pub const UNPUBLISHED_EVENTS_VAR: &str = "OMS_UNPUBLISHED_EVENTS";
+
+/// The events the relay does not put on the bus: the domain emits every event of the contract,
+/// and a deployment chooses which it pays EventBridge for (by default not `OrderStatusChanged`,
+/// which says again what the specific event of each change says). Such an event counts as
+/// delivered: it is neither reported to the stream nor parked, only counted as skipped.
+///
+/// Only names the domain knows are kept, and never one of [`CONSUMED_BY_THE_OMS`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Unpublished(Vec<&'static str>);
+
+impl Unpublished {
+    /// The events named in `list` (comma-separated detail-types; empty: none), and a warning for
+    /// each name ignored: one the domain does not know, or one the OMS's own rules consume.
+    pub fn parse(list: &str) -> (Self, Vec<String>) {
+        let mut kept = Vec::new();
+        let mut warnings = Vec::new();
+        for name in list.split(',').map(str::trim).filter(|name| !name.is_empty()) {
+            match DomainEvent::DETAIL_TYPES.iter().find(|known| **known == name) {
+                None => warnings.push(format!("{UNPUBLISHED_EVENTS_VAR}: {name:?} is no event of the OMS; ignored")),
+                Some(_) if CONSUMED_BY_THE_OMS.contains(&name) => warnings.push(format!(
+                    "{UNPUBLISHED_EVENTS_VAR}: {name} is consumed by the OMS's own rules; published anyway"
+                )),
+                Some(known) if !kept.contains(known) => kept.push(*known),
+                Some(_) => {}
+            }
+        }
+        (Self(kept), warnings)
+    }
+
+    /// [`UNPUBLISHED_EVENTS_VAR`], read once at start-up, each ignored name logged as a warning.
+    /// Unset: every event is published (nothing is left out that was not asked for).
+    pub fn from_env() -> Self {
+        let (unpublished, warnings) = Self::parse(&std::env::var(UNPUBLISHED_EVENTS_VAR).unwrap_or_default());
+        for warning in warnings {
+            tracing::warn!("{warning}");
+        }
+        unpublished
+    }
+
+    /// Whether events of `detail_type` stay off the bus.
+    pub fn contains(&self, detail_type: &str) -> bool {
+        self.0.contains(&detail_type)
+    }
+
+    /// The records to send: `records` without the events left unpublished, and how many those
+    /// were. The others keep their order and their sequence numbers, so a failure is still
+    /// reported at the right record; a skipped one is done.
+    pub fn sift(&self, mut records: Vec<(String, Outgoing)>) -> (Vec<(String, Outgoing)>, usize) {
+        let before = records.len();
+        records.retain(|(_, outgoing)| match outgoing {
+            Outgoing::Message(OutboxMessage::Event(envelope)) => !self.contains(envelope.event.detail_type()),
+            Outgoing::Message(OutboxMessage::StartWorkflow { .. }) | Outgoing::Unreadable(_) => true,
+        });
+        let skipped = before - records.len();
+        (records, skipped)
+    }
 }
 
 /// One record's share of the work, prepared before anything is sent.
@@ -579,15 +649,22 @@ pub async fn relay<P: Publisher, K: Parking>(
     }
 }
 
-/// Handles a stream batch: derives the messages (reading stock and thresholds from `store`) and
-/// delivers them in order, parking what can never be delivered in `parking`.
+/// Handles a stream batch: derives the messages (reading stock and thresholds from `store`),
+/// leaves out the events `unpublished` names (counted as skipped) and delivers the rest in
+/// order, parking what can never be delivered in `parking`.
 pub async fn handle<C: CatalogStore + StockStore, K: Parking, P: Publisher>(
     store: &C,
     parking: &K,
     publisher: &P,
+    unpublished: &Unpublished,
     event: StreamEvent,
 ) -> DynamoDbEventResponse {
     let (records, stopped_at) = messages(store, stream_items(event)).await;
+    let (records, skipped) = unpublished.sift(records);
+    if skipped > 0 {
+        metering::count_skipped_events(skipped);
+        tracing::debug!(skipped, "events left unpublished");
+    }
     let response = relay(publisher, parking, records).await;
     match stopped_at {
         Some(sequence) if response.batch_item_failures.is_empty() => failure(sequence),
@@ -1161,5 +1238,119 @@ mod tests {
             })
             .collect();
         assert_eq!(seen, [("100", "e0"), ("100", "e1"), ("102", "unreadable"), ("103", "e2")]);
+    }
+
+    const TEMPLATE: &str = include_str!("../../../../infra/template.yaml");
+
+    /// The template's default of `UnpublishedEvents`: what a deployment leaves off the bus.
+    fn template_default() -> String {
+        let lines: Vec<&str> = TEMPLATE.lines().collect();
+        let start = lines.iter().position(|l| l.trim() == "UnpublishedEvents:").expect("the parameter is declared");
+        let default = lines[start..].iter().find_map(|l| l.trim().strip_prefix("Default:")).expect("it has a default");
+        default.trim().trim_matches('"').to_owned()
+    }
+
+    /// An event of order O1 with id `e{n}`: its cancellation, said twice (`OrderStatusChanged`,
+    /// then `OrderCancelled`, as the domain emits them).
+    fn status_change(n: usize, specific: bool) -> (String, Outgoing) {
+        let order_id = OrderId::parse("O1").unwrap();
+        let event = if specific {
+            DomainEvent::OrderCancelled {
+                order_id,
+                order_number: "ORD-1".into(),
+                reason: "asked".into(),
+                released: Vec::new(),
+            }
+        } else {
+            DomainEvent::OrderStatusChanged {
+                order_id,
+                order_number: "ORD-1".into(),
+                from: Some(OrderStatus::Draft),
+                to: OrderStatus::Cancelled,
+                reason: "asked".into(),
+                actor: "u1".into(),
+            }
+        };
+        let mut envelope = EventEnvelope::new(TenantId::parse("t1").unwrap(), Utc::now(), event);
+        envelope.event_id = format!("e{n}");
+        (format!("seq-{n}"), Outgoing::Message(OutboxMessage::Event(envelope)))
+    }
+
+    /// `OrderSubmitted`, `OrderStatusChanged`, `OrderCancelled`, then two more of the order's
+    /// events and a start: one order's batch with a restatement in the middle.
+    fn a_cancellation_and_more() -> Vec<(String, Outgoing)> {
+        vec![event(0, 500), status_change(1, false), status_change(2, true), event(3, 500), event(4, 500), start(5)]
+    }
+
+    #[tokio::test]
+    async fn by_default_order_status_changed_stays_off_the_bus_and_the_specific_event_goes_out() {
+        let (unpublished, warnings) = Unpublished::parse(&template_default());
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert!(unpublished.contains("OrderStatusChanged"));
+        let (bus, lot) = (Bus::default(), Lot::default());
+        let (records, skipped) = unpublished.sift(a_cancellation_and_more());
+        assert_eq!(skipped, 1);
+        let response = relay(&bus, &lot, records).await;
+        // Skipped is delivered: no failure, nothing parked, the order's other events in order.
+        assert!(response.batch_item_failures.is_empty(), "{:?}", failed(&response));
+        assert_eq!(bus.published(), ids([0, 2, 3, 4]));
+        assert_eq!(*bus.started.lock().unwrap(), ["exec-5"]);
+        assert!(lot.parked.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_empty_list_publishes_every_event() {
+        let (unpublished, warnings) = Unpublished::parse("");
+        assert!(warnings.is_empty());
+        assert_eq!(unpublished, Unpublished::default());
+        let (bus, lot) = (Bus::default(), Lot::default());
+        let (records, skipped) = unpublished.sift(a_cancellation_and_more());
+        assert_eq!(skipped, 0);
+        assert!(relay(&bus, &lot, records).await.batch_item_failures.is_empty());
+        assert_eq!(bus.published(), ids(0..5));
+    }
+
+    #[tokio::test]
+    async fn a_failure_after_a_skipped_event_is_reported_at_its_own_record() {
+        let (unpublished, _) = Unpublished::parse("OrderStatusChanged");
+        let bus = Bus { throttle: HashSet::from(["e3".to_owned()]), ..Default::default() };
+        let lot = Lot::default();
+        let (records, _) = unpublished.sift(a_cancellation_and_more());
+        let response = relay(&bus, &lot, records).await;
+        // At e3's own record: the skipped e1 before it is done, and not sent on redelivery either.
+        assert_eq!(failed(&response), ["seq-3"]);
+        assert!(bus.published().starts_with(&ids([0, 2])), "{:?}", bus.published());
+    }
+
+    #[test]
+    fn names_the_domain_does_not_know_are_ignored_with_a_warning() {
+        let (unpublished, warnings) = Unpublished::parse(" OrderStatusChanged, OrderShipped,,ShipmentStatusChanged ");
+        assert!(unpublished.contains("OrderStatusChanged") && unpublished.contains("ShipmentStatusChanged"));
+        assert!(!unpublished.contains("OrderShipped"));
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("\"OrderShipped\" is no event of the OMS"), "{}", warnings[0]);
+    }
+
+    #[test]
+    fn the_events_the_oms_own_rules_consume_are_always_published() {
+        // Every rule on the OMS bus that names detail-types (the event tap takes them all and
+        // names none).
+        let lines: Vec<&str> = TEMPLATE.lines().collect();
+        let mut consumed = std::collections::BTreeSet::new();
+        for (n, line) in lines.iter().enumerate() {
+            if line.trim() != "source: [oms]" {
+                continue;
+            }
+            if let Some(types) = lines[n + 1].trim().strip_prefix("detail-type: [") {
+                consumed.extend(types.trim_end_matches(']').split(',').map(str::trim));
+            }
+        }
+        assert_eq!(consumed, CONSUMED_BY_THE_OMS.into_iter().collect(), "relay::CONSUMED_BY_THE_OMS");
+
+        let list: Vec<&str> = std::iter::once("OrderStatusChanged").chain(consumed.iter().copied()).collect();
+        let (unpublished, warnings) = Unpublished::parse(&list.join(","));
+        assert_eq!(unpublished, Unpublished::parse("OrderStatusChanged").0);
+        assert_eq!(warnings.len(), consumed.len(), "{warnings:?}");
+        assert!(warnings.iter().all(|w| w.contains("consumed by the OMS's own rules")), "{warnings:?}");
     }
 }
