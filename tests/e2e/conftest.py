@@ -217,6 +217,12 @@ def tenant_items(dynamodb, tenant: str) -> list[dict]:
             return items
 
 
+def tenant_snapshot(dynamodb, tenant: str) -> list[str]:
+    """Every item of the tenant as sorted JSON lines (binary attributes as hex): two snapshots
+    are equal when nothing of the tenant changed."""
+    return sorted(json.dumps(i, sort_keys=True, default=bytes.hex) for i in tenant_items(dynamodb, tenant))
+
+
 # -- the outside world: warehouse events, carrier callbacks, queues ------------------------------
 
 def aws(service: str, access_key: str = "test"):

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from conftest import Api, events_of, order_body, read_queue, sign, tenant_items, tms, wait_until, wms
+from conftest import Api, events_of, order_body, read_queue, sign, tenant_items, tenant_snapshot, tms, wait_until, wms
 from tools.local.event_schemas import validate_detail
 
 
@@ -247,7 +247,7 @@ def test_the_webhook_refuses_unsigned_stale_unknown_and_foreign_callbacks_and_ig
         f"/orders/{oid}/shipments", {"type": "INTERNAL", "lines": [{"order_line_id": "L1", "quantity": "5", "hub_id": "HCM"}]})
     shipment_id = shipped.headers["Location"].rsplit("/", 1)[1]
 
-    before_items = sorted(json.dumps(i, sort_keys=True) for i in tenant_items(dynamodb, tenant))
+    before_items = tenant_snapshot(dynamodb, tenant)
     body = json.dumps({"event_id": "x", "shipment_id": shipment_id, "status": "DELIVERED",
                        "occurred_at": "2026-11-22T16:00:00Z"})
     refused = [
@@ -267,7 +267,7 @@ def test_the_webhook_refuses_unsigned_stale_unknown_and_foreign_callbacks_and_ig
     refused.append((stale, 401))
     for response, expected in refused:
         assert response.status_code == expected, response.text
-    after_items = sorted(json.dumps(i, sort_keys=True) for i in tenant_items(dynamodb, tenant))
+    after_items = tenant_snapshot(dynamodb, tenant)
     assert after_items == before_items, "refused callbacks wrote nothing"
 
     assert tms(shipment_id, "DELIVERED", "d1", tenant_id=tenant).status_code == 200

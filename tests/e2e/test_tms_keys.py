@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import Api, aws, order_body, sign, tenant_items, tms
+from conftest import Api, aws, order_body, sign, tenant_snapshot, tms
 
 
 def _secret_id() -> str:
@@ -94,7 +94,7 @@ def test_a_tenant_key_reaches_only_its_own_tenants_shipments(key_set, dynamodb):
     key_set.put({"id": key_a, "tenant_id": tenant_a, "secret": secret_a})
     key_set.put({"id": key_b, "tenant_id": tenant_b, "secret": secret_b})
 
-    before = sorted(json.dumps(i, sort_keys=True) for i in tenant_items(dynamodb, tenant_b))
+    before = tenant_snapshot(dynamodb, tenant_b)
     refused = [
         (keyed(key_a, secret_a, shipment_b, "DELIVERED", "x1"), 404),  # A's key, B's shipment
         (keyed(key_a, secret_a, shipment_b, "DELIVERED", "x2", tenant_id=tenant_b), 404),
@@ -103,7 +103,7 @@ def test_a_tenant_key_reaches_only_its_own_tenants_shipments(key_set, dynamodb):
     ]
     for response, expected in refused:
         assert response.status_code == expected, response.text
-    after = sorted(json.dumps(i, sort_keys=True) for i in tenant_items(dynamodb, tenant_b))
+    after = tenant_snapshot(dynamodb, tenant_b)
     assert after == before, "nothing written for the refused callbacks"
 
     assert keyed(key_a, secret_a, shipment_a, "IN_TRANSIT", "a1").status_code == 200
