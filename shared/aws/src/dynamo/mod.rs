@@ -142,6 +142,36 @@ impl DynamoStore {
         }
     }
 
+    /// The items at `keys` that exist, in the order of `keys`: BatchGetItem 100 keys at a time,
+    /// asking again for what DynamoDB leaves unprocessed (throttling).
+    async fn batch_get(&self, keys: Vec<(String, String)>, consistent: bool) -> Result<Vec<Item>, StoreError> {
+        let mut found: HashMap<(String, String), Item> = HashMap::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
+            let wanted = chunk.iter().map(|(pk, sk)| HashMap::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))]));
+            let mut request = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(wanted.collect()))
+                    .consistent_read(consistent)
+                    .build()
+                    .map_err(|e| StoreError::Unexpected(e.into()))?,
+            );
+            for _attempt in 0..5 {
+                let Some(pending) = request.take() else { break };
+                let call = self.client.batch_get_item().request_items(&self.table, pending).send();
+                let out = call.await.map_err(store_error)?;
+                for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
+                    let key = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                    found.insert((key(PK), key(SK)), item);
+                }
+                request = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty());
+            }
+            if request.is_some() {
+                return Err(StoreError::Unavailable("reads kept being throttled".into()));
+            }
+        }
+        Ok(keys.iter().filter_map(|key| found.remove(key)).collect())
+    }
+
     /// Writes `items` atomically: one item with its plain request (a transaction bills every
     /// item twice), more in a transaction. A refused write reports the [`ConflictOn`] of the first
     /// item whose condition failed (`on[i]` describes item `i`).
@@ -607,40 +637,7 @@ impl CatalogStore for DynamoStore {
     }
 
     async fn get_skus(&self, tenant: &TenantId, skus: &[Sku]) -> Result<Vec<SkuRecord>, StoreError> {
-        let mut found = Vec::with_capacity(skus.len());
-        // BatchGetItem takes 100 keys; unprocessed keys (throttling) are asked for again.
-        for chunk in skus.chunks(100) {
-            let keys: Vec<Item> = chunk
-                .iter()
-                .map(|sku| {
-                    HashMap::from([(PK.to_owned(), s(keys::skus_pk(tenant))), (SK.to_owned(), s(keys::sku_sk(sku)))])
-                })
-                .collect();
-            let mut request = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| StoreError::Unexpected(e.into()))?,
-            );
-            for _attempt in 0..5 {
-                let Some(pending) = request.take() else { break };
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, pending)
-                    .send()
-                    .await
-                    .map_err(store_error)?;
-                for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
-                    found.push(from_item(item)?);
-                }
-                request = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty());
-            }
-            if request.is_some() {
-                return Err(StoreError::Unavailable("SKU lookups kept being throttled".into()));
-            }
-        }
-        Ok(found)
+        let keys = skus.iter().map(|sku| (keys::skus_pk(tenant), keys::sku_sk(sku))).collect();
+        self.batch_get(keys, true).await?.into_iter().map(from_item).collect()
     }
 }

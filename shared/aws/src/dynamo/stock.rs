@@ -302,10 +302,14 @@ impl StockStore for DynamoStore {
                 let prefix = hub_id.as_ref().map(|h| ("GSI1SK", keys::stock_by_hub_prefix(h)));
                 let shards = keys::every_shard(keys::STOCKS_SHARDS, |n| keys::stock_by_hub_pk(tenant, n));
                 let reads = shards.into_iter().map(|pk| self.query_all(Some("GSI1"), "GSI1PK", pk, prefix.clone()));
-                let mut items: Vec<Item> = try_join_all(reads).await?.into_iter().flatten().collect();
+                let mut entries: Vec<Item> = try_join_all(reads).await?.into_iter().flatten().collect();
                 let sort_key = |item: &Item| item.get("GSI1SK").and_then(|v| v.as_s().ok()).cloned();
-                items.sort_by_key(sort_key);
-                items
+                entries.sort_by_key(sort_key);
+                // The index holds the shards' keys, not their counts (projecting counts would
+                // rewrite the entry at every reservation): the counts are read from the items.
+                let key = |item: &Item, name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+                let keys = entries.iter().filter_map(|e| Some((key(e, PK)?, key(e, SK)?))).collect();
+                self.batch_get(keys, false).await?
             }
         };
         levels(&items)
