@@ -198,6 +198,12 @@ def test_the_markdown_report_shows_the_figures_and_the_targets():
     assert "| `newest` | first page (GSI1) | 6.0 / 12.0 | 5.9 / 11.8 | 5.8 | 0.98 | 1 → 1 | 50 → 50 | met |" in text
     assert "| 2.04 | 11 → 43 | 333 → 499 | **not met** |" in text
     assert "1,000 vs 20,000 orders" in text
+    # It opens with one line per target measured, in the README's form.
+    total = lifecycle["dollars_per_million_orders"]["as designed"]["total"]
+    assert bench_report.target_lines(report) == [
+        f"cost per million orders (AWS rules, on-demand): ${total:.2f}",
+        "throughput share at concurrency 16: 51%"]
+    assert text.index("throughput share at concurrency 16: 51%") < text.index("### Lifecycle")
 
 
 def test_log_bytes_add_up_per_function_by_request_id_with_lambdas_own_lines():

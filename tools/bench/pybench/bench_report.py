@@ -152,11 +152,34 @@ def listing_section(ls: dict[str, Any]) -> str:
         ""])
 
 
+def target_lines(report: dict[str, Any]) -> list[str]:
+    """One line per target, in the form the README opens its "Performance and cost" with, for
+    the phases this run measured."""
+    lines = []
+    if "lifecycle" in report:
+        total = report["lifecycle"]["dollars_per_million_orders"]["as designed"]["total"]
+        lines.append(f"cost per million orders (AWS rules, on-demand): ${total:.2f}")
+    if "coldstart" in report:
+        from . import coldstart
+
+        worst = coldstart.cold_start_ratio(report["coldstart"])
+        if worst is not None:
+            lines.append(f"cold start ratio: {worst:.2f}×")
+    levels = report.get("throughput", {}).get("levels") or []
+    if levels and levels[-1]["share_of_emulator_bound"] is not None:
+        top = levels[-1]
+        lines.append(f"throughput share at concurrency {top['concurrency']}: "
+                     f"{top['share_of_emulator_bound']:.0%}")
+    return lines
+
+
 def markdown(report: dict[str, Any]) -> str:
     m = report["machine"]
     out = ["## Benchmark report", "",
            f"{report['date']} on {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, "
            f"{m['arch']}, {m['rustc']}; {m['build']}.", ""]
+    for line in target_lines(report):
+        out += [line, ""]
     if "lifecycle" in report:
         out.append(lifecycle_section(report["lifecycle"]))
     if "throughput" in report:
