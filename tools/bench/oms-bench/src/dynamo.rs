@@ -69,8 +69,9 @@ pub fn sdk_error(error: impl std::error::Error) -> Error {
 }
 
 /// Attributes the list indexes (GSI1-3) project beside their keys: the order summary, and for
-/// GSI1 the stock fields (the same index lists a tenant's stock by hub).
-pub const LIST_PROJECTION: [&str; 17] = [
+/// GSI1 the stock item's hub and SKU (the same index lists a tenant's stock by hub; the counts
+/// are read from the items).
+pub const LIST_PROJECTION: [&str; 14] = [
     "entity",
     "order_id",
     "order_number",
@@ -85,9 +86,6 @@ pub const LIST_PROJECTION: [&str; 17] = [
     "skus",
     "hub_id",
     "sku",
-    "on_hand",
-    "reserved",
-    "available",
 ];
 
 /// GSI1-3 list orders (their projection: [`LIST_PROJECTION`]); GSI4-6 search, keys only.
