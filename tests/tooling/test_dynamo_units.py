@@ -171,6 +171,7 @@ def test_the_indexes_are_read_from_the_template():
     shape = du.TableShape.from_create_args(table.create_args)
     assert shape.keys == TABLE_KEYS
     indexes = {index.name: index for index in shape.indexes}
-    assert indexes["GSI1"].projection == "INCLUDE" and "status" in indexes["GSI1"].included
+    assert indexes["GSI1"].projection == "INCLUDE" and indexes["GSI1"].included == ("created_by",)
+    assert "status" in indexes["GSI2"].included
     assert indexes["GSI4"].projection == "KEYS_ONLY"
     assert table.stream_view_type == "NEW_AND_OLD_IMAGES"  # the before and after images

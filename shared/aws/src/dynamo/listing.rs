@@ -1,8 +1,11 @@
 //! `GET /orders`: pages of order summaries from the list indexes, newest first, never a scan.
 //!
-//! - customer: GSI3 (with a status too: a filter), status: GSI2, otherwise GSI1 (the tenant's orders by date); `from`/`to`
-//!   narrow the sort key range; the other filters (and "sales see their own") are filter
-//!   expressions on the index's projected summary.
+//! - status: GSI2 (with a customer too: a filter), customer: GSI3, otherwise GSI1 (the tenant's
+//!   orders by date); `from`/`to` narrow the sort key range; the other filters (and "sales see
+//!   their own") are filter expressions on what the index projects. GSI2's entries hold the
+//!   summary (they move with the status anyway); GSI1's and GSI3's only `created_by`, so a status
+//!   change does not rewrite them, and their pages' summaries are read from the order items
+//!   (BatchGetItem, eventually consistent, like the index).
 //! - `q`: prefix queries on GSI4 (order number), GSI5 (customer name) and GSI6 (external
 //!   reference), keys only; their sort keys end with the order's date key, so the matches are
 //!   sorted newest first from the keys, and the orders' summaries are read by BatchGetItem a
@@ -206,16 +209,18 @@ impl DynamoStore {
         if let Some(q) = &query.q {
             return self.search(tenant, query, q).await;
         }
-        // A customer's orders are fewer than a status's: with both, the customer's index is
-        // read and the status filtered, so a page reads through one customer's orders only.
+        // With a status, the status index (its entries hold the summary: they move with the
+        // status anyway), the customer filtered; else the customer's or the tenant's index by
+        // date, whose entries hold no status (it would rewrite them at every change): the page's
+        // summaries are read from the orders themselves.
         let (index, shards) = match (&query.status, &query.customer_id) {
-            (_, Some(customer)) => (
-                "GSI3",
-                keys::every_shard(keys::BY_CUSTOMER_SHARDS, |n| keys::orders_by_customer_pk(tenant, customer, n)),
-            ),
-            (Some(status), None) => (
+            (Some(status), _) => (
                 "GSI2",
                 keys::every_shard(keys::BY_STATUS_SHARDS, |n| keys::orders_by_status_pk(tenant, status.as_str(), n)),
+            ),
+            (None, Some(customer)) => (
+                "GSI3",
+                keys::every_shard(keys::BY_CUSTOMER_SHARDS, |n| keys::orders_by_customer_pk(tenant, customer, n)),
             ),
             (None, None) => ("GSI1", keys::every_shard(keys::BY_DATE_SHARDS, |n| keys::orders_by_date_pk(tenant, n))),
         };
@@ -250,11 +255,10 @@ impl DynamoStore {
             (None, None) => "#pk = :pk",
         };
         let mut filters = Vec::new();
-        let mut names = Vec::new();
-        if let (Some(status), Some(_)) = (&query.status, &query.customer_id) {
-            filters.push("#status = :status");
-            names.push(("#status".to_owned(), "status".to_owned()));
-            values.insert(":status".into(), s(status.as_str()));
+        let names = Vec::new();
+        if let (Some(_), Some(customer)) = (&query.status, &query.customer_id) {
+            filters.push("customer_id = :customer");
+            values.insert(":customer".into(), s(customer.clone()));
         }
         if let Some(creator) = &query.created_by {
             filters.push("created_by = :creator");
@@ -281,6 +285,13 @@ impl DynamoStore {
         let (found, more) = merge.take(self, wanted).await?;
         let sk_attr = merge.sk_attr();
         let after = found.last().and_then(|item| item.get(&sk_attr)?.as_s().ok().cloned());
+        let found = if index == "GSI2" {
+            found
+        } else {
+            let key = |item: &Item, name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+            let keys = found.iter().filter_map(|e| Some((key(e, PK)?, key(e, SK)?))).collect();
+            self.batch_get(keys, false).await?
+        };
         let items = found.into_iter().map(from_item::<OrderSummary>).collect::<Result<Vec<_>, _>>()?;
         let next_cursor =
             after.filter(|_| more).map(|after| encode_cursor(&Cursor { pk: merge.shards[0].clone(), after }));

@@ -68,10 +68,9 @@ pub fn sdk_error(error: impl std::error::Error) -> Error {
     DisplayErrorContext(error).to_string().into()
 }
 
-/// Attributes the list indexes (GSI1-3) project beside their keys: the order summary, and for
-/// GSI1 the stock item's hub and SKU (the same index lists a tenant's stock by hub; the counts
-/// are read from the items).
-pub const LIST_PROJECTION: [&str; 14] = [
+/// Attributes the status list (GSI2) projects beside its keys: the order summary and SKUs (an
+/// entry moves with the status anyway).
+pub const STATUS_PROJECTION: [&str; 12] = [
     "entity",
     "order_id",
     "order_number",
@@ -84,13 +83,21 @@ pub const LIST_PROJECTION: [&str; 14] = [
     "on_hold",
     "created_by",
     "skus",
-    "hub_id",
-    "sku",
 ];
 
-/// GSI1-3 list orders (their projection: [`LIST_PROJECTION`]); GSI4-6 search, keys only.
-const INDEXES: [(&str, bool); 6] =
-    [("GSI1", true), ("GSI2", true), ("GSI3", true), ("GSI4", false), ("GSI5", false), ("GSI6", false)];
+/// What the lists by date (GSI1, stock by hub too) and by customer (GSI3) project: only what
+/// never changes after the entry is written.
+pub const BY_DATE_PROJECTION: [&str; 1] = ["created_by"];
+
+/// Each index and the attributes it projects beside its keys (`None`: keys only).
+const INDEXES: [(&str, Option<&[&str]>); 6] = [
+    ("GSI1", Some(&BY_DATE_PROJECTION)),
+    ("GSI2", Some(&STATUS_PROJECTION)),
+    ("GSI3", Some(&BY_DATE_PROJECTION)),
+    ("GSI4", None),
+    ("GSI5", None),
+    ("GSI6", None),
+];
 
 /// The time-to-live attribute (idempotency keys, outbox items, counters).
 const TTL_ATTRIBUTE: &str = "expires_at";
@@ -125,15 +132,14 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<bool, Error> {
                 .stream_view_type(StreamViewType::NewAndOldImages)
                 .build()?,
         );
-    for (index, lists_orders) in INDEXES {
+    for (index, projected) in INDEXES {
         let (pk, sk) = (format!("{index}PK"), format!("{index}SK"));
-        let projection = if lists_orders {
-            Projection::builder()
+        let projection = match projected {
+            Some(attributes) => Projection::builder()
                 .projection_type(ProjectionType::Include)
-                .set_non_key_attributes(Some(LIST_PROJECTION.iter().map(|a| (*a).to_owned()).collect()))
-                .build()
-        } else {
-            Projection::builder().projection_type(ProjectionType::KeysOnly).build()
+                .set_non_key_attributes(Some(attributes.iter().map(|a| (*a).to_owned()).collect()))
+                .build(),
+            None => Projection::builder().projection_type(ProjectionType::KeysOnly).build(),
         };
         create = create
             .attribute_definitions(string_attribute(&pk)?)
@@ -201,21 +207,29 @@ mod tests {
     #[test]
     fn the_created_table_is_the_templates() {
         let table = table_resource();
-        let projected = table
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("NonKeyAttributes: ["))
-            .and_then(|l| l.strip_suffix(']'))
-            .expect("the list indexes project a list of attributes");
-        let projected: Vec<&str> = projected.split(',').map(str::trim).collect();
-        assert_eq!(projected, LIST_PROJECTION, "GSI1-3's projection changed in the template");
-
+        // An index's projection is written out once and then referred to by its YAML anchor.
+        let anchors: Vec<(&str, &str)> = table
+            .split("Projection: &")
+            .skip(1)
+            .filter_map(|rest| Some((rest.split_whitespace().next()?, rest)))
+            .collect();
+        let projected = |text: &str| -> Option<Vec<String>> {
+            let line = text.lines().find(|l| l.trim_start().starts_with("Projection:"))?.trim();
+            let body = match line.strip_prefix("Projection: *") {
+                Some(alias) => anchors.iter().find(|(name, _)| *name == alias)?.1,
+                None => text,
+            };
+            let list = body.lines().find_map(|l| l.trim().strip_prefix("NonKeyAttributes: ["))?.strip_suffix(']')?;
+            Some(list.split(',').map(|a| a.trim().to_owned()).collect())
+        };
         let declared: Vec<&str> = table.split("- IndexName: ").skip(1).collect();
         assert_eq!(declared.len(), INDEXES.len(), "the template has other indexes");
-        for ((index, lists_orders), text) in INDEXES.iter().zip(declared) {
+        for ((index, attributes), text) in INDEXES.iter().zip(declared) {
             assert!(text.starts_with(&format!("{index}\n")), "{index} is declared in this order");
             assert!(text.contains(&format!("{{ AttributeName: {index}PK, KeyType: HASH }}")));
             assert!(text.contains(&format!("{{ AttributeName: {index}SK, KeyType: RANGE }}")));
-            assert_eq!(!text.contains("KEYS_ONLY"), *lists_orders, "{index}'s projection");
+            let expected = attributes.map(|a| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+            assert_eq!(projected(text), expected, "{index}'s projection changed in the template");
         }
         assert!(table.contains("- { AttributeName: PK, KeyType: HASH }"));
         assert!(table.contains("- { AttributeName: SK, KeyType: RANGE }"));
