@@ -1,11 +1,12 @@
 //! The single-table DynamoDB store: every port of `oms_domain::ports`.
 //!
-//! - Orders are one item each (lines, allocations and holds inside: one conditional write
-//!   changes an order atomically), written with `serde_dynamo`, plus top-level copies of the
-//!   fields the list indexes project.
-//! - Every order change is one `TransactWriteItems`: the order (conditional on `version`), its
-//!   history entries, its outbox items and any stock reservations. A failed condition is mapped
-//!   to the typed [`ConflictOn`] of the item that failed.
+//! - Orders are one item each, carrying the compressed document, the recent history and the
+//!   change's messages (`order_item`: the shape and why), plus top-level copies of the fields
+//!   the list indexes project.
+//! - Every order change is one atomic write conditional on `version` (`DynamoStore::commit`):
+//!   the order item alone with its plain request, or a `TransactWriteItems` when stock moves,
+//!   an idempotency record or a lookup must commit with it. A failed condition is mapped to the
+//!   typed [`ConflictOn`] of the item that failed.
 //!   A change moving more stock items than one transaction holds runs as several, with records
 //!   of what moved outside the order's own (see `chunks`: they never leak stock).
 //! - Stock items keep `available` beside `on_hand` and `reserved` because a condition cannot do
