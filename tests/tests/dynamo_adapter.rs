@@ -314,6 +314,17 @@ mod listing {
     }
 
     #[tokio::test]
+    async fn q_with_another_filter_reads_further_until_the_page_is_full() {
+        let (store, tenant, created) = tenant_with_orders().await;
+        // Every order's name starts "Công ty"; the newest with customer C2 is the fourth newest,
+        // past the one match per index a page of one reads first.
+        let c2 = OrderQuery { q: Some("CÔNG TY".into()), customer_id: Some("C2".into()), ..query(1) };
+        assert_eq!(ids(&store.list_orders(&tenant, &c2).await.unwrap()), [created[1].clone()]);
+        let none = OrderQuery { q: Some("công ty".into()), customer_id: Some("C9".into()), ..query(1) };
+        assert!(store.list_orders(&tenant, &none).await.unwrap().items.is_empty());
+    }
+
+    #[tokio::test]
     async fn q_finds_the_newest_matches_when_more_match_than_a_search_reads() {
         let store = store().await;
         let tenant = fresh_tenant();
@@ -373,6 +384,8 @@ async fn a_reservation_held_past_the_timeout_is_given_back_and_placed_again_on_r
         .unwrap()
         .item
         .unwrap();
+    // The list summary's amount is stored as an exact string, as every amount is.
+    assert_eq!(item["grand_total"].as_s().unwrap(), &released.order.totals().grand_total.to_string());
     let messages = oms_aws::dynamo::order_item::messages_of(item["outbox"].as_b().unwrap().as_ref()).unwrap();
     let start = format!("{id}-v{}", released.order.version());
     assert!(

@@ -31,7 +31,7 @@ use oms_domain::{ConflictOn, OrderId, StoreError, TenantId, TooLarge};
 
 use super::keys::{self, PK, SK};
 use super::stock::{ShardMove, stock_conflict, time_key};
-use super::{DynamoStore, Item, MAX_TRANSACTION_ITEMS, s, store_error};
+use super::{DynamoStore, Item, MAX_TRANSACTION_ITEMS, s, store_error, unexpected};
 
 /// How old a record must be before the reconciler settles it: longer than any run that could
 /// still be in flight (Lambda stops a function after 15 minutes at most).
@@ -278,7 +278,7 @@ impl DynamoStore {
         kind: RecordKind,
         record: &Record<'_>,
     ) -> Result<TransactWriteItem, StoreError> {
-        let body = serde_json::to_string(record.moves).map_err(|e| StoreError::Unexpected(e.into()))?;
+        let body = serde_json::to_string(record.moves).map_err(unexpected)?;
         let mut item = Item::new();
         item.insert(PK.into(), s(change.pk.clone()));
         item.insert(SK.into(), s(record.sk.clone()));
@@ -299,7 +299,7 @@ impl DynamoStore {
             .key(SK, s(sk))
             .condition_expression("attribute_exists(PK)")
             .build()
-            .map_err(|e| StoreError::Unexpected(e.into()))?;
+            .map_err(unexpected)?;
         Ok(TransactWriteItem::builder().delete(delete).build())
     }
 

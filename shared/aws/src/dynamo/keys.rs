@@ -186,11 +186,26 @@ pub fn external_references_pk(t: &TenantId, shard: u32) -> String {
 pub fn every_shard(shards: u32, key: impl Fn(u32) -> String) -> Vec<String> {
     (0..shards).map(key).collect()
 }
-/// Sort key of the GSI5 and GSI6 search indexes: the searchable text, then the date key so equal
-/// texts stay distinct and a match's date is known from its key. The text is lower-cased so a
-/// search ignores case.
+/// Sort key of the GSI5 and GSI6 search indexes: the [`searchable`] text, then the date key so
+/// equal texts stay distinct and a match's date is known from its key.
 pub fn search_sk(text: &str, by_date: &str) -> String {
-    format!("{}#{by_date}", text.to_lowercase())
+    format!("{}#{by_date}", searchable(text))
+}
+/// The greatest character (UTF-8 sorts by code point). No search key holds it ([`searchable`]
+/// replaces it; order numbers and date keys are ASCII), so every key that starts with a prefix
+/// sorts at or before that prefix followed by it.
+const LAST_CHAR: char = '\u{10FFFF}';
+/// Text as the search indexes hold it and as a search looks for it: lower-cased (a search
+/// ignores case), [`LAST_CHAR`] (a noncharacter) replaced by U+FFFD.
+pub fn searchable(text: &str) -> String {
+    text.to_lowercase().replace(LAST_CHAR, "\u{FFFD}")
+}
+/// The sort key range, `BETWEEN` its two ends, of exactly the search keys that start with
+/// `prefix`: what `begins_with` reads. DynamoDB seeks to either; DynamoDB Local answers
+/// `begins_with` by walking the whole partition and a range by seeking, so a search there would
+/// slow down with the tenant's size for no reason AWS has (tools/bench/oms-bench/README.md).
+pub fn prefix_range(prefix: &str) -> (String, String) {
+    (prefix.to_owned(), format!("{prefix}{LAST_CHAR}"))
 }
 /// Sort key of the GSI4 number index: the order number as it is (numbers are upper case),
 /// then the date key.
@@ -387,6 +402,41 @@ mod tests {
         assert_eq!(search_sk_by_date(&search_sk("A#B", &a)), Some(a.as_str()));
         assert_eq!(search_sk_by_date(&order_number_sk("ORD-20261122-0001", &b)), Some(b.as_str()));
         assert_eq!(search_sk_by_date("no-date"), None);
+    }
+
+    #[test]
+    fn a_prefix_range_holds_exactly_the_search_keys_that_start_with_the_prefix() {
+        let at = by_date_sk("2026-11-22T10:00:00Z".parse().unwrap(), &OrderId::parse("X").unwrap());
+        // Whatever follows the prefix: ASCII, the separator, accents, the BMP's last characters,
+        // emoji, and the greatest character itself (which the key replaces).
+        let names = [
+            "ab",
+            "abc",
+            "ab#",
+            "abé",
+            "ab\u{E000}",
+            "ab\u{FFFD}",
+            "ab\u{FFFF}",
+            "ab😀",
+            "ab\u{10FFFF}z",
+            "ab\u{10FFFF}",
+        ];
+        let outside = ["a", "aa", "ac", "b", "a\u{10FFFF}"];
+        let prefix = searchable("AB");
+        let (from, to) = prefix_range(&prefix);
+        let in_range = |key: &str| (from.as_str()..=to.as_str()).contains(&key);
+        for name in names {
+            let key = search_sk(name, &at);
+            assert!(in_range(&key) && key.starts_with(&prefix), "{name:?} -> {key:?} is in [{from:?}, {to:?}]");
+        }
+        for name in outside {
+            let key = search_sk(name, &at);
+            assert!(!in_range(&key) && !key.starts_with(&prefix), "{name:?} is outside");
+        }
+        let (from, to) = prefix_range("ORD-2026");
+        let numbers = from.as_str()..=to.as_str();
+        assert!(numbers.contains(&order_number_sk("ORD-20261122-0001", &at).as_str()));
+        assert!(!numbers.contains(&order_number_sk("ORD-20271122-0001", &at).as_str()));
     }
 
     #[test]

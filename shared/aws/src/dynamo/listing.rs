@@ -22,9 +22,9 @@
 //! in reading order were read (shown or filtered out) in every shard, and none before it. A
 //! cursor whose partition key is not the one this tenant and filter read is `BadCursor`.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -34,8 +34,8 @@ use oms_domain::usecases::orders::matches_query;
 use oms_domain::{OrderId, OrderStatus, Sku, StoreError, TenantId};
 use serde::{Deserialize, Serialize};
 
-use super::keys::{self, PK, SK};
-use super::{DynamoStore, Item, from_item, s, store_error};
+use super::keys::{self, PK};
+use super::{DynamoStore, Item, from_item, item_key, s, store_error, unexpected};
 
 /// How many index entries a filtered page reads per request, over all shards together.
 /// DynamoDB applies `Limit` before the filter, so asking only for what the page still misses
@@ -288,9 +288,7 @@ impl DynamoStore {
         let found = if index == "GSI2" {
             found
         } else {
-            let key = |item: &Item, name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-            let keys = found.iter().filter_map(|e| Some((key(e, PK)?, key(e, SK)?))).collect();
-            self.batch_get(keys, false).await?
+            self.batch_get(found.iter().filter_map(item_key).collect(), false, &SUMMARY).await?
         };
         let items = found.into_iter().map(from_item::<OrderSummary>).collect::<Result<Vec<_>, _>>()?;
         let next_cursor =
@@ -320,72 +318,74 @@ impl DynamoStore {
         found
             .iter()
             .filter_map(|item| item.get("order_id").and_then(|v| v.as_s().ok()))
-            .map(|id| OrderId::parse(id.clone()).map_err(|e| StoreError::Unexpected(e.to_string().into())))
+            .map(|id| OrderId::parse(id.clone()).map_err(|e| unexpected(e.to_string())))
             .collect()
     }
 
     async fn search(&self, tenant: &TenantId, query: &OrderQuery, q: &str) -> Result<OrderPage, StoreError> {
-        let lower = q.to_lowercase();
+        let searchable = keys::searchable(q);
         let searches: [(&str, ShardKey, String); 3] = [
             ("GSI4", keys::order_numbers_pk, q.to_uppercase()),
-            ("GSI5", keys::customer_names_pk, lower.clone()),
-            ("GSI6", keys::external_references_pk, lower),
+            ("GSI5", keys::customer_names_pk, searchable.clone()),
+            ("GSI6", keys::external_references_pk, searchable),
         ];
-        let merges = searches.map(|(index, pk, prefix)| Merge {
-            index,
-            shards: keys::every_shard(keys::SEARCH_SHARDS, |n| pk(tenant, n)),
-            condition: "#pk = :pk AND begins_with(#sk, :prefix)".into(),
-            filter: None,
-            names: Vec::new(),
-            values: HashMap::from([(":prefix".to_owned(), s(prefix))]),
-            // Sort keys end with the order's date (numbers are dated): newest first.
-            forward: false,
-            step: Some(per_shard(SEARCH_CAP, keys::SEARCH_SHARDS as usize)),
-            shown: None,
-        });
-        // Matches beyond what a page can show are not needed: only the newest `limit` are.
-        let found = join_all(merges.iter().map(|merge| merge.take(self, SEARCH_CAP))).await;
-        // Every search key ends with the order's date key: the matches sort newest first before
-        // any order is read, and only as many are read as the page needs.
-        let mut candidates = BTreeSet::new();
-        for (index, (entries, _)) in
-            ["GSI4SK", "GSI5SK", "GSI6SK"].iter().zip(found.into_iter().collect::<Result<Vec<_>, _>>()?)
-        {
-            candidates.extend(entries.iter().filter_map(|entry| {
-                let by_date = keys::search_sk_by_date(entry.get(*index)?.as_s().ok()?)?.to_owned();
-                Some((std::cmp::Reverse(by_date), entry.get(PK)?.as_s().ok()?.clone()))
-            }));
-        }
-        let keys: Vec<String> = candidates.into_iter().map(|(_, pk)| pk).collect();
+        // The newest `limit` matches of the three indexes together are among each index's newest
+        // `limit`. The query's other filters may leave fewer: then each index is read further,
+        // four times as far, up to SEARCH_CAP; orders already read are not read again.
+        let mut wanted = query.limit.max(1);
+        let mut read = HashSet::new();
         let mut items = Vec::new();
-        for chunk in keys.chunks(query.limit.clamp(1, 100)) {
-            if items.len() >= query.limit {
-                break;
+        loop {
+            let merges = searches.each_ref().map(|(index, pk, prefix)| {
+                let (from, to) = keys::prefix_range(prefix);
+                Merge {
+                    index,
+                    shards: keys::every_shard(keys::SEARCH_SHARDS, |n| pk(tenant, n)),
+                    condition: "#pk = :pk AND #sk BETWEEN :from AND :to".into(),
+                    filter: None,
+                    names: Vec::new(),
+                    values: HashMap::from([(":from".to_owned(), s(from)), (":to".to_owned(), s(to))]),
+                    // Sort keys end with the order's date (numbers are dated): newest first.
+                    forward: false,
+                    step: Some(per_shard(wanted, keys::SEARCH_SHARDS as usize)),
+                    shown: None,
+                }
+            });
+            let found = join_all(merges.iter().map(|merge| merge.take(self, wanted))).await;
+            // Every search key ends with the order's date key: the matches sort newest first
+            // before any order is read, and only as many are read as the page needs.
+            let mut candidates = BTreeSet::new();
+            let mut more = false;
+            for (merge, found) in merges.iter().zip(found) {
+                let (entries, more_here) = found?;
+                more |= more_here;
+                let sk_attr = merge.sk_attr();
+                candidates.extend(entries.iter().filter_map(|entry| {
+                    let by_date = keys::search_sk_by_date(entry.get(&sk_attr)?.as_s().ok()?)?.to_owned();
+                    Some((std::cmp::Reverse(by_date), entry.get(PK)?.as_s().ok()?.clone()))
+                }));
             }
-            let names: HashMap<String, String> = SUMMARY.iter().map(|a| (format!("#{a}"), (*a).to_owned())).collect();
-            let request = KeysAndAttributes::builder()
-                .set_keys(Some(
-                    chunk
-                        .iter()
-                        .map(|pk| HashMap::from([(PK.to_owned(), s(pk.clone())), (SK.to_owned(), s(keys::ORDER_SK))]))
-                        .collect(),
-                ))
-                .projection_expression(SUMMARY.iter().map(|a| format!("#{a}")).collect::<Vec<_>>().join(", "))
-                .set_expression_attribute_names(Some(names))
-                .build()
-                .map_err(|e| StoreError::Unexpected(e.into()))?;
-            let out =
-                self.client.batch_get_item().request_items(self.table(), request).send().await.map_err(store_error)?;
-            if out.unprocessed_keys.as_ref().is_some_and(|u| !u.is_empty()) {
-                return Err(StoreError::Unavailable("order lookups were throttled".into()));
-            }
-            for item in out.responses.and_then(|mut r| r.remove(self.table())).unwrap_or_default() {
-                let reference = item.get("external_reference").and_then(|v| v.as_s().ok()).cloned();
-                let summary: OrderSummary = from_item(item)?;
-                if matches_query(&summary, reference.as_deref(), query) {
-                    items.push(summary);
+            let unread: Vec<(String, String)> = candidates
+                .into_iter()
+                .filter(|(_, pk)| read.insert(pk.clone()))
+                .map(|(_, pk)| (pk, keys::ORDER_SK.to_owned()))
+                .collect();
+            for chunk in unread.chunks(query.limit.clamp(1, 100)) {
+                if items.len() >= query.limit {
+                    break;
+                }
+                for item in self.batch_get(chunk.to_vec(), false, &SUMMARY).await? {
+                    let reference = item.get("external_reference").and_then(|v| v.as_s().ok()).cloned();
+                    let summary: OrderSummary = from_item(item)?;
+                    if matches_query(&summary, reference.as_deref(), query) {
+                        items.push(summary);
+                    }
                 }
             }
+            if items.len() >= query.limit || !more || wanted >= SEARCH_CAP {
+                break;
+            }
+            wanted = (wanted * 4).min(SEARCH_CAP);
         }
         items.sort_by(|a, b| (b.created_at, &b.order_id).cmp(&(a.created_at, &a.order_id)));
         items.truncate(query.limit);

@@ -144,8 +144,21 @@ impl DynamoStore {
     }
 
     /// The items at `keys` that exist, in the order of `keys`: BatchGetItem 100 keys at a time,
-    /// asking again for what DynamoDB leaves unprocessed (throttling).
-    async fn batch_get(&self, keys: Vec<(String, String)>, consistent: bool) -> Result<Vec<Item>, StoreError> {
+    /// asking again for what DynamoDB leaves unprocessed (throttling). `attributes` limits what
+    /// comes back (all of them when empty): DynamoDB bills the whole item either way, but a
+    /// list page needs a summary, not documents and history.
+    async fn batch_get(
+        &self,
+        keys: Vec<(String, String)>,
+        consistent: bool,
+        attributes: &[&str],
+    ) -> Result<Vec<Item>, StoreError> {
+        // The keys come back too: they say which result is which.
+        let projection = (!attributes.is_empty()).then(|| {
+            let names: HashMap<String, String> =
+                [PK, SK].iter().chain(attributes).map(|a| (format!("#{a}"), (*a).to_owned())).collect();
+            (names.keys().cloned().collect::<Vec<_>>().join(", "), names)
+        });
         let mut found: HashMap<(String, String), Item> = HashMap::with_capacity(keys.len());
         for chunk in keys.chunks(100) {
             let wanted = chunk.iter().map(|(pk, sk)| HashMap::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))]));
@@ -153,16 +166,17 @@ impl DynamoStore {
                 KeysAndAttributes::builder()
                     .set_keys(Some(wanted.collect()))
                     .consistent_read(consistent)
+                    .set_projection_expression(projection.as_ref().map(|(expression, _)| expression.clone()))
+                    .set_expression_attribute_names(projection.as_ref().map(|(_, names)| names.clone()))
                     .build()
-                    .map_err(|e| StoreError::Unexpected(e.into()))?,
+                    .map_err(unexpected)?,
             );
             for _attempt in 0..5 {
                 let Some(pending) = request.take() else { break };
                 let call = self.client.batch_get_item().request_items(&self.table, pending).send();
                 let out = call.await.map_err(store_error)?;
                 for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
-                    let key = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-                    found.insert((key(PK), key(SK)), item);
+                    found.insert(item_key(&item).unwrap_or_default(), item);
                 }
                 request = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty());
             }
@@ -247,13 +261,11 @@ impl DynamoStore {
                     .set_expression_attribute_names(put.expression_attribute_names)
                     .set_expression_attribute_values(put.expression_attribute_values)
                     .return_values_on_condition_check_failure(AllOld);
-                match request.send().await {
-                    Ok(_) => return Ok(()),
-                    Err(err) => match err.as_service_error() {
-                        Some(PutItemError::ConditionalCheckFailedException(refused)) => refused.item.clone(),
-                        _ => return Err(store_error(err)),
-                    },
-                }
+                let Err(err) = request.send().await else { return Ok(()) };
+                refused(err, |e| match e {
+                    PutItemError::ConditionalCheckFailedException(refused) => Some(refused.item.clone()),
+                    _ => None,
+                })?
             }
             TransactWriteItem { update: Some(update), .. } => {
                 let request = self
@@ -266,13 +278,11 @@ impl DynamoStore {
                     .set_expression_attribute_names(update.expression_attribute_names)
                     .set_expression_attribute_values(update.expression_attribute_values)
                     .return_values_on_condition_check_failure(AllOld);
-                match request.send().await {
-                    Ok(_) => return Ok(()),
-                    Err(err) => match err.as_service_error() {
-                        Some(UpdateItemError::ConditionalCheckFailedException(refused)) => refused.item.clone(),
-                        _ => return Err(store_error(err)),
-                    },
-                }
+                let Err(err) = request.send().await else { return Ok(()) };
+                refused(err, |e| match e {
+                    UpdateItemError::ConditionalCheckFailedException(refused) => Some(refused.item.clone()),
+                    _ => None,
+                })?
             }
             // Deletes and condition checks alone are not written this way.
             other => return self.transact(vec![other], vec![conflict]).await,
@@ -353,12 +363,39 @@ fn epoch(at: DateTime<Utc>) -> AttributeValue {
     n(at.timestamp())
 }
 
+/// A failure no caller can act on: data the store did not write that way, or a bug.
+fn unexpected(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreError {
+    StoreError::Unexpected(err.into())
+}
+
 fn to_item(value: &impl Serialize) -> Result<Item, StoreError> {
-    serde_dynamo::to_item(value).map_err(|e| StoreError::Unexpected(e.into()))
+    serde_dynamo::to_item(value).map_err(unexpected)
 }
 
 fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
-    serde_dynamo::from_item(item).map_err(|e| StoreError::Unexpected(e.into()))
+    serde_dynamo::from_item(item).map_err(unexpected)
+}
+
+/// What a refused write found (`ReturnValuesOnConditionCheckFailure`: `refused` picks it out of
+/// the condition failure), or the error any other failure maps to.
+fn refused<E, R>(
+    err: SdkError<E, R>,
+    refused: impl FnOnce(&E) -> Option<Option<Item>>,
+) -> Result<Option<Item>, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: Debug + Send + Sync + 'static,
+{
+    match err.as_service_error().and_then(refused) {
+        Some(found) => Ok(found),
+        None => Err(store_error(err)),
+    }
+}
+
+/// An item's (or index entry's) table key: index entries carry their item's `PK` and `SK`.
+fn item_key(item: &Item) -> Option<(String, String)> {
+    let key = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+    Some((key(PK)?, key(SK)?))
 }
 
 fn with_keys(mut item: Item, pk: String, sk: impl Into<String>, entity: &str) -> Item {
@@ -376,7 +413,7 @@ fn outbox_item(order_pk: &str, message: &OutboxMessage, now: DateTime<Utc>) -> R
         OutboxMessage::Event(e) => &e.event_id,
         OutboxMessage::StartWorkflow { execution_name, .. } => execution_name,
     };
-    let body = serde_json::to_string(message).map_err(|e| StoreError::Unexpected(e.into()))?;
+    let body = serde_json::to_string(message).map_err(unexpected)?;
     let mut item = with_keys(Item::new(), order_pk.to_owned(), keys::outbox_sk(id), "OUTBOX");
     item.insert("message".into(), s(body));
     item.insert("expires_at".into(), epoch(now + OUTBOX_TTL));
@@ -413,7 +450,7 @@ where
             | "ServiceUnavailable"
             | "TransactionInProgressException",
         ) => StoreError::Unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string()),
-        _ => StoreError::Unexpected(Box::new(err)),
+        _ => unexpected(err),
     }
 }
 
@@ -463,7 +500,7 @@ impl OrderStore for DynamoStore {
             .and_then(|v| v.as_n().ok())
             .and_then(|v| v.parse::<u64>().ok())
             .map(|k| counter.number(day, (k - 1) * u64::from(keys::COUNTER_SHARDS) + u64::from(shard) + 1))
-            .ok_or_else(|| StoreError::Unexpected("a document counter returned no number".into()))
+            .ok_or_else(|| unexpected("a document counter returned no number"))
     }
 
     async fn find_return(&self, tenant: &TenantId, return_id: &str) -> Result<Option<OrderId>, StoreError> {
@@ -596,7 +633,7 @@ impl CatalogStore for DynamoStore {
                 .condition_expression("attribute_not_exists(PK) OR sku = :sku")
                 .expression_attribute_values(":sku", s(sku.sku.to_string()))
                 .build()
-                .map_err(|e| StoreError::Unexpected(e.into()))?;
+                .map_err(unexpected)?;
             items.push(TransactWriteItem::builder().put(put).build());
             on.push(ConflictOn::ChannelItem { channel: channel.clone(), item_id: item_id.clone() });
         }
@@ -607,7 +644,7 @@ impl CatalogStore for DynamoStore {
                     .key(PK, s(keys::channel_item_pk(tenant, &channel, &item_id)))
                     .key(SK, s(keys::CHANNEL_ITEM_SK))
                     .build()
-                    .map_err(|e| StoreError::Unexpected(e.into()))?;
+                    .map_err(unexpected)?;
                 items.push(TransactWriteItem::builder().delete(delete).build());
                 on.push(ConflictOn::AlreadyExists);
             }
@@ -625,7 +662,7 @@ impl CatalogStore for DynamoStore {
         for item_id in item_ids.iter().collect::<std::collections::BTreeSet<_>>() {
             let item = self.get(keys::channel_item_pk(tenant, channel, item_id), keys::CHANNEL_ITEM_SK).await?;
             if let Some(sku) = item.as_ref().and_then(|i| i.get("sku")).and_then(|v| v.as_s().ok()) {
-                let sku = Sku::parse(sku.clone()).map_err(|e| StoreError::Unexpected(e.to_string().into()))?;
+                let sku = Sku::parse(sku.clone()).map_err(|e| unexpected(e.to_string()))?;
                 found.insert(item_id.clone(), sku);
             }
         }
@@ -639,6 +676,6 @@ impl CatalogStore for DynamoStore {
 
     async fn get_skus(&self, tenant: &TenantId, skus: &[Sku]) -> Result<Vec<SkuRecord>, StoreError> {
         let keys = skus.iter().map(|sku| (keys::skus_pk(tenant), keys::sku_sk(sku))).collect();
-        self.batch_get(keys, true).await?.into_iter().map(from_item).collect()
+        self.batch_get(keys, true, &[]).await?.into_iter().map(from_item).collect()
     }
 }

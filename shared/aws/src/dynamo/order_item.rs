@@ -38,7 +38,7 @@ use oms_domain::ports::{OrderSummary, OrderWrite};
 use oms_domain::{StoreError, TooLarge};
 
 use super::keys::{self, PK, SK};
-use super::{Item, s, to_item, with_keys};
+use super::{Item, s, to_item, unexpected, with_keys};
 
 /// Room kept for the history: [`StatusChange::KEPT_VERSIONS`] versions of up to two status
 /// changes each, with reasons of up to 500 characters (2.3 KB an entry at worst).
@@ -80,18 +80,10 @@ pub fn decompress(bytes: &[u8]) -> Result<Vec<u8>, std::io::Error> {
     Ok(json)
 }
 
-fn unexpected(err: impl std::error::Error + Send + Sync + 'static) -> StoreError {
-    StoreError::Unexpected(Box::new(err))
-}
-
-fn malformed(what: &str) -> StoreError {
-    StoreError::Unexpected(what.into())
-}
-
 /// Reads the order out of its item.
 pub(super) fn order_of(item: &Item) -> Result<Order, StoreError> {
     let doc =
-        item.get("doc").and_then(|v| v.as_b().ok()).ok_or_else(|| malformed("an order item without its document"))?;
+        item.get("doc").and_then(|v| v.as_b().ok()).ok_or_else(|| unexpected("an order item without its document"))?;
     serde_json::from_slice(&decompress(doc.as_ref()).map_err(unexpected)?).map_err(unexpected)
 }
 
@@ -102,8 +94,8 @@ pub(super) fn history_of(item: &Item) -> Result<Vec<StatusChange>, StoreError> {
     let sorted: BTreeMap<_, _> = by_version.iter().collect();
     let mut changes = Vec::new();
     for entries in sorted.into_values() {
-        for entry in entries.as_l().map_err(|_| malformed("a history entry that is not a list"))? {
-            let json = entry.as_s().map_err(|_| malformed("a history entry that is not a string"))?;
+        for entry in entries.as_l().map_err(|_| unexpected("a history entry that is not a list"))? {
+            let json = entry.as_s().map_err(|_| unexpected("a history entry that is not a string"))?;
             changes.push(serde_json::from_str(json).map_err(unexpected)?);
         }
     }
@@ -144,8 +136,6 @@ fn attributes(order: &Order) -> Result<Item, StoreError> {
     item.insert("entity".into(), s("ORDER"));
     item.insert("doc".into(), AttributeValue::B(doc.into()));
     item.insert("version".into(), AttributeValue::N(order.version().to_string()));
-    // A string, like every amount the OMS stores, so it reads back exactly.
-    item.insert("grand_total".into(), s(order.totals().grand_total.to_string()));
     item.insert("GSI1PK".into(), s(keys::orders_by_date_pk(t, shard)));
     item.insert("GSI1SK".into(), s(by_date.clone()));
     item.insert("GSI2PK".into(), s(keys::orders_by_status_pk(t, order.status().as_str(), shard)));

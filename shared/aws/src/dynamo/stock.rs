@@ -28,7 +28,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::keys::{self, PK, SK};
-use super::{DynamoStore, Item, MAX_TRANSACTION_ITEMS, decimal, s, store_error};
+use super::{DynamoStore, Item, MAX_TRANSACTION_ITEMS, decimal, item_key, s, store_error, unexpected};
 
 /// How many times a stock count retries when reservations keep changing the shards it read.
 const REBALANCE_ATTEMPTS: usize = 8;
@@ -37,14 +37,14 @@ fn number(item: &Item, name: &str) -> Result<Decimal, StoreError> {
     let raw = item.get(name).and_then(|v| v.as_n().ok()).map(String::as_str).unwrap_or("0");
     Decimal::from_str(raw)
         .or_else(|_| Decimal::from_scientific(raw))
-        .map_err(|e| StoreError::Unexpected(format!("stock attribute {name}={raw}: {e}").into()))
+        .map_err(|e| unexpected(format!("stock attribute {name}={raw}: {e}")))
 }
 
 fn text<T: TryFrom<String>>(item: &Item, name: &str) -> Result<T, StoreError> {
     item.get(name)
         .and_then(|v| v.as_s().ok())
         .and_then(|v| T::try_from(v.clone()).ok())
-        .ok_or_else(|| StoreError::Unexpected(format!("stock item without a valid {name}").into()))
+        .ok_or_else(|| unexpected(format!("stock item without a valid {name}")))
 }
 
 /// One shard as read.
@@ -101,7 +101,7 @@ pub(super) fn time_key(at: DateTime<Utc>) -> String {
 fn parse_time_key(key: &str) -> Result<DateTime<Utc>, StoreError> {
     DateTime::parse_from_rfc3339(key)
         .map(|at| at.to_utc())
-        .map_err(|e| StoreError::Unexpected(format!("stock attribute counted_at={key}: {e}").into()))
+        .map_err(|e| unexpected(format!("stock attribute counted_at={key}: {e}")))
 }
 
 /// A reservation or release on one shard; what chunk records keep so they can be undone.
@@ -204,7 +204,7 @@ impl DynamoStore {
                 .expression_attribute_values(":was_on_hand", decimal(was.on_hand))
                 .expression_attribute_values(":was_reserved", decimal(was.reserved)),
         };
-        Ok(TransactWriteItem::builder().put(put.build().map_err(|e| StoreError::Unexpected(e.into()))?).build())
+        Ok(TransactWriteItem::builder().put(put.build().map_err(unexpected)?).build())
     }
 
     /// The conditional update of one shard move: the domain's rule for the move
@@ -236,7 +236,7 @@ impl DynamoStore {
             Some(q) => update.expression_attribute_values(":need", decimal(q)),
             None => update,
         };
-        let update = update.build().map_err(|e| StoreError::Unexpected(e.into()))?;
+        let update = update.build().map_err(unexpected)?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
@@ -307,9 +307,7 @@ impl StockStore for DynamoStore {
                 entries.sort_by_key(sort_key);
                 // The index holds the shards' keys, not their counts (projecting counts would
                 // rewrite the entry at every reservation): the counts are read from the items.
-                let key = |item: &Item, name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-                let keys = entries.iter().filter_map(|e| Some((key(e, PK)?, key(e, SK)?))).collect();
-                self.batch_get(keys, false).await?
+                self.batch_get(entries.iter().filter_map(item_key).collect(), false, &[]).await?
             }
         };
         levels(&items)

@@ -1128,10 +1128,11 @@ mod tests {
         assert!(lot.parked.lock().unwrap().is_empty());
     }
 
-    fn outbox_record(sequence: &str, message: &str) -> serde_json::Value {
+    /// A stream record of the item `image` (its `PK` and `SK` are the record's keys).
+    fn stream_record(sequence: &str, event_name: &str, image: serde_json::Value) -> serde_json::Value {
         serde_json::json!({
             "eventID": format!("ev-{sequence}"),
-            "eventName": "INSERT",
+            "eventName": event_name,
             "eventSource": "aws:dynamodb",
             "awsRegion": "us-east-1",
             "dynamodb": {
@@ -1139,15 +1140,20 @@ mod tests {
                 "SequenceNumber": sequence,
                 "SizeBytes": 100,
                 "StreamViewType": "NEW_AND_OLD_IMAGES",
-                "Keys": {"PK": {"S": "T#t1#OUTBOX#x"}, "SK": {"S": "OUTBOX#x"}},
-                "NewImage": {
-                    "PK": {"S": "T#t1#OUTBOX#x"},
-                    "SK": {"S": "OUTBOX#x"},
-                    "entity": {"S": "OUTBOX"},
-                    "message": {"S": message},
-                },
+                "Keys": {"PK": image["PK"], "SK": image["SK"]},
+                "NewImage": image,
             },
         })
+    }
+
+    fn outbox_record(sequence: &str, message: &str) -> serde_json::Value {
+        let image = serde_json::json!({
+            "PK": {"S": "T#t1#OUTBOX#x"},
+            "SK": {"S": "OUTBOX#x"},
+            "entity": {"S": "OUTBOX"},
+            "message": {"S": message},
+        });
+        stream_record(sequence, "INSERT", image)
     }
 
     #[tokio::test]
@@ -1192,20 +1198,7 @@ mod tests {
         if let Some(packed) = outbox {
             image["outbox"] = serde_json::json!({"B": base64::engine::general_purpose::STANDARD.encode(packed)});
         }
-        serde_json::json!({
-            "eventID": format!("ev-{sequence}"),
-            "eventName": event_name,
-            "eventSource": "aws:dynamodb",
-            "awsRegion": "us-east-1",
-            "dynamodb": {
-                "ApproximateCreationDateTime": 1_700_000_000,
-                "SequenceNumber": sequence,
-                "SizeBytes": 100,
-                "StreamViewType": "NEW_AND_OLD_IMAGES",
-                "Keys": {"PK": {"S": "T#t1#ORDER#A"}, "SK": {"S": "ORDER"}},
-                "NewImage": image,
-            },
-        })
+        stream_record(sequence, event_name, image)
     }
 
     #[test]
