@@ -241,6 +241,7 @@ async fn a_count_on_sharded_stock_keeps_what_is_reserved_and_spreads_the_rest() 
 }
 
 mod listing {
+    use oms_aws::dynamo::CustomerInStatus;
     use oms_domain::ports::{OrderQuery, OrderStore};
     use oms_domain::usecases::orders::list_orders;
 
@@ -311,6 +312,68 @@ mod listing {
         }
         let garbage = OrderQuery { cursor: Some("not-a-cursor".into()), ..query(1) };
         assert!(matches!(store.list_orders(&tenant, &garbage).await, Err(StoreError::BadCursor)));
+    }
+
+    /// Every page of `query`, the cursors followed, read `way`.
+    async fn every_page(
+        store: &DynamoStore,
+        tenant: &TenantId,
+        query: &OrderQuery,
+        way: CustomerInStatus,
+    ) -> Vec<OrderId> {
+        let mut seen = Vec::new();
+        let mut query = query.clone();
+        loop {
+            let page = store.list_orders_one_way(tenant, &query, way).await.unwrap();
+            assert!(page.items.len() <= query.limit);
+            seen.extend(ids(&page));
+            match page.next_cursor {
+                Some(cursor) => query.cursor = Some(cursor),
+                None => return seen,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_customers_orders_in_a_status_are_the_same_pages_whichever_list_is_read() {
+        let store = store().await;
+        let tenant = fresh_tenant();
+        sku(&store, &tenant, "PP", Decimal::ONE, Currency::Vnd).await;
+        // C1 has 104 of the 130 orders: more than one read of its list (a BatchGetItem's worth)
+        // before a page of its drafts (a third) fills.
+        let mut created = Vec::new();
+        for i in 0..130 {
+            let mut body = order_body("PP", "1", i % 3 != 0);
+            body["customer"]["id"] = if i % 5 == 0 { "C2" } else { "C1" }.into();
+            let who = oms_domain::Actor { sub: format!("rep-{}", i % 4), ..actor(&tenant, Role::Sales) };
+            let order = create_order(&store, &who, request(&body), None, Utc::now()).await.unwrap().order;
+            created.push((order.order_id().clone(), order.status(), order.customer().id.clone(), i % 4));
+        }
+        let (draft, submitted) = (created[0].1, created[1].1);
+        assert_ne!(draft, submitted);
+        for (status, limit, rep) in [(submitted, 3, None), (submitted, 1, Some(2)), (draft, 50, None), (draft, 7, None)]
+        {
+            let query = OrderQuery {
+                status: Some(status),
+                customer_id: Some("C1".into()),
+                created_by: rep.map(|rep| format!("rep-{rep}")),
+                ..query(limit)
+            };
+            let expected: Vec<OrderId> = created
+                .iter()
+                .rev()
+                .filter(|(_, s, c, r)| *s == status && c == "C1" && rep.is_none_or(|rep| rep == *r))
+                .map(|(id, ..)| id.clone())
+                .collect();
+            assert!(!expected.is_empty());
+            for way in [CustomerInStatus::StatusList, CustomerInStatus::CustomerList, CustomerInStatus::CustomerFirst] {
+                let pages = every_page(&store, &tenant, &query, way).await;
+                assert_eq!(pages, expected, "{way:?}, {status:?}, {limit} a page, rep {rep:?}");
+            }
+            // A cursor is the same whichever way made it.
+            let first = async |way| store.list_orders_one_way(&tenant, &query, way).await.unwrap().next_cursor;
+            assert_eq!(first(CustomerInStatus::StatusList).await, first(CustomerInStatus::CustomerList).await);
+        }
     }
 
     #[tokio::test]

@@ -175,7 +175,9 @@ def test_the_markdown_report_shows_the_figures_and_the_targets():
         "requests_per_order": {"dynamodb": 20.0, "lambda": 5.0, "harness": 12.0},
         "emulator_requests_per_second": {"dynamodb": 800.0, "lambda": 200.0, "harness": 300.0},
         "emulator_bound_orders_per_second": {"dynamodb": 40.0, "lambda": 40.0, "harness": 25.0},
-        "share_of_emulator_bound": 0.512}]}
+        "share_of_emulator_bound": 0.512,
+        "cpu": {"share_of_one_core": {"harness (moto, gateway, pollers)": 0.81, "DynamoDB Local": 0.3},
+                "machine_idle": 0.22}}]}
     sample = lambda p50, requests, items: {"p50_us": p50, "p99_us": 2 * p50, "requests": requests, "items_read": items}
     listing = {"calls": 200, "page_size": 50, "peer_tenant_orders": 1000,
                "small": {"table_orders": 1000, "tenant_orders": 1000},
@@ -194,6 +196,7 @@ def test_the_markdown_report_shows_the_figures_and_the_targets():
     assert "OrderPlacementStateMachine EXPRESS" in text
     assert "| `create-order` |" in text
     assert "25 (harness)" in text and "51%" in text
+    assert "- at 16: harness (moto, gateway, pollers) 81%, DynamoDB Local 30%; machine idle 22%" in text
     assert "Test CPU, 2 cores" in text
     assert "| `newest` | first page (GSI1) | 6.0 / 12.0 | 5.9 / 11.8 | 5.8 | 0.98 | 1 → 1 | 50 → 50 | met |" in text
     assert "| 2.04 | 11 → 43 | 333 → 499 | **not met** |" in text
@@ -226,3 +229,33 @@ def test_log_bytes_add_up_per_function_by_request_id_with_lambdas_own_lines():
 def test_emf_lines_run_together_by_two_processes_are_both_read():
     joined = emf("create-order", 1, {}) + emf("wms-events", 2, {}) + "\n"
     assert [r["FunctionName"] for r in metering.emf_records([joined])] == ["create-order", "wms-events"]
+
+
+def test_cpu_use_is_shared_per_kind_of_process_between_two_snapshots():
+    from tools.bench.pybench import cpu
+
+    tick = cpu.TICKS_PER_SECOND
+    before = cpu.Snapshot(processes={1: ("DynamoDB Local", 10 * tick), 2: ("create-order", 0),
+                                     3: ("outbox-relay", 5 * tick)}, busy=0, idle=0)
+    # Over 10 s: DynamoDB Local used 3 s, two create-order processes 1 s each (one new), the
+    # relay nothing, and a pid reused by another program counts from zero.
+    after = cpu.Snapshot(processes={1: ("DynamoDB Local", 13 * tick), 2: ("create-order", tick),
+                                    4: ("create-order", tick), 3: ("cargo-lambda", tick // 2)},
+                         busy=15 * tick, idle=5 * tick)
+    use = cpu.usage(before, after, seconds=10.0)
+    assert use["share_of_one_core"] == {"DynamoDB Local": 0.3, "create-order": 0.2, "cargo-lambda": 0.05}
+    assert list(use["share_of_one_core"]) == ["DynamoDB Local", "create-order", "cargo-lambda"]
+    assert use["machine_idle"] == 0.25
+
+
+def test_the_stacks_processes_are_named_by_what_they_are():
+    from tools.bench.pybench import cpu
+
+    java = ["/usr/bin/java", "-cp", "/x/DynamoDBLocal.jar", "Loopback.java", "-inMemory"]
+    assert cpu.name_of("java", java, 10, 99) == "DynamoDB Local"
+    assert cpu.name_of("python3", ["/v/bin/python", "-m", "tools.local.harness"], 11, 99).startswith("harness")
+    assert cpu.name_of("python3", ["/v/bin/python", "-m", "tools.local", "up"], 11, 99).startswith("stack")
+    assert cpu.name_of("python3", ["/v/bin/python", "-m", "pytest"], 99, 99) == "bench client"
+    assert cpu.name_of("create-order", ["/t/debug/create-order"], 12, 99) == "create-order"
+    # A real snapshot of this machine holds this process.
+    assert "bench client" in {name for name, _ in cpu.snapshot().processes.values()}

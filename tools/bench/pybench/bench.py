@@ -12,7 +12,8 @@
    template's workflow type and the other one, on-demand and provisioned.
 2. Throughput: orders per second from create to ALLOCATED at several concurrencies, next to the
    raw rates of the emulators underneath, measured in the same run, and the bound they set for
-   the requests one order needs.
+   the requests one order needs; and the CPU each process of the stack used meanwhile
+   (tools/bench/pybench/cpu.py), which shows what the local figure is bound by.
 3. Listing: `list-latency` (tools/bench/oms-bench) times list queries at 1,000 and 20,000 orders.
 4. Cold start: tools/bench/pybench/coldstart.py (release builds against a local Runtime API).
 
@@ -42,7 +43,7 @@ from tools.local.config import LOCAL, LOGS, ROOT
 from tools.local.provision import client
 from tools.local.template import LocalStack
 
-from . import dynamo_units, logs, metering
+from . import cpu, dynamo_units, logs, metering
 
 REPORT_DIR = LOCAL / "bench"
 WATCH_LOG = LOGS / "watch.log"
@@ -362,7 +363,9 @@ def throughput(bench: Bench, levels: list[int], orders_at: Callable[[int], int])
         count = orders_at(level)
         say(f"throughput: {count} orders to ALLOCATED, {level} at a time")
         offset = metering.log_size(WATCH_LOG)
+        before = cpu.snapshot()
         latencies, seconds = run_all(bench.to_allocated, count, level)
+        processes = cpu.usage(before, cpu.snapshot(), seconds)
         settle(quiet_seconds=2.0)
         records, _ = metering.read_emf(WATCH_LOG, offset)
         needs = requests_per_order(records, count, api_per_order=1)
@@ -379,6 +382,7 @@ def throughput(bench: Bench, levels: list[int], orders_at: Callable[[int], int])
             "emulator_requests_per_second": {k: round(v, 1) for k, v in raw.items()},
             "emulator_bound_orders_per_second": {k: round(v, 2) for k, v in bounds.items()},
             "share_of_emulator_bound": round(achieved / limit, 3) if limit else None,
+            "cpu": processes,
         })
     return out
 

@@ -115,6 +115,11 @@ def throughput_section(tp: dict[str, Any]) -> str:
         verdict = (f"At concurrency {top['concurrency']}: {top['share_of_emulator_bound']:.0%} of "
                    f"the emulators' bound (target ≥ {THROUGHPUT_TARGET:.0%}: "
                    f"{_verdict(top['share_of_emulator_bound'] >= THROUGHPUT_TARGET)}).")
+    processes = [f"- at {level['concurrency']}: {cpu_line(level['cpu'])}"
+                 for level in tp["levels"] if level.get("cpu")]
+    if processes:
+        processes = ["CPU per process during each run (average share of one core; a process near "
+                     "100% while the machine idles is the floor):", "", *processes, ""]
     return "\n".join([
         "### Throughput: create → ALLOCATED", "",
         _table(["Concurrency", "Orders", "Orders/s", "p50 ms", "p99 ms",
@@ -123,7 +128,13 @@ def throughput_section(tp: dict[str, Any]) -> str:
         "The bound is each emulator's raw rate (same run, same concurrency) over what one order "
         "asks of it; the tightest one limits. \"harness\" is the one Python process that serves "
         "moto, the HTTP gateway and the event pollers: every invocation and every non-DynamoDB "
-        "request passes through it.", "", verdict, ""])
+        "request passes through it.", "", *processes, verdict, ""])
+
+
+def cpu_line(cpu: dict[str, Any]) -> str:
+    shares = ", ".join(f"{name} {share:.0%}" for name, share in cpu["share_of_one_core"].items())
+    idle = cpu.get("machine_idle")
+    return f"{shares}; machine idle {idle:.0%}" if idle is not None else shares
 
 
 def listing_section(ls: dict[str, Any]) -> str:

@@ -1,11 +1,12 @@
 //! `GET /orders`: pages of order summaries from the list indexes, newest first, never a scan.
 //!
-//! - status: GSI2 (with a customer too: a filter), customer: GSI3, otherwise GSI1 (the tenant's
-//!   orders by date); `from`/`to` narrow the sort key range; the other filters (and "sales see
-//!   their own") are filter expressions on what the index projects. GSI2's entries hold the
-//!   summary (they move with the status anyway); GSI1's and GSI3's only `created_by`, so a status
-//!   change does not rewrite them, and their pages' summaries are read from the order items
-//!   (BatchGetItem, eventually consistent, like the index).
+//! - status: GSI2, customer: GSI3, otherwise GSI1 (the tenant's orders by date); `from`/`to`
+//!   narrow the sort key range; "sales see their own" is a filter expression on `created_by`.
+//!   GSI2's entries hold the summary (they move with the status anyway); GSI1's and GSI3's only
+//!   `created_by`, so a status change does not rewrite them, and their pages' summaries are read
+//!   from the order items (BatchGetItem, eventually consistent, like the index). Status and
+//!   customer together read a step of the customer's list first, then race it with the status
+//!   list ([`DynamoStore::list`]).
 //! - `q`: prefix queries on GSI4 (order number), GSI5 (customer name) and GSI6 (external
 //!   reference), keys only; their sort keys end with the order's date key, so the matches are
 //!   sorted newest first from the keys, and the orders' summaries are read by BatchGetItem a
@@ -23,12 +24,13 @@
 //! cursor whose partition key is not the one this tenant and filter read is `BadCursor`.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::pin::pin;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use futures_util::future::join_all;
+use futures_util::future::{Either, join_all, select};
 use oms_domain::ports::{OrderPage, OrderQuery, OrderSummary};
 use oms_domain::usecases::orders::matches_query;
 use oms_domain::{OrderId, OrderStatus, Sku, StoreError, TenantId};
@@ -39,13 +41,17 @@ use super::{DynamoStore, Item, from_item, item_key, s, store_error, unexpected};
 
 /// How many index entries a filtered page reads per request, over all shards together.
 /// DynamoDB applies `Limit` before the filter, so asking only for what the page still misses
-/// took a sales rep's page (an eighth of the orders match) 34 round trips; a bigger step takes a
-/// few, and when a step finds more than the page shows, the next page starts after the last
-/// order shown.
-const FILTERED_STEP: usize = 200;
+/// took a sales rep's page (an eighth of the orders match) 34 round trips; with 400 it takes one
+/// request per shard (16 reading ~880 entries of ~300 bytes: a few read units), and when a step
+/// finds more than the page shows, the next page starts after the last order shown.
+const FILTERED_STEP: usize = 400;
 
 /// How many keys a `q` search reads per index: the newest matches, enough for any page.
 const SEARCH_CAP: usize = 200;
+
+/// How many entries of a customer's list are read at a time when their summaries must be
+/// checked for a status: one BatchGetItem's worth.
+const SUMMARIES_STEP: usize = 100;
 
 const SUMMARY: [&str; 11] = [
     "order_id",
@@ -204,96 +210,270 @@ fn per_shard(wanted: usize, shards: usize) -> usize {
     (2 * wanted.div_ceil(shards) + 2).min(wanted.max(1))
 }
 
-impl DynamoStore {
-    pub(super) async fn list(&self, tenant: &TenantId, query: &OrderQuery) -> Result<OrderPage, StoreError> {
-        if let Some(q) = &query.q {
-            return self.search(tenant, query, q).await;
-        }
-        // With a status, the status index (its entries hold the summary: they move with the
-        // status anyway), the customer filtered; else the customer's or the tenant's index by
-        // date, whose entries hold no status (it would rewrite them at every change): the page's
-        // summaries are read from the orders themselves.
-        let (index, shards) = match (&query.status, &query.customer_id) {
-            (Some(status), _) => (
-                "GSI2",
-                keys::every_shard(keys::BY_STATUS_SHARDS, |n| keys::orders_by_status_pk(tenant, status.as_str(), n)),
-            ),
-            (None, Some(customer)) => (
-                "GSI3",
-                keys::every_shard(keys::BY_CUSTOMER_SHARDS, |n| keys::orders_by_customer_pk(tenant, customer, n)),
-            ),
-            (None, None) => ("GSI1", keys::every_shard(keys::BY_DATE_SHARDS, |n| keys::orders_by_date_pk(tenant, n))),
-        };
-        let cursor = query.cursor.as_deref().map(|c| decode_cursor(c, &shards[0])).transpose()?;
-        let mut values: HashMap<String, AttributeValue> = HashMap::new();
-        // Sort keys are `<time>#<id>`: "~" sorts after every id, so `to` includes its instant.
-        // A cursor bounds the range too: entries before the last one shown (newest first).
-        let upper = [query.to.map(|to| format!("{}~", time_key(to))), cursor.as_ref().map(|c| c.after.clone())]
-            .into_iter()
-            .flatten()
-            .min();
-        let lower = query.from.map(time_key);
-        if let (Some(lower), Some(upper)) = (&lower, &upper)
-            && lower > upper
-        {
-            return Ok(OrderPage { items: Vec::new(), next_cursor: None });
-        }
-        let condition = match (lower, upper) {
-            (Some(lower), Some(upper)) => {
-                values.insert(":from".into(), s(lower));
-                values.insert(":to".into(), s(upper));
+/// How a listing by status and customer is read ([`DynamoStore::list`]).
+#[derive(Clone, Copy, Debug)]
+pub enum CustomerInStatus {
+    /// A step of the customer's list first; if that does not answer, both ways at once and
+    /// the first to fill the page answers (what production does).
+    CustomerFirst,
+    /// The status list, the customer as a filter.
+    StatusList,
+    /// The customer's list, each order's status checked.
+    CustomerList,
+}
+
+/// The part of a list a page may come from: sort keys from `from` to `to`, both included, but
+/// the entry a previous page ended with (`shown`).
+#[derive(Clone)]
+struct Range {
+    from: Option<String>,
+    to: Option<String>,
+    shown: Option<String>,
+}
+
+impl Range {
+    fn is_empty(&self) -> bool {
+        matches!((&self.from, &self.to), (Some(from), Some(to)) if from > to)
+    }
+
+    /// The key condition over `#pk` and `#sk`, and its values but `:pk`.
+    fn condition(&self) -> (String, HashMap<String, AttributeValue>) {
+        let mut values = HashMap::new();
+        let condition = match (&self.from, &self.to) {
+            (Some(from), Some(to)) => {
+                values.insert(":from".into(), s(from.clone()));
+                values.insert(":to".into(), s(to.clone()));
                 "#pk = :pk AND #sk BETWEEN :from AND :to"
             }
-            (Some(lower), None) => {
-                values.insert(":from".into(), s(lower));
+            (Some(from), None) => {
+                values.insert(":from".into(), s(from.clone()));
                 "#pk = :pk AND #sk >= :from"
             }
-            (None, Some(upper)) => {
-                values.insert(":to".into(), s(upper));
+            (None, Some(to)) => {
+                values.insert(":to".into(), s(to.clone()));
                 "#pk = :pk AND #sk <= :to"
             }
             (None, None) => "#pk = :pk",
         };
-        let mut filters = Vec::new();
-        let names = Vec::new();
-        if let (Some(_), Some(customer)) = (&query.status, &query.customer_id) {
-            filters.push("customer_id = :customer");
-            values.insert(":customer".into(), s(customer.clone()));
+        (condition.to_owned(), values)
+    }
+}
+
+/// How far a read of a list that checks each order went: what is left of the range, and the
+/// orders found so far.
+struct Partial {
+    range: Range,
+    orders: Vec<OrderSummary>,
+}
+
+/// A read that may stop before it answers.
+enum Step {
+    Done(Found),
+    Partway(Partial),
+}
+
+impl Step {
+    /// The page this read gives: a read stopped partway gives what it found, with a cursor
+    /// where it stopped (a short page is still a true one; a read without a step limit does
+    /// not stop partway).
+    fn found(self) -> Found {
+        match self {
+            Step::Done(found) => found,
+            Step::Partway(Partial { range, orders }) => {
+                Found { orders, more: range.shown.is_some(), after: range.shown }
+            }
         }
-        if let Some(creator) = &query.created_by {
-            filters.push("created_by = :creator");
-            values.insert(":creator".into(), s(creator.clone()));
+    }
+}
+
+/// What a listing asks of whichever list serves it.
+struct Page<'a> {
+    range: Range,
+    /// Only orders this user created ("sales see their own"): every list holds `created_by`.
+    created_by: Option<&'a str>,
+    limit: usize,
+}
+
+/// A page as a list gave it: its orders, the sort key it ended at, and whether the list may
+/// hold more after it.
+struct Found {
+    orders: Vec<OrderSummary>,
+    after: Option<String>,
+    more: bool,
+}
+
+impl DynamoStore {
+    pub(super) async fn list(
+        &self,
+        tenant: &TenantId,
+        query: &OrderQuery,
+        way: CustomerInStatus,
+    ) -> Result<OrderPage, StoreError> {
+        if let Some(q) = &query.q {
+            return self.search(tenant, query, q).await;
         }
-        let wanted = query.limit;
-        let step = if filters.is_empty() {
-            per_shard(wanted, shards.len())
-        } else {
-            per_shard(wanted.max(FILTERED_STEP), shards.len())
+        let by_status = |status: &OrderStatus| {
+            keys::every_shard(keys::BY_STATUS_SHARDS, |n| keys::orders_by_status_pk(tenant, status.as_str(), n))
         };
+        let by_customer = |customer: &str| {
+            keys::every_shard(keys::BY_CUSTOMER_SHARDS, |n| keys::orders_by_customer_pk(tenant, customer, n))
+        };
+        // The list a cursor is bound to: the status list whenever a status is asked for.
+        let shards = match (&query.status, &query.customer_id) {
+            (Some(status), _) => by_status(status),
+            (None, Some(customer)) => by_customer(customer),
+            (None, None) => keys::every_shard(keys::BY_DATE_SHARDS, |n| keys::orders_by_date_pk(tenant, n)),
+        };
+        let cursor = query.cursor.as_deref().map(|c| decode_cursor(c, &shards[0])).transpose()?;
+        // Sort keys are `<time>#<id>` in every list: "~" sorts after every id, so `to` includes
+        // its instant. A cursor bounds the range too: entries before the last one shown.
+        let upper = [query.to.map(|to| format!("{}~", time_key(to))), cursor.as_ref().map(|c| c.after.clone())]
+            .into_iter()
+            .flatten()
+            .min();
+        let range = Range { from: query.from.map(time_key), to: upper, shown: cursor.map(|c| c.after) };
+        if range.is_empty() {
+            return Ok(OrderPage { items: Vec::new(), next_cursor: None });
+        }
+        let page = Page { range, created_by: query.created_by.as_deref(), limit: query.limit };
+        let found = match (&query.status, &query.customer_id) {
+            // Two ways to a customer's orders in a status, and which reads less depends on the
+            // data: the status list grows with the tenant (a customer with few orders in a big
+            // status means reading most of it), the customer's list with the customer (a big
+            // customer with few orders in a small status means reading most of that). Most
+            // customers have few orders: a first step of their list answers, whatever the tenant's
+            // size. Past it, both are read at once and the first to fill the page answers: the
+            // page is the same either way (both lists sort by the same key), the reads at most
+            // twice the smaller way's.
+            (Some(status), Some(customer)) => {
+                let in_status = self.read_list("GSI2", by_status(status), &page, Some(customer));
+                let of_customer = |from: Partial, steps| {
+                    self.read_customer_in_status(by_customer(customer), &page, *status, from, steps)
+                };
+                let start = Partial { range: page.range.clone(), orders: Vec::new() };
+                match way {
+                    CustomerInStatus::StatusList => in_status.await?,
+                    CustomerInStatus::CustomerList => of_customer(start, None).await?.found(),
+                    CustomerInStatus::CustomerFirst => match of_customer(start, Some(1)).await? {
+                        Step::Done(found) => found,
+                        Step::Partway(partial) => {
+                            let rest = async { Ok(of_customer(partial, None).await?.found()) };
+                            match select(pin!(in_status), pin!(rest)).await {
+                                Either::Left((found, _)) | Either::Right((found, _)) => found?,
+                            }
+                        }
+                    },
+                }
+            }
+            (Some(_), None) => self.read_list("GSI2", shards.clone(), &page, None).await?,
+            (None, Some(_)) => self.read_list("GSI3", shards.clone(), &page, None).await?,
+            (None, None) => self.read_list("GSI1", shards.clone(), &page, None).await?,
+        };
+        let next_cursor =
+            found.after.filter(|_| found.more).map(|after| encode_cursor(&Cursor { pk: shards[0].clone(), after }));
+        Ok(OrderPage { items: found.orders, next_cursor })
+    }
+
+    /// A page of one list (`GSI1`-`GSI3`), optionally of one customer's orders only (the status
+    /// list holds the customer): the status list's entries hold the summary (they move with the
+    /// status anyway); the others' only `created_by`, and their summaries are read from the
+    /// orders (BatchGetItem, eventually consistent, like the index).
+    async fn read_list(
+        &self,
+        index: &str,
+        shards: Vec<String>,
+        page: &Page<'_>,
+        customer: Option<&str>,
+    ) -> Result<Found, StoreError> {
+        let (condition, mut values) = page.range.condition();
+        let mut filters = Vec::new();
+        if let Some(customer) = customer {
+            filters.push("customer_id = :customer");
+            values.insert(":customer".into(), s(customer));
+        }
+        if let Some(creator) = page.created_by {
+            filters.push("created_by = :creator");
+            values.insert(":creator".into(), s(creator));
+        }
+        let wanted = if filters.is_empty() { page.limit } else { page.limit.max(FILTERED_STEP) };
         let merge = Merge {
             index,
-            condition: condition.to_owned(),
+            step: Some(per_shard(wanted, shards.len())),
+            shards,
+            condition,
             filter: (!filters.is_empty()).then(|| filters.join(" AND ")),
-            names,
+            names: Vec::new(),
             values,
             forward: false,
-            step: Some(step),
-            // The last entry shown is inside the inclusive range (a filter may not name a key).
-            shown: cursor.map(|c| c.after),
-            shards,
+            shown: page.range.shown.clone(),
         };
-        let (found, more) = merge.take(self, wanted).await?;
-        let sk_attr = merge.sk_attr();
-        let after = found.last().and_then(|item| item.get(&sk_attr)?.as_s().ok().cloned());
-        let found = if index == "GSI2" {
-            found
+        let (entries, more) = merge.take(self, page.limit).await?;
+        let after = entries.last().and_then(|item| item.get(&merge.sk_attr())?.as_s().ok().cloned());
+        let entries = if index == "GSI2" {
+            entries
         } else {
-            self.batch_get(found.iter().filter_map(item_key).collect(), false, &SUMMARY).await?
+            self.batch_get(entries.iter().filter_map(item_key).collect(), false, &SUMMARY).await?
         };
-        let items = found.into_iter().map(from_item::<OrderSummary>).collect::<Result<Vec<_>, _>>()?;
-        let next_cursor =
-            after.filter(|_| more).map(|after| encode_cursor(&Cursor { pk: merge.shards[0].clone(), after }));
-        Ok(OrderPage { items, next_cursor })
+        let orders = entries.into_iter().map(from_item::<OrderSummary>).collect::<Result<Vec<_>, _>>()?;
+        Ok(Found { orders, after, more })
+    }
+
+    /// A page of a customer's orders in one status, from the customer's list: it holds no
+    /// status (a status change would rewrite it), so it is read a BatchGetItem's worth at a
+    /// time and the orders' summaries checked, on `from`, until the page is full or the list
+    /// ends, or after `steps` reads if that is set.
+    async fn read_customer_in_status(
+        &self,
+        shards: Vec<String>,
+        page: &Page<'_>,
+        status: OrderStatus,
+        from: Partial,
+        steps: Option<usize>,
+    ) -> Result<Step, StoreError> {
+        let Partial { mut range, mut orders } = from;
+        for _ in 0..steps.unwrap_or(usize::MAX) {
+            let (condition, mut values) = range.condition();
+            let filter = page.created_by.map(|creator| {
+                values.insert(":creator".into(), s(creator));
+                "created_by = :creator".to_owned()
+            });
+            let merge = Merge {
+                index: "GSI3",
+                step: Some(per_shard(SUMMARIES_STEP, shards.len())),
+                shards: shards.clone(),
+                condition,
+                filter,
+                names: Vec::new(),
+                values,
+                forward: false,
+                shown: range.shown.clone(),
+            };
+            let (entries, more) = merge.take(self, SUMMARIES_STEP).await?;
+            let sk_attr = merge.sk_attr();
+            let sort_key = |entry: &Item| entry.get(&sk_attr).and_then(|v| v.as_s().ok()).cloned();
+            let summaries = self.batch_get(entries.iter().filter_map(item_key).collect(), false, &SUMMARY).await?;
+            // An order deleted since its entry was read has no summary: it is left out.
+            let mut by_key: HashMap<_, _> =
+                summaries.into_iter().filter_map(|item| Some((item_key(&item)?, item))).collect();
+            for (position, entry) in entries.iter().enumerate() {
+                let Some(item) = item_key(entry).and_then(|key| by_key.remove(&key)) else { continue };
+                let summary: OrderSummary = from_item(item)?;
+                if summary.status != status {
+                    continue;
+                }
+                orders.push(summary);
+                if orders.len() == page.limit {
+                    let more = more || position + 1 < entries.len();
+                    return Ok(Step::Done(Found { orders, after: sort_key(entry), more }));
+                }
+            }
+            let last = entries.last().and_then(sort_key);
+            if !more || last.is_none() {
+                return Ok(Step::Done(Found { orders, after: last, more: false }));
+            }
+            range = Range { to: last.clone(), shown: last, ..range };
+        }
+        Ok(Step::Partway(Partial { range, orders }))
     }
 
     pub(super) async fn backordered(

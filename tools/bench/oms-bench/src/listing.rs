@@ -86,9 +86,19 @@ fn cases(tenant: &TenantId, order_number: &str) -> Vec<Case> {
         },
         Case {
             name: "status_and_customer",
-            about: "status and customer_id, a thirtieth (GSI2, customer as a filter expression)",
+            about: "status and customer_id, a thirtieth (GSI2 with the customer as a filter, raced with GSI3 and the summaries)",
             actor: admin.clone(),
             query: page(OrderQuery { status: Some(STATUS), customer_id: customer(), ..OrderQuery::default() }),
+        },
+        Case {
+            name: "status_and_few",
+            about: "status and a customer with 30 orders in all (10 in the status) (the same race)",
+            actor: admin.clone(),
+            query: page(OrderQuery {
+                status: Some(STATUS),
+                customer_id: Some(seed::FEW.0.into()),
+                ..OrderQuery::default()
+            }),
         },
         Case {
             name: "sales_own",

@@ -5,7 +5,9 @@
 //! Order `i` of a tenant is a pure function of `i`, so any two tenants seeded with the same
 //! count hold the same mix, and the filters always have the same share of orders to match:
 //!
-//! - customer `i % 10` (of [`CUSTOMERS`]), each with a name prefix of its own;
+//! - customer `i % 10` (of [`CUSTOMERS`]), each with a name prefix of its own, but for the
+//!   first [`FEW_ORDERS`] orders, which are [`FEW`]'s: a customer whose list does not grow
+//!   with the tenant;
 //! - status by `i % 3`: `DRAFT` (not submitted), `PENDING_ALLOCATION` (submitted),
 //!   `PENDING_PRICE_APPROVAL` (submitted with a quote under list price);
 //! - created by sales rep `i % 8` (of [`SALES_REPS`]);
@@ -43,6 +45,12 @@ pub const CUSTOMERS: [(&str, &str); 10] = [
     ("CUST-10", "Tân Tiến Films"),
 ];
 
+/// A customer with [`FEW_ORDERS`] orders in all, the tenant's first (a regular buyer among
+/// many, where the others are big accounts).
+pub const FEW: (&str, &str) = ("CUST-FEW", "Ít Đơn Retail");
+/// See [`FEW`].
+pub const FEW_ORDERS: usize = 30;
+
 /// How many sales reps create the orders (`sales-1` ...).
 pub const SALES_REPS: usize = 8;
 
@@ -68,7 +76,7 @@ pub fn admin(tenant: &TenantId) -> Actor {
 
 /// The `POST /orders` body of order `i`.
 pub fn order_body(i: usize) -> Value {
-    let (customer_id, customer_name) = CUSTOMERS[i % CUSTOMERS.len()];
+    let (customer_id, customer_name) = if i < FEW_ORDERS { FEW } else { CUSTOMERS[i % CUSTOMERS.len()] };
     let under_list = i % 3 == 2;
     let lines: Vec<Value> = (0..1 + i % 4)
         .map(|n| {
