@@ -257,5 +257,6 @@ def test_the_stacks_processes_are_named_by_what_they_are():
     assert cpu.name_of("python3", ["/v/bin/python", "-m", "tools.local", "up"], 11, 99).startswith("stack")
     assert cpu.name_of("python3", ["/v/bin/python", "-m", "pytest"], 99, 99) == "bench client"
     assert cpu.name_of("create-order", ["/t/debug/create-order"], 12, 99) == "create-order"
+    assert cpu.name_of("kworker/u8:3-kvfree_rcu_reclaim", [], 13, 99) == "kernel workers"
     # A real snapshot of this machine holds this process.
     assert "bench client" in {name for name, _ in cpu.snapshot().processes.values()}

@@ -32,6 +32,8 @@ def name_of(command: str, argv: list[str], pid: int, own_pid: int) -> str:
     joined = " ".join(argv)
     if pid == own_pid:
         return "bench client"
+    if command.startswith("kworker"):  # named after what they do at the moment
+        return "kernel workers"
     if command == "java" and "DynamoDBLocal" in joined:
         return "DynamoDB Local"
     if command.startswith("python") or "python" in (argv[0] if argv else ""):

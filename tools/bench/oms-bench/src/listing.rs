@@ -86,13 +86,13 @@ fn cases(tenant: &TenantId, order_number: &str) -> Vec<Case> {
         },
         Case {
             name: "status_and_customer",
-            about: "status and customer_id, a thirtieth (GSI2 with the customer as a filter, raced with GSI3 and the summaries)",
+            about: "status and customer_id, a thirtieth (a step of GSI3 and its orders' summaries, then raced with GSI2 filtered by customer)",
             actor: admin.clone(),
             query: page(OrderQuery { status: Some(STATUS), customer_id: customer(), ..OrderQuery::default() }),
         },
         Case {
             name: "status_and_few",
-            about: "status and a customer with 30 orders in all (10 in the status) (the same race)",
+            about: "status and a customer with 30 orders in all, 10 in the status (the same way: the first step answers)",
             actor: admin.clone(),
             query: page(OrderQuery {
                 status: Some(STATUS),
