@@ -101,6 +101,10 @@ pub const ORDER_SK: &str = "ORDER";
 pub fn history_key(version: u64) -> String {
     format!("v{version:010}")
 }
+/// The version a [`history_key`] names.
+pub fn history_version(key: &str) -> Option<u64> {
+    key.strip_prefix('v')?.parse().ok()
+}
 
 /// Sort key prefix of the records of stock reserved ahead of an order change too large for one
 /// transaction (`RESV#<version>#<run>#<chunk>`).
@@ -395,6 +399,7 @@ mod tests {
     #[test]
     fn history_and_date_keys_sort_in_time_order() {
         assert!(history_key(9) < history_key(10));
+        assert_eq!(history_version(&history_key(12)), Some(12));
         let id = OrderId::parse("X").unwrap();
         let a = by_date_sk("2026-11-22T10:00:00Z".parse().unwrap(), &id);
         let b = by_date_sk("2026-11-22T10:00:00.5Z".parse().unwrap(), &id);

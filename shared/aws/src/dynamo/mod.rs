@@ -482,7 +482,7 @@ impl OrderStore for DynamoStore {
 
     async fn order_history(&self, tenant: &TenantId, id: &OrderId) -> Result<Vec<StatusChange>, StoreError> {
         let item = self.get(keys::order_pk(tenant, id), keys::ORDER_SK).await?;
-        item.as_ref().map_or(Ok(Vec::new()), order_item::history_of)
+        item.as_ref().map_or(Ok(Vec::new()), |item| order_item::history_of(item, id))
     }
 
     /// A day's counter is [`keys::COUNTER_SHARDS`] items, so no tenant's order rate queues on

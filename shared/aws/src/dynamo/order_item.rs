@@ -7,7 +7,8 @@
 //! - Beside it, uncompressed, what DynamoDB itself must see: `version` (every change is
 //!   conditional on it), the index keys `GSI1PK`–`GSI6SK`, and the summary the list indexes
 //!   project (`OrderSummary`, plus `skus` and `external_reference`).
-//! - `history`: a map from `v<version>` to that version's status changes (JSON strings). A
+//! - `history`: a map from `v<version>` to that version's status changes (JSON arrays without
+//!   the order id and version, which the item and the key give: [`KeptChange`]). A
 //!   change adds its entries with `SET history.v… = :entries` (no read of what is there) and
 //!   drops the version that falls out of what the history keeps ([`StatusChange::kept_at`]:
 //!   the creation and the last [`StatusChange::KEPT_VERSIONS`] versions) with `REMOVE`, so the
@@ -29,13 +30,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
 use flate2::Compression;
 use flate2::read::ZlibDecoder;
 use flate2::write::ZlibEncoder;
 use oms_domain::events::OutboxMessage;
 use oms_domain::order::{Order, StatusChange};
 use oms_domain::ports::{OrderSummary, OrderWrite};
-use oms_domain::{StoreError, TooLarge};
+use oms_domain::{OrderId, OrderStatus, Role, StoreError, TooLarge};
+use serde::{Deserialize, Serialize};
 
 use super::keys::{self, PK, SK};
 use super::{Item, s, to_item, unexpected, with_keys};
@@ -87,16 +90,35 @@ pub(super) fn order_of(item: &Item) -> Result<Order, StoreError> {
     serde_json::from_slice(&decompress(doc.as_ref()).map_err(unexpected)?).map_err(unexpected)
 }
 
-/// The status changes the item keeps, oldest first.
-pub(super) fn history_of(item: &Item) -> Result<Vec<StatusChange>, StoreError> {
+/// A status change as the item keeps it: the order is the item's and the version the `history`
+/// key's, so an entry holds the rest, positionally (a JSON array: about half the bytes of the
+/// full form, and every change is billed on the item's whole size).
+#[derive(Serialize, Deserialize)]
+struct KeptChange(Option<OrderStatus>, OrderStatus, String, String, Role, DateTime<Utc>);
+
+impl KeptChange {
+    fn of(change: &StatusChange) -> Self {
+        let StatusChange { from, to, reason, actor, role, at, order_id: _, version: _ } = change.clone();
+        KeptChange(from, to, reason, actor, role, at)
+    }
+
+    fn change(self, order_id: &OrderId, version: u64) -> StatusChange {
+        let KeptChange(from, to, reason, actor, role, at) = self;
+        StatusChange { order_id: order_id.clone(), from, to, reason, actor, role, at, version }
+    }
+}
+
+/// The status changes the item of order `id` keeps, oldest first.
+pub(super) fn history_of(item: &Item, id: &OrderId) -> Result<Vec<StatusChange>, StoreError> {
     let Some(AttributeValue::M(by_version)) = item.get("history") else { return Ok(Vec::new()) };
     // Keys are zero-padded versions, so a sorted map reads them oldest first.
     let sorted: BTreeMap<_, _> = by_version.iter().collect();
     let mut changes = Vec::new();
-    for entries in sorted.into_values() {
+    for (key, entries) in sorted {
+        let version = keys::history_version(key).ok_or_else(|| unexpected(format!("a history key {key:?}")))?;
         for entry in entries.as_l().map_err(|_| unexpected("a history entry that is not a list"))? {
             let json = entry.as_s().map_err(|_| unexpected("a history entry that is not a string"))?;
-            changes.push(serde_json::from_str(json).map_err(unexpected)?);
+            changes.push(serde_json::from_str::<KeptChange>(json).map_err(unexpected)?.change(id, version));
         }
     }
     Ok(changes)
@@ -161,7 +183,7 @@ fn attributes(order: &Order) -> Result<Item, StoreError> {
 fn history_entries(changes: &[StatusChange]) -> Result<BTreeMap<String, AttributeValue>, StoreError> {
     let mut by_version: BTreeMap<String, Vec<AttributeValue>> = BTreeMap::new();
     for change in changes {
-        let json = serde_json::to_string(change).map_err(unexpected)?;
+        let json = serde_json::to_string(&KeptChange::of(change)).map_err(unexpected)?;
         by_version.entry(keys::history_key(change.version)).or_default().push(s(json));
     }
     Ok(by_version.into_iter().map(|(k, v)| (k, AttributeValue::L(v))).collect())
