@@ -167,7 +167,7 @@ def test_the_markdown_report_shows_the_figures_and_the_targets():
                         "refused_writes": 3, "unattributed_changes": 0},
         "dollars_per_million_orders": {"as designed": metering.price(costs(), PRICES),
                                        "all STANDARD": metering.price(costs(), PRICES, "STANDARD")},
-        "prices": {"as_of": "2026-11-22", "region": "us-east-1"},
+        "prices": {"as_of": "2026-11-22", "region": "us-east-1", "dynamodb_on_demand_read_write": [0.125, 0.625]},
     }
     throughput = {"levels": [{
         "concurrency": 16, "orders": 128, "seconds": 10.0, "orders_per_second": 12.8,
@@ -178,13 +178,14 @@ def test_the_markdown_report_shows_the_figures_and_the_targets():
         "share_of_emulator_bound": 0.512,
         "cpu": {"share_of_one_core": {"harness (moto, gateway, pollers)": 0.81, "DynamoDB Local": 0.3},
                 "machine_idle": 0.22}}]}
-    sample = lambda p50, requests, items: {"p50_us": p50, "p99_us": 2 * p50, "requests": requests, "items_read": items}
+    sample = lambda p50, requests, items, returned=50: {"p50_us": p50, "p99_us": 2 * p50, "requests": requests,
+                                                        "items_read": items, "returned": returned}
     listing = {"calls": 200, "page_size": 50, "peer_tenant_orders": 1000,
                "small": {"table_orders": 1000, "tenant_orders": 1000},
                "large": {"table_orders": 20000, "tenant_orders": 10000},
                "queries": {"newest": {"about": "first page (GSI1)", "small": sample(6000, 1, 50),
                                       "large": sample(5900, 1, 50), "peer": sample(5800, 1, 50), "ratio_p50": 0.98},
-                           "status_and_customer": {"about": "GSI2 + filter", "small": sample(44600, 11, 333),
+                           "status_and_customer": {"about": "GSI2 + filter", "small": sample(44600, 11, 333, 32),
                                                    "large": sample(91000, 43, 499), "ratio_p50": 2.04}}}
     report = {"date": "2026-11-22 20:00 UTC",
               "machine": {"cpu": "Test CPU", "cores": 2, "memory_gib": 24, "arch": "x86_64",
@@ -198,9 +199,15 @@ def test_the_markdown_report_shows_the_figures_and_the_targets():
     assert "25 (harness)" in text and "51%" in text
     assert "- at 16: harness (moto, gateway, pollers) 81%, DynamoDB Local 30%; machine idle 22%" in text
     assert "Test CPU, 2 cores" in text
-    assert "| `newest` | first page (GSI1) | 6.0 / 12.0 | 5.9 / 11.8 | 5.8 | 0.98 | 1 → 1 | 50 → 50 | met |" in text
-    assert "| 2.04 | 11 → 43 | 333 → 499 | **not met** |" in text
+    assert "| `newest` | first page (GSI1) | 6.0 / 12.0 | 5.9 / 11.8 | 5.8 | 0.98 | 1 → 1 | 50 → 50 | 50 → 50 | met |" in text
+    assert "| 2.04 | 11 → 43 | 333 → 499 | 32 → 50 | **not met** |" in text
     assert "1,000 vs 20,000 orders" in text
+    # The cost target not met: what it leaves DynamoDB, in write units, beside what the run wrote.
+    designed = lifecycle["dollars_per_million_orders"]["as designed"]
+    others = designed["total"] - designed["dynamodb"]
+    allowed = max((45 - others - 1.0 * 0.125) / 0.625, 0)
+    assert (f"everything else costs ${others:.2f} a million orders, the reads $0.12, so at most "
+            f"{allowed:.1f} write units an order on demand; this run wrote 5") in text
     # It opens with one line per target measured, in the README's form.
     total = lifecycle["dollars_per_million_orders"]["as designed"]["total"]
     assert bench_report.target_lines(report) == [

@@ -352,7 +352,9 @@ def lifecycle(bench: Bench, orders: int, concurrency: int) -> dict[str, Any]:
             "as designed, DynamoDB Local's units": metering.price(costs, prices, units="local"),
             "all STANDARD": metering.price(costs, prices, "STANDARD"),
             "all EXPRESS": metering.price(costs, prices, "EXPRESS")},
-        "prices": {"as_of": prices["as_of"], "region": prices["region"]},
+        "prices": {"as_of": prices["as_of"], "region": prices["region"],
+                   "dynamodb_on_demand_read_write": metering.dynamodb_unit_prices(prices["dynamodb"],
+                                                                                  "on-demand")},
     }
 
 

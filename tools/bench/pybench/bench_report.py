@@ -81,6 +81,7 @@ def lifecycle_section(lc: dict[str, Any]) -> str:
             "", f"As designed: {machines}; DynamoDB on demand, from AWS-rule units. Beside it: "
             "provisioned capacity at 70% utilisation, DynamoDB Local's own units, and every "
             "execution of the run priced as one workflow type.", "",
+            *cost_budget(lc),
             "How each figure is counted: Lambda requests and GB-seconds from the functions' own "
             "EMF lines (handler time rounded up to 1 ms, the template's memory size); DynamoDB "
             "units by AWS's rules from the items each request named (SDK interceptor) and the "
@@ -95,6 +96,26 @@ def lifecycle_section(lc: dict[str, Any]) -> str:
             "as the requests the outside world made. Not counted: DynamoDB storage and "
             "backups, data transfer.", ""]
     return "\n".join(out)
+
+
+def cost_budget(lc: dict[str, Any]) -> list[str]:
+    """When the cost target is not met: what it leaves DynamoDB once everything else is paid,
+    in write units an order, against what the run wrote (the README's "The floor" works out
+    the least this lifecycle can write with every guarantee kept)."""
+    designed = lc["dollars_per_million_orders"]["as designed"]
+    unit_prices = lc["prices"].get("dynamodb_on_demand_read_write")
+    if designed["total"] <= COST_TARGET or not unit_prices:
+        return []
+    per_read, per_write = unit_prices
+    others = designed["total"] - designed["dynamodb"]
+    per = lc["per_order"]
+    reads = per["dynamodb_read_units"] * per_read
+    writes = (COST_TARGET - others - reads) / per_write
+    return [f"What ${COST_TARGET:.0f} leaves DynamoDB: everything else costs ${others:.2f} a million "
+            f"orders, the reads ${reads:.2f}, so at most {max(writes, 0):.1f} write units an order "
+            f"on demand; this run wrote {per['dynamodb_write_units']:g}. The least this lifecycle "
+            "can write with every guarantee kept: README, \"Performance and cost\", \"The floor\".",
+            ""]
 
 
 def throughput_section(tp: dict[str, Any]) -> str:
@@ -149,6 +170,7 @@ def listing_section(ls: dict[str, Any]) -> str:
                      f"{ratio:.2f}" if ratio is not None else "-",
                      f"{small['requests']:g} → {large['requests']:g}",
                      f"{small['items_read']:g} → {large['items_read']:g}",
+                     f"{small.get('returned', '-')} → {large.get('returned', '-')}",
                      _verdict(ratio is not None and ratio <= LISTING_TARGET)])
     small, large = ls.get("small", {}), ls.get("large", {})
     return "\n".join([
@@ -159,7 +181,7 @@ def listing_section(ls: dict[str, Any]) -> str:
         f"Page size {ls.get('page_size')}, {ls.get('calls')} calls per query through the "
         "listing use case on DynamoDB Local (tools/bench/oms-bench).", "",
         _table(["Query", "What", "small p50 / p99 ms", "large p50 / p99 ms", "peer p50 ms",
-                "large/small p50", "requests", "items read", f"≤ {LISTING_TARGET}×"], rows),
+                "large/small p50", "requests", "items read", "returned", f"≤ {LISTING_TARGET}×"], rows),
         ""])
 
 
