@@ -376,3 +376,9 @@ def test_the_relay_leaves_the_template_default_unpublished_and_an_empty_override
         **defaults, **config._overrides("Metrics=emf,UnpublishedEvents=")}))
     assert empty.function("OutboxRelayFunction").environment["OMS_UNPUBLISHED_EVENTS"] == ""
     assert "OMS_UNPUBLISHED_EVENTS" not in default.function("CreateOrderFunction").environment
+    # A list value: a comma starts the next override only where a name and `=` follow.
+    two = LocalStack.from_template(replace(settings, parameter_overrides={
+        **defaults, **config._overrides("UnpublishedEvents=OrderStatusChanged,OrderShipped, Metrics=emf")}))
+    relay = two.function("OutboxRelayFunction").environment
+    assert relay["OMS_UNPUBLISHED_EVENTS"] == "OrderStatusChanged,OrderShipped"
+    assert relay["OMS_METRICS"] == "emf"

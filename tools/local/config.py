@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,9 +80,14 @@ def _seconds(name: str, default: float) -> float:
     return value
 
 
+# A comma starts the next override only where a parameter name and `=` follow it: a value may
+# be a list (`UnpublishedEvents=OrderStatusChanged,OrderShipped,Metrics=emf`).
+_NEXT_OVERRIDE = re.compile(r",(?=\s*[A-Za-z][A-Za-z0-9]*=)")
+
+
 def _overrides(raw: str) -> dict[str, str]:
     out: dict[str, str] = {}
-    for item in filter(None, (p.strip() for p in raw.split(","))):
+    for item in filter(None, (p.strip() for p in _NEXT_OVERRIDE.split(raw))):
         key, sep, value = item.partition("=")
         if not sep:
             raise SystemExit(f"OMS_PARAMETER_OVERRIDES: {item!r} is not KEY=VALUE")
