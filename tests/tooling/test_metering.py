@@ -8,11 +8,12 @@ from tools.bench.pybench import bench_report, metering
 
 
 def emf(function: str, handler_us: int, calls: dict, read: float = 0, write: float = 0,
-        events: int = 0, rss: int = 20_000, ok: bool = True, call_time: dict | None = None) -> str:
+        events: int = 0, rss: int = 20_000, ok: bool = True, call_time: dict | None = None,
+        skipped: int = 0) -> str:
     return json.dumps({"_aws": {"Timestamp": 1, "CloudWatchMetrics": []}, "FunctionName": function,
                        "RequestId": "r", "Ok": ok, "HandlerTime": handler_us, "ReadUnits": read,
-                       "WriteUnits": write, "EventsPut": events, "PeakRss": rss, "Calls": calls,
-                       "CallTime": call_time or {}})
+                       "WriteUnits": write, "EventsPut": events, "EventsSkipped": skipped,
+                       "PeakRss": rss, "Calls": calls, "CallTime": call_time or {}})
 
 
 def test_emf_lines_are_picked_out_of_a_log_that_holds_other_lines():
@@ -45,7 +46,7 @@ def test_usage_adds_up_per_function_and_bills_lambda_by_the_rounded_up_milliseco
             call_time={"DynamoDB.GetItem": 300, "DynamoDB.TransactWriteItems": 700}),
         emf("wms-events", 3001, {"DynamoDB.GetItem": 2}, read=2, rss=30_720, ok=False,
             call_time={"DynamoDB.GetItem": 600}),
-        emf("outbox-relay", 500, {"EventBridge.PutEvents": 1}, events=3),
+        emf("outbox-relay", 500, {"EventBridge.PutEvents": 1}, events=3, skipped=2),
     ])
     usage = metering.usage_by_function(records)
     wms = usage["wms-events"]
@@ -58,7 +59,8 @@ def test_usage_adds_up_per_function_and_bills_lambda_by_the_rounded_up_milliseco
     assert (summary["invocations"], summary["write_units"], summary["peak_rss_mib"]) == (1.0, 5.0, 30.0)
     assert summary["calls"] == {"DynamoDB.GetItem": 1.5, "DynamoDB.TransactWriteItems": 0.5}
     assert summary["call_ms"] == {"DynamoDB.GetItem": 0.3, "DynamoDB.TransactWriteItems": 0.7}
-    assert usage["outbox-relay"].events_put == 3
+    assert (usage["outbox-relay"].events_put, usage["outbox-relay"].events_skipped) == (3, 2)
+    assert usage["outbox-relay"].summary(per=2)["events_skipped"] == 1.0
 
 
 def test_percentile_is_nearest_rank():
@@ -159,7 +161,8 @@ def test_the_markdown_report_shows_the_figures_and_the_targets():
         "workflows": {"oms-local-OrderPlacementStateMachine": "EXPRESS"},
         "per_order": {"lambda_invocations": 2.0, "dynamodb_read_units": 1.0, "dynamodb_write_units": 5.0,
                       "workflow_executions": 1.0, "state_transitions": 7.0, "events_put_by_oms": 2.0,
-                      "events_put_by_wms": 4.0, "sqs_messages": 1.0, "api_requests": 3.0},
+                      "events_put_by_wms": 4.0, "sqs_messages": 1.0, "api_requests": 3.0,
+                      "events_left_off_the_bus": 6.0},
         "handler_ms_p50": 10.0, "handler_ms_p99": 10.0,
         "functions": {name: u.summary(2) for name, u in costs().functions.items()},
         "write_units": {"by_item": {"order document": 60.0, "outbox": 40.0}, "by_index": {"GSI1": 12.0},
@@ -195,6 +198,7 @@ def test_the_markdown_report_shows_the_figures_and_the_targets():
     assert "$175.00" in text and "| all STANDARD |" in text and "**not met**" in text
     assert "| WRU | 60.0 | 40.0 | 12.0 | 112.0 |" in text and "refused requests (version conflicts) 3" in text
     assert "OrderPlacementStateMachine EXPRESS" in text
+    assert "left off the bus (`UnpublishedEvents`, not billed): 6.0 an order" in text
     assert "| `create-order` |" in text
     assert "25 (harness)" in text and "51%" in text
     assert "- at 16: harness (moto, gateway, pollers) 81%, DynamoDB Local 30%; machine idle 22%" in text

@@ -326,6 +326,7 @@ def lifecycle(bench: Bench, orders: int, concurrency: int) -> dict[str, Any]:
             "workflow_executions": costs.per_order(len(executions)),
             "state_transitions": costs.per_order(sum(e.transitions for e in executions)),
             "events_put_by_oms": costs.per_order(sum(u.events_put for u in functions.values())),
+            "events_left_off_the_bus": costs.per_order(sum(u.events_skipped for u in functions.values())),
             "events_put_by_wms": costs.per_order(costs.inbound_events),
             "sqs_messages": costs.per_order(costs.queue_messages),
             "api_requests": costs.per_order(costs.api_requests),

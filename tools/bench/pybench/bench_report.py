@@ -44,7 +44,9 @@ def lifecycle_section(lc: dict[str, Any]) -> str:
                     per["state_transitions"], per["events_put_by_oms"], per["events_put_by_wms"],
                     per["sqs_messages"], per["api_requests"], per.get("log_kib", "-")]]),
            "", "DynamoDB units by AWS's billing rules (tools/bench/pybench/dynamo_units.py), "
-           "DynamoDB Local's own figures in brackets.", ""]
+           "DynamoDB Local's own figures in brackets. Events the OMS emitted but left off the "
+           f"bus (`UnpublishedEvents`, not billed): {per.get('events_left_off_the_bus', '-')} an "
+           "order.", ""]
     wu = lc.get("write_units")
     if wu:
         out += ["Where the write units go (per order):", "",

@@ -92,6 +92,8 @@ class FunctionUsage:
     read_units: float = 0.0
     write_units: float = 0.0
     events_put: int = 0
+    # Emitted but left off the bus (the template's `UnpublishedEvents`): not billed.
+    events_skipped: int = 0
     peak_rss_kib: int = 0
     calls: Counter[str] = field(default_factory=Counter)
     call_us: Counter[str] = field(default_factory=Counter)  # time in each kind of request
@@ -103,6 +105,7 @@ class FunctionUsage:
         self.read_units += float(record.get("ReadUnits") or 0)
         self.write_units += float(record.get("WriteUnits") or 0)
         self.events_put += int(record.get("EventsPut") or 0)
+        self.events_skipped += int(record.get("EventsSkipped") or 0)
         self.peak_rss_kib = max(self.peak_rss_kib, int(record.get("PeakRss") or 0))
         self.calls.update({k: int(v) for k, v in (record.get("Calls") or {}).items()})
         self.call_us.update({k: int(v) for k, v in (record.get("CallTime") or {}).items()})
@@ -123,6 +126,7 @@ class FunctionUsage:
             "read_units": round(self.read_units / per, 3),
             "write_units": round(self.write_units / per, 3),
             "events_put": round(self.events_put / per, 3),
+            "events_skipped": round(self.events_skipped / per, 3),
             "peak_rss_mib": round(self.peak_rss_kib / 1024, 1),
             "calls": {k: round(v / per, 3) for k, v in sorted(self.calls.items())},
             # Per call, not per order: what one request of the kind takes from the handler.
