@@ -240,6 +240,27 @@ async fn a_count_on_sharded_stock_keeps_what_is_reserved_and_spreads_the_rest() 
     assert_eq!((listed.on_hand, listed.reserved), (Decimal::new(20, 0), Decimal::new(7, 0)));
 }
 
+#[tokio::test]
+async fn a_tenants_stock_past_one_batch_read_is_listed_whole_in_hub_and_sku_order() {
+    // 130 SKUs at two hubs: 260 stock items, read by three BatchGetItem requests at once.
+    let store = store().await;
+    let tenant = fresh_tenant();
+    let hubs = [hub(&store, &tenant, "B", Decimal::ONE).await, hub(&store, &tenant, "A", Decimal::ONE).await];
+    let mut expected = Vec::new();
+    for n in 0..130 {
+        let sku = sku(&store, &tenant, &format!("SKU-{n:03}"), Decimal::ONE, Currency::Vnd).await;
+        for (h, hub) in hubs.iter().enumerate() {
+            let on_hand = Decimal::from(n * 2 + h);
+            stock(&store, &tenant, hub, &sku, on_hand).await;
+            expected.push((hub.clone(), sku.clone(), on_hand));
+        }
+    }
+    expected.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    let listed = store.list_stock(&tenant, &StockFilter::default()).await.unwrap();
+    let listed: Vec<_> = listed.into_iter().map(|l| (l.hub_id, l.sku, l.on_hand)).collect();
+    assert_eq!(listed, expected);
+}
+
 mod listing {
     use oms_aws::dynamo::CustomerInStatus;
     use oms_domain::ports::{OrderQuery, OrderStore};

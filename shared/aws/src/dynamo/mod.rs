@@ -37,7 +37,7 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use futures_util::future::join_all;
+use futures_util::future::{join_all, try_join_all};
 use oms_domain::catalog::{Hub, SkuRecord};
 use oms_domain::events::OutboxMessage;
 use oms_domain::order::{Order, StatusChange};
@@ -156,10 +156,10 @@ impl DynamoStore {
         }
     }
 
-    /// The items at `keys` that exist, in the order of `keys`: BatchGetItem 100 keys at a time,
-    /// asking again for what DynamoDB leaves unprocessed (throttling). `attributes` limits what
-    /// comes back (all of them when empty): DynamoDB bills the whole item either way, but a
-    /// list page needs a summary, not documents and history.
+    /// The items at `keys` that exist, in the order of `keys`: BatchGetItem 100 keys a request,
+    /// the requests at once, asking again for what DynamoDB leaves unprocessed (throttling).
+    /// `attributes` limits what comes back (all of them when empty): DynamoDB bills the whole
+    /// item either way, but a list page needs a summary, not documents and history.
     async fn batch_get(
         &self,
         keys: Vec<(String, String)>,
@@ -172,31 +172,44 @@ impl DynamoStore {
                 [PK, SK].iter().chain(attributes).map(|a| (format!("#{a}"), (*a).to_owned())).collect();
             (names.keys().cloned().collect::<Vec<_>>().join(", "), names)
         });
-        let mut found: HashMap<(String, String), Item> = HashMap::with_capacity(keys.len());
-        for chunk in keys.chunks(100) {
+        // 100 keys a request (BatchGetItem's limit), the requests at once.
+        let reads = keys.chunks(100).map(|chunk| {
             let wanted = chunk.iter().map(|(pk, sk)| HashMap::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))]));
-            let mut request = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(wanted.collect()))
-                    .consistent_read(consistent)
-                    .set_projection_expression(projection.as_ref().map(|(expression, _)| expression.clone()))
-                    .set_expression_attribute_names(projection.as_ref().map(|(_, names)| names.clone()))
-                    .build()
-                    .map_err(unexpected)?,
-            );
-            for _attempt in 0..5 {
-                let Some(pending) = request.take() else { break };
-                let call = self.client.batch_get_item().request_items(&self.table, pending).send();
-                let out = call.await.map_err(store_error)?;
-                for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
-                    found.insert(item_key(&item).unwrap_or_default(), item);
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(wanted.collect()))
+                .consistent_read(consistent)
+                .set_projection_expression(projection.as_ref().map(|(expression, _)| expression.clone()))
+                .set_expression_attribute_names(projection.as_ref().map(|(_, names)| names.clone()))
+                .build()
+                .map_err(unexpected);
+            async move {
+                let mut request = Some(request?);
+                let mut items = Vec::new();
+                for attempt in 0..5 {
+                    let Some(pending) = request.take() else { break };
+                    if attempt > 0 {
+                        // What DynamoDB left unprocessed (throttling), asked again after a
+                        // growing pause, as AWS advises for BatchGetItem: 20, 40, 80, 160 ms.
+                        tokio::time::sleep(std::time::Duration::from_millis(10 << attempt)).await;
+                    }
+                    let out = self.client.batch_get_item().request_items(&self.table, pending).send();
+                    let out = out.await.map_err(store_error)?;
+                    items.extend(out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default());
+                    request =
+                        out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty());
                 }
-                request = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty());
+                match request {
+                    Some(_) => Err(StoreError::Unavailable("reads kept being throttled".into())),
+                    None => Ok(items),
+                }
             }
-            if request.is_some() {
-                return Err(StoreError::Unavailable("reads kept being throttled".into()));
-            }
-        }
+        });
+        let mut found: HashMap<(String, String), Item> = try_join_all(reads)
+            .await?
+            .into_iter()
+            .flatten()
+            .filter_map(|item| Some((item_key(&item)?, item)))
+            .collect();
         Ok(keys.iter().filter_map(|key| found.remove(key)).collect())
     }
 
