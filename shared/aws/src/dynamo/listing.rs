@@ -101,8 +101,6 @@ struct Merge<'a> {
     /// Key condition on `#pk` and, when set, `#sk`.
     condition: String,
     filter: Option<String>,
-    /// Attribute names the filter uses beside `#pk` and `#sk`.
-    names: Vec<(String, String)>,
     values: HashMap<String, AttributeValue>,
     /// Oldest (smallest key) first, or newest first.
     forward: bool,
@@ -181,7 +179,6 @@ impl Merge<'_> {
         let names = [("#pk".to_owned(), format!("{}PK", self.index))]
             .into_iter()
             .chain(self.condition.contains("#sk").then(|| ("#sk".to_owned(), self.sk_attr())))
-            .chain(self.names.iter().cloned())
             .collect();
         store
             .client
@@ -402,7 +399,6 @@ impl DynamoStore {
             shards,
             condition,
             filter: (!filters.is_empty()).then(|| filters.join(" AND ")),
-            names: Vec::new(),
             values,
             forward: false,
             shown: page.range.shown.clone(),
@@ -443,7 +439,6 @@ impl DynamoStore {
                 shards: shards.clone(),
                 condition,
                 filter,
-                names: Vec::new(),
                 values,
                 forward: false,
                 shown: range.shown.clone(),
@@ -488,7 +483,6 @@ impl DynamoStore {
             shards: keys::every_shard(keys::BY_STATUS_SHARDS, |n| keys::orders_by_status_pk(tenant, status, n)),
             condition: "#pk = :pk".into(),
             filter: Some("contains(skus, :sku)".into()),
-            names: Vec::new(),
             values: HashMap::from([(":sku".to_owned(), s(sku.to_string()))]),
             forward: true,
             step: None,
@@ -523,7 +517,6 @@ impl DynamoStore {
                     shards: keys::every_shard(keys::SEARCH_SHARDS, |n| pk(tenant, n)),
                     condition: "#pk = :pk AND #sk BETWEEN :from AND :to".into(),
                     filter: None,
-                    names: Vec::new(),
                     values: HashMap::from([(":from".to_owned(), s(from)), (":to".to_owned(), s(to))]),
                     // Sort keys end with the order's date (numbers are dated): newest first.
                     forward: false,
